@@ -1,0 +1,270 @@
+//! The normalised IR that the matcher and every backend consume.
+//!
+//! Identifiers are resolved and `x of` expanded; each leaf is a [`Predicate`] that keeps the intent of its
+//! modifiers (exact, prefix, suffix, substring, glob, regex, cidr, ...). Boolean nodes are built only through
+//! [`Expr::and`], [`Expr::or`] and [`Expr::not`], which flatten and simplify, so consumers see canonical trees.
+
+mod display;
+
+use crate::rule::meta::{LogSource, Meta};
+use crate::rule::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
+
+/// A boolean expression over predicates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// Only the result of simplification (an empty `all of`, a dropped item); never written by users.
+    Const(bool),
+    Pred(Box<Predicate>),
+    Not(Box<Expr>),
+    /// Two or more operands, none of them an `And`.
+    And(Vec<Expr>),
+    /// Two or more operands, none of them an `Or`.
+    Or(Vec<Expr>),
+}
+
+impl Expr {
+    pub fn pred(field: Option<String>, test: Test) -> Expr {
+        Expr::Pred(Box::new(Predicate { field, test }))
+    }
+
+    /// Conjunction: flattens nested `And`s, drops `true`, and is `false` if any operand is.
+    pub fn and(operands: Vec<Expr>) -> Expr {
+        Self::junction(operands, true)
+    }
+
+    /// Disjunction: flattens nested `Or`s, drops `false`, and is `true` if any operand is.
+    pub fn or(operands: Vec<Expr>) -> Expr {
+        Self::junction(operands, false)
+    }
+
+    fn junction(operands: Vec<Expr>, is_and: bool) -> Expr {
+        // `identity` is the neutral constant (true for AND), `absorbing` the one that decides the result.
+        let identity = is_and;
+        let mut flat = Vec::with_capacity(operands.len());
+        for operand in operands {
+            match operand {
+                Expr::Const(c) if c == identity => {}
+                Expr::Const(c) => return Expr::Const(c),
+                Expr::And(inner) if is_and => flat.extend(inner),
+                Expr::Or(inner) if !is_and => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        match flat.len() {
+            0 => Expr::Const(identity),
+            1 => flat.pop().unwrap_or(Expr::Const(identity)),
+            _ if is_and => Expr::And(flat),
+            _ => Expr::Or(flat),
+        }
+    }
+
+    /// Negation: `not not x` is `x`, `not true` is `false`.
+    pub fn not(operand: Expr) -> Expr {
+        match operand {
+            Expr::Not(inner) => *inner,
+            Expr::Const(c) => Expr::Const(!c),
+            other => Expr::Not(Box::new(other)),
+        }
+    }
+
+    /// Calls `f` on every predicate, depth first.
+    pub fn visit_predicates<'e>(&'e self, f: &mut impl FnMut(&'e Predicate)) {
+        match self {
+            Expr::Const(_) => {}
+            Expr::Pred(p) => f(p),
+            Expr::Not(inner) => inner.visit_predicates(f),
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|i| i.visit_predicates(f)),
+        }
+    }
+}
+
+/// A test on one field (or, for keywords, on any value of the event).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predicate {
+    /// `None` for keywords.
+    pub field: Option<String>,
+    pub test: Test,
+}
+
+/// How a string value is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StrOp {
+    Exact,
+    Prefix,
+    Suffix,
+    Contains,
+    /// `*` / `?` inside the value: a general wildcard match.
+    Glob,
+}
+
+impl StrOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            StrOp::Exact => "==",
+            StrOp::Prefix => "startswith",
+            StrOp::Suffix => "endswith",
+            StrOp::Contains => "contains",
+            StrOp::Glob => "glob",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    /// For `Exact`/`Prefix`/`Suffix`/`Contains`, `value` holds no wildcards (the edge `*`s became the operator);
+    /// for `Glob`, it is the whole pattern. It may hold unresolved placeholders.
+    Str {
+        op: StrOp,
+        value: SigmaString,
+        cased: bool,
+    },
+    /// Equal to a number, or to a string that reads as that number.
+    Num(Number),
+    Bool(bool),
+    /// Null or missing.
+    Null,
+    /// Present (even when null or empty).
+    Exists,
+    /// Unanchored, case-sensitive unless `flags.ignore_case`.
+    Regex {
+        pattern: String,
+        flags: RegexFlags,
+    },
+    Cidr(ipnet::IpNet),
+    Compare {
+        op: CompareOp,
+        value: Number,
+    },
+    /// A part of the field's timestamp equals `value`.
+    TimePart {
+        unit: TimeUnit,
+        value: Number,
+    },
+    /// Compared with another field of the same event; `op` is never `Glob`.
+    FieldRef {
+        field: String,
+        op: StrOp,
+        cased: bool,
+    },
+}
+
+impl Test {
+    /// Classifies a wildcard string by its shape: `abc` exact, `abc*` prefix, `*abc` suffix, `*abc*` contains,
+    /// anything with an inner wildcard a glob. So `Image|endswith: \x.exe` and `Image: '*\x.exe'` are the same.
+    pub fn from_string(value: &SigmaString, cased: bool) -> Test {
+        let parts = &value.parts;
+        let lead = parts
+            .iter()
+            .take_while(|p| matches!(p, Part::AnyRun))
+            .count();
+        if lead == parts.len() {
+            // Only stars (or nothing after an empty value).
+            let op = if lead == 0 {
+                StrOp::Exact
+            } else {
+                StrOp::Contains
+            };
+            return Test::Str {
+                op,
+                value: SigmaString::default(),
+                cased,
+            };
+        }
+        let trail = parts
+            .iter()
+            .rev()
+            .take_while(|p| matches!(p, Part::AnyRun))
+            .count();
+        let core = &parts[lead..parts.len() - trail];
+        if core
+            .iter()
+            .any(|p| matches!(p, Part::AnyRun | Part::AnyChar))
+        {
+            let mut glob = SigmaString::default();
+            for part in parts {
+                // `**` means the same as `*`.
+                if !(matches!(part, Part::AnyRun)
+                    && matches!(glob.parts.last(), Some(Part::AnyRun)))
+                {
+                    glob.push(part.clone());
+                }
+            }
+            return Test::Str {
+                op: StrOp::Glob,
+                value: glob,
+                cased,
+            };
+        }
+        let op = match (lead > 0, trail > 0) {
+            (false, false) => StrOp::Exact,
+            (false, true) => StrOp::Prefix,
+            (true, false) => StrOp::Suffix,
+            (true, true) => StrOp::Contains,
+        };
+        Test::Str {
+            op,
+            value: SigmaString {
+                parts: core.to_vec(),
+            },
+            cased,
+        }
+    }
+}
+
+/// A rule ready for the matcher or a backend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub meta: Meta,
+    pub logsource: LogSource,
+    /// The condition strings as written, for people reading the IR.
+    pub condition_source: Vec<String>,
+    pub expr: Expr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(name: &str) -> Expr {
+        Expr::pred(Some(name.into()), Test::Exists)
+    }
+
+    #[test]
+    fn constructors_flatten_and_simplify() {
+        assert_eq!(Expr::and(vec![leaf("a")]), leaf("a"));
+        assert_eq!(Expr::and(vec![]), Expr::Const(true));
+        assert_eq!(Expr::or(vec![]), Expr::Const(false));
+        assert_eq!(
+            Expr::and(vec![leaf("a"), Expr::and(vec![leaf("b"), leaf("c")])]),
+            Expr::And(vec![leaf("a"), leaf("b"), leaf("c")])
+        );
+        assert_eq!(
+            Expr::or(vec![leaf("a"), Expr::Const(true)]),
+            Expr::Const(true)
+        );
+        assert_eq!(Expr::and(vec![leaf("a"), Expr::Const(true)]), leaf("a"));
+        assert_eq!(Expr::not(Expr::not(leaf("a"))), leaf("a"));
+        assert_eq!(Expr::not(Expr::Const(false)), Expr::Const(true));
+    }
+
+    fn shape(raw: &str) -> (StrOp, String) {
+        match Test::from_string(&SigmaString::parse(raw), false) {
+            Test::Str { op, value, .. } => (op, value.to_string()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn string_shapes() {
+        assert_eq!(shape("abc"), (StrOp::Exact, "abc".into()));
+        assert_eq!(shape("abc*"), (StrOp::Prefix, "abc".into()));
+        assert_eq!(shape(r"*\x.exe"), (StrOp::Suffix, r"\x.exe".into()));
+        assert_eq!(shape("**abc**"), (StrOp::Contains, "abc".into()));
+        assert_eq!(shape("a*b"), (StrOp::Glob, "a*b".into()));
+        assert_eq!(shape("*a?b"), (StrOp::Glob, "*a?b".into()));
+        assert_eq!(shape("a**b"), (StrOp::Glob, "a*b".into()));
+        assert_eq!(shape("*"), (StrOp::Contains, "".into()));
+        assert_eq!(shape(""), (StrOp::Exact, "".into()));
+        assert_eq!(shape(r"a\*"), (StrOp::Exact, r"a\*".into()));
+    }
+}
