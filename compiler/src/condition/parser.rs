@@ -35,6 +35,10 @@ enum Tok<'a> {
     Word(&'a str),
     Open,
     Close,
+    /// `|`: the legacy aggregation syntax.
+    Pipe,
+    /// Any other character; reported when the parser reaches it, so errors come in source order.
+    Other(char),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +56,7 @@ fn token(input: &str) -> IResult<&str, Tok<'_>> {
     alt((
         map(char('('), |_| Tok::Open),
         map(char(')'), |_| Tok::Close),
+        map(char('|'), |_| Tok::Pipe),
         map(take_while1(is_word_char), Tok::Word),
     ))
     .parse(input)
@@ -61,16 +66,16 @@ fn char_offset(source: &str, rest: &str) -> usize {
     source[..source.len() - rest.len()].chars().count()
 }
 
-fn lex(source: &str) -> Result<Vec<Token<'_>>, ParseError> {
+fn lex(source: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut rest = source;
     loop {
         let (after_space, _) =
             multispace0::<&str, nom::error::Error<&str>>(rest).unwrap_or((rest, ""));
         rest = after_space;
-        if rest.is_empty() {
-            return Ok(tokens);
-        }
+        let Some(c) = rest.chars().next() else {
+            return tokens;
+        };
         let offset = char_offset(source, rest);
         match token(rest) {
             Ok((next, tok)) => {
@@ -78,30 +83,52 @@ fn lex(source: &str) -> Result<Vec<Token<'_>>, ParseError> {
                 rest = next;
             }
             Err(_) => {
-                let c = rest.chars().next().unwrap_or(' ');
-                return Err(if c == '|' {
-                    ParseError {
-                        code: Code::LegacyAggregation,
-                        offset,
-                        message: "the legacy pipe syntax (`| count() ...`, `| near ...`) is not part of Sigma v2: \
-                                  write a correlation rule instead"
-                            .into(),
-                    }
-                } else {
-                    ParseError {
-                        code: Code::ConditionSyntax,
-                        offset,
-                        message: format!("unexpected character `{c}`"),
-                    }
+                tokens.push(Token {
+                    tok: Tok::Other(c),
+                    offset,
                 });
+                rest = &rest[c.len_utf8()..];
             }
         }
     }
 }
 
+const AGGREGATIONS: [&str; 5] = ["count", "min", "max", "avg", "sum"];
+
+fn legacy_aggregation(offset: usize) -> ParseError {
+    ParseError {
+        code: Code::LegacyAggregation,
+        offset,
+        message: "the legacy aggregation syntax (`| count() ...`, `| near ...`) is not part of Sigma v2: \
+                  write a correlation rule instead"
+            .into(),
+    }
+}
+
+/// The legacy pipe or an aggregation call anywhere in the condition explains any other error, so it is
+/// reported first.
+fn find_legacy_aggregation(tokens: &[Token<'_>]) -> Option<ParseError> {
+    tokens
+        .iter()
+        .enumerate()
+        .find_map(|(i, token)| match token.tok {
+            Tok::Pipe => Some(legacy_aggregation(token.offset)),
+            Tok::Word(w)
+                if AGGREGATIONS.contains(&w)
+                    && matches!(tokens.get(i + 1), Some(Token { tok: Tok::Open, .. })) =>
+            {
+                Some(legacy_aggregation(token.offset))
+            }
+            _ => None,
+        })
+}
+
 /// Parses a condition string. Warnings (upper-case operators) come back beside the tree.
 pub fn parse(source: &str) -> Result<(Condition, Vec<ParseWarning>), ParseError> {
-    let tokens = lex(source)?;
+    let tokens = lex(source);
+    if let Some(error) = find_legacy_aggregation(&tokens) {
+        return Err(error);
+    }
     let mut parser = TokenParser {
         tokens,
         at: 0,
@@ -174,6 +201,8 @@ impl<'a> TokenParser<'a> {
             Tok::Word(w) => format!("`{w}`"),
             Tok::Open => "`(`".into(),
             Tok::Close => "`)`".into(),
+            Tok::Pipe => "`|`".into(),
+            Tok::Other(c) => format!("`{c}`"),
         };
         ParseError {
             code: Code::ConditionSyntax,
@@ -260,7 +289,7 @@ impl<'a> TokenParser<'a> {
                     }),
                 }
             }
-            Tok::Close => Err(self.unexpected(token, OPERAND)),
+            Tok::Close | Tok::Pipe | Tok::Other(_) => Err(self.unexpected(token, OPERAND)),
             Tok::Word(word) => {
                 let followed_by_of = matches!(self.peek_at(1), Some(Token { tok: Tok::Word(w), .. }) if w.eq_ignore_ascii_case("of"));
                 if followed_by_of {
@@ -413,6 +442,10 @@ mod tests {
     fn errors_have_codes_and_offsets() {
         let e = parse("selection | count() by x > 5").unwrap_err();
         assert_eq!((e.code, e.offset), (Code::LegacyAggregation, 10));
+        let e = parse("count(x) by y > 5").unwrap_err();
+        assert_eq!((e.code, e.offset), (Code::LegacyAggregation, 0));
+        let e = parse("a and b > 5").unwrap_err();
+        assert_eq!((e.code, e.offset), (Code::ConditionSyntax, 8));
         let e = parse("a and").unwrap_err();
         assert_eq!((e.code, e.offset), (Code::ConditionSyntax, 5));
         let e = parse("2 of sel*").unwrap_err();

@@ -151,14 +151,14 @@ pub enum Test {
 impl Test {
     /// Classifies a wildcard string by its shape: `abc` exact, `abc*` prefix, `*abc` suffix, `*abc*` contains,
     /// anything with an inner wildcard a glob. So `Image|endswith: \x.exe` and `Image: '*\x.exe'` are the same.
-    pub fn from_string(value: &SigmaString, cased: bool) -> Test {
-        let parts = &value.parts;
+    pub fn from_string(value: SigmaString, cased: bool) -> Test {
+        let mut parts = value.parts;
         let lead = parts
             .iter()
             .take_while(|p| matches!(p, Part::AnyRun))
             .count();
         if lead == parts.len() {
-            // Only stars (or nothing after an empty value).
+            // Only stars (or the empty string).
             let op = if lead == 0 {
                 StrOp::Exact
             } else {
@@ -180,18 +180,11 @@ impl Test {
             .iter()
             .any(|p| matches!(p, Part::AnyRun | Part::AnyChar))
         {
-            let mut glob = SigmaString::default();
-            for part in parts {
-                // `**` means the same as `*`.
-                if !(matches!(part, Part::AnyRun)
-                    && matches!(glob.parts.last(), Some(Part::AnyRun)))
-                {
-                    glob.push(part.clone());
-                }
-            }
+            // `**` means the same as `*`.
+            parts.dedup_by(|a, b| matches!((a, b), (Part::AnyRun, Part::AnyRun)));
             return Test::Str {
                 op: StrOp::Glob,
-                value: glob,
+                value: SigmaString { parts },
                 cased,
             };
         }
@@ -201,11 +194,11 @@ impl Test {
             (true, false) => StrOp::Suffix,
             (true, true) => StrOp::Contains,
         };
+        parts.truncate(parts.len() - trail);
+        parts.drain(..lead);
         Test::Str {
             op,
-            value: SigmaString {
-                parts: core.to_vec(),
-            },
+            value: SigmaString { parts },
             cased,
         }
     }
@@ -248,7 +241,7 @@ mod tests {
     }
 
     fn shape(raw: &str) -> (StrOp, String) {
-        match Test::from_string(&SigmaString::parse(raw), false) {
+        match Test::from_string(SigmaString::parse(raw), false) {
             Test::Str { op, value, .. } => (op, value.to_string()),
             other => panic!("{other:?}"),
         }

@@ -25,7 +25,25 @@ impl SigmaString {
     /// paths such as `C:\Windows\` stay literal (DESIGN.md, "Escapes").
     pub fn parse(raw: &str) -> Self {
         let mut out = SigmaString::default();
-        let mut chars = raw.chars().peekable();
+        // Most values are plain text, or plain text between stars: split on the specials without copying by char.
+        let mut rest = raw;
+        while let Some(at) = rest.find(['*', '?']) {
+            if rest[..at].contains('\\') {
+                break;
+            }
+            out.push(Part::Lit(rest[..at].to_string()));
+            out.push(if rest.as_bytes()[at] == b'*' {
+                Part::AnyRun
+            } else {
+                Part::AnyChar
+            });
+            rest = &rest[at + 1..];
+        }
+        if !rest.contains('\\') {
+            out.push(Part::Lit(rest.to_string()));
+            return out;
+        }
+        let mut chars = rest.chars().peekable();
         while let Some(c) = chars.next() {
             match c {
                 '\\' => match chars.peek() {

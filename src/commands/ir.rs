@@ -1,0 +1,46 @@
+//! `vigil ir`: print the IR of every rule, for reading and for snapshots.
+
+use crate::cli::IrArgs;
+use crate::rule_files::{self, Found};
+use vigil_compiler::diagnostic::render;
+use vigil_compiler::{load_str, lower, Content};
+
+pub fn run(args: &IrArgs) -> u8 {
+    let mut status = 0;
+    for found in rule_files::find(&args.paths) {
+        let path = match found {
+            Found::File(path) => path,
+            Found::Missing { path, error } => {
+                eprintln!("vigil: {}: {error}", path.display());
+                status = 2;
+                continue;
+            }
+        };
+        let shown = path.display().to_string();
+        let text = match rule_files::read(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("vigil: {shown}: {error}");
+                status = 2;
+                continue;
+            }
+        };
+        for document in load_str(&text) {
+            match document.content {
+                Some(Content::Rule(rule)) => println!("# {shown}\n{}", lower(rule)),
+                Some(_) => println!(
+                    "# {shown} (document {}): a {}, which has no detection IR\n",
+                    document.index,
+                    document.kind.as_str()
+                ),
+                None => {
+                    for d in &document.diagnostics {
+                        eprint!("{}", render(d, &shown, &text));
+                    }
+                    status = status.max(1);
+                }
+            }
+        }
+    }
+    status
+}
