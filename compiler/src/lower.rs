@@ -81,7 +81,7 @@ impl Resolver {
                     Quantifier::All => Expr::and(operands),
                 }
             }
-            Condition::Not(inner) => Expr::not(self.condition(inner)),
+            Condition::Not(inner) => Expr::negate(self.condition(inner)),
             Condition::And(items) => Expr::and(items.iter().map(|i| self.condition(i)).collect()),
             Condition::Or(items) => Expr::or(items.iter().map(|i| self.condition(i)).collect()),
         }
@@ -131,7 +131,7 @@ pub fn lower_item(item: DetectionItem) -> Expr {
         Expr::or(values)
     };
     if item.negated {
-        Expr::not(combined)
+        Expr::negate(combined)
     } else {
         combined
     }
@@ -166,7 +166,7 @@ fn lower_value(field: &Option<String>, value: Value) -> Expr {
             }
         }
         Value::Exists(true) => Test::Exists,
-        Value::Exists(false) => return Expr::not(Expr::pred(field.clone(), Test::Exists)),
+        Value::Exists(false) => return Expr::negate(Expr::pred(field.clone(), Test::Exists)),
         // Alternatives stay OR-ed, even under `all`.
         Value::Expansion(items) => {
             return Expr::or(items.into_iter().map(|v| lower_value(field, v)).collect())

@@ -309,10 +309,8 @@ fn resolve_scalar<'a>(
     tag: Option<&saphyr_parser::Tag>,
 ) -> Kind<'a> {
     if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            if tag.suffix == "str" {
-                return Kind::Str(text);
-            }
+        if (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!") && tag.suffix == "str" {
+            return Kind::Str(text);
         }
     }
     if style != ScalarStyle::Plain {

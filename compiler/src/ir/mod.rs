@@ -2,7 +2,7 @@
 //!
 //! Identifiers are resolved and `x of` expanded; each leaf is a [`Predicate`] that keeps the intent of its
 //! modifiers (exact, prefix, suffix, substring, glob, regex, cidr, ...). Boolean nodes are built only through
-//! [`Expr::and`], [`Expr::or`] and [`Expr::not`], which flatten and simplify, so consumers see canonical trees.
+//! [`Expr::and`], [`Expr::or`] and [`Expr::negate`], which flatten and simplify, so consumers see canonical trees.
 
 mod display;
 
@@ -59,7 +59,7 @@ impl Expr {
     }
 
     /// Negation: `not not x` is `x`, `not true` is `false`.
-    pub fn not(operand: Expr) -> Expr {
+    pub fn negate(operand: Expr) -> Expr {
         match operand {
             Expr::Not(inner) => *inner,
             Expr::Const(c) => Expr::Const(!c),
@@ -236,8 +236,8 @@ mod tests {
             Expr::Const(true)
         );
         assert_eq!(Expr::and(vec![leaf("a"), Expr::Const(true)]), leaf("a"));
-        assert_eq!(Expr::not(Expr::not(leaf("a"))), leaf("a"));
-        assert_eq!(Expr::not(Expr::Const(false)), Expr::Const(true));
+        assert_eq!(Expr::negate(Expr::negate(leaf("a"))), leaf("a"));
+        assert_eq!(Expr::negate(Expr::Const(false)), Expr::Const(true));
     }
 
     fn shape(raw: &str) -> (StrOp, String) {
