@@ -5,13 +5,7 @@ use std::path::PathBuf;
 
 /// Vigil compiles Sigma detection rules and checks them.
 #[derive(Parser, Debug)]
-#[command(
-    name = "vigil",
-    version,
-    about,
-    propagate_version = true,
-    max_term_width = 110
-)]
+#[command(name = "vigil", version, about, propagate_version = true, max_term_width = 110)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -17,9 +17,7 @@ pub fn find(paths: &[PathBuf]) -> Vec<Found> {
             let mut files = Vec::new();
             for entry in walkdir::WalkDir::new(path).follow_links(true) {
                 match entry {
-                    Ok(entry) if entry.file_type().is_file() && is_yaml(entry.path()) => {
-                        files.push(entry.into_path())
-                    }
+                    Ok(entry) if entry.file_type().is_file() && is_yaml(entry.path()) => files.push(entry.into_path()),
                     Ok(_) => {}
                     Err(error) => out.push(Found::Missing {
                         path: error.path().map_or_else(|| path.clone(), Path::to_path_buf),
@@ -32,29 +30,19 @@ pub fn find(paths: &[PathBuf]) -> Vec<Found> {
         } else if path.is_file() {
             out.push(Found::File(path.clone()));
         } else {
-            out.push(Found::Missing {
-                path: path.clone(),
-                error: "no such file or directory".into(),
-            });
+            out.push(Found::Missing { path: path.clone(), error: "no such file or directory".into() });
         }
     }
     out
 }
 
 fn is_yaml(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yml" | "yaml")
-    )
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
 }
 
 /// Reads a file as UTF-8 text.
 pub fn read(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
+    String::from_utf8(bytes)
+        .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
 }

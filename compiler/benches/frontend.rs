@@ -10,13 +10,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 use vigil_compiler::{load_str, lower, Content};
 
-const ACTIVE: [&str; 5] = [
-    "rules",
-    "rules-emerging-threats",
-    "rules-threat-hunting",
-    "rules-compliance",
-    "rules-placeholder",
-];
+const ACTIVE: [&str; 5] =
+    ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"];
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -26,10 +21,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         if path.is_dir() {
             collect(&path, out);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yml" | "yaml")
-        ) {
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
             out.push(path);
         }
     }
@@ -38,11 +30,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let root = std::env::var("VIGIL_SIGMA").unwrap_or_else(|_| "../shared/sigma".into());
     let root = Path::new(&root);
-    let root = if root.exists() {
-        root.to_path_buf()
-    } else {
-        Path::new("..").join(root)
-    };
+    let root = if root.exists() { root.to_path_buf() } else { Path::new("..").join(root) };
     let mut paths = Vec::new();
     for dir in ACTIVE {
         collect(&root.join(dir), &mut paths);
@@ -51,15 +39,9 @@ fn main() {
         eprintln!("no Sigma files under {} (set VIGIL_SIGMA)", root.display());
         std::process::exit(2);
     }
-    let texts: Vec<String> = paths
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .collect();
+    let texts: Vec<String> = paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
     let bytes: usize = texts.iter().map(String::len).sum();
-    let rounds: usize = std::env::var("VIGIL_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(20);
+    let rounds: usize = std::env::var("VIGIL_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
     let mut per_round = Vec::with_capacity(rounds);
     let mut documents = 0;
     let mut rules = 0;
@@ -96,20 +78,8 @@ fn main() {
         texts.len(),
         bytes as f64 / 1e6
     );
-    println!(
-        "  best   {:>8.1} ms  {:>9.0} documents/s",
-        best * 1e3,
-        documents as f64 / best
-    );
-    println!(
-        "  median {:>8.1} ms  {:>9.0} documents/s",
-        median * 1e3,
-        documents as f64 / median
-    );
+    println!("  best   {:>8.1} ms  {:>9.0} documents/s", best * 1e3, documents as f64 / best);
+    println!("  median {:>8.1} ms  {:>9.0} documents/s", median * 1e3, documents as f64 / median);
     let yaml = yaml_rounds[0];
-    println!(
-        "  of which YAML to spanned nodes (best) {:>6.1} ms ({:.0}%)",
-        yaml * 1e3,
-        100.0 * yaml / best
-    );
+    println!("  of which YAML to spanned nodes (best) {:>6.1} ms ({:.0}%)", yaml * 1e3, 100.0 * yaml / best);
 }

@@ -50,19 +50,13 @@ impl CorrelationType {
     }
 
     pub fn is_temporal(self) -> bool {
-        matches!(
-            self,
-            CorrelationType::Temporal | CorrelationType::TemporalOrdered
-        )
+        matches!(self, CorrelationType::Temporal | CorrelationType::TemporalOrdered)
     }
 
     /// Types that aggregate a field's values.
     pub fn needs_field(self) -> bool {
         use CorrelationType::*;
-        matches!(
-            self,
-            ValueCount | ValueSum | ValueAvg | ValuePercentile | ValueMedian
-        )
+        matches!(self, ValueCount | ValueSum | ValueAvg | ValuePercentile | ValueMedian)
     }
 }
 
@@ -94,11 +88,7 @@ impl CmpOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CorrelationCondition {
     /// One comparison, or two for a range (`gt: 10` with `lte: 20`), all of which must hold.
-    Threshold {
-        ops: Vec<(CmpOp, f64)>,
-        field: Vec<String>,
-        percentile: Option<f64>,
-    },
+    Threshold { ops: Vec<(CmpOp, f64)>, field: Vec<String>, percentile: Option<f64> },
     /// Temporal types: a boolean expression over rule names (`a and not b`).
     Extended(Condition),
 }
@@ -143,42 +133,23 @@ fn invalid(diags: &mut Diagnostics, pos: Pos, message: impl Into<String>) {
 /// Parses a correlation document.
 pub fn parse_correlation(root: &Node<'_>, diags: &mut Diagnostics) -> Option<SigmaCorrelation> {
     let meta = parse_meta(root, &["correlation", "generate"], diags);
-    let (_, block) = root.entry("correlation")?;
+    let (block_key, block) = root.entry("correlation")?;
+    // "Missing" problems point at the `correlation:` key; a block mapping itself starts at its first key.
+    let here = block_key.pos;
     if block.as_map().is_none() {
-        invalid(
-            diags,
-            block.pos,
-            format!("`correlation` must be a mapping, not {}", block.type_name()),
-        );
+        invalid(diags, block.pos, format!("`correlation` must be a mapping, not {}", block.type_name()));
         return None;
     }
     for (key, _) in block.as_map().unwrap_or_default() {
-        let known = [
-            "type",
-            "rules",
-            "group-by",
-            "timespan",
-            "timeframe",
-            "condition",
-            "aliases",
-            "generate",
-            "field",
-        ];
+        let known = ["type", "rules", "group-by", "timespan", "timeframe", "condition", "aliases", "generate", "field"];
         if let Some(k) = key.as_str() {
             if !known.contains(&k) {
-                diags.warning(
-                    Code::InvalidCorrelation,
-                    key.pos,
-                    format!("unknown correlation key `{k}`"),
-                );
+                diags.warning(Code::InvalidCorrelation, key.pos, format!("unknown correlation key `{k}`"));
             }
         }
     }
     let kind = match block.get("type") {
-        Some(node) => match expect_string(node, "type", diags)
-            .as_deref()
-            .map(CorrelationType::parse)
-        {
+        Some(node) => match expect_string(node, "type", diags).as_deref().map(CorrelationType::parse) {
             Some(Some(kind)) => Some(kind),
             Some(None) => {
                 invalid(diags, node.pos, "unknown correlation type (event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile, value_median)");
@@ -187,34 +158,24 @@ pub fn parse_correlation(root: &Node<'_>, diags: &mut Diagnostics) -> Option<Sig
             None => None,
         },
         None => {
-            invalid(diags, block.pos, "missing `type`");
+            invalid(diags, here, "missing `type`");
             None
         }
     };
-    let mut rules = block
-        .get("rules")
-        .map(|n| expect_string_list(n, "rules", diags))
-        .unwrap_or_default();
-    let group_by = block
-        .get("group-by")
-        .map(|n| expect_string_list(n, "group-by", diags))
-        .unwrap_or_default();
+    let mut rules = block.get("rules").map(|n| expect_string_list(n, "rules", diags)).unwrap_or_default();
+    let group_by = block.get("group-by").map(|n| expect_string_list(n, "group-by", diags)).unwrap_or_default();
     let timespan_node = block.get("timespan").or_else(|| block.get("timeframe"));
     let timespan = match timespan_node {
         Some(node) => match node.scalar_text().as_deref().and_then(parse_timespan) {
             Some(seconds) => Some(seconds),
             None => {
-                invalid(
-                    diags,
-                    node.pos,
-                    "`timespan` must be a number and a unit: s, m, h, d, w, M or y (`5m`)",
-                );
+                invalid(diags, node.pos, "`timespan` must be a number and a unit: s, m, h, d, w, M or y (`5m`)");
                 None
             }
         },
         None => {
             if kind.is_some_and(|k| k != CorrelationType::ValueMedian) {
-                invalid(diags, block.pos, "missing `timespan`");
+                invalid(diags, here, "missing `timespan`");
             }
             None
         }
@@ -228,66 +189,35 @@ pub fn parse_correlation(root: &Node<'_>, diags: &mut Diagnostics) -> Option<Sig
             false
         }
     };
-    let aliases = block
-        .get("aliases")
-        .map(|n| parse_aliases(n, diags))
-        .unwrap_or_default();
-    let top_field = block
-        .get("field")
-        .map(|n| expect_string_list(n, "field", diags))
-        .unwrap_or_default();
+    let aliases = block.get("aliases").map(|n| parse_aliases(n, diags)).unwrap_or_default();
+    let top_field = block.get("field").map(|n| expect_string_list(n, "field", diags)).unwrap_or_default();
 
-    let condition = match (block.get("condition"), kind) {
-        (Some(node), Some(kind)) => parse_condition(node, kind, top_field, &mut rules, diags),
+    let condition = match (block.entry("condition"), kind) {
+        (Some((key, node)), Some(kind)) => parse_condition(key.pos, node, kind, top_field, &mut rules, diags),
         (None, Some(kind)) if !kind.is_temporal() => {
-            invalid(
-                diags,
-                block.pos,
-                format!("`{}` needs a `condition`", kind.as_str()),
-            );
+            invalid(diags, here, format!("`{}` needs a `condition`", kind.as_str()));
             None
         }
         _ => None,
     };
     if rules.is_empty() {
-        invalid(diags, block.pos, "`rules` must name at least one rule");
+        invalid(diags, here, "`rules` must name at least one rule");
     }
     if let (Some(kind), Some(CorrelationCondition::Threshold { field, .. })) = (kind, &condition) {
         if kind.needs_field() && field.is_empty() {
-            invalid(
-                diags,
-                block.pos,
-                format!("`{}` needs `field` in its condition", kind.as_str()),
-            );
+            invalid(diags, here, format!("`{}` needs `field` in its condition", kind.as_str()));
         }
     }
     if diags.has_errors() {
         return None;
     }
-    Some(SigmaCorrelation {
-        meta,
-        kind: kind?,
-        rules,
-        group_by,
-        timespan,
-        condition,
-        aliases,
-        generate,
-        pos: root.pos,
-    })
+    Some(SigmaCorrelation { meta, kind: kind?, rules, group_by, timespan, condition, aliases, generate, pos: root.pos })
 }
 
-fn parse_aliases(
-    node: &Node<'_>,
-    diags: &mut Diagnostics,
-) -> BTreeMap<String, BTreeMap<String, String>> {
+fn parse_aliases(node: &Node<'_>, diags: &mut Diagnostics) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let Some(entries) = node.as_map() else {
-        invalid(
-            diags,
-            node.pos,
-            "`aliases` must map alias names to {rule: field}",
-        );
+        invalid(diags, node.pos, "`aliases` must map alias names to {rule: field}");
         return out;
     };
     for (alias, mapping) in entries {
@@ -295,18 +225,12 @@ fn parse_aliases(
             continue;
         };
         let Some(pairs) = mapping.as_map() else {
-            invalid(
-                diags,
-                mapping.pos,
-                format!("alias `{alias}` must map rule names to field names"),
-            );
+            invalid(diags, mapping.pos, format!("alias `{alias}` must map rule names to field names"));
             continue;
         };
         let mut fields = BTreeMap::new();
         for (rule, field) in pairs {
-            if let (Some(rule), Some(field)) =
-                (rule.scalar_text(), expect_string(field, "aliases", diags))
-            {
+            if let (Some(rule), Some(field)) = (rule.scalar_text(), expect_string(field, "aliases", diags)) {
                 fields.insert(rule.into_owned(), field);
             }
         }
@@ -316,6 +240,7 @@ fn parse_aliases(
 }
 
 fn parse_condition(
+    key: Pos,
     node: &Node<'_>,
     kind: CorrelationType,
     top_field: Vec<String>,
@@ -324,21 +249,13 @@ fn parse_condition(
 ) -> Option<CorrelationCondition> {
     if let Some(text) = node.as_str() {
         if !kind.is_temporal() {
-            invalid(
-                diags,
-                node.pos,
-                "a condition expression is only allowed for temporal correlations",
-            );
+            invalid(diags, node.pos, "a condition expression is only allowed for temporal correlations");
             return None;
         }
         let tree = match condition::parse(text) {
             Ok((tree, _)) => tree,
             Err(e) => {
-                diags.error(
-                    Code::InvalidCorrelation,
-                    node.pos.shifted(e.offset),
-                    e.message,
-                );
+                diags.error(Code::InvalidCorrelation, node.pos.shifted(e.offset), e.message);
                 return None;
             }
         };
@@ -347,20 +264,12 @@ fn parse_condition(
         if rules.is_empty() {
             *rules = names;
         } else if let Some(missing) = names.iter().find(|n| !rules.contains(n)) {
-            invalid(
-                diags,
-                node.pos,
-                format!("`{missing}` is used in the condition but not listed in `rules`"),
-            );
+            invalid(diags, node.pos, format!("`{missing}` is used in the condition but not listed in `rules`"));
         }
         return Some(CorrelationCondition::Extended(tree));
     }
     let Some(entries) = node.as_map() else {
-        invalid(
-            diags,
-            node.pos,
-            "`condition` must be a mapping such as `gte: 10`",
-        );
+        invalid(diags, node.pos, "`condition` must be a mapping such as `gte: 10`");
         return None;
     };
     let mut ops = Vec::new();
@@ -380,20 +289,12 @@ fn parse_condition(
         if name == "percentile" {
             percentile = number;
             if number.is_none_or(|p| !(0.0..=100.0).contains(&p)) {
-                invalid(
-                    diags,
-                    value.pos,
-                    "`percentile` must be a number from 0 to 100",
-                );
+                invalid(diags, value.pos, "`percentile` must be a number from 0 to 100");
             }
             continue;
         }
         let Some(op) = CmpOp::parse(name) else {
-            invalid(
-                diags,
-                key.pos,
-                format!("unknown condition operator `{name}` (gt, gte, lt, lte, eq, neq)"),
-            );
+            invalid(diags, key.pos, format!("unknown condition operator `{name}` (gt, gte, lt, lte, eq, neq)"));
             continue;
         };
         match number {
@@ -402,23 +303,11 @@ fn parse_condition(
         }
     }
     if ops.is_empty() {
-        invalid(
-            diags,
-            node.pos,
-            "the condition needs one operator (gt, gte, lt, lte, eq, neq) or two for a range",
-        );
+        invalid(diags, key, "the condition needs one operator (gt, gte, lt, lte, eq, neq) or two for a range");
     } else if ops.len() > 2 {
-        invalid(
-            diags,
-            node.pos,
-            "at most two operators (a range) are allowed in a correlation condition",
-        );
+        invalid(diags, key, "at most two operators (a range) are allowed in a correlation condition");
     }
-    Some(CorrelationCondition::Threshold {
-        ops,
-        field,
-        percentile,
-    })
+    Some(CorrelationCondition::Threshold { ops, field, percentile })
 }
 
 fn collect_idents(tree: &Condition, out: &mut Vec<String>) {
@@ -430,9 +319,7 @@ fn collect_idents(tree: &Condition, out: &mut Vec<String>) {
         }
         Condition::Selector { .. } => {}
         Condition::Not(inner) => collect_idents(inner, out),
-        Condition::And(items) | Condition::Or(items) => {
-            items.iter().for_each(|i| collect_idents(i, out))
-        }
+        Condition::And(items) | Condition::Or(items) => items.iter().for_each(|i| collect_idents(i, out)),
     }
 }
 

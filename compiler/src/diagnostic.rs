@@ -25,10 +25,7 @@ impl Pos {
 
     /// The same position moved `chars` characters to the right (inside a single-line scalar).
     pub fn shifted(self, chars: usize) -> Self {
-        Pos {
-            line: self.line,
-            column: self.column + chars as u32,
-        }
+        Pos { line: self.line, column: self.column + chars as u32 }
     }
 }
 
@@ -44,21 +41,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(code: Code, pos: impl Into<Option<Pos>>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            code,
-            severity: Severity::Error,
-            message: message.into(),
-            pos: pos.into(),
-        }
+        Diagnostic { code, severity: Severity::Error, message: message.into(), pos: pos.into() }
     }
 
     pub fn warning(code: Code, pos: impl Into<Option<Pos>>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            code,
-            severity: Severity::Warning,
-            message: message.into(),
-            pos: pos.into(),
-        }
+        Diagnostic { code, severity: Severity::Warning, message: message.into(), pos: pos.into() }
     }
 
     pub fn is_error(&self) -> bool {
@@ -110,28 +97,17 @@ pub fn render(diagnostic: &Diagnostic, path: &str, source: &str) -> String {
         Severity::Warning => "warning",
     };
     let Some(pos) = diagnostic.pos else {
-        return format!(
-            "{path}: {severity}[{}]: {}\n",
-            diagnostic.code, diagnostic.message
-        );
+        return format!("{path}: {severity}[{}]: {}\n", diagnostic.code, diagnostic.message);
     };
-    let mut out = format!(
-        "{path}:{}:{}: {severity}[{}]: {}\n",
-        pos.line, pos.column, diagnostic.code, diagnostic.message
-    );
+    let mut out =
+        format!("{path}:{}:{}: {severity}[{}]: {}\n", pos.line, pos.column, diagnostic.code, diagnostic.message);
     if let Some(line) = source.lines().nth(pos.line.saturating_sub(1) as usize) {
         let gutter = pos.line.to_string();
         let pad = " ".repeat(gutter.len());
         // Tabs are shown as one space so the caret stays under the right character.
-        let shown: String = line
-            .chars()
-            .map(|c| if c == '\t' { ' ' } else { c })
-            .collect();
+        let shown: String = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
         let caret_at = (pos.column.saturating_sub(1) as usize).min(shown.chars().count());
-        out.push_str(&format!(
-            "{pad} |\n{gutter} | {shown}\n{pad} | {}^\n",
-            " ".repeat(caret_at)
-        ));
+        out.push_str(&format!("{pad} |\n{gutter} | {shown}\n{pad} | {}^\n", " ".repeat(caret_at)));
     }
     out
 }

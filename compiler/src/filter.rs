@@ -29,14 +29,10 @@ pub struct SigmaFilter {
 pub fn parse_filter(root: &Node<'_>, diags: &mut Diagnostics) -> Option<SigmaFilter> {
     let meta = parse_meta(root, &["logsource", "filter"], diags);
     let logsource = parse_logsource(root, diags);
-    let (_, block) = root.entry("filter")?;
+    let (block_key, block) = root.entry("filter")?;
     let rules = match block.get("rules") {
         None => {
-            diags.error(
-                Code::InvalidFilter,
-                block.pos,
-                "a filter needs `rules`: rule ids or names, or `any`",
-            );
+            diags.error(Code::InvalidFilter, block.pos, "a filter needs `rules`: rule ids or names, or `any`");
             None
         }
         Some(node) => match &node.kind {
@@ -45,17 +41,10 @@ pub fn parse_filter(root: &Node<'_>, diags: &mut Diagnostics) -> Option<SigmaFil
             _ => Some(FilterRules::Named(expect_string_list(node, "rules", diags))),
         },
     };
-    let block = parse_detection_block_skipping(block, "filter", &["rules"], diags);
+    let block = parse_detection_block_skipping(block, block_key.pos, "filter", &["rules"], diags);
     let (detections, conditions) = block?;
     if diags.has_errors() {
         return None;
     }
-    Some(SigmaFilter {
-        meta,
-        logsource: logsource?,
-        rules: rules?,
-        detections,
-        conditions,
-        pos: root.pos,
-    })
+    Some(SigmaFilter { meta, logsource: logsource?, rules: rules?, detections, conditions, pos: root.pos })
 }

@@ -81,19 +81,9 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
             diags.error(
                 Code::DocumentNotMapping,
                 root.pos,
-                format!(
-                    "a Sigma document must be a mapping, not {}",
-                    root.type_name()
-                ),
+                format!("a Sigma document must be a mapping, not {}", root.type_name()),
             );
-            out.push(finish(
-                index,
-                root.pos,
-                DocumentKind::Rule,
-                &root,
-                None,
-                diags,
-            ));
+            out.push(finish(index, root.pos, DocumentKind::Rule, &root, None, diags));
             continue;
         }
         if let Some((key, action)) = root.entry("action") {
@@ -114,36 +104,14 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
                         root = merged;
                     }
                     None => {
-                        diags.error(
-                            Code::InvalidAction,
-                            key_pos,
-                            "`action: repeat` with no rule before it",
-                        );
-                        out.push(finish(
-                            index,
-                            root.pos,
-                            DocumentKind::Rule,
-                            &root,
-                            None,
-                            diags,
-                        ));
+                        diags.error(Code::InvalidAction, key_pos, "`action: repeat` with no rule before it");
+                        out.push(finish(index, root.pos, DocumentKind::Rule, &root, None, diags));
                         continue;
                     }
                 },
                 _ => {
-                    diags.error(
-                        Code::InvalidAction,
-                        action.pos,
-                        "`action` must be `global`, `reset` or `repeat`",
-                    );
-                    out.push(finish(
-                        index,
-                        root.pos,
-                        DocumentKind::Rule,
-                        &root,
-                        None,
-                        diags,
-                    ));
+                    diags.error(Code::InvalidAction, action.pos, "`action` must be `global`, `reset` or `repeat`");
+                    out.push(finish(index, root.pos, DocumentKind::Rule, &root, None, diags));
                     continue;
                 }
             }
@@ -156,9 +124,7 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
             DocumentKind::Rule
         };
         let content = match kind {
-            DocumentKind::Correlation => {
-                parse_correlation(&root, &mut diags).map(Content::Correlation)
-            }
+            DocumentKind::Correlation => parse_correlation(&root, &mut diags).map(Content::Correlation),
             DocumentKind::Filter => parse_filter(&root, &mut diags).map(Content::Filter),
             DocumentKind::Rule => {
                 if let Some(global) = &template {
@@ -180,18 +146,8 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
             diags.error(Code::EmptyFile, None, "the file holds no Sigma document");
         }
         let index = out.len();
-        let empty = Node {
-            pos: Pos::new(1, 1),
-            kind: Kind::Null,
-        };
-        out.push(finish(
-            index,
-            Pos::new(1, 1),
-            DocumentKind::Rule,
-            &empty,
-            None,
-            diags,
-        ));
+        let empty = Node { pos: Pos::new(1, 1), kind: Kind::Null };
+        out.push(finish(index, Pos::new(1, 1), DocumentKind::Rule, &empty, None, diags));
     }
     out
 }
@@ -204,11 +160,7 @@ fn finish(
     content: Option<Content>,
     diags: Diagnostics,
 ) -> LoadedDocument {
-    let text = |key: &str| {
-        root.get(key)
-            .and_then(|n| n.scalar_text())
-            .map(|s| s.into_owned())
-    };
+    let text = |key: &str| root.get(key).and_then(|n| n.scalar_text()).map(|s| s.into_owned());
     let has_errors = diags.has_errors();
     LoadedDocument {
         index,

@@ -22,12 +22,7 @@ pub fn lower(rule: SigmaRule) -> ir::Rule {
 /// Lowers named detections and their conditions to one expression (also used for filters).
 pub fn lower_conditions(detections: Vec<NamedDetection>, conditions: &[ParsedCondition]) -> Expr {
     let mut resolver = Resolver::new(detections, conditions);
-    Expr::or(
-        conditions
-            .iter()
-            .map(|c| resolver.condition(&c.tree))
-            .collect(),
-    )
+    Expr::or(conditions.iter().map(|c| resolver.condition(&c.tree)).collect())
 }
 
 /// Hands out each detection's expression: lowered once, cloned for all but its last reference.
@@ -43,24 +38,13 @@ impl Resolver {
         for condition in conditions {
             count_references(&condition.tree, &detections, &mut remaining);
         }
-        let (names, slots) = detections
-            .into_iter()
-            .map(|d| (d.name, Some(lower_detection(d.detection))))
-            .unzip();
-        Resolver {
-            names,
-            slots,
-            remaining,
-        }
+        let (names, slots) = detections.into_iter().map(|d| (d.name, Some(lower_detection(d.detection)))).unzip();
+        Resolver { names, slots, remaining }
     }
 
     fn take(&mut self, index: usize) -> Expr {
         self.remaining[index] = self.remaining[index].saturating_sub(1);
-        let expr = if self.remaining[index] == 0 {
-            self.slots[index].take()
-        } else {
-            self.slots[index].clone()
-        };
+        let expr = if self.remaining[index] == 0 { self.slots[index].take() } else { self.slots[index].clone() };
         // A name that does not resolve was reported by `parse_rule`; checked rules never get here.
         expr.unwrap_or(Expr::Const(false))
     }
@@ -72,9 +56,7 @@ impl Resolver {
                 None => Expr::Const(false),
             },
             Condition::Selector { quantifier, target } => {
-                let selected: Vec<usize> = (0..self.names.len())
-                    .filter(|&i| target.selects(&self.names[i]))
-                    .collect();
+                let selected: Vec<usize> = (0..self.names.len()).filter(|&i| target.selects(&self.names[i])).collect();
                 let operands = selected.into_iter().map(|i| self.take(i)).collect();
                 match quantifier {
                     Quantifier::Any => Expr::or(operands),
@@ -103,33 +85,23 @@ fn count_references(condition: &Condition, detections: &[NamedDetection], counts
             }
         }
         Condition::Not(inner) => count_references(inner, detections, counts),
-        Condition::And(items) | Condition::Or(items) => items
-            .iter()
-            .for_each(|i| count_references(i, detections, counts)),
+        Condition::And(items) | Condition::Or(items) => {
+            items.iter().for_each(|i| count_references(i, detections, counts))
+        }
     }
 }
 
 pub fn lower_detection(detection: Detection) -> Expr {
     match detection {
         Detection::AllOf(items) => Expr::and(items.into_iter().map(lower_item).collect()),
-        Detection::AnyOf(alternatives) => {
-            Expr::or(alternatives.into_iter().map(lower_detection).collect())
-        }
+        Detection::AnyOf(alternatives) => Expr::or(alternatives.into_iter().map(lower_detection).collect()),
     }
 }
 
 pub fn lower_item(item: DetectionItem) -> Expr {
     let field = item.field;
-    let values: Vec<Expr> = item
-        .values
-        .into_iter()
-        .map(|v| lower_value(&field, v))
-        .collect();
-    let combined = if item.all {
-        Expr::and(values)
-    } else {
-        Expr::or(values)
-    };
+    let values: Vec<Expr> = item.values.into_iter().map(|v| lower_value(&field, v)).collect();
+    let combined = if item.all { Expr::and(values) } else { Expr::or(values) };
     if item.negated {
         Expr::negate(combined)
     } else {
@@ -147,30 +119,19 @@ fn lower_value(field: &Option<String>, value: Value) -> Expr {
         Value::Cidr(net) => Test::Cidr(net),
         Value::Compare { op, value } => Test::Compare { op, value },
         Value::TimePart { unit, value } => Test::TimePart { unit, value },
-        Value::FieldRef {
-            field: other,
-            any_before,
-            any_after,
-            cased,
-        } => {
+        Value::FieldRef { field: other, any_before, any_after, cased } => {
             let op = match (any_before, any_after) {
                 (false, false) => StrOp::Exact,
                 (false, true) => StrOp::Prefix,
                 (true, false) => StrOp::Suffix,
                 (true, true) => StrOp::Contains,
             };
-            Test::FieldRef {
-                field: other,
-                op,
-                cased,
-            }
+            Test::FieldRef { field: other, op, cased }
         }
         Value::Exists(true) => Test::Exists,
         Value::Exists(false) => return Expr::negate(Expr::pred(field.clone(), Test::Exists)),
         // Alternatives stay OR-ed, even under `all`.
-        Value::Expansion(items) => {
-            return Expr::or(items.into_iter().map(|v| lower_value(field, v)).collect())
-        }
+        Value::Expansion(items) => return Expr::or(items.into_iter().map(|v| lower_value(field, v)).collect()),
     };
     Expr::pred(field.clone(), test)
 }

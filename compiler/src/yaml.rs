@@ -49,18 +49,12 @@ impl<'a> Node<'a> {
 
     /// The value under `key` in a mapping node.
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
-        self.as_map()?
-            .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .map(|(_, v)| v)
+        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
     }
 
     /// The key node (for its position) and value under `key`.
     pub fn entry(&self, key: &str) -> Option<(&Node<'a>, &Node<'a>)> {
-        self.as_map()?
-            .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .map(|(k, v)| (k, v))
+        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v))
     }
 
     /// A short name for the node's type, for messages.
@@ -97,15 +91,7 @@ impl<'a> Node<'a> {
             Kind::Str(s) => J::String(s.to_string()),
             Kind::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Kind::Map(entries) => J::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.scalar_text().unwrap_or_default().into_owned(),
-                            v.to_json(),
-                        )
-                    })
-                    .collect(),
+                entries.iter().map(|(k, v)| (k.scalar_text().unwrap_or_default().into_owned(), v.to_json())).collect(),
             ),
         }
     }
@@ -149,11 +135,7 @@ fn scan_error(error: ScanError) -> Diagnostic {
     let marker = error.marker();
     let pos = Pos::new(marker.line() as u32, marker.col() as u32 + 1);
     let info = error.info();
-    let code = if info.contains("tab") {
-        Code::YamlTab
-    } else {
-        Code::YamlSyntax
-    };
+    let code = if info.contains("tab") { Code::YamlTab } else { Code::YamlSyntax };
     Diagnostic::error(code, pos, format!("invalid YAML: {info}"))
 }
 
@@ -216,13 +198,7 @@ impl<'a> Builder<'a> {
                     self.scratch.push(item);
                 }
                 let items: Vec<Node<'a>> = self.scratch.drain(base..).collect();
-                (
-                    Node {
-                        pos,
-                        kind: Kind::Seq(items),
-                    },
-                    anchor,
-                )
+                (Node { pos, kind: Kind::Seq(items) }, anchor)
             }
             Event::MappingStart(anchor, _) => {
                 let base = self.scratch.len();
@@ -235,10 +211,7 @@ impl<'a> Builder<'a> {
                     let (event, span) = self.next()?;
                     let value = self.node(event, span, depth + 1)?;
                     let keys = self.scratch[base..].iter().step_by(2);
-                    let duplicate = keys
-                        .enumerate()
-                        .find(|(_, k)| k.kind == key.kind)
-                        .map(|(i, k)| (i, k.pos));
+                    let duplicate = keys.enumerate().find(|(_, k)| k.kind == key.kind).map(|(i, k)| (i, k.pos));
                     if let Some((index, first)) = duplicate {
                         self.diagnostics.push(Diagnostic::error(
                             Code::DuplicateKey,
@@ -263,37 +236,13 @@ impl<'a> Builder<'a> {
                     entries.push((key, value));
                 }
                 drop(drained);
-                (
-                    Node {
-                        pos,
-                        kind: Kind::Map(entries),
-                    },
-                    anchor,
-                )
+                (Node { pos, kind: Kind::Map(entries) }, anchor)
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(node) => (
-                    Node {
-                        pos,
-                        kind: node.kind.clone(),
-                    },
-                    0,
-                ),
-                None => {
-                    return Err(Diagnostic::error(
-                        Code::YamlUnsupported,
-                        pos,
-                        "alias to an unknown anchor",
-                    ))
-                }
+                Some(node) => (Node { pos, kind: node.kind.clone() }, 0),
+                None => return Err(Diagnostic::error(Code::YamlUnsupported, pos, "alias to an unknown anchor")),
             },
-            other => {
-                return Err(Diagnostic::error(
-                    Code::YamlSyntax,
-                    pos,
-                    format!("unexpected YAML event {other:?}"),
-                ))
-            }
+            other => return Err(Diagnostic::error(Code::YamlSyntax, pos, format!("unexpected YAML event {other:?}"))),
         };
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
@@ -303,11 +252,7 @@ impl<'a> Builder<'a> {
 }
 
 /// YAML 1.2 core schema for plain scalars; quoted and block scalars are always strings.
-fn resolve_scalar<'a>(
-    text: Cow<'a, str>,
-    style: ScalarStyle,
-    tag: Option<&saphyr_parser::Tag>,
-) -> Kind<'a> {
+fn resolve_scalar<'a>(text: Cow<'a, str>, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> Kind<'a> {
     if let Some(tag) = tag {
         if (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!") && tag.suffix == "str" {
             return Kind::Str(text);
@@ -346,18 +291,12 @@ fn parse_number(text: &str) -> Option<Kind<'static>> {
     }
     match digits {
         ".inf" | ".Inf" | ".INF" => {
-            return Some(Kind::Float(if text.starts_with('-') {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }))
+            return Some(Kind::Float(if text.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }))
         }
         ".nan" | ".NaN" | ".NAN" => return Some(Kind::Float(f64::NAN)),
         _ => {}
     }
-    let is_float_syntax = digits
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+    let is_float_syntax = digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && digits.bytes().any(|b| b.is_ascii_digit())
         && digits.as_bytes()[0] != b'e'
         && digits.as_bytes()[0] != b'E';
@@ -389,10 +328,7 @@ mod tests {
         assert_eq!(kind("2019/08/10"), Kind::Str("2019/08/10".into()));
         assert_eq!(kind("2019-08-10"), Kind::Str("2019-08-10".into()));
         assert_eq!(kind("1.2.3"), Kind::Str("1.2.3".into()));
-        assert_eq!(
-            kind("99999999999999999999"),
-            Kind::Str("99999999999999999999".into())
-        );
+        assert_eq!(kind("99999999999999999999"), Kind::Str("99999999999999999999".into()));
         assert_eq!(kind("!!str 7"), Kind::Str("7".into()));
     }
 
@@ -402,9 +338,7 @@ mod tests {
         let root = &docs[0].root;
         let (key, value) = root.entry("bb").unwrap();
         assert_eq!(key.pos, Pos::new(2, 1));
-        let Kind::Seq(items) = &value.kind else {
-            panic!()
-        };
+        let Kind::Seq(items) = &value.kind else { panic!() };
         assert_eq!(items[0].pos, Pos::new(3, 5));
     }
 

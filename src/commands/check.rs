@@ -23,10 +23,7 @@ struct FileReport {
 pub fn run(args: &CheckArgs) -> u8 {
     let started = Instant::now();
     let found = rule_files::find(&args.paths);
-    let reports: Vec<FileReport> = found
-        .par_iter()
-        .map(|f| check_one(f, args.format))
-        .collect();
+    let reports: Vec<FileReport> = found.par_iter().map(|f| check_one(f, args.format)).collect();
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -67,10 +64,7 @@ fn check_one(found: &Found, format: CheckFormat) -> FileReport {
         Found::File(path) => path,
         Found::Missing { path, error } => {
             eprintln!("vigil: {}: {error}", path.display());
-            return FileReport {
-                io_error: true,
-                ..FileReport::default()
-            };
+            return FileReport { io_error: true, ..FileReport::default() };
         }
     };
     let shown = path.display().to_string();
@@ -78,10 +72,7 @@ fn check_one(found: &Found, format: CheckFormat) -> FileReport {
         Ok(text) => text,
         Err(error) => {
             eprintln!("vigil: {shown}: {error}");
-            return FileReport {
-                io_error: true,
-                ..FileReport::default()
-            };
+            return FileReport { io_error: true, ..FileReport::default() };
         }
     };
     let mut report = FileReport::default();
@@ -91,11 +82,7 @@ fn check_one(found: &Found, format: CheckFormat) -> FileReport {
             let _ = lower(rule);
         }
         report.documents += 1;
-        let errors = document
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
+        let errors = document.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         report.errors += errors;
         report.warnings += document.diagnostics.len() - errors;
         if errors == 0 {
@@ -108,9 +95,7 @@ fn check_one(found: &Found, format: CheckFormat) -> FileReport {
                 }
             }
             CheckFormat::Json => {
-                report
-                    .output
-                    .push_str(&json_line(&shown, &document, errors == 0));
+                report.output.push_str(&json_line(&shown, &document, errors == 0));
                 report.output.push('\n');
             }
         }

@@ -46,8 +46,7 @@ impl Target {
         match self {
             Target::Them => !name.starts_with('_'),
             Target::Pattern(pattern) => {
-                (pattern.starts_with('_') || !name.starts_with('_'))
-                    && glob_match(pattern.as_bytes(), name.as_bytes())
+                (pattern.starts_with('_') || !name.starts_with('_')) && glob_match(pattern.as_bytes(), name.as_bytes())
             }
         }
     }
@@ -114,11 +113,7 @@ impl fmt::Display for Condition {
                 inner.write_operand(f, 2)
             }
             Condition::And(items) | Condition::Or(items) => {
-                let (op, prec) = if matches!(self, Condition::And(_)) {
-                    (" and ", 2)
-                } else {
-                    (" or ", 1)
-                };
+                let (op, prec) = if matches!(self, Condition::And(_)) { (" and ", 2) } else { (" or ", 1) };
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         f.write_str(op)?;

@@ -70,8 +70,7 @@ fn lex(source: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut rest = source;
     loop {
-        let (after_space, _) =
-            multispace0::<&str, nom::error::Error<&str>>(rest).unwrap_or((rest, ""));
+        let (after_space, _) = multispace0::<&str, nom::error::Error<&str>>(rest).unwrap_or((rest, ""));
         rest = after_space;
         let Some(c) = rest.chars().next() else {
             return tokens;
@@ -83,10 +82,7 @@ fn lex(source: &str) -> Vec<Token<'_>> {
                 rest = next;
             }
             Err(_) => {
-                tokens.push(Token {
-                    tok: Tok::Other(c),
-                    offset,
-                });
+                tokens.push(Token { tok: Tok::Other(c), offset });
                 rest = &rest[c.len_utf8()..];
             }
         }
@@ -108,19 +104,15 @@ fn legacy_aggregation(offset: usize) -> ParseError {
 /// The legacy pipe or an aggregation call anywhere in the condition explains any other error, so it is
 /// reported first.
 fn find_legacy_aggregation(tokens: &[Token<'_>]) -> Option<ParseError> {
-    tokens
-        .iter()
-        .enumerate()
-        .find_map(|(i, token)| match token.tok {
-            Tok::Pipe => Some(legacy_aggregation(token.offset)),
-            Tok::Word(w)
-                if AGGREGATIONS.contains(&w)
-                    && matches!(tokens.get(i + 1), Some(Token { tok: Tok::Open, .. })) =>
-            {
-                Some(legacy_aggregation(token.offset))
-            }
-            _ => None,
-        })
+    tokens.iter().enumerate().find_map(|(i, token)| match token.tok {
+        Tok::Pipe => Some(legacy_aggregation(token.offset)),
+        Tok::Word(w)
+            if AGGREGATIONS.contains(&w) && matches!(tokens.get(i + 1), Some(Token { tok: Tok::Open, .. })) =>
+        {
+            Some(legacy_aggregation(token.offset))
+        }
+        _ => None,
+    })
 }
 
 /// Parses a condition string. Warnings (upper-case operators) come back beside the tree.
@@ -129,18 +121,9 @@ pub fn parse(source: &str) -> Result<(Condition, Vec<ParseWarning>), ParseError>
     if let Some(error) = find_legacy_aggregation(&tokens) {
         return Err(error);
     }
-    let mut parser = TokenParser {
-        tokens,
-        at: 0,
-        warnings: Vec::new(),
-        end: source.chars().count(),
-    };
+    let mut parser = TokenParser { tokens, at: 0, warnings: Vec::new(), end: source.chars().count() };
     if parser.tokens.is_empty() {
-        return Err(ParseError {
-            code: Code::ConditionSyntax,
-            offset: 0,
-            message: "the condition is empty".into(),
-        });
+        return Err(ParseError { code: Code::ConditionSyntax, offset: 0, message: "the condition is empty".into() });
     }
     let condition = parser.or(0)?;
     if let Some(token) = parser.peek() {
@@ -173,11 +156,7 @@ impl<'a> TokenParser<'a> {
     }
 
     fn take_keyword(&mut self, keyword: &str) -> bool {
-        let Some(Token {
-            tok: Tok::Word(word),
-            offset,
-        }) = self.peek()
-        else {
+        let Some(Token { tok: Tok::Word(word), offset }) = self.peek() else {
             return false;
         };
         if !word.eq_ignore_ascii_case(keyword) {
@@ -187,9 +166,7 @@ impl<'a> TokenParser<'a> {
             self.warnings.push(ParseWarning {
                 code: Code::UppercaseOperator,
                 offset,
-                message: format!(
-                    "`{word}` is accepted, but Sigma operators are lower case (`{keyword}`)"
-                ),
+                message: format!("`{word}` is accepted, but Sigma operators are lower case (`{keyword}`)"),
             });
         }
         self.at += 1;
@@ -235,11 +212,7 @@ impl<'a> TokenParser<'a> {
         while self.take_keyword("or") {
             items.push(self.and(depth)?);
         }
-        Ok(if items.len() == 1 {
-            items.pop().unwrap_or(Condition::Or(Vec::new()))
-        } else {
-            Condition::Or(items)
-        })
+        Ok(if items.len() == 1 { items.pop().unwrap_or(Condition::Or(Vec::new())) } else { Condition::Or(items) })
     }
 
     fn and(&mut self, depth: usize) -> Result<Condition, ParseError> {
@@ -247,11 +220,7 @@ impl<'a> TokenParser<'a> {
         while self.take_keyword("and") {
             items.push(self.not(depth)?);
         }
-        Ok(if items.len() == 1 {
-            items.pop().unwrap_or(Condition::And(Vec::new()))
-        } else {
-            Condition::And(items)
-        })
+        Ok(if items.len() == 1 { items.pop().unwrap_or(Condition::And(Vec::new())) } else { Condition::And(items) })
     }
 
     fn not(&mut self, depth: usize) -> Result<Condition, ParseError> {
@@ -275,9 +244,7 @@ impl<'a> TokenParser<'a> {
                 self.at += 1;
                 let inner = self.or(depth + 1)?;
                 match self.peek() {
-                    Some(Token {
-                        tok: Tok::Close, ..
-                    }) => {
+                    Some(Token { tok: Tok::Close, .. }) => {
                         self.at += 1;
                         Ok(inner)
                     }
@@ -291,7 +258,8 @@ impl<'a> TokenParser<'a> {
             }
             Tok::Close | Tok::Pipe | Tok::Other(_) => Err(self.unexpected(token, OPERAND)),
             Tok::Word(word) => {
-                let followed_by_of = matches!(self.peek_at(1), Some(Token { tok: Tok::Word(w), .. }) if w.eq_ignore_ascii_case("of"));
+                let followed_by_of =
+                    matches!(self.peek_at(1), Some(Token { tok: Tok::Word(w), .. }) if w.eq_ignore_ascii_case("of"));
                 if followed_by_of {
                     return self.selector(word, token.offset);
                 }
@@ -302,9 +270,7 @@ impl<'a> TokenParser<'a> {
                     return Err(ParseError {
                         code: Code::ConditionSyntax,
                         offset: token.offset,
-                        message: format!(
-                            "`{word}`: a wildcard pattern needs `1 of` or `all of` before it"
-                        ),
+                        message: format!("`{word}`: a wildcard pattern needs `1 of` or `all of` before it"),
                     });
                 }
                 self.at += 1;
@@ -322,9 +288,7 @@ impl<'a> TokenParser<'a> {
             return Err(ParseError {
                 code: Code::UnsupportedQuantifier,
                 offset,
-                message: format!(
-                    "`{word} of` is not Sigma: only `1 of`, `any of` and `all of` exist"
-                ),
+                message: format!("`{word} of` is not Sigma: only `1 of`, `any of` and `all of` exist"),
             });
         } else {
             return Err(ParseError {
@@ -356,9 +320,7 @@ impl<'a> TokenParser<'a> {
                 self.warnings.push(ParseWarning {
                     code: Code::UppercaseOperator,
                     offset: token.offset,
-                    message: format!(
-                        "`{target}` is accepted, but Sigma keywords are lower case (`them`)"
-                    ),
+                    message: format!("`{target}` is accepted, but Sigma keywords are lower case (`them`)"),
                 });
             }
             Target::Them
@@ -375,9 +337,7 @@ mod tests {
     use super::*;
 
     fn tree(source: &str) -> Condition {
-        parse(source)
-            .unwrap_or_else(|e| panic!("{source}: {e:?}"))
-            .0
+        parse(source).unwrap_or_else(|e| panic!("{source}: {e:?}")).0
     }
 
     fn ident(name: &str) -> Condition {
@@ -388,52 +348,31 @@ mod tests {
     fn precedence_not_and_or() {
         assert_eq!(
             tree("a or b and not c"),
-            Condition::Or(vec![
-                ident("a"),
-                Condition::And(vec![ident("b"), Condition::Not(Box::new(ident("c")))])
-            ])
+            Condition::Or(vec![ident("a"), Condition::And(vec![ident("b"), Condition::Not(Box::new(ident("c")))])])
         );
         assert_eq!(tree("(a or b) and c").to_string(), "(a or b) and c");
     }
 
     #[test]
     fn keywords_only_on_word_boundaries() {
-        assert_eq!(
-            tree("notepad and order_1"),
-            Condition::And(vec![ident("notepad"), ident("order_1")])
-        );
-        assert_eq!(
-            tree("sel-1 or android"),
-            Condition::Or(vec![ident("sel-1"), ident("android")])
-        );
+        assert_eq!(tree("notepad and order_1"), Condition::And(vec![ident("notepad"), ident("order_1")]));
+        assert_eq!(tree("sel-1 or android"), Condition::Or(vec![ident("sel-1"), ident("android")]));
     }
 
     #[test]
     fn selectors() {
         assert_eq!(
             tree("1 of sel-*"),
-            Condition::Selector {
-                quantifier: Quantifier::Any,
-                target: Target::Pattern("sel-*".into())
-            }
+            Condition::Selector { quantifier: Quantifier::Any, target: Target::Pattern("sel-*".into()) }
         );
-        assert_eq!(
-            tree("any of them"),
-            Condition::Selector {
-                quantifier: Quantifier::Any,
-                target: Target::Them
-            }
-        );
+        assert_eq!(tree("any of them"), Condition::Selector { quantifier: Quantifier::Any, target: Target::Them });
         assert_eq!(tree("all of *a*b*").to_string(), "all of *a*b*");
     }
 
     #[test]
     fn uppercase_operators_warn() {
         let (condition, warnings) = parse("a AND NOT b").unwrap();
-        assert_eq!(
-            condition,
-            Condition::And(vec![ident("a"), Condition::Not(Box::new(ident("b")))])
-        );
+        assert_eq!(condition, Condition::And(vec![ident("a"), Condition::Not(Box::new(ident("b")))]));
         assert_eq!(warnings.len(), 2);
         assert_eq!(warnings[0].offset, 2);
     }

@@ -1,14 +1,46 @@
 //! The printable form of the IR, used in snapshots and `vigil` debugging output. One node per line, indented.
 
 use super::{Expr, Predicate, Rule, StrOp, Test};
+use crate::rule::value::{Part, SigmaString};
 use std::fmt::{self, Write};
+
+/// Quotes a value as Sigma authors write it: single quotes, `''` for a quote, backslashes as they are.
+/// Control characters (NULs of `wide`) are shown as `\u{..}`. Globs show their wildcards bare and escape
+/// literal ones; other operators hold no wildcards, so their text is shown as is.
+fn quoted(value: &SigmaString, glob: bool) -> String {
+    let text = if glob {
+        value.to_string()
+    } else {
+        value
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Lit(s) => s.clone(),
+                Part::Placeholder(name) => format!("%{name}%"),
+                Part::AnyRun => "*".into(),
+                Part::AnyChar => "?".into(),
+            })
+            .collect()
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
 
 impl fmt::Display for Predicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let field = self.field.as_deref().unwrap_or("<keyword>");
         match &self.test {
             Test::Str { op, value, cased } => {
-                write!(f, "{field} {} {:?}", op.name(), value.to_string())?;
+                write!(f, "{field} {} {}", op.name(), quoted(value, *op == StrOp::Glob))?;
                 if *cased {
                     f.write_str(" cased")?;
                 }
@@ -20,11 +52,7 @@ impl fmt::Display for Predicate {
             Test::Exists => write!(f, "{field} exists"),
             Test::Regex { pattern, flags } => {
                 write!(f, "{field} re /{pattern}/")?;
-                for (on, flag) in [
-                    (flags.ignore_case, 'i'),
-                    (flags.multi_line, 'm'),
-                    (flags.dot_all, 's'),
-                ] {
+                for (on, flag) in [(flags.ignore_case, 'i'), (flags.multi_line, 'm'), (flags.dot_all, 's')] {
                     if on {
                         f.write_char(flag)?;
                     }
@@ -34,11 +62,7 @@ impl fmt::Display for Predicate {
             Test::Cidr(net) => write!(f, "{field} cidr {net}"),
             Test::Compare { op, value } => write!(f, "{field} {} {value}", op.symbol()),
             Test::TimePart { unit, value } => write!(f, "{field}.{} == {value}", unit.name()),
-            Test::FieldRef {
-                field: other,
-                op,
-                cased,
-            } => {
+            Test::FieldRef { field: other, op, cased } => {
                 let op = if *op == StrOp::Exact { "==" } else { op.name() };
                 write!(f, "{field} {op} field({other})")?;
                 if *cased {
@@ -60,18 +84,8 @@ fn write_tree(f: &mut fmt::Formatter<'_>, expr: &Expr, indent: usize) -> fmt::Re
             write_tree(f, inner, indent + 1)
         }
         Expr::And(items) | Expr::Or(items) => {
-            writeln!(
-                f,
-                "{pad}{}",
-                if matches!(expr, Expr::And(_)) {
-                    "and"
-                } else {
-                    "or"
-                }
-            )?;
-            items
-                .iter()
-                .try_for_each(|item| write_tree(f, item, indent + 1))
+            writeln!(f, "{pad}{}", if matches!(expr, Expr::And(_)) { "and" } else { "or" })?;
+            items.iter().try_for_each(|item| write_tree(f, item, indent + 1))
         }
     }
 }

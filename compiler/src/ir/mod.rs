@@ -153,40 +153,18 @@ impl Test {
     /// anything with an inner wildcard a glob. So `Image|endswith: \x.exe` and `Image: '*\x.exe'` are the same.
     pub fn from_string(value: SigmaString, cased: bool) -> Test {
         let mut parts = value.parts;
-        let lead = parts
-            .iter()
-            .take_while(|p| matches!(p, Part::AnyRun))
-            .count();
+        let lead = parts.iter().take_while(|p| matches!(p, Part::AnyRun)).count();
         if lead == parts.len() {
             // Only stars (or the empty string).
-            let op = if lead == 0 {
-                StrOp::Exact
-            } else {
-                StrOp::Contains
-            };
-            return Test::Str {
-                op,
-                value: SigmaString::default(),
-                cased,
-            };
+            let op = if lead == 0 { StrOp::Exact } else { StrOp::Contains };
+            return Test::Str { op, value: SigmaString::default(), cased };
         }
-        let trail = parts
-            .iter()
-            .rev()
-            .take_while(|p| matches!(p, Part::AnyRun))
-            .count();
+        let trail = parts.iter().rev().take_while(|p| matches!(p, Part::AnyRun)).count();
         let core = &parts[lead..parts.len() - trail];
-        if core
-            .iter()
-            .any(|p| matches!(p, Part::AnyRun | Part::AnyChar))
-        {
+        if core.iter().any(|p| matches!(p, Part::AnyRun | Part::AnyChar)) {
             // `**` means the same as `*`.
             parts.dedup_by(|a, b| matches!((a, b), (Part::AnyRun, Part::AnyRun)));
-            return Test::Str {
-                op: StrOp::Glob,
-                value: SigmaString { parts },
-                cased,
-            };
+            return Test::Str { op: StrOp::Glob, value: SigmaString { parts }, cased };
         }
         let op = match (lead > 0, trail > 0) {
             (false, false) => StrOp::Exact,
@@ -196,11 +174,7 @@ impl Test {
         };
         parts.truncate(parts.len() - trail);
         parts.drain(..lead);
-        Test::Str {
-            op,
-            value: SigmaString { parts },
-            cased,
-        }
+        Test::Str { op, value: SigmaString { parts }, cased }
     }
 }
 
@@ -231,10 +205,7 @@ mod tests {
             Expr::and(vec![leaf("a"), Expr::and(vec![leaf("b"), leaf("c")])]),
             Expr::And(vec![leaf("a"), leaf("b"), leaf("c")])
         );
-        assert_eq!(
-            Expr::or(vec![leaf("a"), Expr::Const(true)]),
-            Expr::Const(true)
-        );
+        assert_eq!(Expr::or(vec![leaf("a"), Expr::Const(true)]), Expr::Const(true));
         assert_eq!(Expr::and(vec![leaf("a"), Expr::Const(true)]), leaf("a"));
         assert_eq!(Expr::negate(Expr::negate(leaf("a"))), leaf("a"));
         assert_eq!(Expr::negate(Expr::Const(false)), Expr::Const(true));

@@ -57,22 +57,14 @@ pub fn parse_detection(node: &Node<'_>, diags: &mut Diagnostics) -> Option<Detec
     match &node.kind {
         Kind::Map(entries) => {
             if entries.is_empty() {
-                diags.error(
-                    Code::InvalidDetection,
-                    node.pos,
-                    "empty detection: it needs at least one field",
-                );
+                diags.error(Code::InvalidDetection, node.pos, "empty detection: it needs at least one field");
                 return None;
             }
             let mut items = Vec::with_capacity(entries.len());
             let mut ok = true;
             for (key, value) in entries {
                 let Some(key_text) = key.scalar_text() else {
-                    diags.error(
-                        Code::InvalidDetection,
-                        key.pos,
-                        "a detection key must be a field name",
-                    );
+                    diags.error(Code::InvalidDetection, key.pos, "a detection key must be a field name");
                     ok = false;
                     continue;
                 };
@@ -99,14 +91,8 @@ pub fn parse_detection(node: &Node<'_>, diags: &mut Diagnostics) -> Option<Detec
                 }
                 return ok.then_some(Detection::AnyOf(alternatives));
             }
-            if elements
-                .iter()
-                .any(|e| matches!(e.kind, Kind::Map(_) | Kind::Seq(_)))
-            {
-                let bad = elements
-                    .iter()
-                    .find(|e| !matches!(e.kind, Kind::Map(_)))
-                    .unwrap_or(node);
+            if elements.iter().any(|e| matches!(e.kind, Kind::Map(_) | Kind::Seq(_))) {
+                let bad = elements.iter().find(|e| !matches!(e.kind, Kind::Map(_))).unwrap_or(node);
                 diags.error(
                     Code::InvalidDetection,
                     bad.pos,
@@ -120,19 +106,11 @@ pub fn parse_detection(node: &Node<'_>, diags: &mut Diagnostics) -> Option<Detec
             parse_item("", node.pos, node, diags).map(|item| Detection::AllOf(vec![item]))
         }
         Kind::Null => {
-            diags.error(
-                Code::NullKeyword,
-                node.pos,
-                "empty detection: `null` is not a keyword; give a field",
-            );
+            diags.error(Code::NullKeyword, node.pos, "empty detection: `null` is not a keyword; give a field");
             None
         }
         Kind::Bool(_) => {
-            diags.error(
-                Code::InvalidDetection,
-                node.pos,
-                "a boolean cannot be a keyword; give a field",
-            );
+            diags.error(Code::InvalidDetection, node.pos, "a boolean cannot be a keyword; give a field");
             None
         }
     }
@@ -154,21 +132,13 @@ fn unknown_modifier_message(name: &str) -> String {
         return "`not` is not a modifier: use `neq`, or `not` in the condition".into();
     }
     if let Some(known) = Modifier::from_name(&name.to_ascii_lowercase()) {
-        return format!(
-            "unknown modifier `{name}` (modifiers are lower case: `{}`)",
-            known.name()
-        );
+        return format!("unknown modifier `{name}` (modifiers are lower case: `{}`)", known.name());
     }
     format!("unknown modifier `{name}`")
 }
 
 /// Parses `key: value` where `key` is `field|mod|mod` (`|mod` alone for keywords).
-pub fn parse_item(
-    key: &str,
-    pos: Pos,
-    value: &Node<'_>,
-    diags: &mut Diagnostics,
-) -> Option<DetectionItem> {
+pub fn parse_item(key: &str, pos: Pos, value: &Node<'_>, diags: &mut Diagnostics) -> Option<DetectionItem> {
     let mut segments = key.split('|');
     let field = segments.next().unwrap_or("");
     let mut modifiers = Vec::new();
@@ -177,11 +147,7 @@ pub fn parse_item(
         match Modifier::from_name(name) {
             Some(modifier) => {
                 if modifiers.contains(&modifier) && modifier != Modifier::Base64 {
-                    diags.warning(
-                        Code::DuplicateModifier,
-                        pos,
-                        format!("modifier `{name}` is applied twice"),
-                    );
+                    diags.warning(Code::DuplicateModifier, pos, format!("modifier `{name}` is applied twice"));
                 }
                 modifiers.push(modifier);
             }
@@ -201,15 +167,10 @@ pub fn parse_item(
     for (i, modifier) in modifiers.iter().enumerate() {
         let needs_field = matches!(modifier, Modifier::Exists | Modifier::FieldRef);
         if needs_field && field.is_none() {
-            diags.error(
-                Code::ModifierType,
-                pos,
-                format!("`{}` needs a field name before it", modifier.name()),
-            );
+            diags.error(Code::ModifierType, pos, format!("`{}` needs a field name before it", modifier.name()));
             ok = false;
         }
-        if *modifier == Modifier::Base64Offset && !modifiers[i + 1..].contains(&Modifier::Contains)
-        {
+        if *modifier == Modifier::Base64Offset && !modifiers[i + 1..].contains(&Modifier::Contains) {
             diags.warning(
                 Code::Base64OffsetWithoutContains,
                 pos,
@@ -218,11 +179,7 @@ pub fn parse_item(
         }
     }
     if all && modifiers.contains(&Modifier::Windash) {
-        diags.warning(
-            Code::SuspiciousModifier,
-            pos,
-            "`windash` with `all`: each dash variant would have to match",
-        );
+        diags.warning(Code::SuspiciousModifier, pos, "`windash` with `all`: each dash variant would have to match");
     }
     if !ok {
         return None;
@@ -233,11 +190,7 @@ pub fn parse_item(
         _ => vec![value],
     };
     if all && nodes.len() == 1 {
-        diags.warning(
-            Code::SuspiciousModifier,
-            pos,
-            "`all` on a single value has no effect",
-        );
+        diags.warning(Code::SuspiciousModifier, pos, "`all` on a single value has no effect");
     }
     let mut values = Vec::with_capacity(nodes.len().max(1));
     if nodes.is_empty() {
@@ -249,20 +202,14 @@ pub fn parse_item(
             diags.error(
                 Code::InvalidValue,
                 node.pos,
-                format!(
-                    "a value must be a string, number, boolean or null, not {}",
-                    node.type_name()
-                ),
+                format!("a value must be a string, number, boolean or null, not {}", node.type_name()),
             );
             ok = false;
             continue;
         };
         if field.is_none() {
             let keyword_problem = match raw {
-                RawValue::Null => Some((
-                    Code::NullKeyword,
-                    "`null` cannot be a keyword: keywords need text",
-                )),
+                RawValue::Null => Some((Code::NullKeyword, "`null` cannot be a keyword: keywords need text")),
                 RawValue::Bool(_) => Some((Code::InvalidValue, "a boolean cannot be a keyword")),
                 _ => None,
             };
@@ -274,17 +221,8 @@ pub fn parse_item(
         }
         match apply_chain(&raw, &modifiers) {
             Ok(value) => {
-                if field.is_none()
-                    && matches!(
-                        value,
-                        Value::Cidr(_) | Value::Exists(_) | Value::Compare { .. }
-                    )
-                {
-                    diags.error(
-                        Code::ModifierType,
-                        node.pos,
-                        format!("{} cannot be a keyword", value.type_name()),
-                    );
+                if field.is_none() && matches!(value, Value::Cidr(_) | Value::Exists(_) | Value::Compare { .. }) {
+                    diags.error(Code::ModifierType, node.pos, format!("{} cannot be a keyword", value.type_name()));
                     ok = false;
                     continue;
                 }
@@ -303,12 +241,5 @@ pub fn parse_item(
             }
         }
     }
-    ok.then_some(DetectionItem {
-        field,
-        modifiers,
-        values,
-        all,
-        negated,
-        pos,
-    })
+    ok.then_some(DetectionItem { field, modifiers, values, all, negated, pos })
 }

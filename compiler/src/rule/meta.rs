@@ -115,20 +115,14 @@ impl LogSource {
         fn ok(spec: &Option<String>, mine: &Option<String>) -> bool {
             spec.is_none() || spec == mine
         }
-        ok(&spec.category, &self.category)
-            && ok(&spec.product, &self.product)
-            && ok(&spec.service, &self.service)
+        ok(&spec.category, &self.category) && ok(&spec.product, &self.product) && ok(&spec.service, &self.service)
     }
 }
 
 impl std::fmt::Display for LogSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut first = true;
-        let attributes = [
-            ("category", &self.category),
-            ("product", &self.product),
-            ("service", &self.service),
-        ];
+        let attributes = [("category", &self.category), ("product", &self.product), ("service", &self.service)];
         for (name, value) in attributes {
             if let Some(value) = value {
                 if !first {
@@ -151,11 +145,7 @@ pub fn expect_string(node: &Node<'_>, key: &str, diags: &mut Diagnostics) -> Opt
         Kind::Str(s) => Some(s.to_string()),
         Kind::Int(_) | Kind::Float(_) => node.scalar_text().map(|s| s.into_owned()),
         _ => {
-            diags.error(
-                Code::WrongType,
-                node.pos,
-                format!("`{key}` must be a string, not {}", node.type_name()),
-            );
+            diags.error(Code::WrongType, node.pos, format!("`{key}` must be a string, not {}", node.type_name()));
             None
         }
     }
@@ -164,10 +154,7 @@ pub fn expect_string(node: &Node<'_>, key: &str, diags: &mut Diagnostics) -> Opt
 /// Reads a list of strings; a single string is accepted as a list of one.
 pub fn expect_string_list(node: &Node<'_>, key: &str, diags: &mut Diagnostics) -> Vec<String> {
     match &node.kind {
-        Kind::Seq(items) => items
-            .iter()
-            .filter_map(|item| expect_string(item, key, diags))
-            .collect(),
+        Kind::Seq(items) => items.iter().filter_map(|item| expect_string(item, key, diags)).collect(),
         Kind::Null => Vec::new(),
         _ => expect_string(node, key, diags).into_iter().collect(),
     }
@@ -176,22 +163,22 @@ pub fn expect_string_list(node: &Node<'_>, key: &str, diags: &mut Diagnostics) -
 fn is_uuid(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 36
-        && bytes.iter().enumerate().all(|(i, &b)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                b == b'-'
-            } else {
-                b.is_ascii_hexdigit()
-            }
-        })
+        && bytes.iter().enumerate().all(
+            |(i, &b)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    b == b'-'
+                } else {
+                    b.is_ascii_hexdigit()
+                }
+            },
+        )
 }
 
 fn is_date(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 10
         && (b[4] == b'-' && b[7] == b'-' || b[4] == b'/' && b[7] == b'/')
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 fn is_tag(text: &str) -> bool {
@@ -199,9 +186,7 @@ fn is_tag(text: &str) -> bool {
         Some((namespace, name)) => {
             !namespace.is_empty()
                 && !name.is_empty()
-                && text.chars().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-                })
+                && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         }
         None => false,
     }
@@ -248,11 +233,7 @@ pub fn parse_meta(root: &Node<'_>, structural: &[&str], diags: &mut Diagnostics)
                 meta.id = text(diags);
                 if let Some(id) = &meta.id {
                     if !is_uuid(id) {
-                        diags.warning(
-                            Code::InvalidId,
-                            value.pos,
-                            format!("`id` `{id}` is not a UUID"),
-                        );
+                        diags.warning(Code::InvalidId, value.pos, format!("`id` `{id}` is not a UUID"));
                     }
                 }
             }
@@ -276,9 +257,7 @@ pub fn parse_meta(root: &Node<'_>, structural: &[&str], diags: &mut Diagnostics)
                         diags.error(
                             Code::InvalidLevel,
                             value.pos,
-                            format!(
-                                "unknown level `{s}` (informational, low, medium, high, critical)"
-                            ),
+                            format!("unknown level `{s}` (informational, low, medium, high, critical)"),
                         );
                     }
                 }
@@ -291,11 +270,7 @@ pub fn parse_meta(root: &Node<'_>, structural: &[&str], diags: &mut Diagnostics)
                 let date = text(diags);
                 if let Some(d) = &date {
                     if !is_date(d) {
-                        diags.warning(
-                            Code::InvalidDate,
-                            value.pos,
-                            format!("`{name}` `{d}` is not YYYY-MM-DD"),
-                        );
+                        diags.warning(Code::InvalidDate, value.pos, format!("`{name}` `{d}` is not YYYY-MM-DD"));
                     }
                 }
                 if name == "date" {
@@ -331,44 +306,23 @@ pub fn parse_meta(root: &Node<'_>, structural: &[&str], diags: &mut Diagnostics)
 }
 
 fn parse_related(node: &Node<'_>, diags: &mut Diagnostics) -> Vec<Related> {
-    const TYPES: [&str; 6] = [
-        "derived",
-        "obsolete",
-        "merged",
-        "renamed",
-        "similar",
-        "correlation",
-    ];
+    const TYPES: [&str; 6] = ["derived", "obsolete", "merged", "renamed", "similar", "correlation"];
     let Kind::Seq(items) = &node.kind else {
-        diags.error(
-            Code::WrongType,
-            node.pos,
-            "`related` must be a list of `{id, type}`",
-        );
+        diags.error(Code::WrongType, node.pos, "`related` must be a list of `{id, type}`");
         return Vec::new();
     };
     let mut out = Vec::new();
     for item in items {
         let id = item.get("id").and_then(|n| expect_string(n, "id", diags));
-        let kind = item
-            .get("type")
-            .and_then(|n| expect_string(n, "type", diags));
+        let kind = item.get("type").and_then(|n| expect_string(n, "type", diags));
         match (id, kind) {
             (Some(id), Some(kind)) => {
                 if !TYPES.contains(&kind.as_str()) {
-                    diags.warning(
-                        Code::InvalidRelated,
-                        item.pos,
-                        format!("unknown related type `{kind}`"),
-                    );
+                    diags.warning(Code::InvalidRelated, item.pos, format!("unknown related type `{kind}`"));
                 }
                 out.push(Related { id, kind });
             }
-            _ => diags.warning(
-                Code::InvalidRelated,
-                item.pos,
-                "a `related` entry needs `id` and `type`",
-            ),
+            _ => diags.warning(Code::InvalidRelated, item.pos, "a `related` entry needs `id` and `type`"),
         }
     }
     out
@@ -381,11 +335,7 @@ pub fn parse_logsource(root: &Node<'_>, diags: &mut Diagnostics) -> Option<LogSo
         return None;
     };
     let Some(entries) = node.as_map() else {
-        diags.error(
-            Code::WrongType,
-            node.pos,
-            format!("`logsource` must be a mapping, not {}", node.type_name()),
-        );
+        diags.error(Code::WrongType, node.pos, format!("`logsource` must be a mapping, not {}", node.type_name()));
         return None;
     };
     let mut logsource = LogSource::default();
@@ -405,11 +355,7 @@ pub fn parse_logsource(root: &Node<'_>, diags: &mut Diagnostics) -> Option<LogSo
         }
     }
     if logsource.category.is_none() && logsource.product.is_none() && logsource.service.is_none() {
-        diags.error(
-            Code::EmptyLogsource,
-            key.pos,
-            "`logsource` sets none of `category`, `product`, `service`",
-        );
+        diags.error(Code::EmptyLogsource, key.pos, "`logsource` sets none of `category`, `product`, `service`");
     }
     Some(logsource)
 }

@@ -47,7 +47,7 @@ pub fn parse_rule(root: &Node<'_>, diags: &mut Diagnostics) -> Option<SigmaRule>
     let meta = parse_meta(root, RULE_KEYS, diags);
     let logsource = parse_logsource(root, diags);
     let block = match root.entry("detection") {
-        Some((_, node)) => parse_detection_block_skipping(node, "detection", &[], diags),
+        Some((key, node)) => parse_detection_block_skipping(node, key.pos, "detection", &[], diags),
         None => {
             diags.error(Code::MissingDetection, root.pos, "missing `detection`");
             None
@@ -57,44 +57,30 @@ pub fn parse_rule(root: &Node<'_>, diags: &mut Diagnostics) -> Option<SigmaRule>
     if diags.has_errors() {
         return None;
     }
-    Some(SigmaRule {
-        meta,
-        logsource: logsource?,
-        detections,
-        conditions,
-        pos: root.pos,
-    })
+    Some(SigmaRule { meta, logsource: logsource?, detections, conditions, pos: root.pos })
 }
 
 /// Parses a block of named detections plus `condition` (a rule's `detection:` or a filter's `filter:`).
 /// Keys in `skip` belong to the enclosing document (a filter's `rules:`).
 pub(crate) fn parse_detection_block_skipping(
     block: &Node<'_>,
+    block_key: Pos,
     block_name: &str,
     skip: &[&str],
     diags: &mut Diagnostics,
 ) -> Option<(Vec<NamedDetection>, Vec<ParsedCondition>)> {
     let Some(entries) = block.as_map() else {
-        diags.error(
-            Code::WrongType,
-            block.pos,
-            format!(
-                "`{block_name}` must be a mapping, not {}",
-                block.type_name()
-            ),
-        );
+        diags.error(Code::WrongType, block.pos, format!("`{block_name}` must be a mapping, not {}", block.type_name()));
         return None;
     };
     let mut detections = Vec::with_capacity(entries.len());
+    // Detections that failed to parse still count as defined, so the condition does not add a second error.
+    let mut broken: Vec<String> = Vec::new();
     let mut condition_node = None;
     let mut ok = true;
     for (key, value) in entries {
         let Some(name) = key.scalar_text() else {
-            diags.error(
-                Code::InvalidDetection,
-                key.pos,
-                "a detection name must be a string",
-            );
+            diags.error(Code::InvalidDetection, key.pos, "a detection name must be a string");
             ok = false;
             continue;
         };
@@ -118,17 +104,16 @@ pub(crate) fn parse_detection_block_skipping(
                     Some(detection) => {
                         detections.push(NamedDetection { name: other.to_string(), pos: key.pos, detection })
                     }
-                    None => ok = false,
+                    None => {
+                        broken.push(other.to_string());
+                        ok = false;
+                    }
                 }
             }
         }
     }
     let Some(condition_node) = condition_node else {
-        diags.error(
-            Code::MissingCondition,
-            block.pos,
-            format!("`{block_name}` has no `condition`"),
-        );
+        diags.error(Code::MissingCondition, block_key, format!("`{block_name}` has no `condition`"));
         return None;
     };
     let sources: Vec<&Node<'_>> = match &condition_node.kind {
@@ -136,21 +121,13 @@ pub(crate) fn parse_detection_block_skipping(
         _ => vec![condition_node],
     };
     if sources.is_empty() {
-        diags.error(
-            Code::MissingCondition,
-            condition_node.pos,
-            "`condition` is an empty list",
-        );
+        diags.error(Code::MissingCondition, condition_node.pos, "`condition` is an empty list");
         return None;
     }
     let mut conditions = Vec::with_capacity(sources.len());
     for node in sources {
         let Some(source) = node.as_str() else {
-            diags.error(
-                Code::WrongType,
-                node.pos,
-                format!("`condition` must be a string, not {}", node.type_name()),
-            );
+            diags.error(Code::WrongType, node.pos, format!("`condition` must be a string, not {}", node.type_name()));
             ok = false;
             continue;
         };
@@ -167,14 +144,10 @@ pub(crate) fn parse_detection_block_skipping(
                 for w in warnings {
                     diags.warning(w.code, at(w.offset), w.message);
                 }
-                if !check_names(&tree, source, &detections, &at, diags) {
+                if !check_names(&tree, source, &detections, &broken, &at, diags) {
                     ok = false;
                 }
-                conditions.push(ParsedCondition {
-                    source: source.to_string(),
-                    tree,
-                    pos: node.pos,
-                });
+                conditions.push(ParsedCondition { source: source.to_string(), tree, pos: node.pos });
             }
             Err(e) => {
                 diags.error(e.code, at(e.offset), e.message);
@@ -195,10 +168,7 @@ fn word_offset(source: &str, word: &str) -> usize {
     while let Some(found) = source[from..].find(word) {
         let start = from + found;
         let end = start + word.len();
-        let before_ok = source[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !is_word(c));
+        let before_ok = source[..start].chars().next_back().is_none_or(|c| !is_word(c));
         let after_ok = source[end..].chars().next().is_none_or(|c| !is_word(c));
         if before_ok && after_ok {
             return source[..start].chars().count();
@@ -212,12 +182,13 @@ fn check_names(
     tree: &Condition,
     source: &str,
     detections: &[NamedDetection],
+    broken: &[String],
     at: &dyn Fn(usize) -> Pos,
     diags: &mut Diagnostics,
 ) -> bool {
     match tree {
         Condition::Ident(name) => {
-            if detections.iter().any(|d| &d.name == name) {
+            if detections.iter().any(|d| &d.name == name) || broken.contains(name) {
                 return true;
             }
             let hint = detections
@@ -233,14 +204,11 @@ fn check_names(
             false
         }
         Condition::Selector { target, .. } => {
-            if detections.iter().any(|d| target.selects(&d.name)) {
+            if detections.iter().any(|d| target.selects(&d.name)) || broken.iter().any(|b| target.selects(b)) {
                 return true;
             }
             let (text, note) = match target {
-                condition::Target::Them => (
-                    "them".to_string(),
-                    " (names starting with `_` are not part of `them`)",
-                ),
+                condition::Target::Them => ("them".to_string(), " (names starting with `_` are not part of `them`)"),
                 condition::Target::Pattern(p) => (p.clone(), ""),
             };
             diags.error(
@@ -250,11 +218,11 @@ fn check_names(
             );
             false
         }
-        Condition::Not(inner) => check_names(inner, source, detections, at, diags),
+        Condition::Not(inner) => check_names(inner, source, detections, broken, at, diags),
         Condition::And(items) | Condition::Or(items) => {
             let mut ok = true;
             for item in items {
-                ok &= check_names(item, source, detections, at, diags);
+                ok &= check_names(item, source, detections, broken, at, diags);
             }
             ok
         }
@@ -266,29 +234,17 @@ fn mentions(tree: &Condition, name: &str) -> bool {
         Condition::Ident(ident) => ident == name,
         Condition::Selector { target, .. } => target.selects(name),
         Condition::Not(inner) => mentions(inner, name),
-        Condition::And(items) | Condition::Or(items) => {
-            items.iter().any(|item| mentions(item, name))
-        }
+        Condition::And(items) | Condition::Or(items) => items.iter().any(|item| mentions(item, name)),
     }
 }
 
-fn warn_unused(
-    detections: &[NamedDetection],
-    conditions: &[ParsedCondition],
-    diags: &mut Diagnostics,
-) {
+fn warn_unused(detections: &[NamedDetection], conditions: &[ParsedCondition], diags: &mut Diagnostics) {
     for detection in detections {
-        if !conditions
-            .iter()
-            .any(|c| mentions(&c.tree, &detection.name))
-        {
+        if !conditions.iter().any(|c| mentions(&c.tree, &detection.name)) {
             diags.warning(
                 Code::UnusedDetection,
                 detection.pos,
-                format!(
-                    "detection `{}` is not used by the condition",
-                    detection.name
-                ),
+                format!("detection `{}` is not used by the condition", detection.name),
             );
         }
     }

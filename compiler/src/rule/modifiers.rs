@@ -166,28 +166,18 @@ fn initial_value(raw: &RawValue<'_>, first: Option<Modifier>) -> Result<Value, M
     match (first, raw) {
         (Some(Modifier::Re), RawValue::Str(s)) => {
             regex_syntax::Parser::new().parse(s).map_err(|e| {
-                ModifierError::InvalidRegex(format!(
-                    "invalid regular expression: {}",
-                    first_line(&e.to_string())
-                ))
+                ModifierError::InvalidRegex(format!("invalid regular expression: {}", first_line(&e.to_string())))
             })?;
-            Ok(Value::Regex {
-                pattern: s.to_string(),
-                flags: RegexFlags::default(),
-            })
+            Ok(Value::Regex { pattern: s.to_string(), flags: RegexFlags::default() })
         }
         (Some(Modifier::Re), other) => Err(type_error(Modifier::Re, raw_type(other))),
         (Some(Modifier::Cidr), RawValue::Str(s)) => parse_cidr(s).map(Value::Cidr),
         (Some(Modifier::Cidr), other) => Err(type_error(Modifier::Cidr, raw_type(other))),
         (Some(Modifier::Exists), RawValue::Bool(b)) => Ok(Value::Exists(*b)),
-        (Some(Modifier::Exists), other) => Err(ModifierError::Type(format!(
-            "`exists` needs `true` or `false`, not {}",
-            raw_type(other)
-        ))),
-        (_, RawValue::Str(s)) => Ok(Value::Str {
-            value: SigmaString::parse(s),
-            cased: false,
-        }),
+        (Some(Modifier::Exists), other) => {
+            Err(ModifierError::Type(format!("`exists` needs `true` or `false`, not {}", raw_type(other))))
+        }
+        (_, RawValue::Str(s)) => Ok(Value::Str { value: SigmaString::parse(s), cased: false }),
         (_, RawValue::Num(n)) => Ok(Value::Num(*n)),
         (_, RawValue::Bool(b)) => Ok(Value::Bool(*b)),
         (_, RawValue::Null) => Ok(Value::Null),
@@ -196,12 +186,7 @@ fn initial_value(raw: &RawValue<'_>, first: Option<Modifier>) -> Result<Value, M
 
 fn first_line(text: &str) -> String {
     // regex-syntax errors draw the pattern over several lines; the message is the last line.
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(text)
-        .trim()
-        .to_string()
+    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(text).trim().to_string()
 }
 
 fn raw_type(raw: &RawValue<'_>) -> &'static str {
@@ -224,11 +209,7 @@ fn parse_cidr(text: &str) -> Result<ipnet::IpNet, ModifierError> {
         // A bare address is a /32 (or /128) network, as Python's ip_network reads it.
         Err(_) => match text.parse::<std::net::IpAddr>() {
             Ok(addr) => ipnet::IpNet::from(addr),
-            Err(_) => {
-                return Err(ModifierError::InvalidCidr(format!(
-                    "`{text}` is not an IPv4 or IPv6 network"
-                )))
-            }
+            Err(_) => return Err(ModifierError::InvalidCidr(format!("`{text}` is not an IPv4 or IPv6 network"))),
         },
     };
     if net.trunc() != net {
@@ -252,10 +233,7 @@ fn as_string(value: Value, modifier: Modifier) -> Result<(SigmaString, bool), Mo
 fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, ModifierError> {
     use Modifier::*;
     if let Value::Expansion(items) = value {
-        let mapped: Result<Vec<Value>, _> = items
-            .into_iter()
-            .map(|v| apply(v, modifier, &mut bytes.clone()))
-            .collect();
+        let mapped: Result<Vec<Value>, _> = items.into_iter().map(|v| apply(v, modifier, &mut bytes.clone())).collect();
         return Ok(Value::Expansion(mapped?));
     }
     match modifier {
@@ -276,12 +254,7 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                     }
                     Ok(Value::Regex { pattern, flags })
                 }
-                Value::FieldRef {
-                    field,
-                    any_before,
-                    any_after,
-                    cased,
-                } => Ok(Value::FieldRef {
+                Value::FieldRef { field, any_before, any_after, cased } => Ok(Value::FieldRef {
                     field,
                     any_before: any_before || before,
                     any_after: any_after || after,
@@ -300,23 +273,12 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
             }
         }
         Cased => match value {
-            Value::FieldRef {
-                field,
-                any_before,
-                any_after,
-                ..
-            } => Ok(Value::FieldRef {
-                field,
-                any_before,
-                any_after,
-                cased: true,
-            }),
+            Value::FieldRef { field, any_before, any_after, .. } => {
+                Ok(Value::FieldRef { field, any_before, any_after, cased: true })
+            }
             other => {
                 let (s, _) = as_string(other, modifier)?;
-                Ok(Value::Str {
-                    value: s,
-                    cased: true,
-                })
+                Ok(Value::Str { value: s, cased: true })
             }
         },
         Windash => {
@@ -331,26 +293,16 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                     modifier.name()
                 )));
             };
-            let data = if *bytes {
-                latin1_bytes(plain)
-            } else {
-                plain.as_bytes().to_vec()
-            };
+            let data = if *bytes { latin1_bytes(plain) } else { plain.as_bytes().to_vec() };
             *bytes = false;
             if modifier == Base64 {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
-                Ok(Value::Str {
-                    value: SigmaString::literal(encoded),
-                    cased: false,
-                })
+                Ok(Value::Str { value: SigmaString::literal(encoded), cased: false })
             } else {
                 Ok(Value::Expansion(
                     base64_offsets(&data)
                         .into_iter()
-                        .map(|v| Value::Str {
-                            value: SigmaString::literal(v),
-                            cased: false,
-                        })
+                        .map(|v| Value::Str { value: SigmaString::literal(v), cased: false })
                         .collect(),
                 ))
             }
@@ -361,15 +313,10 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
             let mut encoded = s.map_literals(|lit| utf16_as_latin1(lit, modifier == Utf16Be));
             if modifier == Utf16 {
                 // The byte order mark FF FE, as the specification says (pySigma writes U+FEFF instead).
-                encoded
-                    .parts
-                    .insert(0, Part::Lit("\u{ff}\u{fe}".to_string()));
+                encoded.parts.insert(0, Part::Lit("\u{ff}\u{fe}".to_string()));
                 encoded = merge(encoded);
             }
-            Ok(Value::Str {
-                value: encoded,
-                cased,
-            })
+            Ok(Value::Str { value: encoded, cased })
         }
         IgnoreCase | MultiLine | DotAll => match value {
             Value::Regex { pattern, mut flags } => {
@@ -390,10 +337,7 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
             Value::Num(n) => Ok(Value::Compare { op, value: n }),
             Value::Str { value: s, .. } => match s.as_plain().and_then(Number::parse) {
                 Some(n) => Ok(Value::Compare { op, value: n }),
-                None => Err(ModifierError::Type(format!(
-                    "`{}` needs a number, not the string `{s}`",
-                    modifier.name()
-                ))),
+                None => Err(ModifierError::Type(format!("`{}` needs a number, not the string `{s}`", modifier.name()))),
             },
             other => Err(type_error(modifier, other.type_name())),
         },
@@ -407,23 +351,15 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                         )));
                     }
                 }
-                Ok(Value::TimePart {
-                    unit,
-                    value: Number::Int(n),
-                })
+                Ok(Value::TimePart { unit, value: Number::Int(n) })
             }
-            other => Err(ModifierError::Type(format!(
-                "`{}` needs a whole number, not {}",
-                unit.name(),
-                other.type_name()
-            ))),
+            other => {
+                Err(ModifierError::Type(format!("`{}` needs a whole number, not {}", unit.name(), other.type_name())))
+            }
         },
         Expand => {
             let (s, cased) = as_string(value, modifier)?;
-            Ok(Value::Str {
-                value: expand_placeholders(&s),
-                cased,
-            })
+            Ok(Value::Str { value: expand_placeholders(&s), cased })
         }
         FieldRef => {
             let (s, cased) = as_string(value, modifier)?;
@@ -436,10 +372,7 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                 )),
             }
         }
-        Re | Cidr | Exists => Err(ModifierError::Order(format!(
-            "`{}` must be the first modifier",
-            modifier.name()
-        ))),
+        Re | Cidr | Exists => Err(ModifierError::Order(format!("`{}` must be the first modifier", modifier.name()))),
         All | Neq => Ok(value),
     }
 }
@@ -460,11 +393,7 @@ fn latin1_bytes(s: &str) -> Vec<u8> {
 fn utf16_as_latin1(s: &str, big_endian: bool) -> String {
     let mut out = String::with_capacity(s.len() * 2);
     for unit in s.encode_utf16() {
-        let [a, b] = if big_endian {
-            unit.to_be_bytes()
-        } else {
-            unit.to_le_bytes()
-        };
+        let [a, b] = if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() };
         out.push(a as char);
         out.push(b as char);
     }
@@ -529,17 +458,10 @@ fn windash(s: &SigmaString, cased: bool) -> Result<Value, ModifierError> {
             let dash = DASHES[rest % 5];
             rest /= 5;
             if let Part::Lit(text) = &mut variant.parts[pi] {
-                *text = text
-                    .chars()
-                    .enumerate()
-                    .map(|(i, c)| if i == ci { dash } else { c })
-                    .collect();
+                *text = text.chars().enumerate().map(|(i, c)| if i == ci { dash } else { c }).collect();
             }
         }
-        out.push(Value::Str {
-            value: variant,
-            cased,
-        });
+        out.push(Value::Str { value: variant, cased });
     }
     Ok(Value::Expansion(out))
 }
@@ -561,10 +483,7 @@ fn expand_placeholders(s: &SigmaString) -> SigmaString {
                     i += 2;
                 }
                 '%' => {
-                    let close = chars[i + 1..]
-                        .iter()
-                        .position(|&c| c == '%')
-                        .map(|p| p + i + 1);
+                    let close = chars[i + 1..].iter().position(|&c| c == '%').map(|p| p + i + 1);
                     match close {
                         Some(end) if end > i + 1 => {
                             out.push(Part::Placeholder(chars[i + 1..end].iter().collect()));
@@ -591,10 +510,7 @@ mod tests {
     use super::*;
 
     fn chain(names: &[&str]) -> Vec<Modifier> {
-        names
-            .iter()
-            .map(|n| Modifier::from_name(n).unwrap())
-            .collect()
+        names.iter().map(|n| Modifier::from_name(n).unwrap()).collect()
     }
 
     fn strings(value: &Value) -> Vec<String> {
@@ -607,19 +523,9 @@ mod tests {
 
     #[test]
     fn base64offset_matches_pysigma_example() {
-        assert_eq!(
-            base64_offsets(b"cmd.exe"),
-            vec!["Y21kLmV4Z", "NtZC5leG", "jbWQuZXhl"]
-        );
-        let v = apply_chain(
-            &RawValue::Str("cmd.exe"),
-            &chain(&["base64offset", "contains"]),
-        )
-        .unwrap();
-        assert_eq!(
-            strings(&v),
-            vec!["*Y21kLmV4Z*", "*NtZC5leG*", "*jbWQuZXhl*"]
-        );
+        assert_eq!(base64_offsets(b"cmd.exe"), vec!["Y21kLmV4Z", "NtZC5leG", "jbWQuZXhl"]);
+        let v = apply_chain(&RawValue::Str("cmd.exe"), &chain(&["base64offset", "contains"])).unwrap();
+        assert_eq!(strings(&v), vec!["*Y21kLmV4Z*", "*NtZC5leG*", "*jbWQuZXhl*"]);
     }
 
     #[test]
@@ -635,32 +541,14 @@ mod tests {
     #[test]
     fn windash_expands_every_option_dash() {
         let v = apply_chain(&RawValue::Str(" -ma "), &chain(&["windash"])).unwrap();
-        assert_eq!(
-            strings(&v),
-            vec![
-                " -ma ",
-                " /ma ",
-                " \u{2013}ma ",
-                " \u{2014}ma ",
-                " \u{2015}ma "
-            ]
-        );
+        assert_eq!(strings(&v), vec![" -ma ", " /ma ", " \u{2013}ma ", " \u{2014}ma ", " \u{2015}ma "]);
         let v = apply_chain(&RawValue::Str("-a -b"), &chain(&["contains", "windash"])).unwrap();
         assert_eq!(strings(&v).len(), 25);
         // An inner dash is no option; in `--x` only the second dash is (Python's `\B[-/]\b`).
         let v = apply_chain(&RawValue::Str("a-b"), &chain(&["windash"])).unwrap();
         assert_eq!(strings(&v), vec!["a-b"]);
         let v = apply_chain(&RawValue::Str("a-b --x"), &chain(&["windash"])).unwrap();
-        assert_eq!(
-            strings(&v),
-            vec![
-                "a-b --x",
-                "a-b -/x",
-                "a-b -\u{2013}x",
-                "a-b -\u{2014}x",
-                "a-b -\u{2015}x"
-            ]
-        );
+        assert_eq!(strings(&v), vec!["a-b --x", "a-b -/x", "a-b -\u{2013}x", "a-b -\u{2014}x", "a-b -\u{2015}x"]);
     }
 
     #[test]
@@ -673,10 +561,7 @@ mod tests {
 
     #[test]
     fn order_and_type_errors() {
-        assert!(matches!(
-            apply_chain(&RawValue::Str("x"), &chain(&["contains", "re"])),
-            Err(ModifierError::Order(_))
-        ));
+        assert!(matches!(apply_chain(&RawValue::Str("x"), &chain(&["contains", "re"])), Err(ModifierError::Order(_))));
         assert!(matches!(
             apply_chain(&RawValue::Str("x"), &chain(&["contains", "base64"])),
             Err(ModifierError::Order(_))
@@ -685,34 +570,19 @@ mod tests {
             apply_chain(&RawValue::Str("x"), &chain(&["contains", "fieldref"])),
             Err(ModifierError::Order(_))
         ));
-        assert!(matches!(
-            apply_chain(&RawValue::Str("x"), &chain(&["i"])),
-            Err(ModifierError::Order(_))
-        ));
-        assert!(matches!(
-            apply_chain(&RawValue::Str("abc"), &chain(&["gt"])),
-            Err(ModifierError::Type(_))
-        ));
-        assert!(matches!(
-            apply_chain(&RawValue::Num(Number::Int(1)), &chain(&["cidr"])),
-            Err(ModifierError::Type(_))
-        ));
+        assert!(matches!(apply_chain(&RawValue::Str("x"), &chain(&["i"])), Err(ModifierError::Order(_))));
+        assert!(matches!(apply_chain(&RawValue::Str("abc"), &chain(&["gt"])), Err(ModifierError::Type(_))));
+        assert!(matches!(apply_chain(&RawValue::Num(Number::Int(1)), &chain(&["cidr"])), Err(ModifierError::Type(_))));
         assert!(matches!(
             apply_chain(&RawValue::Str("10.0.0.1/8"), &chain(&["cidr"])),
             Err(ModifierError::InvalidCidr(_))
         ));
-        assert!(matches!(
-            apply_chain(&RawValue::Str("a(b"), &chain(&["re"])),
-            Err(ModifierError::InvalidRegex(_))
-        ));
+        assert!(matches!(apply_chain(&RawValue::Str("a(b"), &chain(&["re"])), Err(ModifierError::InvalidRegex(_))));
         assert!(matches!(
             apply_chain(&RawValue::Num(Number::Int(25)), &chain(&["hour"])),
             Err(ModifierError::InvalidTimePart(_))
         ));
-        assert!(matches!(
-            apply_chain(&RawValue::Str("yes"), &chain(&["exists"])),
-            Err(ModifierError::Type(_))
-        ));
+        assert!(matches!(apply_chain(&RawValue::Str("yes"), &chain(&["exists"])), Err(ModifierError::Type(_))));
     }
 
     #[test]
@@ -722,11 +592,7 @@ mod tests {
             v,
             Value::Regex {
                 pattern: "a.b".into(),
-                flags: RegexFlags {
-                    ignore_case: true,
-                    multi_line: false,
-                    dot_all: true
-                }
+                flags: RegexFlags { ignore_case: true, multi_line: false, dot_all: true }
             }
         );
         let v = apply_chain(&RawValue::Str("fe80::/10"), &chain(&["cidr"])).unwrap();
@@ -738,33 +604,13 @@ mod tests {
     #[test]
     fn expand_finds_placeholders_and_keeps_escaped_percent() {
         let v = apply_chain(&RawValue::Str(r"%Admins%\x\%y%"), &chain(&["expand"])).unwrap();
-        let Value::Str { value, .. } = v else {
-            panic!()
-        };
-        assert_eq!(
-            value.parts,
-            vec![
-                Part::Placeholder("Admins".into()),
-                Part::Lit(r"\x%y%".into())
-            ]
-        );
+        let Value::Str { value, .. } = v else { panic!() };
+        assert_eq!(value.parts, vec![Part::Placeholder("Admins".into()), Part::Lit(r"\x%y%".into())]);
     }
 
     #[test]
     fn fieldref_with_partial_match() {
-        let v = apply_chain(
-            &RawValue::Str("ParentUser"),
-            &chain(&["fieldref", "endswith"]),
-        )
-        .unwrap();
-        assert_eq!(
-            v,
-            Value::FieldRef {
-                field: "ParentUser".into(),
-                any_before: true,
-                any_after: false,
-                cased: false
-            }
-        );
+        let v = apply_chain(&RawValue::Str("ParentUser"), &chain(&["fieldref", "endswith"])).unwrap();
+        assert_eq!(v, Value::FieldRef { field: "ParentUser".into(), any_before: true, any_after: false, cased: false });
     }
 }

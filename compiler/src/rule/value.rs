@@ -32,11 +32,7 @@ impl SigmaString {
                 break;
             }
             out.push(Part::Lit(rest[..at].to_string()));
-            out.push(if rest.as_bytes()[at] == b'*' {
-                Part::AnyRun
-            } else {
-                Part::AnyChar
-            });
+            out.push(if rest.as_bytes()[at] == b'*' { Part::AnyRun } else { Part::AnyChar });
             rest = &rest[at + 1..];
         }
         if !rest.contains('\\') {
@@ -84,9 +80,7 @@ impl SigmaString {
     }
 
     pub fn has_wildcards(&self) -> bool {
-        self.parts
-            .iter()
-            .any(|p| matches!(p, Part::AnyRun | Part::AnyChar))
+        self.parts.iter().any(|p| matches!(p, Part::AnyRun | Part::AnyChar))
     }
 
     pub fn has_placeholders(&self) -> bool {
@@ -178,10 +172,7 @@ impl Number {
         if let Ok(i) = text.parse::<i64>() {
             return Some(Number::Int(i));
         }
-        text.parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map(Number::Float)
+        text.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::Float)
     }
 }
 
@@ -327,14 +318,8 @@ mod tests {
     fn backslash_escapes_only_wildcards_and_itself() {
         // `\*` is an escaped star even after a path separator (pySigma's code; some notes say otherwise).
         assert_eq!(parts(r"C:\Windows\*"), vec![lit(r"C:\Windows*")]);
-        assert_eq!(
-            parts(r"C:\Windows\\*"),
-            vec![lit(r"C:\Windows\"), Part::AnyRun]
-        );
-        assert_eq!(
-            parts(r"C:\Windows\System32"),
-            vec![lit(r"C:\Windows\System32")]
-        );
+        assert_eq!(parts(r"C:\Windows\\*"), vec![lit(r"C:\Windows\"), Part::AnyRun]);
+        assert_eq!(parts(r"C:\Windows\System32"), vec![lit(r"C:\Windows\System32")]);
         assert_eq!(parts(r"\\*"), vec![lit(r"\"), Part::AnyRun]);
         assert_eq!(parts(r"\\\*"), vec![lit(r"\*")]);
         assert_eq!(parts(r"\\\\"), vec![lit(r"\\")]);
@@ -345,29 +330,13 @@ mod tests {
 
     #[test]
     fn wildcards_become_parts() {
-        assert_eq!(
-            parts("*a?b*"),
-            vec![
-                Part::AnyRun,
-                lit("a"),
-                Part::AnyChar,
-                lit("b"),
-                Part::AnyRun
-            ]
-        );
+        assert_eq!(parts("*a?b*"), vec![Part::AnyRun, lit("a"), Part::AnyChar, lit("b"), Part::AnyRun]);
         assert_eq!(parts(""), vec![]);
     }
 
     #[test]
     fn display_round_trips() {
-        for raw in [
-            r"C:\Windows\*",
-            r"C:\Windows\\*",
-            r"\\\*",
-            r"a\*b",
-            "*x?y*",
-            "",
-        ] {
+        for raw in [r"C:\Windows\*", r"C:\Windows\\*", r"\\\*", r"a\*b", "*x?y*", ""] {
             let s = SigmaString::parse(raw);
             assert_eq!(SigmaString::parse(&s.to_string()), s, "{raw}");
         }

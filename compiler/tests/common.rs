@@ -1,0 +1,68 @@
+//! Helpers shared by the compiler's integration tests.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use vigil_compiler::correlation::CorrelationCondition;
+use vigil_compiler::filter::FilterRules;
+use vigil_compiler::lower::lower_conditions;
+use vigil_compiler::{load_str, lower, Content, LoadedDocument, Severity};
+
+/// `../shared/sigma` beside the repository, if it is there.
+pub fn shared_sigma() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sigma");
+    if path.is_dir() {
+        return Some(path);
+    }
+    // CI always has ../shared; a user's machine may not, and then the corpus tests say so and pass.
+    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/sigma beside the repository");
+    eprintln!("skipping: ../shared/sigma is not beside the repository");
+    None
+}
+
+pub fn describe_diagnostics(document: &LoadedDocument, out: &mut String) {
+    for d in &document.diagnostics {
+        let severity = if d.severity == Severity::Error { "error" } else { "warning" };
+        let at = d.pos.map_or("-".to_string(), |p| format!("{}:{}", p.line, p.column));
+        let _ = writeln!(out, "{severity}[{}] {at} {}", d.code, d.message);
+    }
+}
+
+/// A readable description of every document in a file: diagnostics, then the IR (or the correlation/filter).
+pub fn describe_file(text: &str) -> String {
+    let mut out = String::new();
+    for document in load_str(text) {
+        let _ = writeln!(out, "--- document {} ({})", document.index, document.kind.as_str());
+        describe_diagnostics(&document, &mut out);
+        match document.content {
+            Some(Content::Rule(rule)) => {
+                let _ = write!(out, "{}", lower(rule));
+            }
+            Some(Content::Correlation(c)) => {
+                let _ = writeln!(out, "correlation {} rules={:?} group-by={:?}", c.kind.as_str(), c.rules, c.group_by);
+                let timespan = c.timespan.map_or("none".to_string(), |s| format!("{s}s"));
+                let _ = writeln!(out, "timespan: {timespan} generate: {}", c.generate);
+                match c.condition {
+                    Some(CorrelationCondition::Threshold { ops, field, percentile }) => {
+                        let _ = writeln!(out, "condition: {ops:?} field={field:?} percentile={percentile:?}");
+                    }
+                    Some(CorrelationCondition::Extended(tree)) => {
+                        let _ = writeln!(out, "condition: {tree}");
+                    }
+                    None => {
+                        let _ = writeln!(out, "condition: default");
+                    }
+                }
+            }
+            Some(Content::Filter(f)) => {
+                let rules = match &f.rules {
+                    FilterRules::Any => "any".to_string(),
+                    FilterRules::Named(names) => names.join(", "),
+                };
+                let _ = writeln!(out, "filter for: {rules}\nlogsource: {}\nexpr:", f.logsource);
+                let _ = write!(out, "{}", lower_conditions(f.detections, &f.conditions));
+            }
+            None => {}
+        }
+    }
+    out
+}
