@@ -15,8 +15,10 @@ pub struct Cli {
 pub enum Command {
     /// Check Sigma files: report every problem in every document, with its code and location.
     ///
-    /// Directories are searched recursively for .yml and .yaml files. Exit status: 0 when no document has an
-    /// error (warnings allowed), 1 when any document has an error, 2 for usage or I/O errors.
+    /// Directories are searched recursively for .yml and .yaml files. Diagnostics go to stdout, the summary
+    /// line to stderr, so `--format json` output pipes straight into jq.
+    ///
+    /// Exit status: 0 no errors (warnings allowed), 1 some document has an error, 2 usage or I/O error.
     Check(CheckArgs),
     /// Print the normalised IR of each rule (identifiers resolved, modifiers as operators).
     Ir(IrArgs),

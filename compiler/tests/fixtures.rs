@@ -58,3 +58,19 @@ fn malformed_fixtures_get_their_code_and_line() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert!(count >= 40, "the malformed set must keep at least 40 fixtures, found {count}");
 }
+
+/// A snapshot whose fixture was deleted or renamed would never be checked again: reject it.
+#[test]
+fn no_orphaned_snapshots() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture_dirs = [root.join("tests/fixtures/ir"), root.join("tests/fixtures/malformed"), root.join("../rules")];
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests/snapshots")).expect("snapshot dir").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(fixture) = name.split_once('@').map(|(_, f)| f.trim_end_matches(".snap")) else { continue };
+        if !fixture_dirs.iter().any(|dir| dir.join(fixture).is_file()) {
+            orphans.push(name);
+        }
+    }
+    assert!(orphans.is_empty(), "snapshots without a fixture (delete them): {orphans:?}");
+}

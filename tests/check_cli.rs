@@ -1,0 +1,134 @@
+//! `vigil check` and `vigil ir` as a user runs them: exit codes, output formats, every file reported.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("vigil runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const MALFORMED: &str = "compiler/tests/fixtures/malformed";
+const VALID: &str = "compiler/tests/fixtures/ir";
+
+fn yaml_count(dir: &str) -> usize {
+    std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .expect("fixture dir")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "yml")))
+        .count()
+}
+
+#[test]
+fn seed_rule_checks_ok() {
+    let output = vigil(&["check", "rules/sysmon_wmi_module_load.yml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(stderr(&output).starts_with("1 files, 1 documents: 1 ok, 0 with errors; 0 errors, 0 warnings"));
+}
+
+#[test]
+fn json_reports_every_document_of_every_file() {
+    let output = vigil(&["check", "--format", "json", MALFORMED, VALID]);
+    assert_eq!(output.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let mut paths: Vec<&str> = lines.iter().map(|l| l["path"].as_str().expect("path")).collect();
+    paths.dedup();
+    assert_eq!(paths.len(), yaml_count(MALFORMED) + yaml_count(VALID), "every file is reported");
+    for line in &lines {
+        for key in ["path", "id", "title", "kind", "ok", "diagnostics"] {
+            assert!(line.get(key).is_some(), "missing {key} in {line}");
+        }
+        let path = line["path"].as_str().unwrap_or_default();
+        let errors = line["diagnostics"].as_array().map_or(0, |d| d.iter().filter(|d| d["severity"] == "error").count());
+        assert_eq!(line["ok"].as_bool(), Some(errors == 0), "{line}");
+        if path.contains("malformed") {
+            assert!(errors > 0, "malformed fixture reported ok: {line}");
+        } else {
+            assert_eq!(errors, 0, "valid fixture has errors: {line}");
+        }
+        for d in line["diagnostics"].as_array().into_iter().flatten() {
+            assert!(d["code"].is_string() && d["message"].is_string() && d["severity"].is_string(), "{d}");
+        }
+    }
+    let kinds: Vec<&str> = lines.iter().filter_map(|l| l["kind"].as_str()).collect();
+    for kind in ["rule", "correlation", "filter"] {
+        assert!(kinds.contains(&kind), "no {kind} document reported");
+    }
+}
+
+#[test]
+fn text_diagnostics_show_location_source_line_and_caret() {
+    let path = format!("{MALFORMED}/unknown_modifier.yml");
+    let output = vigil(&["check", &path]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains(&format!("{path}:8:9: error[unknown-modifier]: unknown modifier `endswiht`")), "{text}");
+    assert!(text.contains("8 |         Image|endswiht: x\n  |         ^\n"), "{text}");
+    assert!(stderr(&output).contains("1 with errors"));
+}
+
+#[test]
+fn warnings_alone_exit_zero() {
+    let output = vigil(&["check", &format!("{VALID}/conditions.yml")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("warning[uppercase-operator]"));
+}
+
+#[test]
+fn missing_path_is_an_io_error_but_other_files_are_still_checked() {
+    let output = vigil(&["check", "--format", "json", "no/such/dir", "rules"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no/such/dir"));
+    assert!(stdout(&output).contains("sysmon_wmi_module_load.yml"));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    assert_eq!(vigil(&["check"]).status.code(), Some(2));
+    assert_eq!(vigil(&["check", "--format", "xml", "rules"]).status.code(), Some(2));
+}
+
+#[test]
+fn help_explains_exit_codes() {
+    let output = vigil(&["check", "--help"]);
+    assert!(stdout(&output).contains("Exit status: 0 no errors (warnings allowed), 1 some document has an error, 2 usage"));
+}
+
+#[test]
+fn ir_prints_the_seed_rule() {
+    let output = vigil(&["ir", "rules"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("    EventID == 7\n"));
+    assert!(text.contains("      ImageLoaded endswith 'fastprox.dll'\n"));
+}
+
+#[test]
+fn no_fixture_crashes_the_cli() {
+    let output = vigil(&["ir", MALFORMED, VALID]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"));
+}
+
+#[test]
+fn non_utf8_files_are_reported() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("non_utf8");
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let file = dir.join("latin1.yml");
+    std::fs::write(&file, b"title: caf\xe9\n").expect("write");
+    let output = vigil(&["check", file.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not UTF-8"), "{}", stderr(&output));
+}
