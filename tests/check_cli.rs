@@ -51,7 +51,8 @@ fn json_reports_every_document_of_every_file() {
             assert!(line.get(key).is_some(), "missing {key} in {line}");
         }
         let path = line["path"].as_str().unwrap_or_default();
-        let errors = line["diagnostics"].as_array().map_or(0, |d| d.iter().filter(|d| d["severity"] == "error").count());
+        let errors =
+            line["diagnostics"].as_array().map_or(0, |d| d.iter().filter(|d| d["severity"] == "error").count());
         assert_eq!(line["ok"].as_bool(), Some(errors == 0), "{line}");
         if path.contains("malformed") {
             assert!(errors > 0, "malformed fixture reported ok: {line}");
@@ -103,7 +104,9 @@ fn usage_errors_exit_two() {
 #[test]
 fn help_explains_exit_codes() {
     let output = vigil(&["check", "--help"]);
-    assert!(stdout(&output).contains("Exit status: 0 no errors (warnings allowed), 1 some document has an error, 2 usage"));
+    assert!(
+        stdout(&output).contains("Exit status: 0 no errors (warnings allowed), 1 some document has an error, 2 usage")
+    );
 }
 
 #[test]
