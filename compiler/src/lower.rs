@@ -1,6 +1,10 @@
 //! Rule documents -> IR: identifiers resolved, `x of` expanded, values turned into predicates.
 //!
 //! Lowering cannot fail: `rule::parse_rule` already checked every name the conditions use.
+//!
+//! A detection left empty by a pipeline (`drop_detection_item`) lowers to nothing and disappears from whatever
+//! contains it, as in pySigma: `selection and not filter` with `filter` dropped is `selection`. A rule left with
+//! no condition at all matches nothing.
 
 use crate::condition::{Condition, Quantifier};
 use crate::ir::{self, Expr, StrOp, Test};
@@ -22,12 +26,26 @@ pub fn lower(rule: SigmaRule) -> ir::Rule {
 /// Lowers named detections and their conditions to one expression (also used for filters).
 pub fn lower_conditions(detections: Vec<NamedDetection>, conditions: &[ParsedCondition]) -> Expr {
     let mut resolver = Resolver::new(detections, conditions);
-    Expr::or(conditions.iter().map(|c| resolver.condition(&c.tree)).collect())
+    let lowered: Vec<Expr> = conditions.iter().filter_map(|c| resolver.condition(&c.tree)).collect();
+    if lowered.is_empty() {
+        return Expr::Const(false);
+    }
+    Expr::or(lowered)
+}
+
+/// Joins the parts that remain; nothing remains when every part was dropped.
+fn join(parts: Vec<Option<Expr>>, and: bool) -> Option<Expr> {
+    let parts: Vec<Expr> = parts.into_iter().flatten().collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(if and { Expr::and(parts) } else { Expr::or(parts) })
 }
 
 /// Hands out each detection's expression: lowered once, cloned for all but its last reference.
 struct Resolver {
     names: Vec<String>,
+    /// Each detection's expression; `None` once taken by its last reference, or if a pipeline emptied it.
     slots: Vec<Option<Expr>>,
     remaining: Vec<usize>,
 }
@@ -38,34 +56,32 @@ impl Resolver {
         for condition in conditions {
             count_references(&condition.tree, &detections, &mut remaining);
         }
-        let (names, slots) = detections.into_iter().map(|d| (d.name, Some(lower_detection(d.detection)))).unzip();
+        let (names, slots) = detections.into_iter().map(|d| (d.name, lower_detection(d.detection))).unzip();
         Resolver { names, slots, remaining }
     }
 
-    fn take(&mut self, index: usize) -> Expr {
+    /// The detection's expression (`None` if a pipeline emptied it).
+    fn take(&mut self, index: usize) -> Option<Expr> {
         self.remaining[index] = self.remaining[index].saturating_sub(1);
-        let expr = if self.remaining[index] == 0 { self.slots[index].take() } else { self.slots[index].clone() };
-        // A name that does not resolve was reported by `parse_rule`; checked rules never get here.
-        expr.unwrap_or(Expr::Const(false))
+        if self.remaining[index] == 0 {
+            self.slots[index].take()
+        } else {
+            self.slots[index].clone()
+        }
     }
 
-    fn condition(&mut self, condition: &Condition) -> Expr {
+    fn condition(&mut self, condition: &Condition) -> Option<Expr> {
         match condition {
-            Condition::Ident(name) => match self.names.iter().position(|n| n == name) {
-                Some(index) => self.take(index),
-                None => Expr::Const(false),
-            },
+            // A name that does not resolve was reported by `parse_rule`; checked rules never get here.
+            Condition::Ident(name) => self.names.iter().position(|n| n == name).and_then(|index| self.take(index)),
             Condition::Selector { quantifier, target } => {
                 let selected: Vec<usize> = (0..self.names.len()).filter(|&i| target.selects(&self.names[i])).collect();
                 let operands = selected.into_iter().map(|i| self.take(i)).collect();
-                match quantifier {
-                    Quantifier::Any => Expr::or(operands),
-                    Quantifier::All => Expr::and(operands),
-                }
+                join(operands, *quantifier == Quantifier::All)
             }
-            Condition::Not(inner) => Expr::negate(self.condition(inner)),
-            Condition::And(items) => Expr::and(items.iter().map(|i| self.condition(i)).collect()),
-            Condition::Or(items) => Expr::or(items.iter().map(|i| self.condition(i)).collect()),
+            Condition::Not(inner) => self.condition(inner).map(Expr::negate),
+            Condition::And(items) => join(items.iter().map(|i| self.condition(i)).collect(), true),
+            Condition::Or(items) => join(items.iter().map(|i| self.condition(i)).collect(), false),
         }
     }
 }
@@ -91,10 +107,12 @@ fn count_references(condition: &Condition, detections: &[NamedDetection], counts
     }
 }
 
-pub fn lower_detection(detection: Detection) -> Expr {
+/// Lowers a detection; `None` when a pipeline left it empty.
+pub fn lower_detection(detection: Detection) -> Option<Expr> {
     match detection {
-        Detection::AllOf(items) => Expr::and(items.into_iter().map(lower_item).collect()),
-        Detection::AnyOf(alternatives) => Expr::or(alternatives.into_iter().map(lower_detection).collect()),
+        Detection::Item(item) => Some(lower_item(item)),
+        Detection::AllOf(children) => join(children.into_iter().map(lower_detection).collect(), true),
+        Detection::AnyOf(children) => join(children.into_iter().map(lower_detection).collect(), false),
     }
 }
 
@@ -128,6 +146,7 @@ fn lower_value(field: &Option<String>, value: Value) -> Expr {
             };
             Test::FieldRef { field: other, op, cased }
         }
+        Value::QueryExpression { expression, id } => Test::QueryExpression { expression, id },
         Value::Exists(true) => Test::Exists,
         Value::Exists(false) => return Expr::negate(Expr::pred(field.clone(), Test::Exists)),
         // Alternatives stay OR-ed, even under `all`.

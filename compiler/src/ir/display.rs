@@ -62,6 +62,7 @@ impl fmt::Display for Predicate {
             Test::Cidr(net) => write!(f, "{field} cidr {net}"),
             Test::Compare { op, value } => write!(f, "{field} {} {value}", op.symbol()),
             Test::TimePart { unit, value } => write!(f, "{field}.{} == {value}", unit.name()),
+            Test::QueryExpression { expression, id } => write!(f, "{field} query {expression:?} id={id}"),
             Test::FieldRef { field: other, op, cased } => {
                 let op = if *op == StrOp::Exact { "==" } else { op.name() };
                 write!(f, "{field} {op} field({other})")?;

@@ -146,6 +146,11 @@ pub enum Test {
         op: StrOp,
         cased: bool,
     },
+    /// A backend expression set by a pipeline (`query_expression_placeholders`), with `{field}` and `{id}`.
+    QueryExpression {
+        expression: String,
+        id: String,
+    },
 }
 
 impl Test {

@@ -19,12 +19,23 @@ pub struct DetectionItem {
     /// `neq`: the item is negated.
     pub negated: bool,
     pub pos: Pos,
+    /// Ids of the pipeline processing items that changed this item (for `processing_item_applied`).
+    pub applied: Vec<String>,
 }
 
-/// A detection: an AND of items (a map, or a keyword list), or an OR of detections (a list of maps).
+impl DetectionItem {
+    /// An item made by a pipeline (no modifiers, any value matches).
+    pub fn new(field: Option<String>, values: Vec<Value>, pos: Pos) -> Self {
+        DetectionItem { field, modifiers: Vec::new(), values, all: false, negated: false, pos, applied: Vec::new() }
+    }
+}
+
+/// A detection: an item, an AND of detections (a map), or an OR of detections (a list of maps, or what a
+/// one-to-many field mapping makes of an item).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Detection {
-    AllOf(Vec<DetectionItem>),
+    Item(DetectionItem),
+    AllOf(Vec<Detection>),
     AnyOf(Vec<Detection>),
 }
 
@@ -32,14 +43,14 @@ impl Detection {
     /// Every item, depth first.
     pub fn items(&self) -> Vec<&DetectionItem> {
         let mut out = Vec::new();
-        self.collect_items(&mut out);
+        self.visit_items(&mut |item| out.push(item));
         out
     }
 
-    fn collect_items<'s>(&'s self, out: &mut Vec<&'s DetectionItem>) {
+    pub fn visit_items<'s>(&'s self, f: &mut impl FnMut(&'s DetectionItem)) {
         match self {
-            Detection::AllOf(items) => out.extend(items.iter()),
-            Detection::AnyOf(detections) => detections.iter().for_each(|d| d.collect_items(out)),
+            Detection::Item(item) => f(item),
+            Detection::AllOf(children) | Detection::AnyOf(children) => children.iter().for_each(|d| d.visit_items(f)),
         }
     }
 }
@@ -73,7 +84,7 @@ pub fn parse_detection(node: &Node<'_>, diags: &mut Diagnostics) -> Option<Detec
                     None => ok = false,
                 }
             }
-            ok.then_some(Detection::AllOf(items))
+            ok.then_some(Detection::AllOf(items.into_iter().map(Detection::Item).collect()))
         }
         Kind::Seq(elements) => {
             if elements.is_empty() {
@@ -100,11 +111,9 @@ pub fn parse_detection(node: &Node<'_>, diags: &mut Diagnostics) -> Option<Detec
                 );
                 return None;
             }
-            parse_item("", node.pos, node, diags).map(|item| Detection::AllOf(vec![item]))
+            parse_item("", node.pos, node, diags).map(Detection::Item)
         }
-        Kind::Str(_) | Kind::Int(_) | Kind::Float(_) => {
-            parse_item("", node.pos, node, diags).map(|item| Detection::AllOf(vec![item]))
-        }
+        Kind::Str(_) | Kind::Int(_) | Kind::Float(_) => parse_item("", node.pos, node, diags).map(Detection::Item),
         Kind::Null => {
             diags.error(Code::NullKeyword, node.pos, "empty detection: `null` is not a keyword; give a field");
             None
@@ -241,5 +250,5 @@ pub fn parse_item(key: &str, pos: Pos, value: &Node<'_>, diags: &mut Diagnostics
             }
         }
     }
-    ok.then_some(DetectionItem { field, modifiers, values, all, negated, pos })
+    ok.then_some(DetectionItem { field, modifiers, values, all, negated, pos, applied: Vec::new() })
 }

@@ -32,6 +32,8 @@ pub struct SigmaRule {
     /// One or more conditions; several are OR-ed.
     pub conditions: Vec<ParsedCondition>,
     pub pos: Pos,
+    /// Ids of the pipeline processing items applied to the rule (for `processing_item_applied`).
+    pub applied: Vec<String>,
 }
 
 impl SigmaRule {
@@ -57,7 +59,7 @@ pub fn parse_rule(root: &Node<'_>, diags: &mut Diagnostics) -> Option<SigmaRule>
     if diags.has_errors() {
         return None;
     }
-    Some(SigmaRule { meta, logsource: logsource?, detections, conditions, pos: root.pos })
+    Some(SigmaRule { meta, logsource: logsource?, detections, conditions, pos: root.pos, applied: Vec::new() })
 }
 
 /// Parses a block of named detections plus `condition` (a rule's `detection:` or a filter's `filter:`).

@@ -281,6 +281,11 @@ pub enum Value {
     Exists(bool),
     /// `windash` / `base64offset`: alternatives that are always OR-ed, even under `all`.
     Expansion(Vec<Value>),
+    /// A backend expression from `query_expression_placeholders`: `expression` with `{field}` and `{id}`.
+    QueryExpression {
+        expression: String,
+        id: String,
+    },
 }
 
 impl Value {
@@ -298,6 +303,7 @@ impl Value {
             Value::FieldRef { .. } => "a field reference",
             Value::Exists(_) => "an exists test",
             Value::Expansion(_) => "an expansion",
+            Value::QueryExpression { .. } => "a query expression",
         }
     }
 }
