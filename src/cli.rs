@@ -22,6 +22,32 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the normalised IR of each rule (identifiers resolved, modifiers as operators).
     Ir(IrArgs),
+    /// List what Vigil has built in.
+    List(ListArgs),
+}
+
+/// Processing pipelines to apply to every rule, in priority order (pySigma's pipeline YAML).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PipelineArgs {
+    /// A built-in pipeline (see `vigil list pipelines`) or a pipeline YAML file; repeatable. Pipelines run by
+    /// priority, and in the order given when priorities are equal.
+    #[arg(short = 'p', long = "pipeline", value_name = "NAME|FILE")]
+    pub pipelines: Vec<String>,
+    /// Let pipelines read placeholder values from files they name (`file_placeholders`).
+    #[arg(long)]
+    pub allow_external_sources: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    #[arg(value_enum)]
+    pub what: ListWhat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListWhat {
+    /// The built-in processing pipelines.
+    Pipelines,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -37,6 +63,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
     /// Sigma files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -44,6 +72,8 @@ pub struct CheckArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct IrArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
     /// Sigma files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,

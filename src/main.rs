@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod pipelines;
 mod rule_files;
 
 use clap::Parser;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Ir(args) => commands::ir::run(&args),
+        cli::Command::List(args) => commands::list::run(&args),
     };
     ExitCode::from(code)
 }

@@ -98,6 +98,23 @@ pub enum Code {
     InvalidCorrelation,
     /// A filter document whose `filter` block is incomplete or inconsistent.
     InvalidFilter,
+
+    // --- Processing pipelines ---
+    /// `-p NAME` names neither a built-in pipeline nor a readable file.
+    PipelineNotFound,
+    /// A key a pipeline, processing item, condition or transformation does not have.
+    PipelineUnknownKey,
+    /// A transformation, condition, postprocessing or finalizer type that does not exist.
+    PipelineUnknownType,
+    /// A missing or invalid parameter (wrong type, bad regex, conflicting options, ...).
+    PipelineInvalid,
+    /// A file, HTTP or command placeholder source, which is off unless explicitly allowed.
+    PipelineExternalSource,
+    /// A rule rejected on purpose by a pipeline (`rule_failure`, `detection_item_failure`,
+    /// `strict_field_mapping_failure`).
+    RuleFailure,
+    /// A pipeline could not transform a rule (missing variable, value that cannot be converted, ...).
+    PipelineError,
 }
 
 use Code::*;
@@ -147,6 +164,13 @@ pub const ALL: &[Code] = &[
     UnsupportedQuantifier,
     InvalidCorrelation,
     InvalidFilter,
+    PipelineNotFound,
+    PipelineUnknownKey,
+    PipelineUnknownType,
+    PipelineInvalid,
+    PipelineExternalSource,
+    RuleFailure,
+    PipelineError,
 ];
 
 impl Code {
@@ -196,6 +220,13 @@ impl Code {
             UnsupportedQuantifier => "unsupported-quantifier",
             InvalidCorrelation => "invalid-correlation",
             InvalidFilter => "invalid-filter",
+            PipelineNotFound => "pipeline-not-found",
+            PipelineUnknownKey => "pipeline-unknown-key",
+            PipelineUnknownType => "pipeline-unknown-type",
+            PipelineInvalid => "pipeline-invalid",
+            PipelineExternalSource => "pipeline-external-source",
+            RuleFailure => "rule-failure",
+            PipelineError => "pipeline-error",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod filter;
 pub mod ir;
 pub mod load;
 pub mod lower;
+pub mod pipeline;
 pub mod rule;
 pub mod yaml;
 

@@ -1,12 +1,14 @@
 //! `vigil check`: load and lower every document, report every diagnostic, then one summary line.
 
 use crate::cli::{CheckArgs, CheckFormat};
+use crate::pipelines;
 use crate::rule_files::{self, Found};
 use rayon::prelude::*;
 use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
 use vigil_compiler::diagnostic::render;
+use vigil_compiler::pipeline::PipelineSet;
 use vigil_compiler::{load_str, lower, Content, Diagnostic, LoadedDocument, Severity};
 
 /// What checking one file produced: its output text and its counts.
@@ -22,8 +24,9 @@ struct FileReport {
 
 pub fn run(args: &CheckArgs) -> u8 {
     let started = Instant::now();
+    let Some(pipelines) = pipelines::resolve(&args.pipeline) else { return 2 };
     let found = rule_files::find(&args.paths);
-    let reports: Vec<FileReport> = found.par_iter().map(|f| check_one(f, args.format)).collect();
+    let reports: Vec<FileReport> = found.par_iter().map(|f| check_one(f, args.format, &pipelines)).collect();
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -59,7 +62,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
 }
 
-fn check_one(found: &Found, format: CheckFormat) -> FileReport {
+fn check_one(found: &Found, format: CheckFormat, pipelines: &PipelineSet) -> FileReport {
     let path = match found {
         Found::File(path) => path,
         Found::Missing { path, error } => {
@@ -76,10 +79,13 @@ fn check_one(found: &Found, format: CheckFormat) -> FileReport {
         }
     };
     let mut report = FileReport::default();
-    for document in load_str(&text) {
-        // Lowering is part of the check: it is what every later stage depends on.
-        if let Some(Content::Rule(rule)) = document.content.clone() {
-            let _ = lower(rule);
+    for mut document in load_str(&text) {
+        // Pipelines and lowering are part of the check: they are what every later stage depends on.
+        if let Some(Content::Rule(mut rule)) = document.content.take() {
+            match pipelines.apply(&mut rule) {
+                Ok(_) => drop(lower(rule)),
+                Err(error) => document.diagnostics.push(error.into_diagnostic(rule.pos)),
+            }
         }
         report.documents += 1;
         let errors = document.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();

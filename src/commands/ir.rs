@@ -1,11 +1,13 @@
 //! `vigil ir`: print the IR of every rule, for reading and for snapshots.
 
 use crate::cli::IrArgs;
+use crate::pipelines;
 use crate::rule_files::{self, Found};
 use vigil_compiler::diagnostic::render;
 use vigil_compiler::{load_str, lower, Content};
 
 pub fn run(args: &IrArgs) -> u8 {
+    let Some(pipelines) = pipelines::resolve(&args.pipeline) else { return 2 };
     let mut status = 0;
     for found in rule_files::find(&args.paths) {
         let path = match found {
@@ -27,7 +29,19 @@ pub fn run(args: &IrArgs) -> u8 {
         };
         for document in load_str(&text) {
             match document.content {
-                Some(Content::Rule(rule)) => println!("# {shown}\n{}", lower(rule)),
+                Some(Content::Rule(mut rule)) => match pipelines.apply(&mut rule) {
+                    Ok(state) => {
+                        print!("# {shown}\n{}", lower(rule));
+                        for (key, value) in state {
+                            println!("state: {key} = {value}");
+                        }
+                        println!();
+                    }
+                    Err(error) => {
+                        eprint!("{}", render(&error.into_diagnostic(rule.pos), &shown, &text));
+                        status = status.max(1);
+                    }
+                },
                 Some(_) => println!(
                     "# {shown} (document {}): a {}, which has no detection IR\n",
                     document.index,

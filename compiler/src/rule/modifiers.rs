@@ -467,7 +467,7 @@ fn windash(s: &SigmaString, cased: bool) -> Result<Value, ModifierError> {
 }
 
 /// `%name%` becomes a placeholder; `\%` is a literal percent sign.
-fn expand_placeholders(s: &SigmaString) -> SigmaString {
+pub(crate) fn expand_placeholders(s: &SigmaString) -> SigmaString {
     let mut out = SigmaString::default();
     for part in &s.parts {
         let Part::Lit(text) = part else {

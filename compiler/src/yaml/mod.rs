@@ -85,6 +85,22 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// A copy that owns its strings, to keep beyond the text it was parsed from.
+    pub fn into_owned(self) -> Node<'static> {
+        let kind = match self.kind {
+            Kind::Null => Kind::Null,
+            Kind::Bool(b) => Kind::Bool(b),
+            Kind::Int(i) => Kind::Int(i),
+            Kind::Float(f) => Kind::Float(f),
+            Kind::Str(s) => Kind::Str(Cow::Owned(s.into_owned())),
+            Kind::Seq(items) => Kind::Seq(items.into_iter().map(Node::into_owned).collect()),
+            Kind::Map(entries) => {
+                Kind::Map(entries.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+            }
+        };
+        Node { pos: self.pos, kind }
+    }
+
     /// Converts to JSON, for custom attributes and machine output.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

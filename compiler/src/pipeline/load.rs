@@ -1,0 +1,962 @@
+//! pySigma pipeline YAML -> [`Pipeline`], with every problem located: unknown keys, unknown types, missing or
+//! invalid parameters. The file format is pySigma's, unchanged.
+
+use super::conditions::{
+    Combine, Conditions, FieldCondition, ItemCondition, Op, Quantifier, RuleCondition, StateTest, ValueMatch,
+};
+use super::transform::{CaseMethod, PlaceholderFilter, RegexMethod, Transformation};
+use super::{OutputStep, Pipeline, ProcessingItem};
+use crate::codes::Code;
+use crate::condition::{self, Condition};
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::rule::meta::LogSource;
+use crate::rule::value::{Number, SigmaString, Value};
+use crate::yaml::{self, Kind, Node};
+use regex::Regex;
+use std::collections::BTreeMap;
+
+const TOP_KEYS: &[&str] =
+    &["name", "priority", "allowed_backends", "vars", "transformations", "postprocessing", "finalizers"];
+
+const ITEM_KEYS: &[&str] = &[
+    "id",
+    "type",
+    "rule_conditions",
+    "rule_cond_op",
+    "rule_cond_not",
+    "rule_cond_expr",
+    "detection_item_conditions",
+    "detection_item_cond_op",
+    "detection_item_cond_not",
+    "detection_item_cond_expr",
+    "field_name_conditions",
+    "field_name_cond_op",
+    "field_name_cond_not",
+    "field_name_cond_expr",
+];
+
+const POSTPROCESSING: &[&str] = &["embed", "simple_template", "template", "json", "replace", "nest"];
+const FINALIZERS: &[&str] = &["concat", "json", "yaml", "template", "nested"];
+
+/// Parses a pipeline file. `origin` names it in messages (a built-in name or a path).
+pub fn parse(text: &str, origin: &str) -> Result<Pipeline, Vec<Diagnostic>> {
+    let (documents, yaml_problems) = yaml::parse(text);
+    if !yaml_problems.is_empty() {
+        return Err(yaml_problems);
+    }
+    let mut loader = Loader { diags: Vec::new() };
+    let root = match documents.as_slice() {
+        [one] if one.root.as_map().is_some() => &one.root,
+        [one] => {
+            loader.error(Code::PipelineInvalid, one.root.pos, "a pipeline must be a mapping");
+            return Err(loader.diags);
+        }
+        _ => {
+            let message = "a pipeline file holds exactly one YAML document";
+            return Err(vec![Diagnostic::error(Code::PipelineInvalid, None, message)]);
+        }
+    };
+    loader.unknown_keys(root, TOP_KEYS, "pipeline");
+    let name = root.get("name").and_then(|n| loader.string(n, "name"));
+    let priority = match root.get("priority") {
+        Some(Node { kind: Kind::Int(i), .. }) => *i,
+        Some(node) => {
+            loader.error(Code::PipelineInvalid, node.pos, "`priority` must be a whole number");
+            0
+        }
+        None => 0,
+    };
+    let allowed_backends =
+        root.get("allowed_backends").map(|n| loader.strings(n, "allowed_backends")).unwrap_or_default();
+    let vars = root.get("vars").map(|n| loader.vars(n)).unwrap_or_default();
+    let items = match root.get("transformations") {
+        Some(node) => loader.items(node),
+        None => Vec::new(),
+    };
+    let postprocessing = root
+        .get("postprocessing")
+        .map(|n| loader.output_steps(n, POSTPROCESSING, "postprocessing"))
+        .unwrap_or_default();
+    let finalizers =
+        root.get("finalizers").map(|n| loader.output_steps(n, FINALIZERS, "finalizer")).unwrap_or_default();
+    if loader.diags.is_empty() {
+        Ok(Pipeline {
+            name,
+            priority,
+            allowed_backends,
+            vars,
+            items,
+            postprocessing,
+            finalizers,
+            origin: origin.to_string(),
+        })
+    } else {
+        Err(loader.diags)
+    }
+}
+
+struct Loader {
+    diags: Vec<Diagnostic>,
+}
+
+fn scalar_json(node: &Node<'_>) -> serde_json::Value {
+    node.to_json()
+}
+
+impl Loader {
+    fn error(&mut self, code: Code, pos: Pos, message: impl Into<String>) {
+        self.diags.push(Diagnostic::error(code, pos, message));
+    }
+
+    fn unknown_keys(&mut self, node: &Node<'_>, allowed: &[&str], what: &str) {
+        for (key, _) in node.as_map().unwrap_or_default() {
+            let name = key.scalar_text().unwrap_or_default();
+            if !allowed.contains(&name.as_ref()) {
+                let expected = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                self.error(
+                    Code::PipelineUnknownKey,
+                    key.pos,
+                    format!("unknown key `{name}` in {what} (expected {expected})"),
+                );
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node<'_>, key: &str) -> Option<String> {
+        match &node.kind {
+            Kind::Str(s) => Some(s.to_string()),
+            Kind::Int(_) | Kind::Float(_) | Kind::Bool(_) => node.scalar_text().map(|s| s.into_owned()),
+            _ => {
+                self.error(
+                    Code::PipelineInvalid,
+                    node.pos,
+                    format!("`{key}` must be a string, not {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_string(&mut self, map: &Node<'_>, key: &str) -> Option<String> {
+        match map.get(key) {
+            Some(node) => self.string(node, key),
+            None => {
+                self.error(Code::PipelineInvalid, map.pos, format!("missing `{key}`"));
+                None
+            }
+        }
+    }
+
+    fn optional_string(&mut self, map: &Node<'_>, key: &str) -> Option<String> {
+        match map.get(key) {
+            Some(Node { kind: Kind::Null, .. }) | None => None,
+            Some(node) => self.string(node, key),
+        }
+    }
+
+    fn bool(&mut self, map: &Node<'_>, key: &str, default: bool) -> bool {
+        match map.get(key) {
+            None => default,
+            Some(Node { kind: Kind::Bool(b), .. }) => *b,
+            Some(node) => {
+                self.error(Code::PipelineInvalid, node.pos, format!("`{key}` must be true or false"));
+                default
+            }
+        }
+    }
+
+    /// A string, or a list of strings.
+    fn strings(&mut self, node: &Node<'_>, key: &str) -> Vec<String> {
+        match &node.kind {
+            Kind::Seq(items) => items.iter().filter_map(|i| self.string(i, key)).collect(),
+            _ => self.string(node, key).into_iter().collect(),
+        }
+    }
+
+    fn vars(&mut self, node: &Node<'_>) -> BTreeMap<String, Vec<String>> {
+        let mut out = BTreeMap::new();
+        let Some(entries) = node.as_map() else {
+            self.error(Code::PipelineInvalid, node.pos, "`vars` must map names to values");
+            return out;
+        };
+        for (key, value) in entries {
+            let name = key.scalar_text().unwrap_or_default().into_owned();
+            out.insert(name, self.strings(value, "vars"));
+        }
+        out
+    }
+
+    /// `{key: value | [values]}` maps; with `null_key`, a `null` key is kept as `None` (keywords).
+    fn string_map(&mut self, node: &Node<'_>, key: &str, null_key: bool) -> Vec<(Option<String>, Vec<String>)> {
+        let Some(entries) = node.as_map() else {
+            self.error(Code::PipelineInvalid, node.pos, format!("`{key}` must be a mapping"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in entries {
+            let name = match &k.kind {
+                Kind::Null if null_key => None,
+                Kind::Null => {
+                    self.error(Code::PipelineInvalid, k.pos, format!("`{key}` cannot have a null key"));
+                    continue;
+                }
+                _ => k.scalar_text().map(|s| s.into_owned()),
+            };
+            out.push((name, self.strings(v, key)));
+        }
+        out
+    }
+
+    fn regex(&mut self, node: &Node<'_>, key: &str, anchored: bool) -> Option<Regex> {
+        let pattern = self.string(node, key)?;
+        // Python's `re.match` anchors at the start; `re.sub`/`search` do not.
+        let source = if anchored { format!("^(?:{pattern})") } else { pattern.clone() };
+        match Regex::new(&source) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                let detail = e.to_string().lines().last().unwrap_or_default().trim().to_string();
+                self.error(
+                    Code::PipelineInvalid,
+                    node.pos,
+                    format!("invalid regular expression `{pattern}`: {detail}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn items(&mut self, node: &Node<'_>) -> Vec<ProcessingItem> {
+        let Kind::Seq(entries) = &node.kind else {
+            self.error(Code::PipelineInvalid, node.pos, "`transformations` must be a list");
+            return Vec::new();
+        };
+        entries.iter().filter_map(|entry| self.item(entry)).collect()
+    }
+
+    fn item(&mut self, node: &Node<'_>) -> Option<ProcessingItem> {
+        if node.as_map().is_none() {
+            self.error(Code::PipelineInvalid, node.pos, "a processing item must be a mapping with a `type`");
+            return None;
+        }
+        let before = self.diags.len();
+        let id = self.optional_string(node, "id");
+        let kind = self.required_string(node, "type")?;
+        let rule_conditions = self.conditions(node, "rule", |l, t, n| l.rule_condition(t, n));
+        let item_conditions = self.conditions(node, "detection_item", |l, t, n| l.item_condition(t, n));
+        let field_conditions = self.conditions(node, "field_name", |l, t, n| l.field_condition(t, n));
+        let transformation = self.transformation(&kind, node);
+        if self.diags.len() > before {
+            return None;
+        }
+        Some(ProcessingItem {
+            id,
+            transformation: transformation?,
+            rule_conditions,
+            item_conditions,
+            field_conditions,
+            pos: node.pos,
+        })
+    }
+
+    /// Checks that a transformation's parameters are among `params` (plus the processing item's own keys).
+    fn params(&mut self, node: &Node<'_>, kind: &str, params: &[&str]) {
+        let allowed: Vec<&str> = ITEM_KEYS.iter().chain(params.iter()).copied().collect();
+        self.unknown_keys(node, &allowed, &format!("a `{kind}` processing item"));
+    }
+
+    fn placeholder_filter(&mut self, node: &Node<'_>) -> PlaceholderFilter {
+        let include = node.get("include").map(|n| self.strings(n, "include"));
+        let exclude = node.get("exclude").map(|n| self.strings(n, "exclude"));
+        if include.is_some() && exclude.is_some() {
+            self.error(Code::PipelineInvalid, node.pos, "`include` and `exclude` cannot be used together");
+        }
+        PlaceholderFilter { include, exclude }
+    }
+
+    fn transformation(&mut self, kind: &str, node: &Node<'_>) -> Option<Transformation> {
+        use Transformation as T;
+        let type_pos = node.entry("type").map_or(node.pos, |(_, v)| v.pos);
+        Some(match kind {
+            "field_name_mapping" => {
+                self.params(node, kind, &["mapping"]);
+                let mapping = node.get("mapping").map(|m| self.string_map(m, "mapping", true));
+                T::FieldNameMapping(mapping.or_else(|| self.missing(node, "mapping"))?)
+            }
+            "field_name_prefix_mapping" => {
+                self.params(node, kind, &["mapping"]);
+                let mapping = node.get("mapping").map(|m| self.string_map(m, "mapping", false));
+                let mapping = mapping.or_else(|| self.missing(node, "mapping"))?;
+                T::FieldNamePrefixMapping(mapping.into_iter().map(|(k, v)| (k.unwrap_or_default(), v)).collect())
+            }
+            "field_name_prefix" => {
+                self.params(node, kind, &["prefix"]);
+                T::FieldNamePrefix(self.required_string(node, "prefix")?)
+            }
+            "field_name_suffix" => {
+                self.params(node, kind, &["suffix"]);
+                T::FieldNameSuffix(self.required_string(node, "suffix")?)
+            }
+            "drop_detection_item" => {
+                self.params(node, kind, &[]);
+                T::DropDetectionItem
+            }
+            "hashes_fields" => {
+                self.params(node, kind, &["valid_hash_algos", "field_prefix", "drop_algo_prefix", "field_to_parse"]);
+                let algorithms = match node.get("valid_hash_algos") {
+                    Some(n) => self.strings(n, "valid_hash_algos"),
+                    None => self.missing(node, "valid_hash_algos")?,
+                };
+                T::HashesFields {
+                    algorithms,
+                    field_prefix: self.optional_string(node, "field_prefix").unwrap_or_default(),
+                    drop_algo_prefix: self.bool(node, "drop_algo_prefix", false),
+                    fields: node
+                        .get("field_to_parse")
+                        .map(|n| self.strings(n, "field_to_parse"))
+                        .unwrap_or_else(|| vec!["Hashes".into(), "Hash".into()]),
+                }
+            }
+            "extract_fields" => {
+                self.params(node, kind, &["regex", "field_prefix", "preserve_unmatched"]);
+                let regex_node = node.get("regex").or_else(|| self.missing(node, "regex"))?;
+                let regex = self.regex(regex_node, "regex", true)?;
+                if regex.capture_names().flatten().next().is_none() {
+                    self.error(
+                        Code::PipelineInvalid,
+                        regex_node.pos,
+                        "`regex` needs at least one named group `(?P<name>...)`",
+                    );
+                }
+                T::ExtractFields {
+                    regex,
+                    field_prefix: self.optional_string(node, "field_prefix"),
+                    preserve_unmatched: self.bool(node, "preserve_unmatched", false),
+                }
+            }
+            "wildcard_placeholders" | "value_placeholders" => {
+                self.params(node, kind, &["include", "exclude"]);
+                let filter = self.placeholder_filter(node);
+                if kind == "wildcard_placeholders" {
+                    T::WildcardPlaceholders(filter)
+                } else {
+                    T::ValuePlaceholders(filter)
+                }
+            }
+            "query_expression_placeholders" => {
+                self.params(node, kind, &["expression", "mapping", "include", "exclude"]);
+                let mapping = node.get("mapping").map(|m| self.string_map(m, "mapping", false)).unwrap_or_default();
+                T::QueryExpressionPlaceholders {
+                    expression: self.required_string(node, "expression")?,
+                    mapping: mapping.into_iter().map(|(k, v)| (k.unwrap_or_default(), v.join(","))).collect(),
+                    filter: self.placeholder_filter(node),
+                }
+            }
+            "file_placeholders" => {
+                self.params(node, kind, &["path", "include", "exclude", "format"]);
+                if let Some(format) = self.optional_string(node, "format") {
+                    if format != "plaintext" {
+                        self.error(
+                            Code::PipelineInvalid,
+                            node.pos,
+                            format!("`file_placeholders` format `{format}`: only `plaintext` is supported"),
+                        );
+                    }
+                }
+                T::FilePlaceholders { path: self.required_string(node, "path")?, filter: self.placeholder_filter(node) }
+            }
+            "http_placeholders" | "command_placeholders" => {
+                self.error(
+                    Code::PipelineExternalSource,
+                    type_pos,
+                    format!("`{kind}` fetches values from outside the pipeline; Vigil does not fetch URLs or run commands for pipelines"),
+                );
+                return None;
+            }
+            "field_name_transform" => {
+                self.error(
+                    Code::PipelineInvalid,
+                    type_pos,
+                    "`field_name_transform` calls a Python function and cannot be written in YAML",
+                );
+                return None;
+            }
+            "add_condition" => {
+                self.params(node, kind, &["conditions", "name", "template", "negated"]);
+                let conditions = node.get("conditions").or_else(|| self.missing(node, "conditions"))?;
+                if conditions.as_map().is_none() {
+                    self.error(Code::PipelineInvalid, conditions.pos, "`conditions` must map fields to values");
+                }
+                // Checked now, so a mistake is reported with the pipeline rather than with every rule.
+                let mut check = crate::diagnostic::Diagnostics::default();
+                crate::rule::detection::parse_detection(conditions, &mut check);
+                for problem in check.into_vec().into_iter().filter(|d| d.is_error()) {
+                    self.diags.push(Diagnostic { code: Code::PipelineInvalid, ..problem });
+                }
+                T::AddCondition {
+                    conditions: conditions.clone().into_owned(),
+                    template: self.bool(node, "template", false),
+                    negated: self.bool(node, "negated", false),
+                    name: self.optional_string(node, "name"),
+                }
+            }
+            "change_logsource" => {
+                self.params(node, kind, &["category", "product", "service"]);
+                T::ChangeLogsource {
+                    category: self.optional_string(node, "category"),
+                    product: self.optional_string(node, "product"),
+                    service: self.optional_string(node, "service"),
+                }
+            }
+            "add_field" | "remove_field" => {
+                self.params(node, kind, &["field"]);
+                let fields = match node.get("field") {
+                    Some(n) => self.strings(n, "field"),
+                    None => self.missing(node, "field")?,
+                };
+                if kind == "add_field" {
+                    T::AddField(fields)
+                } else {
+                    T::RemoveField(fields)
+                }
+            }
+            "set_field" => {
+                self.params(node, kind, &["fields"]);
+                T::SetField(match node.get("fields") {
+                    Some(n) => self.strings(n, "fields"),
+                    None => self.missing(node, "fields")?,
+                })
+            }
+            "replace_string" => {
+                self.params(node, kind, &["regex", "replacement", "skip_special", "interpret_special"]);
+                let regex_node = node.get("regex").or_else(|| self.missing(node, "regex"))?;
+                let regex = self.regex(regex_node, "regex", false)?;
+                let replacement = python_replacement(&self.required_string(node, "replacement")?);
+                T::ReplaceString {
+                    regex,
+                    replacement,
+                    skip_special: self.bool(node, "skip_special", false),
+                    interpret_special: self.bool(node, "interpret_special", false),
+                }
+            }
+            "map_string" => {
+                self.params(node, kind, &["mapping"]);
+                let mapping = node.get("mapping").map(|m| self.string_map(m, "mapping", false));
+                let mapping = mapping.or_else(|| self.missing(node, "mapping"))?;
+                T::MapString(mapping.into_iter().map(|(k, v)| (k.unwrap_or_default(), v)).collect())
+            }
+            "regex" => {
+                self.params(node, kind, &["method"]);
+                let method = match self.optional_string(node, "method").as_deref() {
+                    None | Some("ignore_case_brackets") => RegexMethod::IgnoreCaseBrackets,
+                    Some("ignore_case_flag") => RegexMethod::IgnoreCaseFlag,
+                    Some("plain") => RegexMethod::Plain,
+                    Some(other) => {
+                        self.error(
+                            Code::PipelineInvalid,
+                            node.pos,
+                            format!("unknown `method` `{other}` (plain, ignore_case_flag, ignore_case_brackets)"),
+                        );
+                        return None;
+                    }
+                };
+                T::Regex(method)
+            }
+            "set_value" => {
+                self.params(node, kind, &["value", "force_type"]);
+                let value = node.get("value").or_else(|| self.missing(node, "value"))?;
+                let force = self.optional_string(node, "force_type");
+                T::SetValue(self.set_value(value, force.as_deref())?)
+            }
+            "convert_type" => {
+                self.params(node, kind, &["target_type"]);
+                match self.required_string(node, "target_type")?.as_str() {
+                    "str" => T::ConvertType { to_number: false },
+                    "num" => T::ConvertType { to_number: true },
+                    other => {
+                        self.error(
+                            Code::PipelineInvalid,
+                            node.pos,
+                            format!("`target_type` must be `str` or `num`, not `{other}`"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            "case" => {
+                self.params(node, kind, &["method"]);
+                T::Case(match self.optional_string(node, "method").as_deref() {
+                    None | Some("lower") => CaseMethod::Lower,
+                    Some("upper") => CaseMethod::Upper,
+                    Some("snake_case") => CaseMethod::SnakeCase,
+                    Some(other) => {
+                        self.error(
+                            Code::PipelineInvalid,
+                            node.pos,
+                            format!("unknown `method` `{other}` (lower, upper, snake_case)"),
+                        );
+                        return None;
+                    }
+                })
+            }
+            "set_state" => {
+                self.params(node, kind, &["key", "val"]);
+                let value = node.get("val").map(scalar_json).or_else(|| self.missing(node, "val"))?;
+                T::SetState { key: self.required_string(node, "key")?, value }
+            }
+            "set_custom_attribute" => {
+                self.params(node, kind, &["attribute", "value"]);
+                let value = node.get("value").map(scalar_json).or_else(|| self.missing(node, "value"))?;
+                T::SetCustomAttribute { attribute: self.required_string(node, "attribute")?, value }
+            }
+            "rule_failure" | "detection_item_failure" => {
+                self.params(node, kind, &["message"]);
+                let message = self.required_string(node, "message")?;
+                if kind == "rule_failure" {
+                    T::RuleFailure(message)
+                } else {
+                    T::DetectionItemFailure(message)
+                }
+            }
+            "strict_field_mapping_failure" => {
+                self.params(node, kind, &[]);
+                T::StrictFieldMappingFailure
+            }
+            "nest" => {
+                self.params(node, kind, &["items"]);
+                let items = node.get("items").or_else(|| self.missing(node, "items"))?;
+                T::Nest(self.items(items))
+            }
+            other => {
+                self.error(Code::PipelineUnknownType, type_pos, format!("unknown transformation type `{other}`"));
+                return None;
+            }
+        })
+    }
+
+    fn missing<T>(&mut self, node: &Node<'_>, key: &str) -> Option<T> {
+        self.error(Code::PipelineInvalid, node.pos, format!("missing `{key}`"));
+        None
+    }
+
+    fn set_value(&mut self, node: &Node<'_>, force: Option<&str>) -> Option<Value> {
+        let text = node.scalar_text().map(|s| s.into_owned());
+        match (force, &node.kind) {
+            (Some("str"), Kind::Str(_) | Kind::Int(_) | Kind::Float(_)) => {
+                Some(Value::Str { value: SigmaString::parse(&text.unwrap_or_default()), cased: false })
+            }
+            (Some("num"), Kind::Str(_) | Kind::Int(_) | Kind::Float(_)) => {
+                match text.as_deref().and_then(Number::parse) {
+                    Some(n) => Some(Value::Num(n)),
+                    None => {
+                        self.error(Code::PipelineInvalid, node.pos, "`value` cannot be converted to a number");
+                        None
+                    }
+                }
+            }
+            (Some(other), _) if other != "str" && other != "num" => {
+                self.error(
+                    Code::PipelineInvalid,
+                    node.pos,
+                    format!("`force_type` must be `str` or `num`, not `{other}`"),
+                );
+                None
+            }
+            (Some(_), _) => {
+                self.error(Code::PipelineInvalid, node.pos, "`force_type` applies to strings and numbers only");
+                None
+            }
+            (None, Kind::Str(s)) => Some(Value::Str { value: SigmaString::parse(s), cased: false }),
+            (None, Kind::Int(i)) => Some(Value::Num(Number::Int(*i))),
+            (None, Kind::Float(f)) => Some(Value::Num(Number::Float(*f))),
+            (None, Kind::Bool(b)) => Some(Value::Bool(*b)),
+            (None, Kind::Null) => Some(Value::Null),
+            (None, _) => {
+                self.error(Code::PipelineInvalid, node.pos, "`value` must be a string, number, boolean or null");
+                None
+            }
+        }
+    }
+
+    fn value_match(&mut self, map: &Node<'_>, key: &str) -> Option<ValueMatch> {
+        let node = map.get(key).or_else(|| self.missing(map, key))?;
+        Some(match &node.kind {
+            Kind::Str(s) => ValueMatch::Str(s.to_string()),
+            Kind::Int(i) => ValueMatch::Num(*i as f64),
+            Kind::Float(f) => ValueMatch::Num(*f),
+            Kind::Bool(b) => ValueMatch::Bool(*b),
+            _ => {
+                self.error(Code::PipelineInvalid, node.pos, format!("`{key}` must be a string, number or boolean"));
+                return None;
+            }
+        })
+    }
+
+    fn op(&mut self, map: &Node<'_>, allowed: &[&str]) -> Option<Op> {
+        match self.optional_string(map, "op") {
+            None => Some(Op::Eq),
+            Some(text) if allowed.contains(&text.as_str()) => Op::parse(&text),
+            Some(text) => {
+                self.error(
+                    Code::PipelineInvalid,
+                    map.pos,
+                    format!("invalid `op` `{text}` (expected {})", allowed.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    fn state_test(&mut self, map: &Node<'_>) -> Option<StateTest> {
+        let key = self.required_string(map, "key")?;
+        let val = map.get("val").map(scalar_json).or_else(|| self.missing(map, "val"))?;
+        let op = self.op(map, &["eq", "ne", "gte", "gt", "lte", "lt"])?;
+        Some(StateTest { key, val, op })
+    }
+
+    fn quantifier(&mut self, map: &Node<'_>) -> Option<Quantifier> {
+        match self.required_string(map, "cond")?.as_str() {
+            "any" => Some(Quantifier::Any),
+            "all" => Some(Quantifier::All),
+            other => {
+                self.error(Code::PipelineInvalid, map.pos, format!("`cond` must be `any` or `all`, not `{other}`"));
+                None
+            }
+        }
+    }
+
+    /// Reads `<family>_conditions` with `<family>_cond_op`, `_cond_not` and `_cond_expr`.
+    fn conditions<C>(
+        &mut self,
+        item: &Node<'_>,
+        family: &str,
+        parse_one: impl Fn(&mut Self, &str, &Node<'_>) -> Option<C>,
+    ) -> Conditions<C> {
+        let mut out = Conditions::default();
+        let list_key = format!("{family}_conditions");
+        let op_key = format!("{family}_cond_op");
+        let expr_key = format!("{family}_cond_expr");
+        out.negate = self.bool(item, &format!("{family}_cond_not"), false);
+        let Some(list) = item.get(&list_key) else { return out };
+        let entries: Vec<(String, &Node<'_>)> = match &list.kind {
+            Kind::Seq(items) => items.iter().enumerate().map(|(i, n)| ((i + 1).to_string(), n)).collect(),
+            Kind::Map(entries) => {
+                entries.iter().map(|(k, v)| (k.scalar_text().unwrap_or_default().into_owned(), v)).collect()
+            }
+            _ => {
+                self.error(
+                    Code::PipelineInvalid,
+                    list.pos,
+                    format!("`{list_key}` must be a list or a mapping of ids to conditions"),
+                );
+                return out;
+            }
+        };
+        for (id, node) in entries {
+            if node.as_map().is_none() {
+                self.error(Code::PipelineInvalid, node.pos, "a condition must be a mapping with a `type`");
+                continue;
+            }
+            let Some(kind) = self.required_string(node, "type") else { continue };
+            if let Some(condition) = parse_one(self, &kind, node) {
+                out.items.push((id, condition));
+            }
+        }
+        let op = self.optional_string(item, &op_key);
+        match item.get(&expr_key) {
+            Some(expr_node) => {
+                if op.is_some() {
+                    self.error(
+                        Code::PipelineInvalid,
+                        expr_node.pos,
+                        format!("`{expr_key}` and `{op_key}` cannot be used together"),
+                    );
+                }
+                if !matches!(list.kind, Kind::Map(_)) {
+                    self.error(
+                        Code::PipelineInvalid,
+                        list.pos,
+                        format!("with `{expr_key}`, `{list_key}` must map ids to conditions"),
+                    );
+                }
+                let Some(text) = self.string(expr_node, &expr_key) else { return out };
+                match condition::parse(&text) {
+                    Ok((tree, _)) => {
+                        let mut unknown = Vec::new();
+                        check_ids(&tree, &out.items, &mut unknown);
+                        for id in unknown {
+                            self.error(
+                                Code::PipelineInvalid,
+                                expr_node.pos,
+                                format!("`{expr_key}` names `{id}`, which is not one of the conditions"),
+                            );
+                        }
+                        out.combine = Combine::Expr(tree);
+                    }
+                    Err(e) => self.error(
+                        Code::PipelineInvalid,
+                        expr_node.pos.shifted(e.offset),
+                        format!("`{expr_key}`: {}", e.message),
+                    ),
+                }
+            }
+            None => match op.as_deref() {
+                None | Some("and") => out.combine = Combine::All,
+                Some("or") => out.combine = Combine::Any,
+                Some(other) => self.error(
+                    Code::PipelineInvalid,
+                    item.pos,
+                    format!("`{op_key}` must be `and` or `or`, not `{other}`"),
+                ),
+            },
+        }
+        out
+    }
+
+    fn condition_params(&mut self, node: &Node<'_>, kind: &str, params: &[&str]) {
+        let allowed: Vec<&str> = std::iter::once("type").chain(params.iter().copied()).collect();
+        self.unknown_keys(node, &allowed, &format!("a `{kind}` condition"));
+    }
+
+    fn unknown_condition<C>(&mut self, node: &Node<'_>, kind: &str, family: &str) -> Option<C> {
+        let pos = node.entry("type").map_or(node.pos, |(_, v)| v.pos);
+        self.error(Code::PipelineUnknownType, pos, format!("unknown {family} condition type `{kind}`"));
+        None
+    }
+
+    fn rule_condition(&mut self, kind: &str, node: &Node<'_>) -> Option<RuleCondition> {
+        use RuleCondition as R;
+        Some(match kind {
+            "logsource" => {
+                self.condition_params(node, kind, &["category", "product", "service"]);
+                R::Logsource(LogSource {
+                    category: self.optional_string(node, "category"),
+                    product: self.optional_string(node, "product"),
+                    service: self.optional_string(node, "service"),
+                    ..LogSource::default()
+                })
+            }
+            "contains_detection_item" => {
+                self.condition_params(node, kind, &["field", "value"]);
+                R::ContainsDetectionItem {
+                    field: self.required_string(node, "field")?,
+                    value: self.value_match(node, "value")?,
+                }
+            }
+            "contains_field" => {
+                self.condition_params(node, kind, &["field"]);
+                R::ContainsField(self.required_string(node, "field")?)
+            }
+            "processing_item_applied" => {
+                self.condition_params(node, kind, &["processing_item_id"]);
+                R::ProcessingItemApplied(self.required_string(node, "processing_item_id")?)
+            }
+            "processing_state" => {
+                self.condition_params(node, kind, &["key", "val", "op"]);
+                R::ProcessingState(self.state_test(node)?)
+            }
+            "is_sigma_rule" => {
+                self.condition_params(node, kind, &[]);
+                R::IsSigmaRule
+            }
+            "is_sigma_correlation_rule" => {
+                self.condition_params(node, kind, &[]);
+                R::IsSigmaCorrelationRule
+            }
+            "rule_attribute" => {
+                self.condition_params(node, kind, &["attribute", "value", "op"]);
+                let op = self.op(node, &["eq", "ne", "gte", "gt", "lte", "lt", "in", "not_in"])?;
+                R::RuleAttribute {
+                    attribute: self.required_string(node, "attribute")?,
+                    value: self.value_match(node, "value")?,
+                    op,
+                }
+            }
+            "tag" => {
+                self.condition_params(node, kind, &["tag"]);
+                R::Tag(self.required_string(node, "tag")?)
+            }
+            other => return self.unknown_condition(node, other, "rule"),
+        })
+    }
+
+    fn item_condition(&mut self, kind: &str, node: &Node<'_>) -> Option<ItemCondition> {
+        use ItemCondition as I;
+        Some(match kind {
+            "match_string" => {
+                self.condition_params(node, kind, &["pattern", "negate", "cond"]);
+                let pattern_node = node.get("pattern").or_else(|| self.missing(node, "pattern"))?;
+                let pattern = self.regex(pattern_node, "pattern", true)?;
+                I::MatchString { pattern, negate: self.bool(node, "negate", false), quantifier: self.quantifier(node)? }
+            }
+            "match_value" => {
+                self.condition_params(node, kind, &["value", "cond"]);
+                I::MatchValue { value: self.value_match(node, "value")?, quantifier: self.quantifier(node)? }
+            }
+            "contains_wildcard" => {
+                self.condition_params(node, kind, &["cond"]);
+                I::ContainsWildcard { quantifier: self.quantifier(node)? }
+            }
+            "is_null" => {
+                self.condition_params(node, kind, &["cond"]);
+                I::IsNull { quantifier: self.quantifier(node)? }
+            }
+            "processing_item_applied" => {
+                self.condition_params(node, kind, &["processing_item_id"]);
+                I::ProcessingItemApplied(self.required_string(node, "processing_item_id")?)
+            }
+            "processing_state" => {
+                self.condition_params(node, kind, &["key", "val", "op"]);
+                I::ProcessingState(self.state_test(node)?)
+            }
+            other => return self.unknown_condition(node, other, "detection item"),
+        })
+    }
+
+    fn field_condition(&mut self, kind: &str, node: &Node<'_>) -> Option<FieldCondition> {
+        use FieldCondition as F;
+        Some(match kind {
+            "include_fields" | "exclude_fields" => {
+                self.condition_params(node, kind, &["fields", "mode"]);
+                let fields = match node.get("fields") {
+                    Some(n) => self.strings(n, "fields"),
+                    None => self.missing(node, "fields")?,
+                };
+                let patterns = match self.optional_string(node, "mode").as_deref() {
+                    None | Some("plain") => None,
+                    Some("re") => {
+                        let mut compiled = Vec::new();
+                        for f in &fields {
+                            match Regex::new(&format!("^(?:{f})")) {
+                                Ok(re) => compiled.push(re),
+                                Err(_) => {
+                                    self.error(Code::PipelineInvalid, node.pos, format!("invalid field pattern `{f}`"))
+                                }
+                            }
+                        }
+                        Some(compiled)
+                    }
+                    Some(other) => {
+                        self.error(
+                            Code::PipelineInvalid,
+                            node.pos,
+                            format!("`mode` must be `plain` or `re`, not `{other}`"),
+                        );
+                        return None;
+                    }
+                };
+                if kind == "include_fields" {
+                    F::Include { fields, patterns }
+                } else {
+                    F::Exclude { fields, patterns }
+                }
+            }
+            "processing_item_applied" => {
+                self.condition_params(node, kind, &["processing_item_id"]);
+                F::ProcessingItemApplied(self.required_string(node, "processing_item_id")?)
+            }
+            "processing_state" => {
+                self.condition_params(node, kind, &["key", "val", "op"]);
+                F::ProcessingState(self.state_test(node)?)
+            }
+            other => return self.unknown_condition(node, other, "field name"),
+        })
+    }
+
+    fn output_steps(&mut self, node: &Node<'_>, known: &[&str], what: &str) -> Vec<OutputStep> {
+        let Kind::Seq(entries) = &node.kind else {
+            self.error(Code::PipelineInvalid, node.pos, format!("`{what}` must be a list"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            if entry.as_map().is_none() {
+                self.error(Code::PipelineInvalid, entry.pos, format!("a {what} must be a mapping with a `type`"));
+                continue;
+            }
+            let Some(kind) = self.required_string(entry, "type") else { continue };
+            if !known.contains(&kind.as_str()) {
+                let pos = entry.entry("type").map_or(entry.pos, |(_, v)| v.pos);
+                self.error(
+                    Code::PipelineUnknownType,
+                    pos,
+                    format!("unknown {what} type `{kind}` (expected {})", known.join(", ")),
+                );
+                continue;
+            }
+            let rule_conditions = self.conditions(entry, "rule", |l, t, n| l.rule_condition(t, n));
+            out.push(OutputStep { kind, params: entry.to_json(), rule_conditions });
+        }
+        out
+    }
+}
+
+fn check_ids<C>(tree: &Condition, items: &[(String, C)], unknown: &mut Vec<String>) {
+    match tree {
+        Condition::Ident(id) => {
+            if !items.iter().any(|(i, _)| i == id) && !unknown.contains(id) {
+                unknown.push(id.clone());
+            }
+        }
+        Condition::Selector { .. } => {}
+        Condition::Not(inner) => check_ids(inner, items, unknown),
+        Condition::And(children) | Condition::Or(children) => {
+            children.iter().for_each(|c| check_ids(c, items, unknown))
+        }
+    }
+}
+
+/// Python `re.sub` replacement syntax (`\1`, `\g<name>`, `\\`) in the `regex` crate's syntax (`${1}`, `$$`).
+fn python_replacement(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' => out.push_str("$$"),
+            '\\' => match chars.peek().copied() {
+                Some(d) if d.is_ascii_digit() => {
+                    let mut group = String::new();
+                    while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                        group.push(d);
+                        chars.next();
+                    }
+                    out.push_str(&format!("${{{group}}}"));
+                }
+                Some('g') => {
+                    chars.next();
+                    if chars.peek() == Some(&'<') {
+                        chars.next();
+                        let name: String = chars.by_ref().take_while(|&c| c != '>').collect();
+                        out.push_str(&format!("${{{name}}}"));
+                    } else {
+                        out.push_str("\\g");
+                    }
+                }
+                Some('\\') => {
+                    chars.next();
+                    out.push('\\');
+                }
+                Some('n') => {
+                    chars.next();
+                    out.push('\n');
+                }
+                Some('t') => {
+                    chars.next();
+                    out.push('\t');
+                }
+                _ => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_replacements() {
+        assert_eq!(python_replacement(r"\1-\g<name>-$-\\"), "${1}-${name}-$$-\\");
+    }
+}

@@ -1,0 +1,199 @@
+//! Processing pipelines: pySigma's pipeline YAML, applied to rules before the matcher and every backend.
+//!
+//! A pipeline is a list of processing items; each item is a transformation guarded by rule, detection-item and
+//! field-name conditions. Pipelines work on the rule syntax ([`SigmaRule`]), before lowering, because pySigma
+//! defines their effects on detection items (a one-to-many field mapping makes an OR of the *item*; dropped
+//! items disappear from their detection). Several pipelines run in priority order ([`PipelineSet`]).
+//!
+//! ```text
+//! pipeline YAML --load::parse--> Pipeline --PipelineSet::resolve--> ordered set --apply--> transformed SigmaRule
+//! ```
+
+pub mod builtin;
+mod conditions;
+mod load;
+mod transform;
+
+pub use conditions::{Combine, Conditions, FieldCondition, ItemCondition, RuleCondition, ValueMatch};
+pub use load::parse;
+pub use transform::Transformation;
+
+use crate::codes::Code;
+use crate::correlation::SigmaCorrelation;
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::rule::meta::LogSource;
+use crate::rule::SigmaRule;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// One pipeline, as loaded from YAML.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    pub name: Option<String>,
+    pub priority: i64,
+    pub allowed_backends: Vec<String>,
+    /// Variables for `value_placeholders`: name -> values.
+    pub vars: BTreeMap<String, Vec<String>>,
+    pub items: Vec<ProcessingItem>,
+    /// Query postprocessing and finalizers are loaded and checked here; backends run them.
+    pub postprocessing: Vec<OutputStep>,
+    pub finalizers: Vec<OutputStep>,
+    /// Where it came from: a built-in name or a file path.
+    pub origin: String,
+}
+
+/// A postprocessing or finalizer step: its type and parameters, as JSON for the backends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputStep {
+    pub kind: String,
+    pub params: serde_json::Value,
+    pub rule_conditions: Conditions<RuleCondition>,
+}
+
+/// A transformation with the conditions under which it applies.
+#[derive(Clone, Debug)]
+pub struct ProcessingItem {
+    pub id: Option<String>,
+    pub transformation: Transformation,
+    pub rule_conditions: Conditions<RuleCondition>,
+    pub item_conditions: Conditions<ItemCondition>,
+    pub field_conditions: Conditions<FieldCondition>,
+    pub pos: Pos,
+}
+
+/// Why a pipeline could not transform a rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipelineError {
+    pub code: Code,
+    pub message: String,
+    /// The pipeline and processing item responsible.
+    pub origin: String,
+    pub item: Option<String>,
+}
+
+impl PipelineError {
+    pub fn into_diagnostic(self, pos: Pos) -> Diagnostic {
+        let item = self.item.map(|id| format!(", item `{id}`")).unwrap_or_default();
+        Diagnostic::error(self.code, pos, format!("{} (pipeline {}{item})", self.message, self.origin))
+    }
+}
+
+/// Options that widen what pipelines may do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Allow `file_placeholders` (reading values from files named in the pipeline).
+    pub allow_external_sources: bool,
+}
+
+/// Several pipelines in the order they run: by priority, then in the order given (as pySigma sorts them).
+#[derive(Clone, Debug, Default)]
+pub struct PipelineSet {
+    pub pipelines: Vec<Pipeline>,
+    pub options: Options,
+}
+
+/// Loads one `-p` argument: a built-in pipeline name, or else a pipeline YAML file.
+pub fn load_spec(spec: &str) -> Result<Pipeline, Vec<Diagnostic>> {
+    if let Some(text) = builtin::find(spec) {
+        return parse(text, spec);
+    }
+    match std::fs::read_to_string(spec) {
+        Ok(text) => parse(&text, spec),
+        Err(e) => Err(vec![Diagnostic::error(
+            Code::PipelineNotFound,
+            None,
+            format!("pipeline `{spec}` is neither built in ({}) nor a readable file: {e}", builtin::names().join(", ")),
+        )]),
+    }
+}
+
+/// Per-rule bookkeeping while the pipelines run (pySigma keeps it on the pipeline and resets it per rule).
+#[derive(Debug, Default)]
+pub(crate) struct RunState {
+    /// `set_state` values, read by `processing_state` conditions and by backends.
+    pub state: BTreeMap<String, serde_json::Value>,
+    /// Field name -> ids of the items that mapped it there (`processing_item_applied` on field names).
+    pub field_applied: HashMap<String, BTreeSet<String>>,
+    /// Source fields that some mapping handled, and the fields they became (`strict_field_mapping_failure`).
+    pub mapped_sources: BTreeSet<String>,
+    pub mapped_targets: BTreeSet<String>,
+    pub vars: BTreeMap<String, Vec<String>>,
+    pub options: Options,
+    /// Counter for the names of detections added by `add_condition`.
+    pub added_conditions: usize,
+}
+
+/// The state the pipelines left after a rule, for backends (`{state[table]}` and the like).
+pub type State = BTreeMap<String, serde_json::Value>;
+
+impl PipelineSet {
+    /// Orders `pipelines` by priority (stable) and merges their variables.
+    pub fn new(mut pipelines: Vec<Pipeline>, options: Options) -> Self {
+        pipelines.sort_by_key(|p| p.priority);
+        PipelineSet { pipelines, options }
+    }
+
+    /// Resolves `-p` arguments: a built-in name, or a path to a pipeline YAML file.
+    pub fn resolve(specs: &[String], options: Options) -> Result<Self, Vec<Diagnostic>> {
+        let mut pipelines = Vec::new();
+        let mut problems = Vec::new();
+        for spec in specs {
+            match load_spec(spec) {
+                Ok(p) => pipelines.push(p),
+                Err(mut d) => problems.append(&mut d),
+            }
+        }
+        if problems.is_empty() {
+            Ok(PipelineSet::new(pipelines, options))
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pipelines.is_empty()
+    }
+
+    fn run_state(&self) -> RunState {
+        let mut vars = BTreeMap::new();
+        for pipeline in &self.pipelines {
+            for (k, v) in &pipeline.vars {
+                vars.insert(k.clone(), v.clone());
+            }
+        }
+        RunState { vars, options: self.options, ..RunState::default() }
+    }
+
+    /// Runs every processing item of every pipeline over `rule`, in order. Returns the final state.
+    pub fn apply(&self, rule: &mut SigmaRule) -> Result<State, PipelineError> {
+        let mut run = self.run_state();
+        for pipeline in &self.pipelines {
+            for item in &pipeline.items {
+                item.apply_to_rule(rule, &mut run).map_err(|(code, message)| PipelineError {
+                    code,
+                    message,
+                    origin: pipeline.origin.clone(),
+                    item: item.id.clone(),
+                })?;
+            }
+        }
+        Ok(run.state)
+    }
+
+    /// Runs the pipelines over a correlation rule: field names in `group-by`, aliases and the condition's field
+    /// are mapped; `logsources` are those of the rules it references (for `logsource` conditions).
+    pub fn apply_correlation(
+        &self,
+        correlation: &mut SigmaCorrelation,
+        logsources: &[LogSource],
+    ) -> Result<State, PipelineError> {
+        let mut run = self.run_state();
+        for pipeline in &self.pipelines {
+            for item in &pipeline.items {
+                item.apply_to_correlation(correlation, logsources, &mut run).map_err(|(code, message)| {
+                    PipelineError { code, message, origin: pipeline.origin.clone(), item: item.id.clone() }
+                })?;
+            }
+        }
+        Ok(run.state)
+    }
+}

@@ -1,0 +1,989 @@
+//! What each transformation does to a rule, with pySigma's semantics (DESIGN.md, "Pipelines").
+
+use super::conditions::RuleView;
+use super::{ProcessingItem, RunState};
+use crate::codes::Code;
+use crate::condition::Condition;
+use crate::correlation::{CorrelationCondition, SigmaCorrelation};
+use crate::diagnostic::Diagnostics;
+use crate::rule::detection::{parse_detection, Detection, DetectionItem, NamedDetection};
+use crate::rule::meta::LogSource;
+use crate::rule::value::{Number, Part, RegexFlags, SigmaString, Value};
+use crate::rule::SigmaRule;
+use crate::yaml::{Kind, Node};
+use regex::Regex;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// Which placeholders a placeholder transformation handles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlaceholderFilter {
+    pub include: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+}
+
+impl PlaceholderFilter {
+    fn handles(&self, name: &str) -> bool {
+        match (&self.include, &self.exclude) {
+            (Some(include), _) => include.iter().any(|n| n == name),
+            (None, Some(exclude)) => !exclude.iter().any(|n| n == name),
+            (None, None) => true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegexMethod {
+    Plain,
+    IgnoreCaseFlag,
+    IgnoreCaseBrackets,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseMethod {
+    Lower,
+    Upper,
+    SnakeCase,
+}
+
+#[derive(Clone, Debug)]
+pub enum Transformation {
+    /// Field name -> one or more names; the key `None` maps keywords to fields.
+    FieldNameMapping(Vec<(Option<String>, Vec<String>)>),
+    FieldNamePrefixMapping(Vec<(String, Vec<String>)>),
+    FieldNamePrefix(String),
+    FieldNameSuffix(String),
+    DropDetectionItem,
+    HashesFields {
+        algorithms: Vec<String>,
+        field_prefix: String,
+        drop_algo_prefix: bool,
+        fields: Vec<String>,
+    },
+    ExtractFields {
+        regex: Regex,
+        field_prefix: Option<String>,
+        preserve_unmatched: bool,
+    },
+    WildcardPlaceholders(PlaceholderFilter),
+    ValuePlaceholders(PlaceholderFilter),
+    QueryExpressionPlaceholders {
+        expression: String,
+        mapping: BTreeMap<String, String>,
+        filter: PlaceholderFilter,
+    },
+    /// Values read from a file, one per line (only with `Options::allow_external_sources`).
+    FilePlaceholders {
+        path: String,
+        filter: PlaceholderFilter,
+    },
+    AddCondition {
+        conditions: Node<'static>,
+        template: bool,
+        negated: bool,
+        name: Option<String>,
+    },
+    ChangeLogsource {
+        category: Option<String>,
+        product: Option<String>,
+        service: Option<String>,
+    },
+    AddField(Vec<String>),
+    RemoveField(Vec<String>),
+    SetField(Vec<String>),
+    ReplaceString {
+        regex: Regex,
+        replacement: String,
+        skip_special: bool,
+        interpret_special: bool,
+    },
+    MapString(BTreeMap<String, Vec<String>>),
+    Regex(RegexMethod),
+    SetValue(Value),
+    ConvertType {
+        to_number: bool,
+    },
+    Case(CaseMethod),
+    SetState {
+        key: String,
+        value: serde_json::Value,
+    },
+    SetCustomAttribute {
+        attribute: String,
+        value: serde_json::Value,
+    },
+    RuleFailure(String),
+    DetectionItemFailure(String),
+    StrictFieldMappingFailure,
+    Nest(Vec<ProcessingItem>),
+}
+
+pub(crate) type Failure = (Code, String);
+
+/// What happens to a detection item.
+enum Replace {
+    Keep,
+    With(Detection),
+    Drop,
+}
+
+/// Visits every item of every detection; `f` may keep, replace or drop it.
+fn rewrite_items(
+    rule: &mut SigmaRule,
+    f: &mut dyn FnMut(&mut DetectionItem) -> Result<Replace, Failure>,
+) -> Result<(), Failure> {
+    for named in &mut rule.detections {
+        match rewrite(&mut named.detection, f)? {
+            Replace::Keep => {}
+            Replace::With(new) => named.detection = new,
+            Replace::Drop => named.detection = Detection::AllOf(Vec::new()),
+        }
+    }
+    Ok(())
+}
+
+fn rewrite(
+    detection: &mut Detection,
+    f: &mut dyn FnMut(&mut DetectionItem) -> Result<Replace, Failure>,
+) -> Result<Replace, Failure> {
+    match detection {
+        Detection::Item(item) => f(item),
+        Detection::AllOf(children) | Detection::AnyOf(children) => {
+            let old = std::mem::take(children);
+            for mut child in old {
+                match rewrite(&mut child, f)? {
+                    Replace::Keep => children.push(child),
+                    Replace::With(new) => children.push(new),
+                    Replace::Drop => {}
+                }
+            }
+            Ok(Replace::Keep)
+        }
+    }
+}
+
+fn mark(applied: &mut Vec<String>, id: &Option<String>) {
+    if let Some(id) = id {
+        if !applied.contains(id) {
+            applied.push(id.clone());
+        }
+    }
+}
+
+impl ProcessingItem {
+    fn item_matches(&self, item: &DetectionItem, run: &RunState) -> bool {
+        self.item_conditions.evaluate(|c| c.matches(item, run))
+            && self.field_conditions.evaluate(|c| c.matches_item(item, run))
+    }
+
+    fn field_matches(&self, field: Option<&str>, run: &RunState) -> bool {
+        self.field_conditions.evaluate(|c| c.matches_field(field, run))
+    }
+
+    /// The raw mapping of a field name by a field-name transformation (`None`: not this transformation's).
+    fn map_name(&self, field: Option<&str>) -> Option<Vec<String>> {
+        match &self.transformation {
+            Transformation::FieldNameMapping(mapping) => {
+                mapping.iter().find(|(k, _)| k.as_deref() == field).map(|(_, v)| v.clone())
+            }
+            Transformation::FieldNamePrefixMapping(mapping) => {
+                let field = field?;
+                mapping
+                    .iter()
+                    .find(|(prefix, _)| field.starts_with(prefix.as_str()))
+                    .map(|(prefix, targets)| targets.iter().map(|t| format!("{t}{}", &field[prefix.len()..])).collect())
+            }
+            Transformation::FieldNamePrefix(prefix) => field.map(|f| vec![format!("{prefix}{f}")]),
+            Transformation::FieldNameSuffix(suffix) => field.map(|f| vec![format!("{f}{suffix}")]),
+            _ => None,
+        }
+    }
+
+    fn is_field_mapping(&self) -> bool {
+        matches!(
+            self.transformation,
+            Transformation::FieldNameMapping(_)
+                | Transformation::FieldNamePrefixMapping(_)
+                | Transformation::FieldNamePrefix(_)
+                | Transformation::FieldNameSuffix(_)
+        )
+    }
+
+    /// Maps a field name if the mapping applies and the field-name conditions hold; records which item mapped
+    /// it (for `processing_item_applied` on field names).
+    fn map_field(&self, field: &str, run: &mut RunState) -> Vec<String> {
+        match self.map_name(Some(field)) {
+            Some(targets) if self.field_matches(Some(field), run) => {
+                if targets.len() != 1 || targets[0] != field {
+                    let mut ids = run.field_applied.remove(field).unwrap_or_default();
+                    if let Some(id) = &self.id {
+                        ids.insert(id.clone());
+                    }
+                    for target in &targets {
+                        run.field_applied.insert(target.clone(), ids.clone());
+                    }
+                }
+                targets
+            }
+            _ => vec![field.to_string()],
+        }
+    }
+
+    pub(crate) fn apply_to_rule(&self, rule: &mut SigmaRule, run: &mut RunState) -> Result<(), Failure> {
+        let applies =
+            self.rule_conditions.is_empty() || self.rule_conditions.evaluate(|c| c.matches(&RuleView::Rule(rule), run));
+        if !applies {
+            return Ok(());
+        }
+        mark(&mut rule.applied, &self.id);
+        if self.is_field_mapping() {
+            return self.map_rule_fields(rule, run);
+        }
+        match &self.transformation {
+            Transformation::DropDetectionItem => rewrite_items(rule, &mut |item| {
+                Ok(if self.item_matches(item, run) { Replace::Drop } else { Replace::Keep })
+            }),
+            Transformation::HashesFields { .. } | Transformation::ExtractFields { .. } => {
+                rewrite_items(rule, &mut |item| {
+                    if !self.item_matches(item, run) {
+                        return Ok(Replace::Keep);
+                    }
+                    match self.split_item(item)? {
+                        Some(detection) => Ok(Replace::With(detection)),
+                        None => Ok(Replace::Keep),
+                    }
+                })
+            }
+            Transformation::AddCondition { conditions, template, negated, name } => {
+                self.add_condition(rule, run, conditions, *template, *negated, name)
+            }
+            Transformation::ChangeLogsource { category, product, service } => {
+                rule.logsource = LogSource {
+                    category: category.clone(),
+                    product: product.clone(),
+                    service: service.clone(),
+                    ..LogSource::default()
+                };
+                Ok(())
+            }
+            Transformation::AddField(fields) => {
+                rule.meta.fields.extend(fields.iter().cloned());
+                Ok(())
+            }
+            Transformation::RemoveField(fields) => {
+                for field in fields {
+                    if let Some(i) = rule.meta.fields.iter().position(|f| f == field) {
+                        rule.meta.fields.remove(i);
+                    }
+                }
+                Ok(())
+            }
+            Transformation::SetField(fields) => {
+                rule.meta.fields = fields.clone();
+                Ok(())
+            }
+            Transformation::SetState { key, value } => {
+                run.state.insert(key.clone(), value.clone());
+                Ok(())
+            }
+            Transformation::SetCustomAttribute { attribute, value } => {
+                rule.meta.custom.insert(attribute.clone(), value.clone());
+                Ok(())
+            }
+            Transformation::RuleFailure(message) => Err((Code::RuleFailure, message.clone())),
+            Transformation::DetectionItemFailure(message) => rewrite_items(rule, &mut |item| {
+                if self.item_matches(item, run) {
+                    let field = item.field.as_deref().unwrap_or("<keyword>");
+                    return Err((Code::RuleFailure, format!("{message} (field `{field}`)")));
+                }
+                Ok(Replace::Keep)
+            }),
+            Transformation::StrictFieldMappingFailure => {
+                let mut unmapped = Vec::new();
+                for named in &rule.detections {
+                    named.detection.visit_items(&mut |item| {
+                        if let Some(field) = &item.field {
+                            let mapped = run.mapped_sources.contains(field) || run.mapped_targets.contains(field);
+                            if !mapped && !unmapped.contains(field) {
+                                unmapped.push(field.clone());
+                            }
+                        }
+                    });
+                }
+                if unmapped.is_empty() {
+                    Ok(())
+                } else {
+                    Err((Code::RuleFailure, format!("the following fields are not mapped: {}", unmapped.join(", "))))
+                }
+            }
+            Transformation::Nest(items) => {
+                for item in items {
+                    item.apply_to_rule(rule, run)?;
+                }
+                Ok(())
+            }
+            _ => {
+                // Value transformations.
+                rewrite_items(rule, &mut |item| {
+                    if !self.item_matches(item, run) {
+                        return Ok(Replace::Keep);
+                    }
+                    let mut changed = false;
+                    let mut values = Vec::with_capacity(item.values.len());
+                    for value in &item.values {
+                        match self.transform_value(value, run)? {
+                            Some(new) => {
+                                changed = true;
+                                values.extend(new);
+                            }
+                            None => values.push(value.clone()),
+                        }
+                    }
+                    if changed {
+                        item.values = values;
+                        mark(&mut item.applied, &self.id);
+                    }
+                    Ok(Replace::Keep)
+                })
+            }
+        }
+    }
+
+    /// Field-name transformations: the rule's `fields`, field references in values, and item fields
+    /// (one-to-many mappings make an OR of copies of the item).
+    fn map_rule_fields(&self, rule: &mut SigmaRule, run: &mut RunState) -> Result<(), Failure> {
+        let fields = std::mem::take(&mut rule.meta.fields);
+        rule.meta.fields = fields.iter().flat_map(|f| self.map_field(f, run)).collect();
+        rewrite_items(rule, &mut |item| {
+            if !self.item_matches(item, run) {
+                return Ok(Replace::Keep);
+            }
+            let mut changed = false;
+            if item.values.iter().any(|v| matches!(v, Value::FieldRef { .. })) {
+                let mut values = Vec::with_capacity(item.values.len());
+                for value in std::mem::take(&mut item.values) {
+                    match value {
+                        Value::FieldRef { field, any_before, any_after, cased }
+                            if self.field_matches(Some(&field), run) =>
+                        {
+                            let targets = self.map_field(&field, run);
+                            changed |= targets.len() != 1 || targets[0] != field;
+                            values.extend(targets.into_iter().map(|field| Value::FieldRef {
+                                field,
+                                any_before,
+                                any_after,
+                                cased,
+                            }));
+                        }
+                        other => values.push(other),
+                    }
+                }
+                item.values = values;
+            }
+            let field = item.field.clone();
+            let targets = match self.map_name(field.as_deref()) {
+                Some(targets) if self.field_matches(field.as_deref(), run) => targets,
+                _ => {
+                    if changed {
+                        mark(&mut item.applied, &self.id);
+                    }
+                    return Ok(Replace::Keep);
+                }
+            };
+            if field.is_none() {
+                // A keyword mapped to fields becomes a substring match on them.
+                for value in &mut item.values {
+                    if let Value::Str { value, .. } = value {
+                        if !value.starts_with_any_run() {
+                            value.parts.insert(0, Part::AnyRun);
+                        }
+                        if !value.ends_with_any_run() {
+                            value.push(Part::AnyRun);
+                        }
+                    }
+                }
+            }
+            if let Some(source) = &field {
+                run.mapped_sources.insert(source.clone());
+            }
+            run.mapped_targets.extend(targets.iter().cloned());
+            mark(&mut item.applied, &self.id);
+            if targets.len() == 1 {
+                item.field = targets.into_iter().next();
+                return Ok(Replace::Keep);
+            }
+            let copies = targets
+                .into_iter()
+                .map(|target| {
+                    let mut copy = item.clone();
+                    copy.field = Some(target);
+                    Detection::Item(copy)
+                })
+                .collect();
+            Ok(Replace::With(Detection::AnyOf(copies)))
+        })
+    }
+
+    /// `hashes_fields` and `extract_fields`: one item becomes a detection over new fields.
+    fn split_item(&self, item: &DetectionItem) -> Result<Option<Detection>, Failure> {
+        let strings: Option<Vec<&SigmaString>> = item
+            .values
+            .iter()
+            .map(|v| match v {
+                Value::Str { value, .. } => Some(value),
+                _ => None,
+            })
+            .collect();
+        let Some(strings) = strings else { return Ok(None) };
+        match &self.transformation {
+            Transformation::HashesFields { algorithms, field_prefix, drop_algo_prefix, fields } => {
+                if !item.field.as_ref().is_some_and(|f| fields.contains(f)) {
+                    return Ok(None);
+                }
+                let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+                for s in strings {
+                    let plain = plain_text(s);
+                    let parts: Vec<&str> =
+                        if plain.contains('|') { plain.split('|').collect() } else { plain.split('=').collect() };
+                    let (algorithm, hash) = if parts.len() == 2 {
+                        (parts[0].trim_start_matches('*').to_uppercase(), parts[1].trim_matches(['*', '?']))
+                    } else {
+                        let hash = parts[0].trim_matches(['*', '?']);
+                        let by_length = match hash.len() {
+                            32 => "MD5",
+                            40 => "SHA1",
+                            64 => "SHA256",
+                            128 => "SHA512",
+                            _ => "",
+                        };
+                        (by_length.to_string(), hash)
+                    };
+                    if !algorithms.contains(&algorithm) {
+                        continue;
+                    }
+                    let name = format!("{field_prefix}{}", if *drop_algo_prefix { "" } else { &algorithm });
+                    let value = Value::Str { value: SigmaString::parse(hash), cased: false };
+                    match groups.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, values)) => values.push(value),
+                        None => groups.push((name, vec![value])),
+                    }
+                }
+                if groups.is_empty() {
+                    return Err((
+                        Code::PipelineError,
+                        format!(
+                            "no valid hash algorithm found in `{}`; expected one of {}",
+                            item.field.as_deref().unwrap_or(""),
+                            algorithms.join(", ")
+                        ),
+                    ));
+                }
+                let items = groups
+                    .into_iter()
+                    .filter(|(name, _)| !name.is_empty())
+                    .map(|(name, values)| {
+                        let field = (name != "keyword").then_some(name);
+                        Detection::Item(self.new_item(field, values, item))
+                    })
+                    .collect();
+                Ok(Some(Detection::AnyOf(items)))
+            }
+            Transformation::ExtractFields { regex, field_prefix, preserve_unmatched } => {
+                let mut per_value = Vec::new();
+                for s in strings {
+                    let plain = plain_text(s);
+                    let Some(captures) = regex.captures(&plain) else {
+                        if *preserve_unmatched {
+                            let value = Value::Str { value: s.clone(), cased: false };
+                            per_value.push(Detection::Item(self.new_item(item.field.clone(), vec![value], item)));
+                        }
+                        continue;
+                    };
+                    let mut items = Vec::new();
+                    for name in regex.capture_names().flatten() {
+                        let Some(found) = captures.name(name).map(|m| m.as_str()).filter(|m| !m.is_empty()) else {
+                            continue;
+                        };
+                        let field = match field_prefix {
+                            Some(prefix) => format!("{prefix}.{name}"),
+                            None => name.to_string(),
+                        };
+                        items.push(Detection::Item(self.new_item(Some(field), vec![extracted_value(found)], item)));
+                    }
+                    if !items.is_empty() {
+                        per_value.push(Detection::AllOf(items));
+                    }
+                }
+                Ok(match per_value.len() {
+                    0 => None,
+                    1 => per_value.pop(),
+                    _ if item.all => Some(Detection::AllOf(per_value)),
+                    _ => Some(Detection::AnyOf(per_value)),
+                })
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn new_item(&self, field: Option<String>, values: Vec<Value>, from: &DetectionItem) -> DetectionItem {
+        let mut item = DetectionItem::new(field, values, from.pos);
+        mark(&mut item.applied, &self.id);
+        item
+    }
+
+    /// A value transformation on one value: `None` when it leaves the value alone.
+    fn transform_value(&self, value: &Value, run: &RunState) -> Result<Option<Vec<Value>>, Failure> {
+        if let Value::Expansion(items) = value {
+            // Alternatives are transformed one by one and stay alternatives.
+            let mut changed = false;
+            let mut out = Vec::with_capacity(items.len());
+            for v in items {
+                match self.transform_value(v, run)? {
+                    Some(new) => {
+                        changed = true;
+                        out.extend(new);
+                    }
+                    None => out.push(v.clone()),
+                }
+            }
+            return Ok(changed.then(|| vec![Value::Expansion(out)]));
+        }
+        let t = &self.transformation;
+        Ok(match (t, value) {
+            (Transformation::SetValue(new), _) => Some(vec![new.clone()]),
+            (Transformation::ConvertType { to_number: false }, Value::Num(n)) => {
+                Some(vec![Value::Str { value: SigmaString::literal(n.to_string()), cased: false }])
+            }
+            (Transformation::ConvertType { to_number: true }, Value::Str { value: s, .. }) => {
+                let text = plain_text(s);
+                match Number::parse(&text) {
+                    Some(n) => Some(vec![Value::Num(n)]),
+                    None => return Err((Code::PipelineError, format!("value `{s}` cannot be converted to a number"))),
+                }
+            }
+            (Transformation::ReplaceString { .. }, Value::Num(n)) => {
+                self.replace_string(&SigmaString::literal(n.to_string()), false)?
+            }
+            (Transformation::ReplaceString { .. }, Value::Str { value: s, cased }) => self.replace_string(s, *cased)?,
+            (Transformation::MapString(mapping), Value::Str { value: s, .. }) => {
+                mapping.get(&s.to_string()).map(|targets| {
+                    targets.iter().map(|t| Value::Str { value: SigmaString::parse(t), cased: false }).collect()
+                })
+            }
+            (Transformation::Regex(method), Value::Str { value: s, .. }) => {
+                if s.parts.is_empty() {
+                    return Ok(None);
+                }
+                Some(vec![to_regex(s, *method)?])
+            }
+            (Transformation::Case(method), Value::Str { value: s, cased }) => {
+                let changed = s.map_literals(|text| match method {
+                    CaseMethod::Lower => text.to_lowercase(),
+                    CaseMethod::Upper => text.to_uppercase(),
+                    CaseMethod::SnakeCase => snake_case(text),
+                });
+                Some(vec![Value::Str { value: changed, cased: *cased }])
+            }
+            (
+                Transformation::WildcardPlaceholders(filter)
+                | Transformation::ValuePlaceholders(filter)
+                | Transformation::FilePlaceholders { filter, .. },
+                Value::Str { value: s, cased },
+            ) => {
+                if !s.parts.iter().any(|p| matches!(p, Part::Placeholder(n) if filter.handles(n))) {
+                    return Ok(None);
+                }
+                let expanded = expand_placeholders(s, filter, &|name| self.placeholder_values(name, run))?;
+                Some(expanded.into_iter().map(|value| Value::Str { value, cased: *cased }).collect())
+            }
+            (
+                Transformation::QueryExpressionPlaceholders { expression, mapping, filter },
+                Value::Str { value: s, .. },
+            ) => match s.parts.as_slice() {
+                [Part::Placeholder(name)] if filter.handles(name) => Some(vec![Value::QueryExpression {
+                    expression: expression.clone(),
+                    id: mapping.get(name).cloned().unwrap_or_else(|| name.clone()),
+                }]),
+                parts if parts.iter().any(|p| matches!(p, Part::Placeholder(_))) && parts.len() > 1 => {
+                    return Err((
+                        Code::PipelineError,
+                        format!("`query_expression_placeholders` needs a value that is only a placeholder, not `{s}`"),
+                    ))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    fn placeholder_values(&self, name: &str, run: &RunState) -> Result<Vec<SigmaString>, Failure> {
+        match &self.transformation {
+            Transformation::WildcardPlaceholders(_) => Ok(vec![SigmaString { parts: vec![Part::AnyRun] }]),
+            Transformation::ValuePlaceholders(_) => match run.vars.get(name) {
+                Some(values) => Ok(values.iter().map(|v| SigmaString::parse(v)).collect()),
+                None => Err((
+                    Code::PipelineError,
+                    format!("placeholder `%{name}%` has no variable in the pipeline's `vars`"),
+                )),
+            },
+            Transformation::FilePlaceholders { path, .. } => {
+                if !run.options.allow_external_sources {
+                    return Err((
+                        Code::PipelineExternalSource,
+                        format!("`file_placeholders` reads `{path}`: external sources are off (allow them explicitly)"),
+                    ));
+                }
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| (Code::PipelineError, format!("cannot read placeholder file `{path}`: {e}")))?;
+                Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(SigmaString::parse).collect())
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn replace_string(&self, s: &SigmaString, cased: bool) -> Result<Option<Vec<Value>>, Failure> {
+        let Transformation::ReplaceString { regex, replacement, skip_special, interpret_special } =
+            &self.transformation
+        else {
+            return Ok(None);
+        };
+        let new = if *skip_special {
+            // Only the literal text, each part on its own; with `interpret_special` the result may add wildcards.
+            let mut out = SigmaString::default();
+            for part in &s.parts {
+                match part {
+                    Part::Lit(text) => {
+                        let replaced = regex.replace_all(text, replacement.as_str());
+                        if *interpret_special {
+                            for p in SigmaString::parse(&replaced).parts {
+                                out.push(p);
+                            }
+                        } else {
+                            out.push(Part::Lit(replaced.into_owned()));
+                        }
+                    }
+                    other => out.push(other.clone()),
+                }
+            }
+            out
+        } else {
+            // The whole value in Sigma syntax; afterwards only `\*` and `\?` are escapes, other backslashes stay.
+            let text = s.to_string();
+            let replaced = regex.replace_all(&text, replacement.as_str());
+            reparse_replaced(&replaced, s.has_placeholders())
+        };
+        Ok((new != *s).then(|| vec![Value::Str { value: new, cased }]))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_condition(
+        &self,
+        rule: &mut SigmaRule,
+        run: &mut RunState,
+        conditions: &Node<'static>,
+        template: bool,
+        negated: bool,
+        name: &Option<String>,
+    ) -> Result<(), Failure> {
+        let node = if template { substitute_template(conditions, &rule.logsource) } else { conditions.clone() };
+        let mut diags = Diagnostics::default();
+        let detection = parse_detection(&node, &mut diags);
+        let detection = match detection {
+            Some(d) if !diags.has_errors() => d,
+            _ => {
+                let first = diags.into_vec().into_iter().find(|d| d.is_error());
+                let why = first.map_or_else(|| "invalid conditions".to_string(), |d| d.message);
+                return Err((Code::PipelineInvalid, format!("`add_condition`: {why}")));
+            }
+        };
+        let name = match name {
+            Some(name) => name.clone(),
+            None => loop {
+                run.added_conditions += 1;
+                let candidate = format!("_cond_{}", run.added_conditions);
+                if rule.detection(&candidate).is_none() {
+                    break candidate;
+                }
+            },
+        };
+        let mut detection = detection;
+        let id = &self.id;
+        let mut mark_all = |item: &mut DetectionItem| -> Result<Replace, Failure> {
+            mark(&mut item.applied, id);
+            Ok(Replace::Keep)
+        };
+        rewrite(&mut detection, &mut mark_all)?;
+        rule.detections.push(NamedDetection { name: name.clone(), pos: rule.pos, detection });
+        let added = Condition::Ident(name.clone());
+        let added = if negated { Condition::Not(Box::new(added)) } else { added };
+        let prefix = if negated { format!("not {name}") } else { name };
+        for condition in &mut rule.conditions {
+            let old = std::mem::replace(&mut condition.tree, Condition::Ident(String::new()));
+            condition.tree = Condition::And(vec![added.clone(), old]);
+            condition.source = format!("{prefix} and ({})", condition.source);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn apply_to_correlation(
+        &self,
+        correlation: &mut SigmaCorrelation,
+        logsources: &[LogSource],
+        run: &mut RunState,
+    ) -> Result<(), Failure> {
+        let applies = self.rule_conditions.is_empty()
+            || self.rule_conditions.evaluate(|c| c.matches(&RuleView::Correlation(correlation, logsources), run));
+        if !applies {
+            return Ok(());
+        }
+        if self.is_field_mapping() {
+            let aliases: Vec<String> = correlation.aliases.keys().cloned().collect();
+            for mapping in correlation.aliases.values_mut() {
+                for field in mapping.values_mut() {
+                    let mapped = self.map_field(field, run);
+                    if mapped.len() != 1 {
+                        return Err((Code::PipelineError, format!("alias field `{field}` maps to several fields")));
+                    }
+                    *field = mapped.into_iter().next().unwrap_or_default();
+                }
+            }
+            let group_by = std::mem::take(&mut correlation.group_by);
+            correlation.group_by = group_by
+                .into_iter()
+                .flat_map(|f| if aliases.contains(&f) { vec![f] } else { self.map_field(&f, run) })
+                .collect();
+            if let Some(CorrelationCondition::Threshold { field, .. }) = &mut correlation.condition {
+                for f in field.iter_mut() {
+                    let mapped = self.map_field(f, run);
+                    if mapped.len() != 1 {
+                        return Err((Code::PipelineError, format!("condition field `{f}` maps to several fields")));
+                    }
+                    *f = mapped.into_iter().next().unwrap_or_default();
+                }
+            }
+            return Ok(());
+        }
+        match &self.transformation {
+            Transformation::SetState { key, value } => {
+                run.state.insert(key.clone(), value.clone());
+            }
+            Transformation::SetCustomAttribute { attribute, value } => {
+                correlation.meta.custom.insert(attribute.clone(), value.clone());
+            }
+            Transformation::RuleFailure(message) => return Err((Code::RuleFailure, message.clone())),
+            Transformation::Nest(items) => {
+                for item in items {
+                    item.apply_to_correlation(correlation, logsources, run)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A string's text with wildcards as the characters `*` and `?` (pySigma's `to_plain`).
+fn plain_text(s: &SigmaString) -> String {
+    s.parts
+        .iter()
+        .map(|p| match p {
+            Part::Lit(t) => Cow::Borrowed(t.as_str()),
+            Part::AnyRun => Cow::Borrowed("*"),
+            Part::AnyChar => Cow::Borrowed("?"),
+            Part::Placeholder(n) => Cow::Owned(format!("%{n}%")),
+        })
+        .collect()
+}
+
+/// `extract_fields` values: null words are null, numbers numbers (but `007` stays text).
+fn extracted_value(text: &str) -> Value {
+    if matches!(text.to_lowercase().as_str(), "null" | "none" | "") {
+        return Value::Null;
+    }
+    if text != "0" && text.starts_with('0') {
+        return Value::Str { value: SigmaString::literal(text), cased: false };
+    }
+    match Number::parse(text) {
+        Some(n) => Value::Num(n),
+        None => Value::Str { value: SigmaString::literal(text), cased: false },
+    }
+}
+
+/// Reads back a replaced value written in Sigma syntax. `Display` and `SigmaString::parse` round-trip exactly,
+/// so a backslash before a wildcard stays a backslash (pySigma turns it into an escaped star, pySigma#431).
+/// `%name%` become placeholders again when the original had some.
+fn reparse_replaced(text: &str, placeholders: bool) -> SigmaString {
+    let parsed = SigmaString::parse(text);
+    if placeholders {
+        crate::rule::modifiers::expand_placeholders(&parsed)
+    } else {
+        parsed
+    }
+}
+
+/// `regex` transformation: a wildcard string as an anchored regular expression. pySigma leaves it unanchored,
+/// which turns an exact match into a substring match; here `abc` becomes `^abc$` (DESIGN.md).
+fn to_regex(s: &SigmaString, method: RegexMethod) -> Result<Value, Failure> {
+    let mut pattern = String::from("^");
+    for part in &s.parts {
+        match part {
+            Part::Lit(text) if method == RegexMethod::IgnoreCaseBrackets => {
+                for c in text.chars() {
+                    let (lower, upper): (String, String) = (c.to_lowercase().collect(), c.to_uppercase().collect());
+                    if c.is_alphabetic() && lower != upper {
+                        pattern.push_str(&format!("[{lower}{upper}]"));
+                    } else {
+                        pattern.push_str(&regex::escape(&c.to_string()));
+                    }
+                }
+            }
+            Part::Lit(text) => pattern.push_str(&regex::escape(text)),
+            Part::AnyRun => pattern.push_str(".*"),
+            Part::AnyChar => pattern.push('.'),
+            Part::Placeholder(name) => {
+                return Err((
+                    Code::PipelineError,
+                    format!("placeholder `%{name}%` cannot become a regular expression: resolve placeholders first"),
+                ))
+            }
+        }
+    }
+    pattern.push('$');
+    let flags = RegexFlags { ignore_case: method == RegexMethod::IgnoreCaseFlag, ..RegexFlags::default() };
+    Ok(Value::Regex { pattern, flags })
+}
+
+/// pySigma's snake_case: `_` before every upper-case letter but the first, then lower case.
+fn snake_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for (i, c) in text.chars().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Replaces handled placeholders by their values; several placeholders give every combination.
+fn expand_placeholders(
+    s: &SigmaString,
+    filter: &PlaceholderFilter,
+    values: &dyn Fn(&str) -> Result<Vec<SigmaString>, Failure>,
+) -> Result<Vec<SigmaString>, Failure> {
+    let mut results = vec![SigmaString::default()];
+    for part in &s.parts {
+        match part {
+            Part::Placeholder(name) if filter.handles(name) => {
+                let options = values(name)?;
+                let mut next = Vec::with_capacity(results.len() * options.len());
+                for prefix in &results {
+                    for option in &options {
+                        let mut combined = prefix.clone();
+                        for p in &option.parts {
+                            combined.push(p.clone());
+                        }
+                        next.push(combined);
+                    }
+                }
+                results = next;
+            }
+            other => {
+                for r in &mut results {
+                    r.push(other.clone());
+                }
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Python `string.Template.safe_substitute` of `$category`, `$product`, `$service` in string values.
+fn substitute_template(node: &Node<'static>, logsource: &LogSource) -> Node<'static> {
+    let lookup = |name: &str| -> Option<String> {
+        let value = match name {
+            "category" => &logsource.category,
+            "product" => &logsource.product,
+            "service" => &logsource.service,
+            _ => return None,
+        };
+        // Python substitutes a missing attribute as the text "None".
+        Some(value.clone().unwrap_or_else(|| "None".to_string()))
+    };
+    let kind = match &node.kind {
+        Kind::Str(s) => Kind::Str(Cow::Owned(substitute(s, &lookup))),
+        Kind::Seq(items) => Kind::Seq(items.iter().map(|i| substitute_template(i, logsource)).collect()),
+        Kind::Map(entries) => {
+            Kind::Map(entries.iter().map(|(k, v)| (k.clone(), substitute_template(v, logsource))).collect())
+        }
+        other => other.clone(),
+    };
+    Node { pos: node.pos, kind }
+}
+
+fn substitute(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+            continue;
+        }
+        let (name, consumed) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            (&after[..len], len)
+        };
+        match lookup(name).filter(|_| consumed > 0) {
+            Some(value) => {
+                out.push_str(&value);
+                rest = &after[consumed..];
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_substitution_is_safe() {
+        let ls = LogSource { category: Some("process_creation".into()), ..LogSource::default() };
+        let node =
+            Node { pos: Default::default(), kind: Kind::Str(Cow::Owned("c=$category p=${product} $$x $other".into())) };
+        let out = substitute_template(&node, &ls);
+        assert_eq!(out.as_str(), Some("c=process_creation p=None $x $other"));
+    }
+
+    #[test]
+    fn snake_case_and_regex() {
+        assert_eq!(snake_case("CommandLine"), "command_line");
+        let Value::Regex { pattern, .. } =
+            to_regex(&SigmaString::parse("a*B.c"), RegexMethod::IgnoreCaseBrackets).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(pattern, r"^[aA].*[bB]\.[cC]$");
+    }
+
+    #[test]
+    fn replaced_text_keeps_backslashes_and_escaped_wildcards() {
+        let original = SigmaString::parse(r"C:\Windows\\*\x\*");
+        assert_eq!(original.parts, vec![Part::Lit(r"C:\Windows\".into()), Part::AnyRun, Part::Lit(r"\x*".into())]);
+        assert_eq!(reparse_replaced(&original.to_string(), false), original);
+    }
+}
