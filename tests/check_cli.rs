@@ -135,3 +135,69 @@ fn non_utf8_files_are_reported() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("not UTF-8"), "{}", stderr(&output));
 }
+
+#[test]
+fn list_pipelines_names_every_builtin() {
+    let output = vigil(&["list", "pipelines"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    for name in ["sysmon", "windows", "windows-audit", "ecs-windows", "evtx", "helk"] {
+        assert!(text.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn seed_with_sysmon_and_windows_pipelines_gets_channel_and_event_id() {
+    let output = vigil(&["ir", "-p", "sysmon", "-p", "windows", "rules/sysmon_wmi_module_load.yml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("    Channel == 'Microsoft-Windows-Sysmon/Operational'\n"), "{text}");
+    assert!(text.contains("    EventID == 7\n"), "{text}");
+}
+
+#[test]
+fn seed_with_helk_pipeline_uses_the_playbook_column_names() {
+    let output = vigil(&["ir", "-p", "sysmon", "-p", "windows", "-p", "helk", "rules/sysmon_wmi_module_load.yml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("    channel == 'Microsoft-Windows-Sysmon/Operational'\n"), "{text}");
+    assert!(text.contains("    event_id == 7\n"), "{text}");
+    assert!(text.contains("ImageLoaded endswith 'wmiclnt.dll'"), "{text}");
+    assert!(text.contains("state: table = \"mordor_file\""), "{text}");
+}
+
+#[test]
+fn unknown_pipeline_is_a_usage_error() {
+    let output = vigil(&["check", "-p", "no-such-pipeline", "rules"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("error[pipeline-not-found]"), "{}", stderr(&output));
+}
+
+#[test]
+fn malformed_pipeline_file_is_reported_with_its_location() {
+    let path = "compiler/tests/fixtures/malformed_pipelines/unknown_transformation_type.yml";
+    let output = vigil(&["check", "-p", path, "rules"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains(&format!("{path}:4:11: error[pipeline-unknown-type]")), "{}", stderr(&output));
+}
+
+#[test]
+fn check_reports_rules_a_pipeline_rejects() {
+    let path = "compiler/tests/fixtures/pipeline_cases/rule_failure.yml";
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rule_failure_pipeline");
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let (pipeline, rule) = text.split_once("\n---\n").expect("case");
+    std::fs::write(dir.join("pipeline.yml"), pipeline).expect("write");
+    std::fs::write(dir.join("rule.yml"), rule).expect("write");
+    let output = vigil(&[
+        "check",
+        "--format",
+        "json",
+        "-p",
+        dir.join("pipeline.yml").to_str().unwrap_or(""),
+        dir.join("rule.yml").to_str().unwrap_or(""),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("\"code\":\"rule-failure\""), "{}", stdout(&output));
+}

@@ -13,6 +13,8 @@ pub enum DocumentKind {
     Rule,
     Correlation,
     Filter,
+    /// A processing pipeline (pySigma pipeline YAML) that sits among rules; `pipeline::parse` checks it.
+    Pipeline,
 }
 
 impl DocumentKind {
@@ -21,6 +23,7 @@ impl DocumentKind {
             DocumentKind::Rule => "rule",
             DocumentKind::Correlation => "correlation",
             DocumentKind::Filter => "filter",
+            DocumentKind::Pipeline => "pipeline",
         }
     }
 }
@@ -116,7 +119,11 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
                 }
             }
         }
-        let kind = if root.get("correlation").is_some() {
+        let is_pipeline = root.get("detection").is_none()
+            && ["transformations", "postprocessing", "finalizers"].iter().any(|k| root.get(k).is_some());
+        let kind = if is_pipeline {
+            DocumentKind::Pipeline
+        } else if root.get("correlation").is_some() {
             DocumentKind::Correlation
         } else if root.get("filter").is_some() {
             DocumentKind::Filter
@@ -126,6 +133,7 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
         let content = match kind {
             DocumentKind::Correlation => parse_correlation(&root, &mut diags).map(Content::Correlation),
             DocumentKind::Filter => parse_filter(&root, &mut diags).map(Content::Filter),
+            DocumentKind::Pipeline => None,
             DocumentKind::Rule => {
                 if let Some(global) = &template {
                     // pySigma's precedence: on a conflict the global document's value wins.

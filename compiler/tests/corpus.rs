@@ -93,3 +93,36 @@ fn legacy_folders_are_ok_or_rejected_with_a_specific_code() {
         assert!(ok > 0);
     }
 }
+
+/// Every built-in pipeline loads and applies to every active rule. Rules a pipeline rejects on purpose
+/// (`rule_failure`) are counted and listed with their reason; anything else is a failure.
+#[test]
+fn builtin_pipelines_apply_to_every_active_rule() {
+    use vigil_compiler::pipeline::{builtin, Options, PipelineSet};
+    let Some(root) = common::shared_sigma() else { return };
+    let mut rules = Vec::new();
+    for folder in ACTIVE {
+        for path in yaml_files(&root.join(folder)) {
+            let text = std::fs::read_to_string(&path).expect("corpus files are UTF-8");
+            for document in load_str(&text) {
+                if let Some(Content::Rule(rule)) = document.content {
+                    rules.push((path.clone(), rule));
+                }
+            }
+        }
+    }
+    assert!(rules.len() >= 3700, "expected the whole active corpus, got {} rules", rules.len());
+    for name in builtin::names() {
+        let set = PipelineSet::resolve(&[name.to_string()], Options::default()).expect("built-in loads");
+        let mut rejected = Vec::new();
+        for (path, rule) in &rules {
+            let mut rule = rule.clone();
+            match set.apply(&mut rule) {
+                Ok(_) => drop(lower(rule)),
+                Err(e) if e.code == Code::RuleFailure => rejected.push(format!("{}: {}", path.display(), e.message)),
+                Err(e) => panic!("{name} on {}: {e:?}", path.display()),
+            }
+        }
+        eprintln!("{name}: applied to {} rules, {} rejected on purpose {rejected:?}", rules.len(), rejected.len());
+    }
+}

@@ -63,7 +63,13 @@ fn malformed_fixtures_get_their_code_and_line() {
 #[test]
 fn no_orphaned_snapshots() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fixture_dirs = [root.join("tests/fixtures/ir"), root.join("tests/fixtures/malformed"), root.join("../rules")];
+    let fixture_dirs = [
+        root.join("tests/fixtures/ir"),
+        root.join("tests/fixtures/malformed"),
+        root.join("tests/fixtures/pipeline_cases"),
+        root.join("tests/fixtures/malformed_pipelines"),
+        root.join("../rules"),
+    ];
     let mut orphans = Vec::new();
     for entry in std::fs::read_dir(root.join("tests/snapshots")).expect("snapshot dir").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

@@ -8,8 +8,8 @@ use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
 use vigil_compiler::diagnostic::render;
-use vigil_compiler::pipeline::PipelineSet;
-use vigil_compiler::{load_str, lower, Content, Diagnostic, LoadedDocument, Severity};
+use vigil_compiler::pipeline::{self, PipelineSet};
+use vigil_compiler::{load_str, lower, Content, Diagnostic, DocumentKind, LoadedDocument, Severity};
 
 /// What checking one file produced: its output text and its counts.
 #[derive(Default)]
@@ -80,6 +80,12 @@ fn check_one(found: &Found, format: CheckFormat, pipelines: &PipelineSet) -> Fil
     };
     let mut report = FileReport::default();
     for mut document in load_str(&text) {
+        if document.kind == DocumentKind::Pipeline {
+            // A pipeline file among the rules (like `rules/pipelines/`): checked as a pipeline.
+            if let Err(problems) = pipeline::parse(&text, &shown) {
+                document.diagnostics.extend(problems);
+            }
+        }
         // Pipelines and lowering are part of the check: they are what every later stage depends on.
         if let Some(Content::Rule(mut rule)) = document.content.take() {
             match pipelines.apply(&mut rule) {

@@ -4,7 +4,7 @@ use crate::cli::IrArgs;
 use crate::pipelines;
 use crate::rule_files::{self, Found};
 use vigil_compiler::diagnostic::render;
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::{load_str, lower, Content, DocumentKind};
 
 pub fn run(args: &IrArgs) -> u8 {
     let Some(pipelines) = pipelines::resolve(&args.pipeline) else { return 2 };
@@ -47,6 +47,8 @@ pub fn run(args: &IrArgs) -> u8 {
                     document.index,
                     document.kind.as_str()
                 ),
+                // Pipeline files among rules are checked by `vigil check`; they have no IR.
+                None if document.kind == DocumentKind::Pipeline => {}
                 None => {
                     for d in &document.diagnostics {
                         eprint!("{}", render(d, &shown, &text));

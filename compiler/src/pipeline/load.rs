@@ -453,7 +453,7 @@ impl Loader {
                     Some(other) => {
                         self.error(
                             Code::PipelineInvalid,
-                            node.pos,
+                            value_pos(node, "method"),
                             format!("unknown `method` `{other}` (plain, ignore_case_flag, ignore_case_brackets)"),
                         );
                         return None;
@@ -465,7 +465,7 @@ impl Loader {
                 self.params(node, kind, &["value", "force_type"]);
                 let value = node.get("value").or_else(|| self.missing(node, "value"))?;
                 let force = self.optional_string(node, "force_type");
-                T::SetValue(self.set_value(value, force.as_deref())?)
+                T::SetValue(self.set_value(value, force.as_deref(), value_pos(node, "force_type"))?)
             }
             "convert_type" => {
                 self.params(node, kind, &["target_type"]);
@@ -475,7 +475,7 @@ impl Loader {
                     other => {
                         self.error(
                             Code::PipelineInvalid,
-                            node.pos,
+                            value_pos(node, "target_type"),
                             format!("`target_type` must be `str` or `num`, not `{other}`"),
                         );
                         return None;
@@ -491,7 +491,7 @@ impl Loader {
                     Some(other) => {
                         self.error(
                             Code::PipelineInvalid,
-                            node.pos,
+                            value_pos(node, "method"),
                             format!("unknown `method` `{other}` (lower, upper, snake_case)"),
                         );
                         return None;
@@ -538,7 +538,7 @@ impl Loader {
         None
     }
 
-    fn set_value(&mut self, node: &Node<'_>, force: Option<&str>) -> Option<Value> {
+    fn set_value(&mut self, node: &Node<'_>, force: Option<&str>, force_pos: Pos) -> Option<Value> {
         let text = node.scalar_text().map(|s| s.into_owned());
         match (force, &node.kind) {
             (Some("str"), Kind::Str(_) | Kind::Int(_) | Kind::Float(_)) => {
@@ -556,7 +556,7 @@ impl Loader {
             (Some(other), _) if other != "str" && other != "num" => {
                 self.error(
                     Code::PipelineInvalid,
-                    node.pos,
+                    force_pos,
                     format!("`force_type` must be `str` or `num`, not `{other}`"),
                 );
                 None
@@ -614,11 +614,13 @@ impl Loader {
     }
 
     fn quantifier(&mut self, map: &Node<'_>) -> Option<Quantifier> {
-        match self.required_string(map, "cond")?.as_str() {
+        let text = self.required_string(map, "cond")?;
+        match text.as_str() {
             "any" => Some(Quantifier::Any),
             "all" => Some(Quantifier::All),
             other => {
-                self.error(Code::PipelineInvalid, map.pos, format!("`cond` must be `any` or `all`, not `{other}`"));
+                let pos = value_pos(map, "cond");
+                self.error(Code::PipelineInvalid, pos, format!("`cond` must be `any` or `all`, not `{other}`"));
                 None
             }
         }
@@ -888,6 +890,11 @@ impl Loader {
         }
         out
     }
+}
+
+/// The position of the value under `key`, or of the mapping itself.
+fn value_pos(map: &Node<'_>, key: &str) -> Pos {
+    map.get(key).map_or(map.pos, |v| v.pos)
 }
 
 fn check_ids<C>(tree: &Condition, items: &[(String, C)], unknown: &mut Vec<String>) {

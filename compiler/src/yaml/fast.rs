@@ -205,10 +205,15 @@ impl<'a> Fast<'a> {
                 self.block(j, col, depth + 1)
             }
             Some(j) if in_map && self.indent(j) == parent && is_item(&self.lines[j][parent..]) => {
-                // An indentless sequence: the general parser places it at its first item.
+                // An indentless sequence: the general parser places it at its first item, when that item starts
+                // on the dash's line; otherwise at a scanner position this path does not model.
                 let (mut node, next) = self.sequence(j, parent, depth + 1)?;
                 if let Kind::Seq(items) = &node.kind {
-                    node.pos = items.first()?.pos;
+                    let first = items.first()?.pos;
+                    if first.line != j as u32 + 1 {
+                        return None;
+                    }
+                    node.pos = first;
                 }
                 Some((node, next))
             }

@@ -307,6 +307,7 @@ mod tests {
             "",
             "a: x\n  # comment inside\n  y\n",
             "a: plain\n    - dash\n",
+            "a:\n  - b:\n    -   # comment\n        - x\n",
         ] {
             both_paths(text, false);
         }
