@@ -24,6 +24,49 @@ pub enum Command {
     Ir(IrArgs),
     /// List what Vigil has built in.
     List(ListArgs),
+    /// Run Sigma rules over logs: JSON lines, JSON arrays, concatenated JSON, gzip of these, and EVTX.
+    ///
+    /// Rules are routed to their log source by default (the `sysmon` and `windows` pipelines add the Channel
+    /// and EventID a rule needs), so SigmaHQ rules run on Sysmon/Windows logs as they are; `--no-routing` turns
+    /// that off. Detections go to stdout (or -o), a summary to stderr.
+    ///
+    /// Exit status: 0 success (with or without detections), 1 nothing could be evaluated (no rule loaded or no
+    /// event read), 2 usage or I/O error.
+    Hunt(HuntArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON object per detection: rule, source (file, record), timestamp, event.
+    Jsonl,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HuntArgs {
+    /// Sigma rule files or directories; repeatable.
+    #[arg(short = 'r', long = "rules", value_name = "RULES", required = true)]
+    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Do not add the `sysmon` and `windows` log-source pipelines.
+    #[arg(long)]
+    pub no_routing: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// Write detections to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: one per core). Output order does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Log files or directories (searched recursively); `-` reads standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Processing pipelines to apply to every rule, in priority order (pySigma's pipeline YAML).

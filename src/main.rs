@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Ir(args) => commands::ir::run(&args),
         cli::Command::List(args) => commands::list::run(&args),
+        cli::Command::Hunt(args) => commands::hunt::run(&args),
     };
     ExitCode::from(code)
 }

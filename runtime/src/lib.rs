@@ -1,6 +1,17 @@
-//! The Vigil runtime: the compiled multi-rule matcher and the event readers (JSON, JSONL, gzip, EVTX).
+//! The Vigil runtime: rules compiled into one matcher, and the event readers it runs over.
 //!
-//! This crate is the home of the matcher built from `vigil_compiler::ir`; it is filled by the runtime work
-//! (see ARCHITECTURE.md). Until then it only re-exports the IR it will consume.
+//! ```text
+//! ir::Rule --program::compile--> Node ----+
+//!                                          +--> RuleSet (index by Channel/EventID) --matches--> rule indices
+//! file --read::read_path--> JSON --Event::new (flatten, decode only the fields rules read)--^
+//! ```
 
+pub mod event;
+pub mod program;
+pub mod read;
+pub mod ruleset;
+mod time;
+
+pub use event::{Event, FieldTable};
+pub use ruleset::{CompiledRule, Rejected, RuleSet};
 pub use vigil_compiler::ir;

@@ -1,3 +1,4 @@
 pub mod check;
+pub mod hunt;
 pub mod ir;
 pub mod list;

@@ -1,0 +1,276 @@
+//! Events as the matcher sees them: the fields some rule reads, flattened to Sigma field names.
+//!
+//! Flat events (Mordor/NXLog: `Image`, `EventID`) keep their top-level names. EVTX-shaped events (`Event.System.*`,
+//! `Event.EventData.*`, as the `evtx` crate renders records) are flattened the way Zircolite does it, so that the
+//! same SigmaHQ rule reads both without a mapping: `Event.System.EventID` is `EventID` (also when it carries
+//! `#attributes`), `Event.System.Provider.#attributes.Name` is `Provider_Name`, `Event.EventData.Image` is `Image`,
+//! `Event.UserData.<Kind>.X` is `X`. Nested objects of other events are reachable by their dotted paths
+//! (`protoPayload.serviceName`), and every event also answers to its dotted paths (`Event.System.Channel`).
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+/// Index of a field name some rule reads.
+pub type FieldId = u32;
+
+/// The field names the compiled rules read, interned.
+#[derive(Debug, Default, Clone)]
+pub struct FieldTable {
+    ids: HashMap<String, FieldId>,
+    names: Vec<String>,
+    /// Whether any rule reads a dotted path, so that nested objects are worth walking by path.
+    dotted: bool,
+}
+
+impl FieldTable {
+    pub fn intern(&mut self, name: &str) -> FieldId {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as FieldId;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        self.dotted |= name.contains('.');
+        id
+    }
+
+    pub fn get(&self, name: &str) -> Option<FieldId> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, id: FieldId) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// A field value of an event.
+#[derive(Debug)]
+pub enum Value<'e> {
+    Str(&'e str, Folded),
+    /// A JSON number: its value and its text.
+    Num(f64, String, Folded),
+    Bool(bool),
+    Null,
+    /// An array: matches when any element does.
+    List(Vec<Value<'e>>),
+}
+
+/// The lower-case form of a string, computed at most once per event field.
+#[derive(Debug, Default)]
+pub struct Folded(OnceCell<Option<String>>);
+
+impl Folded {
+    /// `text` in lower case (Unicode-aware); borrowed when it already is.
+    pub fn get<'s>(&'s self, text: &'s str) -> &'s str {
+        let folded =
+            self.0.get_or_init(
+                || {
+                    if text.chars().any(|c| c.is_uppercase()) {
+                        Some(text.to_lowercase())
+                    } else {
+                        None
+                    }
+                },
+            );
+        folded.as_deref().unwrap_or(text)
+    }
+}
+
+impl<'e> Value<'e> {
+    fn from_json(json: &'e serde_json::Value) -> Value<'e> {
+        use serde_json::Value as J;
+        match json {
+            J::String(s) => Value::Str(s, Folded::default()),
+            J::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN), n.to_string(), Folded::default()),
+            J::Bool(b) => Value::Bool(*b),
+            J::Null => Value::Null,
+            J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            // `{"#text": 4688, "#attributes": {...}}` is the value 4688.
+            J::Object(map) => match map.get("#text") {
+                Some(text) => Value::from_json(text),
+                None => Value::Null,
+            },
+        }
+    }
+
+    /// The text of a string or number, as matched by string tests; `None` for other values.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Value::Str(s, _) => Some(s),
+            Value::Num(_, text, _) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The text in lower case.
+    pub fn folded(&self) -> Option<&str> {
+        match self {
+            Value::Str(s, f) => Some(f.get(s)),
+            Value::Num(_, text, f) => Some(f.get(text)),
+            _ => None,
+        }
+    }
+}
+
+/// One event: its JSON (for output), and the values of the fields the rules read.
+pub struct Event<'e> {
+    pub json: &'e serde_json::Value,
+    /// Indexed by `FieldId`.
+    slots: Vec<Option<Value<'e>>>,
+    /// Every string and number of the event, for keywords (filled only when some rule has keywords).
+    pub all_values: Vec<Value<'e>>,
+}
+
+impl<'e> Event<'e> {
+    /// Flattens `json`, keeping only the fields in `table` (and every value when `keywords` is set).
+    pub fn new(json: &'e serde_json::Value, table: &FieldTable, keywords: bool) -> Event<'e> {
+        let mut event = Event { json, slots: Vec::new(), all_values: Vec::new() };
+        event.slots.resize_with(table.len(), || None);
+        if let serde_json::Value::Object(root) = json {
+            let evtx = root.get("Event").and_then(|e| e.as_object()).filter(|e| e.contains_key("System"));
+            match evtx {
+                Some(record) => event.flatten_evtx(record, table),
+                None => {
+                    for (key, value) in root {
+                        event.set(key, value, table);
+                    }
+                }
+            }
+            if table.dotted {
+                event.walk_paths(json, &mut String::new(), table);
+            }
+            if keywords {
+                collect_values(json, &mut event.all_values);
+            }
+        }
+        event
+    }
+
+    fn set(&mut self, name: &str, value: &'e serde_json::Value, table: &FieldTable) {
+        if let Some(id) = table.get(name) {
+            let slot = &mut self.slots[id as usize];
+            if slot.is_none() {
+                *slot = Some(Value::from_json(value));
+            }
+        }
+    }
+
+    fn flatten_evtx(&mut self, record: &'e serde_json::Map<String, serde_json::Value>, table: &FieldTable) {
+        if let Some(serde_json::Value::Object(system)) = record.get("System") {
+            for (key, value) in system {
+                match value {
+                    serde_json::Value::Object(inner) => {
+                        if let Some(serde_json::Value::Object(attributes)) = inner.get("#attributes") {
+                            for (attribute, v) in attributes {
+                                let name = format!("{key}_{attribute}");
+                                self.set(&name, v, table);
+                                // `TimeCreated.SystemTime` and `Execution.ProcessID` are also known by the attribute alone.
+                                self.set(attribute, v, table);
+                            }
+                        }
+                        if inner.contains_key("#text") {
+                            self.set(key, value, table);
+                        }
+                    }
+                    _ => self.set(key, value, table),
+                }
+            }
+        }
+        for section in ["EventData", "UserData"] {
+            if let Some(serde_json::Value::Object(data)) = record.get(section) {
+                for (key, value) in data {
+                    match value {
+                        // UserData holds one element named after the event kind; its children are the fields.
+                        serde_json::Value::Object(inner) if section == "UserData" && !inner.contains_key("#text") => {
+                            for (k, v) in inner {
+                                if k != "#attributes" {
+                                    self.set(k, v, table);
+                                }
+                            }
+                        }
+                        _ => self.set(key, value, table),
+                    }
+                }
+            }
+        }
+    }
+
+    fn walk_paths(&mut self, json: &'e serde_json::Value, path: &mut String, table: &FieldTable) {
+        let serde_json::Value::Object(map) = json else { return };
+        for (key, value) in map {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+            if len > 0 {
+                self.set(path, value, table);
+            }
+            if value.is_object() {
+                self.walk_paths(value, path, table);
+            }
+            path.truncate(len);
+        }
+    }
+
+    pub fn get(&self, field: FieldId) -> Option<&Value<'e>> {
+        self.slots.get(field as usize).and_then(Option::as_ref)
+    }
+}
+
+fn collect_values<'e>(json: &'e serde_json::Value, out: &mut Vec<Value<'e>>) {
+    match json {
+        serde_json::Value::String(_) | serde_json::Value::Number(_) => out.push(Value::from_json(json)),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_values(i, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_values(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn text_of(event: &Event<'_>, table: &FieldTable, name: &str) -> Option<String> {
+        event.get(table.get(name)?).and_then(|v| v.text().map(str::to_string))
+    }
+
+    #[test]
+    fn evtx_records_flatten_to_sigma_names() {
+        let json = json!({"Event": {"System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": {"#attributes": {"Qualifiers": 0}, "#text": 4688},
+            "Channel": "Security",
+            "TimeCreated": {"#attributes": {"SystemTime": "2025-01-01T00:00:00Z"}}},
+            "EventData": {"Image": "C:\\x.exe"},
+            "UserData": {"LogFileCleared": {"SubjectUserName": "bob"}}}});
+        let mut table = FieldTable::default();
+        for name in
+            ["Provider_Name", "EventID", "Channel", "Image", "SubjectUserName", "SystemTime", "Event.System.Channel"]
+        {
+            table.intern(name);
+        }
+        let event = Event::new(&json, &table, false);
+        assert_eq!(text_of(&event, &table, "Provider_Name").as_deref(), Some("Microsoft-Windows-Sysmon"));
+        assert_eq!(text_of(&event, &table, "EventID").as_deref(), Some("4688"));
+        assert_eq!(text_of(&event, &table, "Image").as_deref(), Some("C:\\x.exe"));
+        assert_eq!(text_of(&event, &table, "SubjectUserName").as_deref(), Some("bob"));
+        assert_eq!(text_of(&event, &table, "SystemTime").as_deref(), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(text_of(&event, &table, "Event.System.Channel").as_deref(), Some("Security"));
+    }
+
+    #[test]
+    fn folding_is_unicode_aware_and_lazy() {
+        let value = Value::Str("ÄBC", Folded::default());
+        assert_eq!(value.folded(), Some("äbc"));
+    }
+}

@@ -1,0 +1,159 @@
+//! Event sources: JSON lines, a JSON array, concatenated (pretty-printed) JSON objects, gzip-compressed versions
+//! of these, and EVTX files. Everything streams: memory does not grow with the input. A malformed line or a
+//! corrupt EVTX record is reported and skipped; the rest is still read.
+
+use flate2::read::MultiGzDecoder;
+use serde::de::{SeqAccess, Visitor};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+
+/// What happened to one record: its 1-based position (line for JSON lines, element for arrays and object
+/// streams, record order for EVTX) and the event or why it could not be read.
+pub type Sink<'s> = dyn FnMut(u64, Result<serde_json::Value, String>) + 's;
+
+/// Reads a file by its name: `.evtx`, `.gz` (of any of the others), anything else as JSON.
+pub fn read_path(path: &Path, sink: &mut Sink<'_>) -> std::io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    if name.ends_with(".evtx") {
+        return read_evtx(evtx::EvtxParser::from_path(path).map_err(std::io::Error::other)?, sink);
+    }
+    let file = File::open(path)?;
+    if name.ends_with(".gz") {
+        let mut decoder = BufReader::new(MultiGzDecoder::new(file));
+        if name.ends_with(".evtx.gz") {
+            let mut bytes = Vec::new();
+            decoder.read_to_end(&mut bytes)?;
+            let parser = evtx::EvtxParser::from_read_seek(Cursor::new(bytes)).map_err(std::io::Error::other)?;
+            return read_evtx(parser, sink);
+        }
+        return read_json(decoder, sink);
+    }
+    read_json(BufReader::with_capacity(1 << 16, file), sink)
+}
+
+fn read_evtx<T: std::io::Read + std::io::Seek>(
+    mut parser: evtx::EvtxParser<T>,
+    sink: &mut Sink<'_>,
+) -> std::io::Result<()> {
+    for (i, record) in parser.records_json_value().enumerate() {
+        let position = i as u64 + 1;
+        match record {
+            Ok(record) => sink(position, Ok(record.data)),
+            Err(e) => sink(position, Err(format!("unreadable EVTX record: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Reads JSON from any reader, finding out which of the three layouts it is.
+pub fn read_json(mut reader: impl BufRead, sink: &mut Sink<'_>) -> std::io::Result<()> {
+    // The first character decides: `[` is an array; otherwise the first line tells lines from pretty objects.
+    let first = loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match buffer.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(at) => break buffer[at],
+            None => {
+                let len = buffer.len();
+                reader.consume(len);
+            }
+        }
+    };
+    if first == b'[' {
+        return read_array(reader, sink);
+    }
+    let mut first_line = String::new();
+    reader.read_line(&mut first_line)?;
+    let trimmed = first_line.trim();
+    if trimmed.is_empty() || serde_json::from_str::<serde_json::Value>(trimmed).is_ok() {
+        return read_lines(first_line, reader, sink);
+    }
+    read_stream(Cursor::new(first_line.into_bytes()).chain(reader), sink)
+}
+
+/// One JSON document per line; a bad line is reported with its number and skipped.
+fn read_lines(first: String, reader: impl BufRead, sink: &mut Sink<'_>) -> std::io::Result<()> {
+    let mut handle = |number: u64, line: std::io::Result<String>| match line {
+        Ok(line) if line.trim().is_empty() => {}
+        Ok(line) => sink(number, serde_json::from_str(line.trim()).map_err(|e| format!("line {number}: {e}"))),
+        Err(e) => sink(number, Err(format!("line {number}: {e}"))),
+    };
+    handle(1, Ok(first));
+    for (i, line) in reader.lines().enumerate() {
+        handle(i as u64 + 2, line);
+    }
+    Ok(())
+}
+
+/// Concatenated JSON values (the layout of SigmaHQ's regression data). After a syntax error the stream cannot be
+/// resynchronised, so the error is reported and the file ends there.
+fn read_stream(reader: impl Read, sink: &mut Sink<'_>) -> std::io::Result<()> {
+    let stream = serde_json::Deserializer::from_reader(reader).into_iter::<serde_json::Value>();
+    for (i, value) in stream.enumerate() {
+        let position = i as u64 + 1;
+        match value {
+            Ok(v) => sink(position, Ok(v)),
+            Err(e) => {
+                sink(position, Err(format!("object {position}: {e}")));
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Elements<'a, 's>(&'a mut Sink<'s>);
+
+impl<'de> Visitor<'de> for Elements<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut position = 0;
+        while let Some(value) = seq.next_element::<serde_json::Value>()? {
+            position += 1;
+            (self.0)(position, Ok(value));
+        }
+        Ok(())
+    }
+}
+
+/// A JSON array, element by element.
+fn read_array(reader: impl Read, sink: &mut Sink<'_>) -> std::io::Result<()> {
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    if let Err(e) = serde::Deserializer::deserialize_seq(&mut deserializer, Elements(sink)) {
+        sink(0, Err(format!("array: {e}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(text: &str) -> Vec<(u64, Result<serde_json::Value, String>)> {
+        let mut out = Vec::new();
+        read_json(BufReader::new(text.as_bytes()), &mut |n, r| out.push((n, r))).expect("reads");
+        out
+    }
+
+    #[test]
+    fn json_lines_keep_line_numbers_and_skip_bad_lines() {
+        let out = collect("{\"a\":1}\n\nnot json\n{\"a\":2}\n");
+        let positions: Vec<(u64, bool)> = out.iter().map(|(n, r)| (*n, r.is_ok())).collect();
+        assert_eq!(positions, vec![(1, true), (3, false), (4, true)]);
+    }
+
+    #[test]
+    fn arrays_and_pretty_streams() {
+        assert_eq!(collect("  [ {\"a\":1}, {\"a\":2} ]").len(), 2);
+        let out = collect("{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n");
+        assert_eq!(out.iter().map(|(n, r)| (*n, r.is_ok())).collect::<Vec<_>>(), vec![(1, true), (2, true)]);
+    }
+}

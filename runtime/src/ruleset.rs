@@ -1,0 +1,179 @@
+//! Many rules as one matcher: each rule compiled once, and an index from (Channel, EventID) to the rules that
+//! can match, so that an event is only tested against its candidates.
+
+use crate::event::{Event, FieldId, FieldTable, Value};
+use crate::program::{compile, CompileError, Node};
+use std::collections::HashMap;
+use vigil_compiler::ir::{self, Expr, StrOp, Test};
+use vigil_compiler::rule::meta::Level;
+
+/// A rule ready to run.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub id: Option<String>,
+    pub title: String,
+    pub level: Option<Level>,
+    pub path: String,
+    program: Node,
+}
+
+/// A rule that could not be compiled, and why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub path: String,
+    pub title: String,
+    pub reason: String,
+}
+
+/// What the index knows about a rule's log source: the channels and event ids it requires, if any.
+#[derive(Default)]
+struct Requirement {
+    channels: Option<Vec<String>>,
+    event_ids: Option<Vec<i64>>,
+}
+
+type Key = (Option<String>, Option<i64>);
+
+/// A compiled rule set.
+pub struct RuleSet {
+    pub rules: Vec<CompiledRule>,
+    pub fields: FieldTable,
+    keywords: bool,
+    index: HashMap<Key, Vec<u32>>,
+    channel: Option<FieldId>,
+    event_id: Option<FieldId>,
+}
+
+/// Values of `field` required by a top-level AND (`Channel == X` or an OR of such).
+fn required_strings(expr: &Expr, field: &str) -> Option<Vec<String>> {
+    let one = |e: &Expr| match e {
+        Expr::Pred(p) if p.field.as_deref() == Some(field) => match &p.test {
+            Test::Str { op: StrOp::Exact, value, cased: false } => value.as_plain().map(str::to_lowercase),
+            _ => None,
+        },
+        _ => None,
+    };
+    match expr {
+        Expr::Or(items) => items.iter().map(one).collect(),
+        other => one(other).map(|v| vec![v]),
+    }
+}
+
+fn required_numbers(expr: &Expr, field: &str) -> Option<Vec<i64>> {
+    let one = |e: &Expr| match e {
+        Expr::Pred(p) if p.field.as_deref() == Some(field) => match &p.test {
+            Test::Num(n) => {
+                let f = n.as_f64();
+                (f.fract() == 0.0).then_some(f as i64)
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    match expr {
+        Expr::Or(items) => items.iter().map(one).collect(),
+        other => one(other).map(|v| vec![v]),
+    }
+}
+
+fn requirement(expr: &Expr) -> Requirement {
+    let parts: &[Expr] = match expr {
+        Expr::And(items) => items,
+        other => std::slice::from_ref(other),
+    };
+    let mut req = Requirement::default();
+    for part in parts {
+        if req.channels.is_none() {
+            req.channels = required_strings(part, "Channel");
+        }
+        if req.event_ids.is_none() {
+            req.event_ids = required_numbers(part, "EventID");
+        }
+    }
+    req
+}
+
+fn has_keywords(expr: &Expr) -> bool {
+    let mut found = false;
+    expr.visit_predicates(&mut |p| found |= p.field.is_none());
+    found
+}
+
+impl RuleSet {
+    /// Compiles `rules` (IR with its source path); rules that cannot be compiled are returned with the reason
+    /// and never stop the others.
+    pub fn build(rules: Vec<(String, ir::Rule)>) -> (RuleSet, Vec<Rejected>) {
+        let mut fields = FieldTable::default();
+        let channel = fields.intern("Channel");
+        let event_id = fields.intern("EventID");
+        let mut compiled = Vec::with_capacity(rules.len());
+        let mut rejected = Vec::new();
+        let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
+        let mut keywords = false;
+        for (path, rule) in rules {
+            let program = match compile(&rule.expr, &mut fields) {
+                Ok(p) => p,
+                Err(CompileError(reason)) => {
+                    rejected.push(Rejected { path, title: rule.meta.title, reason });
+                    continue;
+                }
+            };
+            keywords |= has_keywords(&rule.expr);
+            let req = requirement(&rule.expr);
+            let number = compiled.len() as u32;
+            let channels: Vec<Option<String>> = match req.channels {
+                Some(c) => c.into_iter().map(Some).collect(),
+                None => vec![None],
+            };
+            let ids: Vec<Option<i64>> = match req.event_ids {
+                Some(i) => i.into_iter().map(Some).collect(),
+                None => vec![None],
+            };
+            for c in &channels {
+                for i in &ids {
+                    index.entry((c.clone(), *i)).or_default().push(number);
+                }
+            }
+            compiled.push(CompiledRule {
+                id: rule.meta.id,
+                title: rule.meta.title,
+                level: rule.meta.level,
+                path,
+                program,
+            });
+        }
+        let set =
+            RuleSet { rules: compiled, fields, keywords, index, channel: Some(channel), event_id: Some(event_id) };
+        (set, rejected)
+    }
+
+    /// The event, decoded for these rules.
+    pub fn event<'e>(&self, json: &'e serde_json::Value) -> Event<'e> {
+        Event::new(json, &self.fields, self.keywords)
+    }
+
+    /// Indices of the rules that match, in rule order.
+    pub fn matches(&self, event: &Event<'_>) -> Vec<u32> {
+        let channel = self.channel.and_then(|f| event.get(f)).and_then(Value::folded).map(str::to_string);
+        let event_id = self.event_id.and_then(|f| event.get(f)).and_then(|v| match v {
+            Value::Num(n, _, _) => Some(*n as i64),
+            Value::Str(s, _) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        });
+        let mut candidates: Vec<u32> = Vec::new();
+        let keys = [(channel.clone(), event_id), (channel, None), (None, event_id), (None, None)];
+        for (i, key) in keys.iter().enumerate() {
+            // Skip keys that repeat an earlier one (an event without channel or id).
+            if keys[..i].contains(key) {
+                continue;
+            }
+            if let Some(rules) = self.index.get(key) {
+                candidates.extend_from_slice(rules);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.retain(|&r| self.rules[r as usize].program.eval(event));
+        candidates
+    }
+}

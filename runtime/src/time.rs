@@ -1,0 +1,49 @@
+//! Timestamps in event values, for the time-part modifiers (`hour`, `day`, ...).
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+use vigil_compiler::rule::value::TimeUnit;
+
+/// Reads RFC 3339 (`2025-11-27T07:40:10.165Z`) and Sysmon's `2025-11-27 07:40:10.132` (UTC, no zone).
+pub fn parse(text: &str) -> Option<PrimitiveDateTime> {
+    let text = text.trim();
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        let utc = t.to_offset(time::UtcOffset::UTC);
+        return Some(PrimitiveDateTime::new(utc.date(), utc.time()));
+    }
+    let with_fraction = format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]");
+    let without = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let iso_local = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
+    PrimitiveDateTime::parse(text, with_fraction)
+        .or_else(|_| PrimitiveDateTime::parse(text, without))
+        .or_else(|_| PrimitiveDateTime::parse(text, iso_local))
+        .ok()
+}
+
+/// One part of a timestamp (UTC); ISO week numbers.
+pub fn part(text: &str, unit: TimeUnit) -> Option<i64> {
+    let t = parse(text)?;
+    Some(match unit {
+        TimeUnit::Minute => t.minute() as i64,
+        TimeUnit::Hour => t.hour() as i64,
+        TimeUnit::Day => t.day() as i64,
+        TimeUnit::Week => t.iso_week() as i64,
+        TimeUnit::Month => u8::from(t.month()) as i64,
+        TimeUnit::Year => t.year() as i64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_of_both_formats() {
+        assert_eq!(part("2025-11-27T07:40:10.165324Z", TimeUnit::Hour), Some(7));
+        assert_eq!(part("2025-11-27T08:40:10+01:00", TimeUnit::Hour), Some(7));
+        assert_eq!(part("2025-11-27 07:40:10.132", TimeUnit::Minute), Some(40));
+        assert_eq!(part("2025-01-01T00:00:00Z", TimeUnit::Week), Some(1));
+        assert_eq!(part("not a time", TimeUnit::Year), None);
+    }
+}
