@@ -1,0 +1,161 @@
+//! `vigil hunt` as a user runs it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("vigil runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn jsonl(output: &Output) -> Vec<serde_json::Value> {
+    stdout(output).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+const EXAMPLE: &str = "examples/wmi_module_load.jsonl";
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hunt_cli");
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir.join(name)
+}
+
+#[test]
+fn bundled_example_gives_its_three_detections() {
+    let output = vigil(&["hunt", "--format", "jsonl", "-r", "rules", EXAMPLE]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let detections = jsonl(&output);
+    let records: Vec<u64> = detections.iter().map(|d| d["source"]["record"].as_u64().unwrap_or(0)).collect();
+    assert_eq!(records, vec![1, 2, 5]);
+    let first = &detections[0];
+    assert_eq!(first["rule"]["title"], "WMI Modules Loaded");
+    assert_eq!(first["rule"]["id"], "30fc055c-5bb3-4cff-9ac4-713632adc935");
+    assert_eq!(first["rule"]["level"], "critical");
+    assert_eq!(first["rule"]["path"], "rules/sysmon_wmi_module_load.yml");
+    assert_eq!(first["source"]["file"], EXAMPLE);
+    assert_eq!(first["timestamp"], "2024-05-02T09:14:03.120Z");
+    assert_eq!(first["event"]["Image"], "C:\\Windows\\System32\\notepad.exe");
+    assert!(stderr(&output).contains("8 events from 1 inputs"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("3 detections (critical 3)"), "{}", stderr(&output));
+}
+
+#[test]
+fn seed_dataset_gives_exactly_six_notepad_detections() {
+    let dataset =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/mordor/empire_psinject_PEinjection.jsonl.gz");
+    if !dataset.is_file() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have ../shared");
+        return;
+    }
+    let output =
+        vigil(&["hunt", "--format", "jsonl", "-r", "rules/sysmon_wmi_module_load.yml", dataset.to_str().unwrap_or("")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let detections = jsonl(&output);
+    assert_eq!(detections.len(), 6);
+    for d in &detections {
+        assert_eq!(d["event"]["Image"], "C:\\Windows\\System32\\notepad.exe");
+    }
+}
+
+#[test]
+fn routing_adds_the_log_source_and_can_be_turned_off() {
+    let rule = tmp("notepad_process.yml");
+    std::fs::write(
+        &rule,
+        "title: Notepad\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection:\n        Image|endswith: '\\notepad.exe'\n    condition: selection\n",
+    )
+    .expect("write");
+    let routed = vigil(&["hunt", "--format", "csv", "-r", rule.to_str().unwrap_or(""), EXAMPLE]);
+    assert_eq!(stdout(&routed).lines().count(), 2, "{}", stdout(&routed)); // header + the EventID 1 event
+    assert!(stdout(&routed).lines().nth(1).unwrap_or("").ends_with(",7"), "{}", stdout(&routed));
+    let unrouted = vigil(&["hunt", "--no-routing", "--format", "csv", "-r", rule.to_str().unwrap_or(""), EXAMPLE]);
+    assert_eq!(stdout(&unrouted).lines().count(), 5, "{}", stdout(&unrouted)); // every notepad event
+}
+
+#[test]
+fn csv_and_table_formats() {
+    let csv = vigil(&["hunt", "--format", "csv", "-r", "rules", EXAMPLE]);
+    let text = stdout(&csv);
+    assert_eq!(text.lines().next(), Some("timestamp,level,rule_id,rule_title,file,record"));
+    assert!(text.contains("2024-05-02T09:14:07.010Z,critical,30fc055c-5bb3-4cff-9ac4-713632adc935,WMI Modules Loaded,examples/wmi_module_load.jsonl,5"));
+    let table = vigil(&["hunt", "-r", "rules", EXAMPLE]);
+    assert!(
+        stdout(&table).contains("critical      WMI Modules Loaded  (examples/wmi_module_load.jsonl:2)"),
+        "{}",
+        stdout(&table)
+    );
+}
+
+#[test]
+fn stdin_and_output_file() {
+    let out = tmp("detections.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["hunt", "--format", "jsonl", "-o", out.to_str().unwrap_or(""), "-r", "rules", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let input = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).expect("example");
+    child.stdin.take().expect("stdin").write_all(&input).expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&out).expect("output").lines().count(), 3);
+}
+
+#[test]
+fn malformed_lines_are_counted_and_the_rest_is_read() {
+    let input = tmp("broken.jsonl");
+    let good = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).expect("example");
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(1, "{not json");
+    std::fs::write(&input, lines.join("\n")).expect("write");
+    let output = vigil(&["hunt", "--format", "jsonl", "-r", "rules", input.to_str().unwrap_or("")]);
+    assert_eq!(output.status.code(), Some(0));
+    let records: Vec<u64> = jsonl(&output).iter().map(|d| d["source"]["record"].as_u64().unwrap_or(0)).collect();
+    assert_eq!(records, vec![1, 3, 6], "line numbers count the bad line too");
+    assert!(stderr(&output).contains("skipped: line 2"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("1 unreadable records"), "{}", stderr(&output));
+}
+
+#[test]
+fn output_order_does_not_depend_on_threads() {
+    let mordor = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/mordor");
+    let inputs = if mordor.is_dir() { mordor.to_str().unwrap_or("").to_string() } else { EXAMPLE.to_string() };
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma/rules/windows/process_creation");
+    let rules = if rules.is_dir() { rules.to_str().unwrap_or("").to_string() } else { "rules".to_string() };
+    let one = vigil(&["hunt", "--threads", "1", "--format", "jsonl", "-r", &rules, &inputs]);
+    let two = vigil(&["hunt", "--threads", "2", "--format", "jsonl", "-r", &rules, &inputs]);
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    assert!(!stdout(&one).is_empty());
+    assert!(stdout(&one) == stdout(&two), "output differs between 1 and 2 threads");
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(vigil(&["hunt", "-r", "rules", "no/such/file.jsonl"]).status.code(), Some(2));
+    assert_eq!(vigil(&["hunt", "-r", "rules"]).status.code(), Some(2), "no input is a usage error");
+    let empty = tmp("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    assert_eq!(vigil(&["hunt", "-r", "rules", empty.to_str().unwrap_or("")]).status.code(), Some(1), "no event read");
+    let no_rules = tmp("no_rules");
+    std::fs::create_dir_all(&no_rules).expect("dir");
+    assert_eq!(
+        vigil(&["hunt", "-r", no_rules.to_str().unwrap_or(""), EXAMPLE]).status.code(),
+        Some(1),
+        "no rule loaded"
+    );
+}
