@@ -7,8 +7,9 @@
 //! `Event.UserData.<Kind>.X` is `X`. Nested objects of other events are reachable by their dotted paths
 //! (`protoPayload.serviceName`), and every event also answers to its dotted paths (`Event.System.Channel`).
 
-use std::cell::OnceCell;
-use std::collections::HashMap;
+use crate::program::{ScanKey, Shared};
+use rustc_hash::FxHashMap;
+use std::cell::{OnceCell, RefCell};
 
 /// Index of a field name some rule reads.
 pub type FieldId = u32;
@@ -16,7 +17,7 @@ pub type FieldId = u32;
 /// The field names the compiled rules read, interned.
 #[derive(Debug, Default, Clone)]
 pub struct FieldTable {
-    ids: HashMap<String, FieldId>,
+    ids: FxHashMap<String, FieldId>,
     names: Vec<String>,
     /// Whether any rule reads a dotted path, so that nested objects are worth walking by path.
     dotted: bool,
@@ -123,17 +124,19 @@ impl<'e> Value<'e> {
 /// One event: its JSON (for output), and the values of the fields the rules read.
 pub struct Event<'e> {
     pub json: &'e serde_json::Value,
-    /// Indexed by `FieldId`.
-    slots: Vec<Option<Value<'e>>>,
+    /// The fields of this event that some rule reads, sorted by id (an event has a few dozen fields; a rule set
+    /// may know hundreds, so a dense table per event would cost more than it saves).
+    fields: Vec<(FieldId, Value<'e>)>,
     /// Every string and number of the event, for keywords (filled only when some rule has keywords).
     pub all_values: Vec<Value<'e>>,
+    /// Shared substring scans already run on this event: which literals each field contains.
+    scans: RefCell<Vec<(ScanKey, Vec<u64>)>>,
 }
 
 impl<'e> Event<'e> {
     /// Flattens `json`, keeping only the fields in `table` (and every value when `keywords` is set).
     pub fn new(json: &'e serde_json::Value, table: &FieldTable, keywords: bool) -> Event<'e> {
-        let mut event = Event { json, slots: Vec::new(), all_values: Vec::new() };
-        event.slots.resize_with(table.len(), || None);
+        let mut event = Event { json, fields: Vec::new(), all_values: Vec::new(), scans: RefCell::new(Vec::new()) };
         if let serde_json::Value::Object(root) = json {
             let evtx = root.get("Event").and_then(|e| e.as_object()).filter(|e| e.contains_key("System"));
             match evtx {
@@ -151,15 +154,15 @@ impl<'e> Event<'e> {
                 collect_values(json, &mut event.all_values);
             }
         }
+        // The first value of a name wins (an EVTX System field over an EventData field of the same name).
+        event.fields.sort_by_key(|(id, _)| *id);
+        event.fields.dedup_by_key(|(id, _)| *id);
         event
     }
 
     fn set(&mut self, name: &str, value: &'e serde_json::Value, table: &FieldTable) {
         if let Some(id) = table.get(name) {
-            let slot = &mut self.slots[id as usize];
-            if slot.is_none() {
-                *slot = Some(Value::from_json(value));
-            }
+            self.fields.push((id, Value::from_json(value)));
         }
     }
 
@@ -221,8 +224,44 @@ impl<'e> Event<'e> {
         }
     }
 
+    /// The literals of `key` that `value` (this event's value of that field) contains, scanned once per event.
+    pub(crate) fn scan(
+        &self,
+        key: ScanKey,
+        value: &Value<'_>,
+        shared: &Shared,
+    ) -> Option<std::cell::Ref<'_, Vec<u64>>> {
+        let position = self.scans.borrow().iter().position(|(k, _)| *k == key);
+        let position = match position {
+            Some(p) => p,
+            None => {
+                let mut bits = Vec::new();
+                scan_value(key, value, shared, &mut bits);
+                let mut scans = self.scans.borrow_mut();
+                scans.push((key, bits));
+                scans.len() - 1
+            }
+        };
+        let scans = self.scans.borrow();
+        Some(std::cell::Ref::map(scans, |s| &s[position].1))
+    }
+
     pub fn get(&self, field: FieldId) -> Option<&Value<'e>> {
-        self.slots.get(field as usize).and_then(Option::as_ref)
+        self.fields.binary_search_by_key(&field, |(id, _)| *id).ok().map(|i| &self.fields[i].1)
+    }
+}
+
+/// Scans a value (every element of a list) into one bit set: a literal counts if any element contains it.
+fn scan_value(key: ScanKey, value: &Value<'_>, shared: &Shared, bits: &mut Vec<u64>) {
+    match value {
+        Value::List(items) => items.iter().for_each(|v| scan_value(key, v, shared, bits)),
+        Value::Bool(b) => shared.scan(key, if *b { "true" } else { "false" }, bits),
+        _ => {
+            let text = if key.1 { value.text() } else { value.folded() };
+            if let Some(text) = text {
+                shared.scan(key, text, bits);
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::event::{Event, FieldId, FieldTable, Value};
 use aho_corasick::AhoCorasick;
-use std::collections::HashSet;
+use rustc_hash::{FxHashMap, FxHashSet as HashSet};
 use vigil_compiler::ir::{Expr, Predicate, StrOp, Test};
 use vigil_compiler::rule::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
 
@@ -39,23 +39,66 @@ pub enum Leaf {
     FieldRef { other: FieldId, op: StrOp, cased: bool },
 }
 
+/// Literals grouped by length, so that testing a text costs one hash lookup per distinct length.
+#[derive(Debug, Default)]
+struct ByLength(Vec<(usize, HashSet<String>)>);
+
+impl ByLength {
+    fn insert(&mut self, literal: String) {
+        let len = literal.len();
+        match self.0.iter_mut().find(|(l, _)| *l == len) {
+            Some((_, set)) => drop(set.insert(literal)),
+            None => self.0.push((len, std::iter::once(literal).collect())),
+        }
+    }
+
+    fn any_prefix_of(&self, text: &str) -> bool {
+        self.0.iter().any(|(len, set)| text.get(..*len).is_some_and(|p| set.contains(p)))
+    }
+
+    fn any_suffix_of(&self, text: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(len, set)| text.len() >= *len && text.get(text.len() - len..).is_some_and(|s| set.contains(s)))
+    }
+}
+
+/// Substring tests: keywords keep their own automaton; field tests point into the automaton shared by every
+/// rule that reads the field, which runs once per event and field.
+#[derive(Debug)]
+enum Contains {
+    None,
+    Own(AhoCorasick),
+    Shared { key: ScanKey, ids: Vec<u32> },
+}
+
+/// Whether field substring tests share one automaton per field. Measured on the SigmaHQ Windows rules over the
+/// Mordor events (`bench/matcher.sh`): sharing made matching slower (720 ms against 546 ms), because an
+/// overlapping scan reports every occurrence of thousands of literals while a rule's own automaton stops at its
+/// first hit, and the (Channel, EventID) index already leaves few rules per event. Kept switchable to measure
+/// again as the rule sets and inputs grow.
+const SHARE_SUBSTRING_SCANS: bool = false;
+
+/// A field and its case mode: the unit of shared substring scanning.
+pub type ScanKey = (FieldId, bool);
+
 /// String tests, on folded text unless `cased`.
 #[derive(Debug)]
 pub struct StrMatch {
     cased: bool,
     exact: HashSet<String>,
-    prefixes: Vec<String>,
-    suffixes: Vec<String>,
-    contains: Option<AhoCorasick>,
+    prefixes: ByLength,
+    suffixes: ByLength,
+    contains: Contains,
     globs: Vec<regex::Regex>,
 }
 
 impl StrMatch {
     fn is_match(&self, text: &str) -> bool {
         self.exact.contains(text)
-            || self.prefixes.iter().any(|p| text.starts_with(p.as_str()))
-            || self.suffixes.iter().any(|s| text.ends_with(s.as_str()))
-            || self.contains.as_ref().is_some_and(|ac| ac.is_match(text))
+            || self.prefixes.any_prefix_of(text)
+            || self.suffixes.any_suffix_of(text)
+            || matches!(&self.contains, Contains::Own(ac) if ac.is_match(text))
             || self.globs.iter().any(|g| g.is_match(text))
     }
 
@@ -67,6 +110,62 @@ impl StrMatch {
                 let text = if self.cased { value.text() } else { value.folded() };
                 text.is_some_and(|t| self.is_match(t))
             }
+        }
+    }
+
+    /// The test on a field value, with the shared substring scan of that field.
+    fn matches_field(&self, value: &Value<'_>, event: &Event<'_>, shared: &Shared) -> bool {
+        if self.matches_value(value) {
+            return true;
+        }
+        match &self.contains {
+            Contains::Shared { key, ids } => event.scan(*key, value, shared).is_some_and(|bits| {
+                ids.iter().any(|&id| bits.get((id / 64) as usize).is_some_and(|word| word & (1 << (id % 64)) != 0))
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// The literals of every rule's substring tests, per field and case mode, and their automata.
+#[derive(Debug, Default)]
+pub struct Shared {
+    literals: FxHashMap<ScanKey, (Vec<String>, FxHashMap<String, u32>)>,
+    automata: FxHashMap<ScanKey, AhoCorasick>,
+}
+
+impl Shared {
+    fn register(&mut self, key: ScanKey, literal: String) -> u32 {
+        let (list, ids) = self.literals.entry(key).or_default();
+        if let Some(&id) = ids.get(&literal) {
+            return id;
+        }
+        let id = list.len() as u32;
+        ids.insert(literal.clone(), id);
+        list.push(literal);
+        id
+    }
+
+    /// Builds one automaton per field once every rule is compiled.
+    pub fn finish(&mut self) -> Result<(), CompileError> {
+        for (key, (literals, _)) in &self.literals {
+            let ac = AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(literals)
+                .or_else(|_| AhoCorasick::new(literals))
+                .map_err(|e| CompileError(format!("substring matcher: {e}")))?;
+            self.automata.insert(*key, ac);
+        }
+        Ok(())
+    }
+
+    /// Every literal of `key` found in `text`, as a bit set.
+    pub(crate) fn scan(&self, key: ScanKey, text: &str, bits: &mut Vec<u64>) {
+        let Some(ac) = self.automata.get(&key) else { return };
+        bits.resize(ac.patterns_len().div_ceil(64), 0);
+        for found in ac.find_overlapping_iter(text) {
+            let id = found.pattern().as_u32();
+            bits[(id / 64) as usize] |= 1 << (id % 64);
         }
     }
 }
@@ -114,8 +213,8 @@ fn glob_regex(value: &SigmaString, cased: bool) -> Result<regex::Regex, CompileE
 #[derive(Default)]
 struct StrBuilder {
     exact: HashSet<String>,
-    prefixes: Vec<String>,
-    suffixes: Vec<String>,
+    prefixes: ByLength,
+    suffixes: ByLength,
     contains: Vec<String>,
     globs: Vec<regex::Regex>,
 }
@@ -130,19 +229,29 @@ impl StrBuilder {
         let text = if cased { text } else { text.to_lowercase() };
         match op {
             StrOp::Exact => drop(self.exact.insert(text)),
-            StrOp::Prefix => self.prefixes.push(text),
-            StrOp::Suffix => self.suffixes.push(text),
+            StrOp::Prefix => self.prefixes.insert(text),
+            StrOp::Suffix => self.suffixes.insert(text),
             _ => self.contains.push(text),
         }
         Ok(())
     }
 
-    fn build(self, cased: bool) -> Result<StrMatch, CompileError> {
+    /// `field` is `None` for keywords, which keep their own automaton.
+    fn build(self, cased: bool, field: Option<FieldId>, shared: &mut Shared) -> Result<StrMatch, CompileError> {
         // `contains ''` matches any text: an empty pattern is a match everywhere.
-        let contains = if self.contains.is_empty() {
-            None
-        } else {
-            Some(AhoCorasick::new(&self.contains).map_err(|e| CompileError(format!("substring matcher: {e}")))?)
+        let contains = match field {
+            _ if self.contains.is_empty() => Contains::None,
+            _ if !SHARE_SUBSTRING_SCANS => Contains::Own(
+                AhoCorasick::new(&self.contains).map_err(|e| CompileError(format!("substring matcher: {e}")))?,
+            ),
+            None => Contains::Own(
+                AhoCorasick::new(&self.contains).map_err(|e| CompileError(format!("substring matcher: {e}")))?,
+            ),
+            Some(field) => {
+                let key = (field, cased);
+                let ids = self.contains.into_iter().map(|l| shared.register(key, l)).collect();
+                Contains::Shared { key, ids }
+            }
         };
         Ok(StrMatch {
             cased,
@@ -166,18 +275,18 @@ fn regex(pattern: &str, flags: RegexFlags) -> Result<regex::Regex, CompileError>
 }
 
 /// Compiles an IR expression, interning the fields it reads.
-pub fn compile(expr: &Expr, fields: &mut FieldTable) -> Result<Node, CompileError> {
+pub fn compile(expr: &Expr, fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
     Ok(match expr {
         Expr::Const(b) => Node::Const(*b),
-        Expr::Not(inner) => Node::Not(Box::new(compile(inner, fields)?)),
-        Expr::And(items) => Node::And(items.iter().map(|i| compile(i, fields)).collect::<Result<_, _>>()?),
-        Expr::Or(items) => compile_or(items, fields)?,
-        Expr::Pred(p) => compile_predicate(p, fields)?,
+        Expr::Not(inner) => Node::Not(Box::new(compile(inner, fields, shared)?)),
+        Expr::And(items) => Node::And(items.iter().map(|i| compile(i, fields, shared)).collect::<Result<_, _>>()?),
+        Expr::Or(items) => compile_or(items, fields, shared)?,
+        Expr::Pred(p) => compile_predicate(p, fields, shared)?,
     })
 }
 
 /// An OR: string tests on the same field (and case mode) merge into one matcher.
-fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Node, CompileError> {
+fn compile_or(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
     let mut groups: Vec<(Option<String>, bool, StrBuilder)> = Vec::new();
     let mut others = Vec::new();
     for item in items {
@@ -194,14 +303,16 @@ fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Node, CompileEr
                 continue;
             }
         }
-        others.push(compile(item, fields)?);
+        others.push(compile(item, fields, shared)?);
     }
     let mut nodes: Vec<Node> = Vec::with_capacity(groups.len() + others.len());
     for (field, cased, builder) in groups {
-        let matcher = builder.build(cased)?;
         nodes.push(match field {
-            Some(name) => Node::Field { field: fields.intern(&name), test: Leaf::Str(matcher) },
-            None => Node::Keyword(matcher),
+            Some(name) => {
+                let field = fields.intern(&name);
+                Node::Field { field, test: Leaf::Str(builder.build(cased, Some(field), shared)?) }
+            }
+            None => Node::Keyword(builder.build(cased, None, shared)?),
         });
     }
     nodes.extend(others);
@@ -212,23 +323,23 @@ fn number(n: &Number) -> f64 {
     n.as_f64()
 }
 
-fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Node, CompileError> {
+fn compile_predicate(p: &Predicate, fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
     let Some(name) = &p.field else {
         return match &p.test {
             Test::Str { op, value, cased } => {
                 let mut builder = StrBuilder::default();
                 builder.add(*op, value, *cased)?;
-                Ok(Node::Keyword(builder.build(*cased)?))
+                Ok(Node::Keyword(builder.build(*cased, None, shared)?))
             }
             Test::Num(n) => {
                 let mut builder = StrBuilder::default();
                 builder.add(StrOp::Exact, &SigmaString::literal(n.to_string()), false)?;
-                Ok(Node::Keyword(builder.build(false)?))
+                Ok(Node::Keyword(builder.build(false, None, shared)?))
             }
             Test::Regex { pattern, flags } => {
                 let mut builder = StrBuilder::default();
                 builder.globs.push(regex(pattern, *flags)?);
-                Ok(Node::Keyword(builder.build(true)?))
+                Ok(Node::Keyword(builder.build(true, None, shared)?))
             }
             other => Err(CompileError(format!("{other:?} cannot be a keyword"))),
         };
@@ -238,7 +349,7 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Node, Com
         Test::Str { op, value, cased } => {
             let mut builder = StrBuilder::default();
             builder.add(*op, value, *cased)?;
-            Leaf::Str(builder.build(*cased)?)
+            Leaf::Str(builder.build(*cased, Some(field), shared)?)
         }
         Test::Num(n) => Leaf::Num(number(n)),
         Test::Bool(b) => Leaf::Bool(*b),
@@ -278,18 +389,19 @@ fn any(value: &Value<'_>, test: &impl Fn(&Value<'_>) -> bool) -> bool {
 
 impl Node {
     /// Evaluates the program on an event.
-    pub fn eval(&self, event: &Event<'_>) -> bool {
+    pub fn eval(&self, event: &Event<'_>, shared: &Shared) -> bool {
         match self {
             Node::Const(b) => *b,
-            Node::And(items) => items.iter().all(|n| n.eval(event)),
-            Node::Or(items) => items.iter().any(|n| n.eval(event)),
-            Node::Not(inner) => !inner.eval(event),
+            Node::And(items) => items.iter().all(|n| n.eval(event, shared)),
+            Node::Or(items) => items.iter().any(|n| n.eval(event, shared)),
+            Node::Not(inner) => !inner.eval(event, shared),
             Node::Keyword(matcher) => event.all_values.iter().any(|v| matcher.matches_value(v)),
             Node::Field { field, test } => {
                 let value = event.get(*field);
                 match test {
                     Leaf::Null => matches!(value, None | Some(Value::Null)),
                     Leaf::Exists => value.is_some(),
+                    Leaf::Str(m) => value.is_some_and(|v| m.matches_field(v, event, shared)),
                     _ => value.is_some_and(|v| test.matches(v, event)),
                 }
             }

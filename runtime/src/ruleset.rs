@@ -2,7 +2,7 @@
 //! can match, so that an event is only tested against its candidates.
 
 use crate::event::{Event, FieldId, FieldTable, Value};
-use crate::program::{compile, CompileError, Node};
+use crate::program::{compile, CompileError, Node, Shared};
 use std::collections::HashMap;
 use vigil_compiler::ir::{self, Expr, StrOp, Test};
 use vigil_compiler::rule::meta::Level;
@@ -40,6 +40,7 @@ pub struct RuleSet {
     pub fields: FieldTable,
     keywords: bool,
     index: HashMap<Key, Vec<u32>>,
+    shared: Shared,
     channel: Option<FieldId>,
     event_id: Option<FieldId>,
 }
@@ -110,8 +111,9 @@ impl RuleSet {
         let mut rejected = Vec::new();
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
+        let mut shared = Shared::default();
         for (path, rule) in rules {
-            let program = match compile(&rule.expr, &mut fields) {
+            let program = match compile(&rule.expr, &mut fields, &mut shared) {
                 Ok(p) => p,
                 Err(CompileError(reason)) => {
                     rejected.push(Rejected { path, title: rule.meta.title, reason });
@@ -142,8 +144,21 @@ impl RuleSet {
                 program,
             });
         }
-        let set =
-            RuleSet { rules: compiled, fields, keywords, index, channel: Some(channel), event_id: Some(event_id) };
+        if let Err(CompileError(reason)) = shared.finish() {
+            // Only an automaton too large to build; every rule is affected, so none is kept.
+            for rule in compiled.drain(..) {
+                rejected.push(Rejected { path: rule.path, title: rule.title, reason: reason.clone() });
+            }
+        }
+        let set = RuleSet {
+            rules: compiled,
+            fields,
+            keywords,
+            index,
+            shared,
+            channel: Some(channel),
+            event_id: Some(event_id),
+        };
         (set, rejected)
     }
 
@@ -154,6 +169,13 @@ impl RuleSet {
 
     /// Indices of the rules that match, in rule order.
     pub fn matches(&self, event: &Event<'_>) -> Vec<u32> {
+        let mut candidates = self.candidates(event);
+        candidates.retain(|&r| self.rules[r as usize].program.eval(event, &self.shared));
+        candidates
+    }
+
+    /// The rules the index cannot rule out for this event (their programs still decide).
+    pub fn candidates(&self, event: &Event<'_>) -> Vec<u32> {
         let channel = self.channel.and_then(|f| event.get(f)).and_then(Value::folded).map(str::to_string);
         let event_id = self.event_id.and_then(|f| event.get(f)).and_then(|v| match v {
             Value::Num(n, _, _) => Some(*n as i64),
@@ -173,7 +195,6 @@ impl RuleSet {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|&r| self.rules[r as usize].program.eval(event));
         candidates
     }
 }

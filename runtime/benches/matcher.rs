@@ -1,0 +1,118 @@
+//! Matcher benchmark: the SigmaHQ Windows rules (with log-source routing) over the Mordor events, on one core,
+//! against the floor of parsing the same JSON lines and nothing else. Run with `bench/matcher.sh`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vigil_compiler::pipeline::{Options, PipelineSet};
+use vigil_compiler::{load_str, lower, Content};
+use vigil_runtime::RuleSet;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, ext, out);
+        } else if path.to_string_lossy().ends_with(ext) {
+            out.push(path);
+        }
+    }
+}
+
+fn best_of<T>(rounds: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::MAX;
+    let mut last = None;
+    for _ in 0..rounds {
+        let start = Instant::now();
+        last = Some(f());
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    (best, last.expect("at least one round"))
+}
+
+fn main() {
+    let shared = PathBuf::from(std::env::var("VIGIL_SHARED").unwrap_or_else(|_| "../shared".into()));
+    let rules_dir = shared.join("sigma/rules/windows");
+    let mut rule_files = Vec::new();
+    files(&rules_dir, ".yml", &mut rule_files);
+    let routing = PipelineSet::resolve(&["sysmon".into(), "windows".into()], Options::default()).expect("built-ins");
+    let mut rules = Vec::new();
+    for path in &rule_files {
+        let text = std::fs::read_to_string(path).expect("rule");
+        for document in load_str(&text) {
+            if let Some(Content::Rule(mut rule)) = document.content {
+                if routing.apply(&mut rule).is_ok() {
+                    rules.push((path.display().to_string(), lower(rule)));
+                }
+            }
+        }
+    }
+    let (set, rejected) = RuleSet::build(rules);
+    let mut event_files = Vec::new();
+    files(&shared.join("mordor"), ".jsonl.gz", &mut event_files);
+    event_files.sort();
+    let mut lines = Vec::new();
+    for path in &event_files {
+        let reader = BufReader::new(flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("events")));
+        lines.extend(reader.lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()));
+    }
+    let bytes: usize = lines.iter().map(String::len).sum();
+    let rounds = std::env::var("VIGIL_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+
+    let (floor, parsed) =
+        best_of(rounds, || lines.iter().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count());
+    let (decode, _) = best_of(rounds, || {
+        let mut fields = 0usize;
+        for line in &lines {
+            if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+                let event = set.event(&json);
+                fields += event.all_values.len();
+            }
+        }
+        fields
+    });
+    let (full, detections) = best_of(rounds, || {
+        let mut detections = 0;
+        for line in &lines {
+            if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+                let event = set.event(&json);
+                detections += set.matches(&event).len();
+            }
+        }
+        detections
+    });
+    let events = lines.len() as f64;
+    let mut candidates = 0usize;
+    let mut by_channel: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for line in &lines {
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+            let event = set.event(&json);
+            let n = set.candidates(&event).len();
+            candidates += n;
+            let channel = json.get("Channel").and_then(|c| c.as_str()).unwrap_or("-").to_string();
+            let entry = by_channel.entry(channel).or_default();
+            entry.0 += 1;
+            entry.1 += n;
+        }
+    }
+    println!("  candidate rules per event: {:.1} on average", candidates as f64 / events);
+    if std::env::var_os("VIGIL_VERBOSE").is_some() {
+        for (channel, (n, c)) in &by_channel {
+            println!("    {channel}: {n} events, {:.1} candidates each", *c as f64 / *n as f64);
+        }
+    }
+    println!(
+        "matcher: {} rules ({} rejected), {} events ({:.1} MB), {parsed} parsed, {detections} detections, best of {rounds}",
+        set.rules.len(),
+        rejected.len(),
+        lines.len(),
+        bytes as f64 / 1e6
+    );
+    println!("  JSON parse only (floor)  {:>8.1} ms  {:>9.0} events/s", floor * 1e3, events / floor);
+    println!("  parse + decode fields    {:>8.1} ms  {:>9.0} events/s", decode * 1e3, events / decode);
+    println!("  parse + match            {:>8.1} ms  {:>9.0} events/s", full * 1e3, events / full);
+    println!("  ratio to the floor       {:>8.2}x", full / floor);
+}
