@@ -99,6 +99,27 @@ fn main() {
         }
     }
     println!("  candidate rules per event: {:.1} on average", candidates as f64 / events);
+    if std::env::var_os("VIGIL_PROFILE_RULES").is_some() {
+        let mut spent = vec![(0f64, 0usize); set.rules.len()];
+        for line in &lines {
+            if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+                let event = set.event(&json);
+                for r in set.candidates(&event) {
+                    let start = Instant::now();
+                    std::hint::black_box(set.rule_matches(r, &event));
+                    spent[r as usize].0 += start.elapsed().as_secs_f64();
+                    spent[r as usize].1 += 1;
+                }
+            }
+        }
+        let total: f64 = spent.iter().map(|s| s.0).sum();
+        let mut order: Vec<usize> = (0..spent.len()).collect();
+        order.sort_by(|a, b| spent[*b].0.total_cmp(&spent[*a].0));
+        println!("  rule evaluation {:.1} ms in all; the costliest rules:", total * 1e3);
+        for &i in order.iter().take(15) {
+            println!("    {:>7.1} ms {:>6} evals  {}", spent[i].0 * 1e3, spent[i].1, set.rules[i].path);
+        }
+    }
     if std::env::var_os("VIGIL_VERBOSE").is_some() {
         for (channel, (n, c)) in &by_channel {
             println!("    {channel}: {n} events, {:.1} candidates each", *c as f64 / *n as f64);

@@ -37,6 +37,24 @@ pub enum Leaf {
     Compare(CompareOp, f64),
     TimePart(TimeUnit, i64),
     FieldRef { other: FieldId, op: StrOp, cased: bool },
+    /// Every one of `count` literals occurs in the text (`contains|all`).
+    AllOf { ac: AhoCorasick, count: usize, cased: bool },
+}
+
+impl Node {
+    /// A rough cost order for the operands of an AND: the cheapest first, so a failing cheap test spares the
+    /// expensive ones. Sorting is stable, so equal costs keep the rule's order.
+    fn cost(&self) -> u8 {
+        match self {
+            Node::Const(_) => 0,
+            Node::Field { test: Leaf::Num(_) | Leaf::Bool(_) | Leaf::Null | Leaf::Exists | Leaf::Compare(..), .. } => 1,
+            Node::Field { test: Leaf::Str(m), .. } if m.is_cheap() => 2,
+            Node::Field { test: Leaf::Regex(_) | Leaf::AllOf { .. }, .. } => 5,
+            Node::Keyword(_) => 6,
+            Node::Not(_) | Node::And(_) | Node::Or(_) => 4,
+            _ => 3,
+        }
+    }
 }
 
 /// Literals grouped by length, so that testing a text costs one hash lookup per distinct length.
@@ -94,6 +112,11 @@ pub struct StrMatch {
 }
 
 impl StrMatch {
+    /// Exact values, prefixes and suffixes only: no scan through the text.
+    fn is_cheap(&self) -> bool {
+        matches!(self.contains, Contains::None) && self.globs.is_empty()
+    }
+
     fn is_match(&self, text: &str) -> bool {
         self.exact.contains(text)
             || self.prefixes.any_prefix_of(text)
@@ -279,10 +302,49 @@ pub fn compile(expr: &Expr, fields: &mut FieldTable, shared: &mut Shared) -> Res
     Ok(match expr {
         Expr::Const(b) => Node::Const(*b),
         Expr::Not(inner) => Node::Not(Box::new(compile(inner, fields, shared)?)),
-        Expr::And(items) => Node::And(items.iter().map(|i| compile(i, fields, shared)).collect::<Result<_, _>>()?),
+        Expr::And(items) => compile_and(items, fields, shared)?,
         Expr::Or(items) => compile_or(items, fields, shared)?,
         Expr::Pred(p) => compile_predicate(p, fields, shared)?,
     })
+}
+
+/// An AND: substring tests of one literal on the same field (`contains|all`) merge into one automaton that
+/// reads the text once and stops when it has seen every literal.
+fn compile_and(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
+    let mut groups: Vec<(String, bool, Vec<String>)> = Vec::new();
+    let mut others = Vec::new();
+    for item in items {
+        if let Expr::Pred(p) = item {
+            if let (Some(field), Test::Str { op: StrOp::Contains, value, cased }) = (&p.field, &p.test) {
+                if let Some(text) = value.as_plain().filter(|t| !t.is_empty()) {
+                    let text = if *cased { text.to_string() } else { text.to_lowercase() };
+                    match groups.iter_mut().find(|(f, c, _)| f == field && c == cased) {
+                        Some((_, _, literals)) => literals.push(text),
+                        None => groups.push((field.clone(), *cased, vec![text])),
+                    }
+                    continue;
+                }
+            }
+        }
+        others.push(compile(item, fields, shared)?);
+    }
+    let mut nodes = Vec::with_capacity(groups.len() + others.len());
+    for (field, cased, literals) in groups {
+        let field = fields.intern(&field);
+        if literals.len() == 1 {
+            let mut builder = StrBuilder::default();
+            builder.contains = literals;
+            nodes.push(Node::Field { field, test: Leaf::Str(builder.build(cased, Some(field), shared)?) });
+        } else {
+            let count = literals.len();
+            let ac = AhoCorasick::new(&literals).map_err(|e| CompileError(format!("substring matcher: {e}")))?;
+            nodes.push(Node::Field { field, test: Leaf::AllOf { ac, count, cased } });
+        }
+    }
+    // Cheap tests (exact values, numbers) first, long scans last.
+    nodes.extend(others);
+    nodes.sort_by_key(Node::cost);
+    Ok(if nodes.len() == 1 { nodes.pop().unwrap_or(Node::Const(true)) } else { Node::And(nodes) })
 }
 
 /// An OR: string tests on the same field (and case mode) merge into one matcher.
@@ -420,6 +482,22 @@ impl Leaf {
                 _ => false,
             }),
             Leaf::Null | Leaf::Exists => false,
+            Leaf::AllOf { ac, count, cased } => any(value, &|v| {
+                let Some(text) = (if *cased { v.text() } else { v.folded() }) else { return false };
+                let mut seen = vec![false; *count];
+                let mut remaining = *count;
+                for found in ac.find_overlapping_iter(text) {
+                    let slot = &mut seen[found.pattern().as_usize()];
+                    if !*slot {
+                        *slot = true;
+                        remaining -= 1;
+                        if remaining == 0 {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }),
             Leaf::Regex(re) => any(value, &|v| v.text().is_some_and(|t| re.is_match(t))),
             Leaf::Cidr(net) => any(value, &|v| {
                 v.text().and_then(|t| t.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip))

@@ -174,6 +174,11 @@ impl RuleSet {
         candidates
     }
 
+    /// Whether rule `index` matches the event (for diagnostics and benchmarks).
+    pub fn rule_matches(&self, index: u32, event: &Event<'_>) -> bool {
+        self.rules[index as usize].program.eval(event, &self.shared)
+    }
+
     /// The rules the index cannot rule out for this event (their programs still decide).
     pub fn candidates(&self, event: &Event<'_>) -> Vec<u32> {
         let channel = self.channel.and_then(|f| event.get(f)).and_then(Value::folded).map(str::to_string);
