@@ -36,9 +36,17 @@ pub enum Leaf {
     Cidr(ipnet::IpNet),
     Compare(CompareOp, f64),
     TimePart(TimeUnit, i64),
-    FieldRef { other: FieldId, op: StrOp, cased: bool },
+    FieldRef {
+        other: FieldId,
+        op: StrOp,
+        cased: bool,
+    },
     /// Every one of `count` literals occurs in the text (`contains|all`).
-    AllOf { ac: AhoCorasick, count: usize, cased: bool },
+    AllOf {
+        ac: AhoCorasick,
+        count: usize,
+        cased: bool,
+    },
 }
 
 impl Node {
@@ -47,7 +55,9 @@ impl Node {
     fn cost(&self) -> u8 {
         match self {
             Node::Const(_) => 0,
-            Node::Field { test: Leaf::Num(_) | Leaf::Bool(_) | Leaf::Null | Leaf::Exists | Leaf::Compare(..), .. } => 1,
+            Node::Field {
+                test: Leaf::Num(_) | Leaf::Bool(_) | Leaf::Null | Leaf::Exists | Leaf::Compare(..), ..
+            } => 1,
             Node::Field { test: Leaf::Str(m), .. } if m.is_cheap() => 2,
             Node::Field { test: Leaf::Regex(_) | Leaf::AllOf { .. }, .. } => 5,
             Node::Keyword(_) => 6,

@@ -213,6 +213,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     for r in &rejected {
         eprintln!("vigil: rule not loaded: {}: {}", r.path, r.reason);
     }
+    let loaded_in = started.elapsed().as_secs_f64();
     let (files, inputs_io_error) = inputs(&args.inputs);
     if rules_io_error || inputs_io_error {
         return 2;
@@ -234,8 +235,10 @@ pub fn run(args: &HuntArgs) -> u8 {
     } else {
         ProgressBar::hidden()
     };
+    let scanning = Instant::now();
     let results: Vec<InputResult> =
         pool.install(|| files.par_iter().map(|f| hunt_input(f, &rules, &progress)).collect());
+    let scanned_in = scanning.elapsed().as_secs_f64();
     progress.finish_and_clear();
 
     let mut out: Box<dyn Write> = match &args.output {
@@ -310,12 +313,11 @@ pub fn run(args: &HuntArgs) -> u8 {
         }
     }
     let _ = out.flush();
-    let seconds = started.elapsed().as_secs_f64();
     let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
     eprintln!(
-        "{events} events from {} inputs in {seconds:.2}s ({:.0} events/s); {detections} detections ({}); rules: {} loaded, {} not loaded; {errors} unreadable records",
+        "{events} events from {} inputs in {scanned_in:.2}s ({:.0} events/s; rules loaded in {loaded_in:.2}s); {detections} detections ({}); rules: {} loaded, {} not loaded; {errors} unreadable records",
         files.len(),
-        events as f64 / seconds.max(1e-9),
+        events as f64 / scanned_in.max(1e-9),
         if levels.is_empty() { "none".to_string() } else { levels.join(", ") },
         rules.rules.len(),
         problems.len() + rejected.len(),
