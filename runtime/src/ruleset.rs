@@ -15,6 +15,31 @@ pub struct CompiledRule {
     pub level: Option<Level>,
     pub path: String,
     program: Node,
+    /// A field the rule cannot match without (`None`: no such field): events lacking it skip the rule.
+    anchor: Option<FieldId>,
+}
+
+/// A field that every match of `expr` needs present: a positive test in the top-level AND (an OR counts when all
+/// its alternatives test the same field). `Channel` and `EventID` are left to the index.
+fn anchor(expr: &Expr) -> Option<&str> {
+    fn needs(expr: &Expr) -> Option<&str> {
+        match expr {
+            Expr::Pred(p) => match p.test {
+                Test::Null => None,
+                _ => p.field.as_deref(),
+            },
+            Expr::Or(items) => {
+                let first = needs(items.first()?)?;
+                items.iter().all(|i| needs(i) == Some(first)).then_some(first)
+            }
+            _ => None,
+        }
+    }
+    let parts: &[Expr] = match expr {
+        Expr::And(items) => items,
+        other => std::slice::from_ref(other),
+    };
+    parts.iter().filter_map(needs).find(|f| *f != "Channel" && *f != "EventID")
 }
 
 /// A rule that could not be compiled, and why.
@@ -136,12 +161,14 @@ impl RuleSet {
                     index.entry((c.clone(), *i)).or_default().push(number);
                 }
             }
+            let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
             compiled.push(CompiledRule {
                 id: rule.meta.id,
                 title: rule.meta.title,
                 level: rule.meta.level,
                 path,
                 program,
+                anchor,
             });
         }
         if let Err(CompileError(reason)) = shared.finish() {
@@ -200,6 +227,7 @@ impl RuleSet {
         }
         candidates.sort_unstable();
         candidates.dedup();
+        candidates.retain(|&r| self.rules[r as usize].anchor.is_none_or(|f| event.get(f).is_some()));
         candidates
     }
 }

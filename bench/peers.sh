@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Side by side on one core: Vigil, rsigma 0.23.0 and sigma-rust 0.7.0, the same rules (SigmaHQ Windows rules)
+# over the same events (the Mordor datasets, decompressed, repeated REPEAT times). Prints events/s and ratios.
+#
+# Usage: bench/peers.sh            (VIGIL_SHARED=../shared, REPEAT=3, RSIGMA=path to an rsigma 0.23.0 binary)
+# rsigma is installed with `cargo install rsigma --version 0.23.0 --locked` when RSIGMA is not set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${VIGIL_SHARED:-$PWD/../shared}"
+RULES="$SHARED/sigma/rules/windows"
+REPEAT="${REPEAT:-3}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+for _ in $(seq "$REPEAT"); do zcat "$SHARED"/mordor/*.jsonl.gz; done | grep -v '^[[:space:]]*$' > "$WORK/events.jsonl"
+EVENTS=$(wc -l < "$WORK/events.jsonl")
+echo "events: $EVENTS (Mordor x$REPEAT), rules: $RULES"
+
+cargo build --release -q
+(cd bench/peers/sigma-rust && cargo build --release -q)
+if [ -z "${RSIGMA:-}" ]; then
+  RSIGMA="$WORK/rsigma-root/bin/rsigma"
+  cargo install -q rsigma --version 0.23.0 --locked --root "$WORK/rsigma-root"
+fi
+
+
+vigil_out="$WORK/vigil.jsonl"
+# Wall time of a whole run on core 0, in seconds (`/usr/bin/time -o`, so the tools' own stderr stays apart).
+timed() { local name=$1; shift; /usr/bin/time -f %e -o "$WORK/$name.time" taskset -c 0 "$@"; cat "$WORK/$name.time"; }
+t_vigil=$(timed vigil target/release/vigil hunt --threads 1 --format jsonl -r "$RULES" "$WORK/events.jsonl" 2> "$WORK/vigil.err" > "$vigil_out"; cat "$WORK/vigil.time")
+t_vigil_nr=$(timed vigil_nr target/release/vigil hunt --no-routing --threads 1 --format jsonl -r "$RULES" "$WORK/events.jsonl" 2> "$WORK/vigil_nr.err" > "$WORK/vigil_nr.jsonl"; cat "$WORK/vigil_nr.time")
+t_rsigma=$(timed rsigma "$RSIGMA" engine eval --quiet --output-format ndjson -r "$RULES" < "$WORK/events.jsonl" 2> "$WORK/rsigma.err" > "$WORK/rsigma.jsonl"; cat "$WORK/rsigma.time")
+timed sigma_rust bench/peers/sigma-rust/target/release/sigma-rust-bench "$RULES" "$WORK/events.jsonl" > "$WORK/sigma_rust.out"
+t_sigma_rust=$(cat "$WORK/sigma_rust.time")
+sigma_rust_line=$(head -1 "$WORK/sigma_rust.out")
+
+rate() { echo "scale=0; $EVENTS / $1" | bc; }
+echo
+printf "%-34s %8s s %10s events/s %8s detections\n" "tool (whole run, one core)" "time" "" ""
+printf "%-34s %8s   %10s          %8s\n" "vigil (routing on)" "$t_vigil" "$(rate "$t_vigil")" "$(wc -l < "$vigil_out")"
+printf "%-34s %8s   %10s          %8s\n" "vigil --no-routing" "$t_vigil_nr" "$(rate "$t_vigil_nr")" "$(wc -l < "$WORK/vigil_nr.jsonl")"
+printf "%-34s %8s   %10s          %8s\n" "rsigma 0.23.0 engine eval" "$t_rsigma" "$(rate "$t_rsigma")" "$(wc -l < "$WORK/rsigma.jsonl")"
+printf "%-34s %8s   %10s          %8s\n" "sigma-rust 0.7.0" "$t_sigma_rust" "$(rate "$t_sigma_rust")" "-"
+echo "  ($sigma_rust_line)"
+echo
+echo "vigil / rsigma speed ratio:      $(echo "scale=2; $t_rsigma / $t_vigil" | bc)x"
+echo "vigil / sigma-rust speed ratio:  $(echo "scale=2; $t_sigma_rust / $t_vigil" | bc)x"
+echo "vigil --no-routing / rsigma:     $(echo "scale=2; $t_rsigma / $t_vigil_nr" | bc)x"
+tail -1 "$WORK/vigil.err"
