@@ -347,8 +347,7 @@ fn compile_and(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> 
     for (field, cased, literals) in groups {
         let field = fields.intern(&field);
         if literals.len() == 1 {
-            let mut builder = StrBuilder::default();
-            builder.contains = literals;
+            let builder = StrBuilder { contains: literals, ..StrBuilder::default() };
             nodes.push(Node::Field { field, test: Leaf::Str(builder.build(cased, Some(field), shared)?) });
         } else {
             let count = literals.len();
