@@ -26,7 +26,8 @@ fi
 
 vigil_out="$WORK/vigil.jsonl"
 # Wall time of a whole run on core 0, in seconds (`/usr/bin/time -o`, so the tools' own stderr stays apart).
-timed() { local name=$1; shift; /usr/bin/time -f %e -o "$WORK/$name.time" taskset -c 0 "$@"; cat "$WORK/$name.time"; }
+# The time goes to $WORK/NAME.time only, never into the tool's redirected output.
+timed() { local name=$1; shift; /usr/bin/time -f %e -o "$WORK/$name.time" taskset -c 0 "$@"; }
 t_vigil=$(timed vigil target/release/vigil hunt --threads 1 --format jsonl -r "$RULES" "$WORK/events.jsonl" 2> "$WORK/vigil.err" > "$vigil_out"; cat "$WORK/vigil.time")
 t_vigil_nr=$(timed vigil_nr target/release/vigil hunt --no-routing --threads 1 --format jsonl -r "$RULES" "$WORK/events.jsonl" 2> "$WORK/vigil_nr.err" > "$WORK/vigil_nr.jsonl"; cat "$WORK/vigil_nr.time")
 t_rsigma=$(timed rsigma "$RSIGMA" engine eval --quiet --output-format ndjson -r "$RULES" < "$WORK/events.jsonl" 2> "$WORK/rsigma.err" > "$WORK/rsigma.jsonl"; cat "$WORK/rsigma.time")
