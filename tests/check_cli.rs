@@ -1,23 +1,9 @@
 //! `vigil check` and `vigil ir` as a user runs them: exit codes, output formats, every file reported.
 
+mod common;
+
+use common::{stderr, stdout, vigil};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("vigil runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 const MALFORMED: &str = "compiler/tests/fixtures/malformed";
 const VALID: &str = "compiler/tests/fixtures/ir";

@@ -1,24 +1,11 @@
 //! `vigil hunt` as a user runs it.
 
 use std::io::Write;
+mod common;
+
+use common::{stderr, stdout, vigil};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-
-fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("vigil runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn jsonl(output: &Output) -> Vec<serde_json::Value> {
     stdout(output).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()

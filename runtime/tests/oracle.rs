@@ -3,39 +3,21 @@
 //! the oracle ran them, over the Mordor sets present in `../shared/mordor`. Every (rule, event) on which the two
 //! disagree must be listed, with its reason, in `tests/oracle_explained.tsv`.
 
+mod common;
+
+use common::yaml_files;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use vigil_compiler::{load_str, lower, Content};
 use vigil_runtime::{read, RuleSet};
-
-fn shared() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if path.join("oracle").is_dir() {
-        return Some(path);
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared");
-    eprintln!("skipping: ../shared is not beside the repository");
-    None
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yml") {
-            out.push(path);
-        }
-    }
-}
 
 /// (rule path as the oracle names it, event set file, 1-based line)
 type Hit = (String, String, u64);
 
 #[test]
 fn matches_agree_with_pysigma_sqlite_on_mordor() {
-    let Some(shared) = shared() else { return };
+    let Some(shared) = common::shared("oracle") else { return };
     let sigma = shared.join("sigma");
     let mut files = Vec::new();
     for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"] {

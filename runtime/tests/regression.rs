@@ -1,6 +1,9 @@
 //! SigmaHQ's regression data (`../shared/sigma/regression_data`): each rule with a `regression_tests_path`
 //! must match its event in the `.json` rendering and in the original `.evtx`, with log-source routing on.
 
+mod common;
+
+use common::yaml_files;
 use std::path::{Path, PathBuf};
 use vigil_compiler::pipeline::{Options, PipelineSet};
 use vigil_compiler::yaml::Kind;
@@ -8,24 +11,7 @@ use vigil_compiler::{load_str, lower, Content};
 use vigil_runtime::{read, RuleSet};
 
 fn sigma_root() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sigma");
-    if path.is_dir() {
-        return Some(path);
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/sigma");
-    eprintln!("skipping: ../shared/sigma is not beside the repository");
-    None
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yml") {
-            out.push(path);
-        }
-    }
+    common::shared("sigma").map(|shared| shared.join("sigma"))
 }
 
 /// Counts the events and the detections of `rules` in a file.
