@@ -1,15 +1,10 @@
 //! pySigma pipeline YAML -> [`Pipeline`], with every problem located: unknown keys, unknown types, missing or
 //! invalid parameters. The file format is pySigma's, unchanged.
 
-use super::conditions::{
-    Combine, Conditions, FieldCondition, ItemCondition, Op, Quantifier, RuleCondition, StateTest, ValueMatch,
-};
 use super::transform::{CaseMethod, PlaceholderFilter, RegexMethod, Transformation};
 use super::{OutputStep, Pipeline, ProcessingItem};
 use crate::codes::Code;
-use crate::condition::{self, Condition};
 use crate::diagnostic::{Diagnostic, Pos};
-use crate::rule::meta::LogSource;
 use crate::rule::value::{Number, SigmaString, Value};
 use crate::yaml::{self, Kind, Node};
 use regex::Regex;
@@ -95,20 +90,20 @@ pub fn parse(text: &str, origin: &str) -> Result<Pipeline, Vec<Diagnostic>> {
     }
 }
 
-struct Loader {
-    diags: Vec<Diagnostic>,
+pub(super) struct Loader {
+    pub(super) diags: Vec<Diagnostic>,
 }
 
-fn scalar_json(node: &Node<'_>) -> serde_json::Value {
+pub(super) fn scalar_json(node: &Node<'_>) -> serde_json::Value {
     node.to_json()
 }
 
 impl Loader {
-    fn error(&mut self, code: Code, pos: Pos, message: impl Into<String>) {
+    pub(super) fn error(&mut self, code: Code, pos: Pos, message: impl Into<String>) {
         self.diags.push(Diagnostic::error(code, pos, message));
     }
 
-    fn unknown_keys(&mut self, node: &Node<'_>, allowed: &[&str], what: &str) {
+    pub(super) fn unknown_keys(&mut self, node: &Node<'_>, allowed: &[&str], what: &str) {
         for (key, _) in node.as_map().unwrap_or_default() {
             let name = key.scalar_text().unwrap_or_default();
             if !allowed.contains(&name.as_ref()) {
@@ -122,7 +117,7 @@ impl Loader {
         }
     }
 
-    fn string(&mut self, node: &Node<'_>, key: &str) -> Option<String> {
+    pub(super) fn string(&mut self, node: &Node<'_>, key: &str) -> Option<String> {
         match &node.kind {
             Kind::Str(s) => Some(s.to_string()),
             Kind::Int(_) | Kind::Float(_) | Kind::Bool(_) => node.scalar_text().map(|s| s.into_owned()),
@@ -137,7 +132,7 @@ impl Loader {
         }
     }
 
-    fn required_string(&mut self, map: &Node<'_>, key: &str) -> Option<String> {
+    pub(super) fn required_string(&mut self, map: &Node<'_>, key: &str) -> Option<String> {
         match map.get(key) {
             Some(node) => self.string(node, key),
             None => {
@@ -147,14 +142,14 @@ impl Loader {
         }
     }
 
-    fn optional_string(&mut self, map: &Node<'_>, key: &str) -> Option<String> {
+    pub(super) fn optional_string(&mut self, map: &Node<'_>, key: &str) -> Option<String> {
         match map.get(key) {
             Some(Node { kind: Kind::Null, .. }) | None => None,
             Some(node) => self.string(node, key),
         }
     }
 
-    fn bool(&mut self, map: &Node<'_>, key: &str, default: bool) -> bool {
+    pub(super) fn bool(&mut self, map: &Node<'_>, key: &str, default: bool) -> bool {
         match map.get(key) {
             None => default,
             Some(Node { kind: Kind::Bool(b), .. }) => *b,
@@ -166,7 +161,7 @@ impl Loader {
     }
 
     /// A string, or a list of strings.
-    fn strings(&mut self, node: &Node<'_>, key: &str) -> Vec<String> {
+    pub(super) fn strings(&mut self, node: &Node<'_>, key: &str) -> Vec<String> {
         match &node.kind {
             Kind::Seq(items) => items.iter().filter_map(|i| self.string(i, key)).collect(),
             _ => self.string(node, key).into_iter().collect(),
@@ -207,7 +202,7 @@ impl Loader {
         out
     }
 
-    fn regex(&mut self, node: &Node<'_>, key: &str, anchored: bool) -> Option<Regex> {
+    pub(super) fn regex(&mut self, node: &Node<'_>, key: &str, anchored: bool) -> Option<Regex> {
         let pattern = self.string(node, key)?;
         // Python's `re.match` anchors at the start; `re.sub`/`search` do not.
         let source = if anchored { format!("^(?:{pattern})") } else { pattern.clone() };
@@ -533,7 +528,7 @@ impl Loader {
         })
     }
 
-    fn missing<T>(&mut self, node: &Node<'_>, key: &str) -> Option<T> {
+    pub(super) fn missing<T>(&mut self, node: &Node<'_>, key: &str) -> Option<T> {
         self.error(Code::PipelineInvalid, node.pos, format!("missing `{key}`"));
         None
     }
@@ -577,293 +572,6 @@ impl Loader {
         }
     }
 
-    fn value_match(&mut self, map: &Node<'_>, key: &str) -> Option<ValueMatch> {
-        let node = map.get(key).or_else(|| self.missing(map, key))?;
-        Some(match &node.kind {
-            Kind::Str(s) => ValueMatch::Str(s.to_string()),
-            Kind::Int(i) => ValueMatch::Num(*i as f64),
-            Kind::Float(f) => ValueMatch::Num(*f),
-            Kind::Bool(b) => ValueMatch::Bool(*b),
-            _ => {
-                self.error(Code::PipelineInvalid, node.pos, format!("`{key}` must be a string, number or boolean"));
-                return None;
-            }
-        })
-    }
-
-    fn op(&mut self, map: &Node<'_>, allowed: &[&str]) -> Option<Op> {
-        match self.optional_string(map, "op") {
-            None => Some(Op::Eq),
-            Some(text) if allowed.contains(&text.as_str()) => Op::parse(&text),
-            Some(text) => {
-                self.error(
-                    Code::PipelineInvalid,
-                    map.pos,
-                    format!("invalid `op` `{text}` (expected {})", allowed.join(", ")),
-                );
-                None
-            }
-        }
-    }
-
-    fn state_test(&mut self, map: &Node<'_>) -> Option<StateTest> {
-        let key = self.required_string(map, "key")?;
-        let val = map.get("val").map(scalar_json).or_else(|| self.missing(map, "val"))?;
-        let op = self.op(map, &["eq", "ne", "gte", "gt", "lte", "lt"])?;
-        Some(StateTest { key, val, op })
-    }
-
-    fn quantifier(&mut self, map: &Node<'_>) -> Option<Quantifier> {
-        let text = self.required_string(map, "cond")?;
-        match text.as_str() {
-            "any" => Some(Quantifier::Any),
-            "all" => Some(Quantifier::All),
-            other => {
-                let pos = value_pos(map, "cond");
-                self.error(Code::PipelineInvalid, pos, format!("`cond` must be `any` or `all`, not `{other}`"));
-                None
-            }
-        }
-    }
-
-    /// Reads `<family>_conditions` with `<family>_cond_op`, `_cond_not` and `_cond_expr`.
-    fn conditions<C>(
-        &mut self,
-        item: &Node<'_>,
-        family: &str,
-        parse_one: impl Fn(&mut Self, &str, &Node<'_>) -> Option<C>,
-    ) -> Conditions<C> {
-        let mut out = Conditions::default();
-        let list_key = format!("{family}_conditions");
-        let op_key = format!("{family}_cond_op");
-        let expr_key = format!("{family}_cond_expr");
-        out.negate = self.bool(item, &format!("{family}_cond_not"), false);
-        let Some(list) = item.get(&list_key) else { return out };
-        let entries: Vec<(String, &Node<'_>)> = match &list.kind {
-            Kind::Seq(items) => items.iter().enumerate().map(|(i, n)| ((i + 1).to_string(), n)).collect(),
-            Kind::Map(entries) => {
-                entries.iter().map(|(k, v)| (k.scalar_text().unwrap_or_default().into_owned(), v)).collect()
-            }
-            _ => {
-                self.error(
-                    Code::PipelineInvalid,
-                    list.pos,
-                    format!("`{list_key}` must be a list or a mapping of ids to conditions"),
-                );
-                return out;
-            }
-        };
-        for (id, node) in entries {
-            if node.as_map().is_none() {
-                self.error(Code::PipelineInvalid, node.pos, "a condition must be a mapping with a `type`");
-                continue;
-            }
-            let Some(kind) = self.required_string(node, "type") else { continue };
-            if let Some(condition) = parse_one(self, &kind, node) {
-                out.items.push((id, condition));
-            }
-        }
-        let op = self.optional_string(item, &op_key);
-        match item.get(&expr_key) {
-            Some(expr_node) => {
-                if op.is_some() {
-                    self.error(
-                        Code::PipelineInvalid,
-                        expr_node.pos,
-                        format!("`{expr_key}` and `{op_key}` cannot be used together"),
-                    );
-                }
-                if !matches!(list.kind, Kind::Map(_)) {
-                    self.error(
-                        Code::PipelineInvalid,
-                        list.pos,
-                        format!("with `{expr_key}`, `{list_key}` must map ids to conditions"),
-                    );
-                }
-                let Some(text) = self.string(expr_node, &expr_key) else { return out };
-                match condition::parse(&text) {
-                    Ok((tree, _)) => {
-                        let mut unknown = Vec::new();
-                        check_ids(&tree, &out.items, &mut unknown);
-                        for id in unknown {
-                            self.error(
-                                Code::PipelineInvalid,
-                                expr_node.pos,
-                                format!("`{expr_key}` names `{id}`, which is not one of the conditions"),
-                            );
-                        }
-                        out.combine = Combine::Expr(tree);
-                    }
-                    Err(e) => self.error(
-                        Code::PipelineInvalid,
-                        expr_node.pos.shifted(e.offset),
-                        format!("`{expr_key}`: {}", e.message),
-                    ),
-                }
-            }
-            None => match op.as_deref() {
-                None | Some("and") => out.combine = Combine::All,
-                Some("or") => out.combine = Combine::Any,
-                Some(other) => self.error(
-                    Code::PipelineInvalid,
-                    item.pos,
-                    format!("`{op_key}` must be `and` or `or`, not `{other}`"),
-                ),
-            },
-        }
-        out
-    }
-
-    fn condition_params(&mut self, node: &Node<'_>, kind: &str, params: &[&str]) {
-        let allowed: Vec<&str> = std::iter::once("type").chain(params.iter().copied()).collect();
-        self.unknown_keys(node, &allowed, &format!("a `{kind}` condition"));
-    }
-
-    fn unknown_condition<C>(&mut self, node: &Node<'_>, kind: &str, family: &str) -> Option<C> {
-        let pos = node.entry("type").map_or(node.pos, |(_, v)| v.pos);
-        self.error(Code::PipelineUnknownType, pos, format!("unknown {family} condition type `{kind}`"));
-        None
-    }
-
-    fn rule_condition(&mut self, kind: &str, node: &Node<'_>) -> Option<RuleCondition> {
-        use RuleCondition as R;
-        Some(match kind {
-            "logsource" => {
-                self.condition_params(node, kind, &["category", "product", "service"]);
-                R::Logsource(LogSource {
-                    category: self.optional_string(node, "category"),
-                    product: self.optional_string(node, "product"),
-                    service: self.optional_string(node, "service"),
-                    ..LogSource::default()
-                })
-            }
-            "contains_detection_item" => {
-                self.condition_params(node, kind, &["field", "value"]);
-                R::ContainsDetectionItem {
-                    field: self.required_string(node, "field")?,
-                    value: self.value_match(node, "value")?,
-                }
-            }
-            "contains_field" => {
-                self.condition_params(node, kind, &["field"]);
-                R::ContainsField(self.required_string(node, "field")?)
-            }
-            "processing_item_applied" => {
-                self.condition_params(node, kind, &["processing_item_id"]);
-                R::ProcessingItemApplied(self.required_string(node, "processing_item_id")?)
-            }
-            "processing_state" => {
-                self.condition_params(node, kind, &["key", "val", "op"]);
-                R::ProcessingState(self.state_test(node)?)
-            }
-            "is_sigma_rule" => {
-                self.condition_params(node, kind, &[]);
-                R::IsSigmaRule
-            }
-            "is_sigma_correlation_rule" => {
-                self.condition_params(node, kind, &[]);
-                R::IsSigmaCorrelationRule
-            }
-            "rule_attribute" => {
-                self.condition_params(node, kind, &["attribute", "value", "op"]);
-                let op = self.op(node, &["eq", "ne", "gte", "gt", "lte", "lt", "in", "not_in"])?;
-                R::RuleAttribute {
-                    attribute: self.required_string(node, "attribute")?,
-                    value: self.value_match(node, "value")?,
-                    op,
-                }
-            }
-            "tag" => {
-                self.condition_params(node, kind, &["tag"]);
-                R::Tag(self.required_string(node, "tag")?)
-            }
-            other => return self.unknown_condition(node, other, "rule"),
-        })
-    }
-
-    fn item_condition(&mut self, kind: &str, node: &Node<'_>) -> Option<ItemCondition> {
-        use ItemCondition as I;
-        Some(match kind {
-            "match_string" => {
-                self.condition_params(node, kind, &["pattern", "negate", "cond"]);
-                let pattern_node = node.get("pattern").or_else(|| self.missing(node, "pattern"))?;
-                let pattern = self.regex(pattern_node, "pattern", true)?;
-                I::MatchString { pattern, negate: self.bool(node, "negate", false), quantifier: self.quantifier(node)? }
-            }
-            "match_value" => {
-                self.condition_params(node, kind, &["value", "cond"]);
-                I::MatchValue { value: self.value_match(node, "value")?, quantifier: self.quantifier(node)? }
-            }
-            "contains_wildcard" => {
-                self.condition_params(node, kind, &["cond"]);
-                I::ContainsWildcard { quantifier: self.quantifier(node)? }
-            }
-            "is_null" => {
-                self.condition_params(node, kind, &["cond"]);
-                I::IsNull { quantifier: self.quantifier(node)? }
-            }
-            "processing_item_applied" => {
-                self.condition_params(node, kind, &["processing_item_id"]);
-                I::ProcessingItemApplied(self.required_string(node, "processing_item_id")?)
-            }
-            "processing_state" => {
-                self.condition_params(node, kind, &["key", "val", "op"]);
-                I::ProcessingState(self.state_test(node)?)
-            }
-            other => return self.unknown_condition(node, other, "detection item"),
-        })
-    }
-
-    fn field_condition(&mut self, kind: &str, node: &Node<'_>) -> Option<FieldCondition> {
-        use FieldCondition as F;
-        Some(match kind {
-            "include_fields" | "exclude_fields" => {
-                self.condition_params(node, kind, &["fields", "mode"]);
-                let fields = match node.get("fields") {
-                    Some(n) => self.strings(n, "fields"),
-                    None => self.missing(node, "fields")?,
-                };
-                let patterns = match self.optional_string(node, "mode").as_deref() {
-                    None | Some("plain") => None,
-                    Some("re") => {
-                        let mut compiled = Vec::new();
-                        for f in &fields {
-                            match Regex::new(&format!("^(?:{f})")) {
-                                Ok(re) => compiled.push(re),
-                                Err(_) => {
-                                    self.error(Code::PipelineInvalid, node.pos, format!("invalid field pattern `{f}`"))
-                                }
-                            }
-                        }
-                        Some(compiled)
-                    }
-                    Some(other) => {
-                        self.error(
-                            Code::PipelineInvalid,
-                            node.pos,
-                            format!("`mode` must be `plain` or `re`, not `{other}`"),
-                        );
-                        return None;
-                    }
-                };
-                if kind == "include_fields" {
-                    F::Include { fields, patterns }
-                } else {
-                    F::Exclude { fields, patterns }
-                }
-            }
-            "processing_item_applied" => {
-                self.condition_params(node, kind, &["processing_item_id"]);
-                F::ProcessingItemApplied(self.required_string(node, "processing_item_id")?)
-            }
-            "processing_state" => {
-                self.condition_params(node, kind, &["key", "val", "op"]);
-                F::ProcessingState(self.state_test(node)?)
-            }
-            other => return self.unknown_condition(node, other, "field name"),
-        })
-    }
-
     fn output_steps(&mut self, node: &Node<'_>, known: &[&str], what: &str) -> Vec<OutputStep> {
         let Kind::Seq(entries) = &node.kind else {
             self.error(Code::PipelineInvalid, node.pos, format!("`{what}` must be a list"));
@@ -893,23 +601,8 @@ impl Loader {
 }
 
 /// The position of the value under `key`, or of the mapping itself.
-fn value_pos(map: &Node<'_>, key: &str) -> Pos {
+pub(super) fn value_pos(map: &Node<'_>, key: &str) -> Pos {
     map.get(key).map_or(map.pos, |v| v.pos)
-}
-
-fn check_ids<C>(tree: &Condition, items: &[(String, C)], unknown: &mut Vec<String>) {
-    match tree {
-        Condition::Ident(id) => {
-            if !items.iter().any(|(i, _)| i == id) && !unknown.contains(id) {
-                unknown.push(id.clone());
-            }
-        }
-        Condition::Selector { .. } => {}
-        Condition::Not(inner) => check_ids(inner, items, unknown),
-        Condition::And(children) | Condition::Or(children) => {
-            children.iter().for_each(|c| check_ids(c, items, unknown))
-        }
-    }
 }
 
 /// Python `re.sub` replacement syntax (`\1`, `\g<name>`, `\\`) in the `regex` crate's syntax (`${1}`, `$$`).

@@ -12,6 +12,8 @@
 pub mod builtin;
 mod conditions;
 mod load;
+mod load_conditions;
+mod text;
 mod transform;
 
 pub use conditions::{Combine, Conditions, FieldCondition, ItemCondition, RuleCondition, ValueMatch};
