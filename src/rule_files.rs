@@ -46,3 +46,23 @@ pub fn read(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes)
         .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
 }
+
+/// Opens a found file: its path as shown to the user, and its text. A missing or unreadable file is reported on
+/// stderr and gives `None`, so that callers count an I/O error and go on with the other files.
+pub fn open(found: &Found) -> Option<(String, String)> {
+    let path = match found {
+        Found::File(path) => path,
+        Found::Missing { path, error } => {
+            eprintln!("vigil: {}: {error}", path.display());
+            return None;
+        }
+    };
+    let shown = path.display().to_string();
+    match read(path) {
+        Ok(text) => Some((shown, text)),
+        Err(error) => {
+            eprintln!("vigil: {shown}: {error}");
+            None
+        }
+    }
+}

@@ -63,20 +63,8 @@ pub fn run(args: &CheckArgs) -> u8 {
 }
 
 fn check_one(found: &Found, format: CheckFormat, pipelines: &PipelineSet) -> FileReport {
-    let path = match found {
-        Found::File(path) => path,
-        Found::Missing { path, error } => {
-            eprintln!("vigil: {}: {error}", path.display());
-            return FileReport { io_error: true, ..FileReport::default() };
-        }
-    };
-    let shown = path.display().to_string();
-    let text = match rule_files::read(path) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("vigil: {shown}: {error}");
-            return FileReport { io_error: true, ..FileReport::default() };
-        }
+    let Some((shown, text)) = rule_files::open(found) else {
+        return FileReport { io_error: true, ..FileReport::default() };
     };
     let mut report = FileReport::default();
     for mut document in load_str(&text) {

@@ -1,7 +1,7 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
 use crate::cli::{HuntArgs, HuntFormat};
-use crate::rule_files::{self, Found};
+use crate::rule_files;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::json;
@@ -64,22 +64,9 @@ fn load_rules(
     let mut problems = Vec::new();
     let mut io_error = false;
     for found in rule_files::find(paths) {
-        let path = match found {
-            Found::File(path) => path,
-            Found::Missing { path, error } => {
-                eprintln!("vigil: {}: {error}", path.display());
-                io_error = true;
-                continue;
-            }
-        };
-        let shown = path.display().to_string();
-        let text = match rule_files::read(&path) {
-            Ok(text) => text,
-            Err(error) => {
-                eprintln!("vigil: {shown}: {error}");
-                io_error = true;
-                continue;
-            }
+        let Some((shown, text)) = rule_files::open(&found) else {
+            io_error = true;
+            continue;
         };
         for document in load_str(&text) {
             match document.content {

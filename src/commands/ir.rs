@@ -2,7 +2,7 @@
 
 use crate::cli::IrArgs;
 use crate::pipelines;
-use crate::rule_files::{self, Found};
+use crate::rule_files;
 use vigil_compiler::diagnostic::render;
 use vigil_compiler::{load_str, lower, Content, DocumentKind};
 
@@ -10,22 +10,9 @@ pub fn run(args: &IrArgs) -> u8 {
     let Some(pipelines) = pipelines::resolve(&args.pipeline) else { return 2 };
     let mut status = 0;
     for found in rule_files::find(&args.paths) {
-        let path = match found {
-            Found::File(path) => path,
-            Found::Missing { path, error } => {
-                eprintln!("vigil: {}: {error}", path.display());
-                status = 2;
-                continue;
-            }
-        };
-        let shown = path.display().to_string();
-        let text = match rule_files::read(&path) {
-            Ok(text) => text,
-            Err(error) => {
-                eprintln!("vigil: {shown}: {error}");
-                status = 2;
-                continue;
-            }
+        let Some((shown, text)) = rule_files::open(&found) else {
+            status = 2;
+            continue;
         };
         for document in load_str(&text) {
             match document.content {
