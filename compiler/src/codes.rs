@@ -1,238 +1,159 @@
 //! Every diagnostic code Vigil emits, in one place. Codes are stable: tools and tests match on them.
 
-/// A stable diagnostic code. The string form (`Code::as_str`) is what users and JSON output see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Code {
+/// Defines `Code`, its stable text and the list of all codes from one table, so they cannot drift apart.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident = $text:literal,)*) => {
+        /// A stable diagnostic code. The string form (`Code::as_str`) is what users and JSON output see.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($(#[$doc])* $name,)*
+        }
+
+        /// All codes, for documentation and tests.
+        pub const ALL: &[Code] = &[$(Code::$name,)*];
+
+        impl Code {
+            /// The stable, kebab-case name of the code.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
     // --- YAML and document structure ---
     /// The file is not valid YAML.
-    YamlSyntax,
+    YamlSyntax = "yaml-syntax",
     /// A tab character where YAML requires spaces.
-    YamlTab,
+    YamlTab = "yaml-tab",
     /// The same key appears twice in one mapping.
-    DuplicateKey,
+    DuplicateKey = "duplicate-key",
     /// An alias (`*name`) refers to an anchor that was never defined, or YAML features Sigma does not use.
-    YamlUnsupported,
+    YamlUnsupported = "yaml-unsupported",
     /// A YAML document that is not a mapping.
-    DocumentNotMapping,
+    DocumentNotMapping = "document-not-mapping",
     /// `action:` other than global/reset/repeat, or `repeat` with nothing before it.
-    InvalidAction,
+    InvalidAction = "invalid-action",
     /// The file is empty or has only comments.
-    EmptyFile,
+    EmptyFile = "empty-file",
 
     // --- Rule metadata ---
     /// `title` is missing.
-    MissingTitle,
+    MissingTitle = "missing-title",
     /// `logsource` is missing.
-    MissingLogsource,
+    MissingLogsource = "missing-logsource",
     /// `detection` is missing.
-    MissingDetection,
+    MissingDetection = "missing-detection",
     /// `detection` has no `condition`.
-    MissingCondition,
+    MissingCondition = "missing-condition",
     /// A key holds a value of the wrong YAML type (a list where a string belongs, ...).
-    WrongType,
+    WrongType = "wrong-type",
     /// `logsource` sets none of category, product, service.
-    EmptyLogsource,
+    EmptyLogsource = "empty-logsource",
     /// `status` is not one of the values the specification allows.
-    InvalidStatus,
+    InvalidStatus = "invalid-status",
     /// `level` is not one of the values the specification allows.
-    InvalidLevel,
+    InvalidLevel = "invalid-level",
     /// `id` is not a UUID.
-    InvalidId,
+    InvalidId = "invalid-id",
     /// `date` / `modified` is not YYYY-MM-DD (or legacy YYYY/MM/DD).
-    InvalidDate,
+    InvalidDate = "invalid-date",
     /// A tag is not `namespace.name` in lowercase.
-    InvalidTag,
+    InvalidTag = "invalid-tag",
     /// A `related` entry lacks `id` or has an unknown `type`.
-    InvalidRelated,
+    InvalidRelated = "invalid-related",
 
     // --- Detection and values ---
     /// A modifier name Vigil does not know.
-    UnknownModifier,
+    UnknownModifier = "unknown-modifier",
     /// Modifiers in an order that cannot work (`contains|re`, `contains|base64`, ...).
-    ModifierOrder,
+    ModifierOrder = "modifier-order",
     /// A modifier applied to a value of the wrong type (`gt: 'abc'`, `cidr: 5`, ...).
-    ModifierType,
+    ModifierType = "modifier-type",
     /// The same modifier twice in one chain.
-    DuplicateModifier,
+    DuplicateModifier = "duplicate-modifier",
     /// `all` on a single value, or `windash` with `all`: legal but almost certainly not meant.
-    SuspiciousModifier,
+    SuspiciousModifier = "suspicious-modifier",
     /// A value is neither a scalar nor a list of scalars.
-    InvalidValue,
+    InvalidValue = "invalid-value",
     /// A detection that is neither a map, a list of maps, nor a list of keywords.
-    InvalidDetection,
+    InvalidDetection = "invalid-detection",
     /// `null` used as a keyword (a value without a field).
-    NullKeyword,
+    NullKeyword = "null-keyword",
     /// A `re` value that does not compile.
-    InvalidRegex,
+    InvalidRegex = "invalid-regex",
     /// A `cidr` value that is not a network.
-    InvalidCidr,
+    InvalidCidr = "invalid-cidr",
     /// A time-part value out of range (`hour: 25`).
-    InvalidTimePart,
+    InvalidTimePart = "invalid-time-part",
     /// `base64offset` without `contains` after it.
-    Base64OffsetWithoutContains,
+    Base64OffsetWithoutContains = "base64offset-without-contains",
     /// A legacy `timeframe` inside `detection`; ignored.
-    LegacyTimeframe,
+    LegacyTimeframe = "legacy-timeframe",
     /// A detection whose name starts with `_` or uses characters the condition cannot reference.
-    UnreferencableDetection,
+    UnreferencableDetection = "unreferencable-detection",
     /// A detection never used by the condition.
-    UnusedDetection,
+    UnusedDetection = "unused-detection",
 
     // --- Condition ---
     /// The condition does not parse.
-    ConditionSyntax,
+    ConditionSyntax = "condition-syntax",
     /// An identifier in the condition names no detection.
-    UndefinedIdentifier,
+    UndefinedIdentifier = "undefined-identifier",
     /// `1 of pattern*` / `all of pattern*` matches no detection.
-    SelectorMatchesNothing,
+    SelectorMatchesNothing = "selector-matches-nothing",
     /// The legacy pipe syntax (`| count() by x > 5`, `| near`): write a correlation rule instead.
-    LegacyAggregation,
+    LegacyAggregation = "legacy-aggregation",
     /// `AND` / `OR` / `NOT` in upper case: accepted, but not portable to pySigma.
-    UppercaseOperator,
+    UppercaseOperator = "uppercase-operator",
     /// Parentheses or `not` nested deeper than the parser allows.
-    NestingTooDeep,
+    NestingTooDeep = "nesting-too-deep",
     /// `2 of ...` and other counts above 1.
-    UnsupportedQuantifier,
+    UnsupportedQuantifier = "unsupported-quantifier",
 
     // --- Correlation and filter documents ---
     /// A correlation rule whose `correlation` block is incomplete or inconsistent.
-    InvalidCorrelation,
+    InvalidCorrelation = "invalid-correlation",
     /// A filter document whose `filter` block is incomplete or inconsistent.
-    InvalidFilter,
+    InvalidFilter = "invalid-filter",
 
     // --- Processing pipelines ---
     /// `-p NAME` names neither a built-in pipeline nor a readable file.
-    PipelineNotFound,
+    PipelineNotFound = "pipeline-not-found",
     /// A key a pipeline, processing item, condition or transformation does not have.
-    PipelineUnknownKey,
+    PipelineUnknownKey = "pipeline-unknown-key",
     /// A transformation, condition, postprocessing or finalizer type that does not exist.
-    PipelineUnknownType,
+    PipelineUnknownType = "pipeline-unknown-type",
     /// A missing or invalid parameter (wrong type, bad regex, conflicting options, ...).
-    PipelineInvalid,
+    PipelineInvalid = "pipeline-invalid",
     /// A file, HTTP or command placeholder source, which is off unless explicitly allowed.
-    PipelineExternalSource,
+    PipelineExternalSource = "pipeline-external-source",
     /// A rule rejected on purpose by a pipeline (`rule_failure`, `detection_item_failure`,
     /// `strict_field_mapping_failure`).
-    RuleFailure,
+    RuleFailure = "rule-failure",
     /// A pipeline could not transform a rule (missing variable, value that cannot be converted, ...).
-    PipelineError,
-}
-
-use Code::*;
-
-/// All codes, for documentation and tests.
-pub const ALL: &[Code] = &[
-    YamlSyntax,
-    YamlTab,
-    DuplicateKey,
-    YamlUnsupported,
-    DocumentNotMapping,
-    InvalidAction,
-    EmptyFile,
-    MissingTitle,
-    MissingLogsource,
-    MissingDetection,
-    MissingCondition,
-    WrongType,
-    EmptyLogsource,
-    InvalidStatus,
-    InvalidLevel,
-    InvalidId,
-    InvalidDate,
-    InvalidTag,
-    InvalidRelated,
-    UnknownModifier,
-    ModifierOrder,
-    ModifierType,
-    DuplicateModifier,
-    SuspiciousModifier,
-    InvalidValue,
-    InvalidDetection,
-    NullKeyword,
-    InvalidRegex,
-    InvalidCidr,
-    InvalidTimePart,
-    Base64OffsetWithoutContains,
-    LegacyTimeframe,
-    UnreferencableDetection,
-    UnusedDetection,
-    ConditionSyntax,
-    UndefinedIdentifier,
-    SelectorMatchesNothing,
-    LegacyAggregation,
-    UppercaseOperator,
-    NestingTooDeep,
-    UnsupportedQuantifier,
-    InvalidCorrelation,
-    InvalidFilter,
-    PipelineNotFound,
-    PipelineUnknownKey,
-    PipelineUnknownType,
-    PipelineInvalid,
-    PipelineExternalSource,
-    RuleFailure,
-    PipelineError,
-];
-
-impl Code {
-    /// The stable, kebab-case name of the code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            YamlSyntax => "yaml-syntax",
-            YamlTab => "yaml-tab",
-            DuplicateKey => "duplicate-key",
-            YamlUnsupported => "yaml-unsupported",
-            DocumentNotMapping => "document-not-mapping",
-            InvalidAction => "invalid-action",
-            EmptyFile => "empty-file",
-            MissingTitle => "missing-title",
-            MissingLogsource => "missing-logsource",
-            MissingDetection => "missing-detection",
-            MissingCondition => "missing-condition",
-            WrongType => "wrong-type",
-            EmptyLogsource => "empty-logsource",
-            InvalidStatus => "invalid-status",
-            InvalidLevel => "invalid-level",
-            InvalidId => "invalid-id",
-            InvalidDate => "invalid-date",
-            InvalidTag => "invalid-tag",
-            InvalidRelated => "invalid-related",
-            UnknownModifier => "unknown-modifier",
-            ModifierOrder => "modifier-order",
-            ModifierType => "modifier-type",
-            DuplicateModifier => "duplicate-modifier",
-            SuspiciousModifier => "suspicious-modifier",
-            InvalidValue => "invalid-value",
-            InvalidDetection => "invalid-detection",
-            NullKeyword => "null-keyword",
-            InvalidRegex => "invalid-regex",
-            InvalidCidr => "invalid-cidr",
-            InvalidTimePart => "invalid-time-part",
-            Base64OffsetWithoutContains => "base64offset-without-contains",
-            LegacyTimeframe => "legacy-timeframe",
-            UnreferencableDetection => "unreferencable-detection",
-            UnusedDetection => "unused-detection",
-            ConditionSyntax => "condition-syntax",
-            UndefinedIdentifier => "undefined-identifier",
-            SelectorMatchesNothing => "selector-matches-nothing",
-            LegacyAggregation => "legacy-aggregation",
-            UppercaseOperator => "uppercase-operator",
-            NestingTooDeep => "nesting-too-deep",
-            UnsupportedQuantifier => "unsupported-quantifier",
-            InvalidCorrelation => "invalid-correlation",
-            InvalidFilter => "invalid-filter",
-            PipelineNotFound => "pipeline-not-found",
-            PipelineUnknownKey => "pipeline-unknown-key",
-            PipelineUnknownType => "pipeline-unknown-type",
-            PipelineInvalid => "pipeline-invalid",
-            PipelineExternalSource => "pipeline-external-source",
-            RuleFailure => "rule-failure",
-            PipelineError => "pipeline-error",
-        }
-    }
+    PipelineError = "pipeline-error",
 }
 
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in super::ALL {
+            let text = code.as_str();
+            assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
+            assert!(seen.insert(text), "{text} twice");
+        }
+        assert_eq!(seen.len(), 50);
     }
 }
