@@ -11,6 +11,7 @@
 
 pub mod builtin;
 mod conditions;
+mod field_mapping;
 mod load;
 mod load_conditions;
 mod text;
