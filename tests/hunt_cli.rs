@@ -125,10 +125,36 @@ fn output_order_does_not_depend_on_threads() {
     let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma/rules/windows/process_creation");
     let rules = if rules.is_dir() { rules.to_str().unwrap_or("").to_string() } else { "rules".to_string() };
     let one = vigil(&["hunt", "--threads", "1", "--format", "jsonl", "-r", &rules, &inputs]);
-    let two = vigil(&["hunt", "--threads", "2", "--format", "jsonl", "-r", &rules, &inputs]);
     assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
     assert!(!stdout(&one).is_empty());
-    assert!(stdout(&one) == stdout(&two), "output differs between 1 and 2 threads");
+    for threads in ["2", "5"] {
+        let other = vigil(&["hunt", "--threads", threads, "--format", "jsonl", "-r", &rules, &inputs]);
+        assert!(stdout(&one) == stdout(&other), "output differs between 1 and {threads} threads");
+    }
+}
+
+#[test]
+fn a_closed_output_stops_the_scan() {
+    let Some(mordor) = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/mordor")).filter(|m| m.is_dir())
+    else {
+        return;
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["hunt", "--no-routing", "--format", "jsonl", "-r", "../shared/sigma/rules/windows"])
+        .arg(&mordor)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vigil runs");
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    std::io::BufRead::read_line(&mut reader, &mut first).expect("a first detection");
+    drop(reader); // as `| head -1` does
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait()));
+    let status = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("vigil stops when its output closes");
+    assert_eq!(status.expect("exit status").code(), Some(2));
 }
 
 #[test]

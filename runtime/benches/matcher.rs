@@ -38,7 +38,12 @@ fn main() {
     let rules_dir = shared.join("sigma/rules/windows");
     let mut rule_files = Vec::new();
     files(&rules_dir, ".yml", &mut rule_files);
-    let routing = PipelineSet::resolve(&["sysmon".into(), "windows".into()], Options::default()).expect("built-ins");
+    // VIGIL_NO_ROUTING=1: the rules as written, without the log-source conditions (as `vigil hunt --no-routing`).
+    let pipelines: Vec<String> = match std::env::var_os("VIGIL_NO_ROUTING") {
+        Some(_) => Vec::new(),
+        None => vec!["sysmon".into(), "windows".into()],
+    };
+    let routing = PipelineSet::resolve(&pipelines, Options::default()).expect("built-ins");
     let mut rules = Vec::new();
     for path in &rule_files {
         let text = std::fs::read_to_string(path).expect("rule");

@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! ir::Rule --program::compile--> Node ----+
-//!                                          +--> RuleSet (index by Channel/EventID) --matches--> rule indices
+//!                                          +--> RuleSet (index by Channel/EventID, literal prefilter) --matches--> rule indices
 //! file --read::read_path--> JSON --Event::new (flatten, decode only the fields rules read)--^
 //! ```
 
+mod bits;
 pub mod event;
+mod prefilter;
 pub mod program;
 pub mod read;
 pub mod ruleset;

@@ -12,8 +12,42 @@ use std::path::Path;
 /// streams, record order for EVTX) and the event or why it could not be read.
 pub type Sink<'s> = dyn FnMut(u64, Result<serde_json::Value, String>) + 's;
 
+/// One record as read, before JSON lines are parsed: parsing is the costliest part of reading, so a caller may
+/// hand it to other threads ([`Raw::parse`]).
+#[derive(Debug)]
+pub enum Raw {
+    /// A line of a JSON-lines file, not parsed yet.
+    Line(String),
+    Value(serde_json::Value),
+    Error(String),
+}
+
+impl Raw {
+    /// The event, or why it could not be read; `position` names the record in the message.
+    pub fn parse(self, position: u64) -> Result<serde_json::Value, String> {
+        match self {
+            Raw::Line(line) => serde_json::from_str(line.trim()).map_err(|e| format!("line {position}: {e}")),
+            Raw::Value(value) => Ok(value),
+            Raw::Error(message) => Err(message),
+        }
+    }
+}
+
+/// Receives records as read, with their positions.
+pub type RawSink<'s> = dyn FnMut(u64, Raw) + 's;
+
 /// Reads a file by its name: `.evtx`, `.gz` (of any of the others), anything else as JSON.
 pub fn read_path(path: &Path, sink: &mut Sink<'_>) -> std::io::Result<()> {
+    read_path_raw(path, &mut |position, raw| sink(position, raw.parse(position)))
+}
+
+/// [`read_json`], records unparsed.
+pub fn read_json(reader: impl BufRead, sink: &mut Sink<'_>) -> std::io::Result<()> {
+    read_json_raw(reader, &mut |position, raw| sink(position, raw.parse(position)))
+}
+
+/// [`read_path`], records unparsed.
+pub fn read_path_raw(path: &Path, sink: &mut RawSink<'_>) -> std::io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
     if name.ends_with(".evtx") {
         return read_evtx(evtx::EvtxParser::from_path(path).map_err(std::io::Error::other)?, sink);
@@ -27,27 +61,27 @@ pub fn read_path(path: &Path, sink: &mut Sink<'_>) -> std::io::Result<()> {
             let parser = evtx::EvtxParser::from_read_seek(Cursor::new(bytes)).map_err(std::io::Error::other)?;
             return read_evtx(parser, sink);
         }
-        return read_json(decoder, sink);
+        return read_json_raw(decoder, sink);
     }
-    read_json(BufReader::with_capacity(1 << 16, file), sink)
+    read_json_raw(BufReader::with_capacity(1 << 16, file), sink)
 }
 
 fn read_evtx<T: std::io::Read + std::io::Seek>(
     mut parser: evtx::EvtxParser<T>,
-    sink: &mut Sink<'_>,
+    sink: &mut RawSink<'_>,
 ) -> std::io::Result<()> {
     for (i, record) in parser.records_json_value().enumerate() {
         let position = i as u64 + 1;
         match record {
-            Ok(record) => sink(position, Ok(record.data)),
-            Err(e) => sink(position, Err(format!("unreadable EVTX record: {e}"))),
+            Ok(record) => sink(position, Raw::Value(record.data)),
+            Err(e) => sink(position, Raw::Error(format!("unreadable EVTX record: {e}"))),
         }
     }
     Ok(())
 }
 
 /// Reads JSON from any reader, finding out which of the three layouts it is.
-pub fn read_json(mut reader: impl BufRead, sink: &mut Sink<'_>) -> std::io::Result<()> {
+pub fn read_json_raw(mut reader: impl BufRead, sink: &mut RawSink<'_>) -> std::io::Result<()> {
     // The first character decides: `[` is an array; otherwise the first line tells lines from pretty objects.
     let first = loop {
         let buffer = reader.fill_buf()?;
@@ -75,11 +109,11 @@ pub fn read_json(mut reader: impl BufRead, sink: &mut Sink<'_>) -> std::io::Resu
 }
 
 /// One JSON document per line; a bad line is reported with its number and skipped.
-fn read_lines(first: String, reader: impl BufRead, sink: &mut Sink<'_>) -> std::io::Result<()> {
+fn read_lines(first: String, reader: impl BufRead, sink: &mut RawSink<'_>) -> std::io::Result<()> {
     let mut handle = |number: u64, line: std::io::Result<String>| match line {
         Ok(line) if line.trim().is_empty() => {}
-        Ok(line) => sink(number, serde_json::from_str(line.trim()).map_err(|e| format!("line {number}: {e}"))),
-        Err(e) => sink(number, Err(format!("line {number}: {e}"))),
+        Ok(line) => sink(number, Raw::Line(line)),
+        Err(e) => sink(number, Raw::Error(format!("line {number}: {e}"))),
     };
     handle(1, Ok(first));
     for (i, line) in reader.lines().enumerate() {
@@ -90,14 +124,14 @@ fn read_lines(first: String, reader: impl BufRead, sink: &mut Sink<'_>) -> std::
 
 /// Concatenated JSON values (the layout of SigmaHQ's regression data). After a syntax error the stream cannot be
 /// resynchronised, so the error is reported and the file ends there.
-fn read_stream(reader: impl Read, sink: &mut Sink<'_>) -> std::io::Result<()> {
+fn read_stream(reader: impl Read, sink: &mut RawSink<'_>) -> std::io::Result<()> {
     let stream = serde_json::Deserializer::from_reader(reader).into_iter::<serde_json::Value>();
     for (i, value) in stream.enumerate() {
         let position = i as u64 + 1;
         match value {
-            Ok(v) => sink(position, Ok(v)),
+            Ok(v) => sink(position, Raw::Value(v)),
             Err(e) => {
-                sink(position, Err(format!("object {position}: {e}")));
+                sink(position, Raw::Error(format!("object {position}: {e}")));
                 break;
             }
         }
@@ -105,7 +139,7 @@ fn read_stream(reader: impl Read, sink: &mut Sink<'_>) -> std::io::Result<()> {
     Ok(())
 }
 
-struct Elements<'a, 's>(&'a mut Sink<'s>);
+struct Elements<'a, 's>(&'a mut RawSink<'s>);
 
 impl<'de> Visitor<'de> for Elements<'_, '_> {
     type Value = ();
@@ -118,17 +152,17 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
         let mut position = 0;
         while let Some(value) = seq.next_element::<serde_json::Value>()? {
             position += 1;
-            (self.0)(position, Ok(value));
+            (self.0)(position, Raw::Value(value));
         }
         Ok(())
     }
 }
 
 /// A JSON array, element by element.
-fn read_array(reader: impl Read, sink: &mut Sink<'_>) -> std::io::Result<()> {
+fn read_array(reader: impl Read, sink: &mut RawSink<'_>) -> std::io::Result<()> {
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
     if let Err(e) = serde::Deserializer::deserialize_seq(&mut deserializer, Elements(sink)) {
-        sink(0, Err(format!("array: {e}")));
+        sink(0, Raw::Error(format!("array: {e}")));
     }
     Ok(())
 }

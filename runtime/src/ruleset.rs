@@ -1,7 +1,9 @@
 //! Many rules as one matcher: each rule compiled once, and an index from (Channel, EventID) to the rules that
 //! can match, so that an event is only tested against its candidates.
 
+use crate::bits::RuleBits;
 use crate::event::{Event, FieldId, FieldTable, Value};
+use crate::prefilter::Prefilter;
 use crate::program::{compile, CompileError, Node, Shared};
 use std::collections::HashMap;
 use vigil_compiler::ir::{self, Expr, StrOp, Test};
@@ -64,11 +66,16 @@ pub struct RuleSet {
     pub rules: Vec<CompiledRule>,
     pub fields: FieldTable,
     keywords: bool,
-    index: HashMap<Key, Vec<u32>>,
+    index: HashMap<Key, RuleBits>,
     shared: Shared,
     channel: Option<FieldId>,
     event_id: Option<FieldId>,
+    prefilter: Prefilter,
 }
+
+/// Below this many candidates from the index, the rules are evaluated directly: the literal prefilter's pass over
+/// the event would cost more than it saves (`bench/matcher.sh`, `bench/peers.sh`).
+const PREFILTER_MIN_CANDIDATES: usize = 16;
 
 /// Values of `field` required by a top-level AND (`Channel == X` or an OR of such).
 fn required_strings(expr: &Expr, field: &str) -> Option<Vec<String>> {
@@ -137,6 +144,7 @@ impl RuleSet {
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
         let mut shared = Shared::default();
+        let mut exprs = Vec::new();
         for (path, rule) in rules {
             let program = match compile(&rule.expr, &mut fields, &mut shared) {
                 Ok(p) => p,
@@ -162,6 +170,7 @@ impl RuleSet {
                 }
             }
             let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
+            exprs.push(rule.expr);
             compiled.push(CompiledRule {
                 id: rule.meta.id,
                 title: rule.meta.title,
@@ -176,7 +185,17 @@ impl RuleSet {
             for rule in compiled.drain(..) {
                 rejected.push(Rejected { path: rule.path, title: rule.title, reason: reason.clone() });
             }
+            exprs.clear();
         }
+        let prefilter = Prefilter::build(exprs.iter(), &fields);
+        let index = index
+            .into_iter()
+            .map(|(key, rules)| {
+                let mut bits = RuleBits::new(compiled.len());
+                bits.insert_all(&rules);
+                (key, bits)
+            })
+            .collect();
         let set = RuleSet {
             rules: compiled,
             fields,
@@ -185,6 +204,7 @@ impl RuleSet {
             shared,
             channel: Some(channel),
             event_id: Some(event_id),
+            prefilter,
         };
         (set, rejected)
     }
@@ -214,7 +234,7 @@ impl RuleSet {
             Value::Str(s, _) => s.trim().parse::<i64>().ok(),
             _ => None,
         });
-        let mut candidates: Vec<u32> = Vec::new();
+        let mut candidates = RuleBits::new(self.rules.len());
         let keys = [(channel.clone(), event_id), (channel, None), (None, event_id), (None, None)];
         for (i, key) in keys.iter().enumerate() {
             // Skip keys that repeat an earlier one (an event without channel or id).
@@ -222,12 +242,16 @@ impl RuleSet {
                 continue;
             }
             if let Some(rules) = self.index.get(key) {
-                candidates.extend_from_slice(rules);
+                candidates.union_with(rules);
             }
         }
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates.retain(|&r| self.rules[r as usize].anchor.is_none_or(|f| event.get(f).is_some()));
+        if candidates.len() >= PREFILTER_MIN_CANDIDATES {
+            candidates.intersect_with(&self.prefilter.admitted(event));
+        }
+        let candidates = candidates
+            .iter()
+            .filter(|&r| self.rules[r as usize].anchor.is_none_or(|f| event.get(f).is_some()))
+            .collect();
         candidates
     }
 }

@@ -1,36 +1,19 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
+mod scan;
+
 use crate::cli::{HuntArgs, HuntFormat};
 use crate::rule_files;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
+use scan::{Found, Totals};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 use vigil_compiler::pipeline::{load_spec, Options, PipelineSet};
 use vigil_compiler::{load_str, lower, Content};
-use vigil_runtime::read;
 use vigil_runtime::RuleSet;
-
-/// One detection, as found in a file.
-struct Detection {
-    rule: u32,
-    record: u64,
-    timestamp: Option<String>,
-    event: serde_json::Value,
-}
-
-/// What reading one input produced.
-#[derive(Default)]
-struct InputResult {
-    detections: Vec<Detection>,
-    events: u64,
-    errors: u64,
-    first_errors: Vec<String>,
-    io_error: Option<String>,
-}
 
 /// Log-source routing, then the user's pipelines; all sorted by priority.
 fn pipelines(args: &HuntArgs) -> Option<PipelineSet> {
@@ -134,51 +117,42 @@ fn timestamp(event: &serde_json::Value) -> Option<String> {
         .find_map(|k| event.get(*k).and_then(text))
 }
 
-fn hunt_input(path: &Path, rules: &RuleSet, progress: &ProgressBar) -> InputResult {
-    let mut result = InputResult::default();
-    let mut sink = |record: u64, parsed: Result<serde_json::Value, String>| match parsed {
-        Ok(json) => {
-            result.events += 1;
-            if result.events % 4096 == 0 {
-                progress.inc(4096);
-            }
-            let matched = {
-                let event = rules.event(&json);
-                rules.matches(&event)
-            };
-            if matched.is_empty() {
-                return;
-            }
-            let timestamp = timestamp(&json);
-            let Some((last, others)) = matched.split_last() else { return };
-            for rule in others {
-                result.detections.push(Detection {
-                    rule: *rule,
-                    record,
-                    timestamp: timestamp.clone(),
-                    event: json.clone(),
-                });
-            }
-            // The event itself goes to the last detection.
-            result.detections.push(Detection { rule: *last, record, timestamp, event: json });
+/// One detection in the chosen format, with its end of line.
+fn write_detection(buffer: &mut Vec<u8>, format: HuntFormat, rules: &RuleSet, found: &Found<'_>) {
+    let rule = &rules.rules[found.rule as usize];
+    let level = rule.level.map(|l| l.as_str());
+    let timestamp = timestamp(found.event);
+    // Writing into a Vec cannot fail.
+    let _ = match format {
+        HuntFormat::Jsonl => {
+            let line = json!({
+                "rule": {"id": rule.id, "title": rule.title, "level": level, "path": rule.path},
+                "source": {"file": found.file, "record": found.record},
+                "timestamp": timestamp,
+                "event": found.event,
+            });
+            writeln!(buffer, "{line}")
         }
-        Err(message) => {
-            result.errors += 1;
-            if result.first_errors.len() < 5 {
-                result.first_errors.push(message);
-            }
-        }
+        HuntFormat::Csv => writeln!(
+            buffer,
+            "{},{},{},{},{},{}",
+            csv_field(timestamp.as_deref().unwrap_or("")),
+            level.unwrap_or("unknown"),
+            csv_field(rule.id.as_deref().unwrap_or("")),
+            csv_field(&rule.title),
+            csv_field(found.file),
+            found.record
+        ),
+        HuntFormat::Table => writeln!(
+            buffer,
+            "{:<28} {:<13} {}  ({}:{})",
+            timestamp.as_deref().unwrap_or("-"),
+            level.unwrap_or("unknown"),
+            rule.title,
+            found.file,
+            found.record
+        ),
     };
-    let outcome = if path.as_os_str() == "-" {
-        read::read_json(std::io::stdin().lock(), &mut sink)
-    } else {
-        read::read_path(path, &mut sink)
-    };
-    progress.inc(result.events % 4096);
-    if let Err(e) = outcome {
-        result.io_error = Some(e.to_string());
-    }
-    result
 }
 
 fn csv_field(text: &str) -> String {
@@ -205,13 +179,6 @@ pub fn run(args: &HuntArgs) -> u8 {
     if rules_io_error || inputs_io_error {
         return 2;
     }
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build() {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("vigil: cannot start worker threads: {e}");
-            return 2;
-        }
-    };
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -222,12 +189,6 @@ pub fn run(args: &HuntArgs) -> u8 {
     } else {
         ProgressBar::hidden()
     };
-    let scanning = Instant::now();
-    let results: Vec<InputResult> =
-        pool.install(|| files.par_iter().map(|f| hunt_input(f, &rules, &progress)).collect());
-    let scanned_in = scanning.elapsed().as_secs_f64();
-    progress.finish_and_clear();
-
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Box::new(std::io::BufWriter::new(f)),
@@ -238,66 +199,24 @@ pub fn run(args: &HuntArgs) -> u8 {
         },
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut by_level: BTreeMap<&str, u64> = BTreeMap::new();
-    let (mut events, mut errors, mut detections) = (0u64, 0u64, 0u64);
-    let mut io_failed = false;
     if args.format == HuntFormat::Csv {
         let _ = writeln!(out, "timestamp,level,rule_id,rule_title,file,record");
     }
-    for (file, result) in files.iter().zip(&results) {
-        let shown = file.display().to_string();
-        events += result.events;
-        errors += result.errors;
-        for message in &result.first_errors {
-            eprintln!("vigil: {shown}: skipped: {message}");
-        }
-        if result.errors > result.first_errors.len() as u64 {
-            eprintln!("vigil: {shown}: {} more unreadable records", result.errors - result.first_errors.len() as u64);
-        }
-        if let Some(e) = &result.io_error {
-            eprintln!("vigil: {shown}: {e}");
-            io_failed = true;
-        }
-        for d in &result.detections {
-            detections += 1;
-            let rule = &rules.rules[d.rule as usize];
-            let level = rule.level.map_or("unknown", |l| l.as_str());
-            *by_level.entry(level).or_default() += 1;
-            let written = match args.format {
-                HuntFormat::Jsonl => writeln!(
-                    out,
-                    "{}",
-                    json!({
-                        "rule": {"id": rule.id, "title": rule.title, "level": rule.level.map(|l| l.as_str()), "path": rule.path},
-                        "source": {"file": shown, "record": d.record},
-                        "timestamp": d.timestamp,
-                        "event": d.event,
-                    })
-                ),
-                HuntFormat::Csv => writeln!(
-                    out,
-                    "{},{},{},{},{},{}",
-                    csv_field(d.timestamp.as_deref().unwrap_or("")),
-                    level,
-                    csv_field(rule.id.as_deref().unwrap_or("")),
-                    csv_field(&rule.title),
-                    csv_field(&shown),
-                    d.record
-                ),
-                HuntFormat::Table => writeln!(
-                    out,
-                    "{:<28} {:<13} {}  ({}:{})",
-                    d.timestamp.as_deref().unwrap_or("-"),
-                    level,
-                    rule.title,
-                    shown,
-                    d.record
-                ),
-            };
-            if written.is_err() {
-                return 2; // the reader went away (`| head`)
-            }
-        }
+    let format = |buffer: &mut Vec<u8>, found: &Found<'_>| write_detection(buffer, args.format, &rules, found);
+    let workers = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let scanning = Instant::now();
+    let totals = scan::scan(&files, &rules, workers, &format, &mut out, &progress);
+    let scanned_in = scanning.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    if totals.output_failed {
+        return 2; // the reader went away (`| head`)
+    }
+    let Totals { events, unreadable: errors, io_failed, .. } = totals;
+    let mut by_level: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut detections = 0;
+    for (rule, count) in &totals.per_rule {
+        detections += count;
+        *by_level.entry(rules.rules[*rule as usize].level.map_or("unknown", |l| l.as_str())).or_default() += count;
     }
     let _ = out.flush();
     let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();

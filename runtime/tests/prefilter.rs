@@ -1,0 +1,60 @@
+//! The literal prefilter and the (Channel, EventID) index only ever rule out rules that cannot match: on a sample
+//! of the Mordor events, every rule of the SigmaHQ corpus that matches when evaluated directly is among the
+//! event's candidates (rules as written, without routing, so that the prefilter does nearly all the pruning).
+
+mod common;
+
+use common::yaml_files;
+use vigil_compiler::{load_str, lower, Content};
+use vigil_runtime::{read, RuleSet};
+
+#[test]
+fn candidates_include_every_matching_rule() {
+    let Some(shared) = common::shared("mordor") else { return };
+    let mut files = Vec::new();
+    yaml_files(&shared.join("sigma/rules"), &mut files);
+    let mut rules = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("UTF-8");
+        for document in load_str(&text) {
+            if let Some(Content::Rule(rule)) = document.content {
+                rules.push((path.display().to_string(), lower(rule)));
+            }
+        }
+    }
+    let (set, _) = RuleSet::build(rules);
+    let (mut events, mut matches, mut candidates) = (0usize, 0usize, 0usize);
+    let mut sets: Vec<_> =
+        std::fs::read_dir(shared.join("mordor")).expect("mordor").flatten().map(|e| e.path()).collect();
+    sets.sort();
+    for path in sets.iter().filter(|p| p.to_string_lossy().ends_with(".jsonl.gz")) {
+        read::read_path(path, &mut |line, parsed| {
+            // Every 7th event: the sample spans all the sets and their event types at a fraction of the cost.
+            let Ok(json) = parsed else { return };
+            if line % 7 != 0 {
+                return;
+            }
+            let event = set.event(&json);
+            let admitted = set.candidates(&event);
+            events += 1;
+            candidates += admitted.len();
+            for rule in 0..set.rules.len() as u32 {
+                if set.rule_matches(rule, &event) {
+                    matches += 1;
+                    assert!(
+                        admitted.binary_search(&rule).is_ok(),
+                        "{}:{line}: {} matches but was not a candidate",
+                        path.display(),
+                        set.rules[rule as usize].path
+                    );
+                }
+            }
+        })
+        .expect("readable");
+    }
+    assert!(events > 3000 && matches > 100, "too small a sample: {events} events, {matches} matches");
+    // The prefilter must also prune: most rules are ruled out for most events.
+    let average = candidates as f64 / events as f64;
+    assert!(average < set.rules.len() as f64 / 10.0, "{average:.0} candidates per event of {}", set.rules.len());
+    eprintln!("{events} events, {matches} matches, {average:.1} candidates per event of {} rules", set.rules.len());
+}

@@ -1,0 +1,240 @@
+//! The scanning pipeline of `vigil hunt`: one reader thread cuts the inputs into batches of records, worker
+//! threads parse and match them, and the calling thread writes each batch's detections in input order.
+//!
+//! Memory stays bounded whatever the input size: a batch may only be read once a slot is free, and a slot is
+//! freed when its batch is written, so at most `SLOTS_PER_WORKER * workers` batches exist at any time.
+//! Output order is the input order (files in order, records in order), whatever the thread count.
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use indicatif::ProgressBar;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use vigil_runtime::read::{self, Raw};
+use vigil_runtime::RuleSet;
+
+/// Records per batch: large enough to amortise the channel traffic, small enough to keep memory low.
+const BATCH_RECORDS: usize = 256;
+/// Batches in flight per worker (read, being matched, or waiting for their turn to be written).
+const SLOTS_PER_WORKER: usize = 4;
+/// Unreadable records reported by message per input; the rest are counted.
+const ERRORS_SHOWN: usize = 5;
+
+/// How one detection is written; the scanner calls it on worker threads.
+pub type Format<'f> = dyn Fn(&mut Vec<u8>, &Found<'_>) + Sync + 'f;
+
+/// A detection, as handed to the formatter.
+pub struct Found<'a> {
+    pub rule: u32,
+    /// The input as shown to the user.
+    pub file: &'a str,
+    pub record: u64,
+    pub event: &'a serde_json::Value,
+}
+
+/// What the scan saw, in all.
+#[derive(Default)]
+pub struct Totals {
+    pub events: u64,
+    pub unreadable: u64,
+    /// Detections per rule number.
+    pub per_rule: BTreeMap<u32, u64>,
+    /// Some input could not be opened or read to its end.
+    pub io_failed: bool,
+    /// The output could not be written (a closed pipe): the scan stopped.
+    pub output_failed: bool,
+}
+
+enum Work {
+    Records {
+        seq: u64,
+        file: usize,
+        records: Vec<(u64, Raw)>,
+    },
+    /// The input ended, on an I/O error or not.
+    End {
+        seq: u64,
+        file: usize,
+        io_error: Option<String>,
+    },
+}
+
+struct Done {
+    seq: u64,
+    file: usize,
+    output: Vec<u8>,
+    events: u64,
+    errors: Vec<String>,
+    per_rule: Vec<u32>,
+    end: Option<Option<String>>,
+}
+
+/// Scans `files` with `rules`, writing detections to `out` through `format`; progress counts events.
+pub fn scan(
+    files: &[PathBuf],
+    rules: &RuleSet,
+    workers: usize,
+    format: &Format<'_>,
+    out: &mut dyn Write,
+    progress: &ProgressBar,
+) -> Totals {
+    let workers = workers.max(1);
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let (slot_tx, slot_rx) = bounded::<()>(SLOTS_PER_WORKER * workers);
+    for _ in 0..SLOTS_PER_WORKER * workers {
+        let _ = slot_tx.send(());
+    }
+    let (work_tx, work_rx) = bounded::<Work>(SLOTS_PER_WORKER * workers);
+    let (done_tx, done_rx) = bounded::<Done>(SLOTS_PER_WORKER * workers);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_all(files, &slot_rx, work_tx));
+        for _ in 0..workers {
+            let (work_rx, done_tx, shown) = (work_rx.clone(), done_tx.clone(), &shown);
+            scope.spawn(move || work(rules, &work_rx, &done_tx, shown, format, progress));
+        }
+        drop((work_rx, done_tx));
+        // The receiving ends go to the writer, so that its early stop (a closed output) stops the others.
+        write_in_order(done_rx, slot_tx, &shown, out)
+    })
+}
+
+/// The reader thread: every input in order, cut into batches, each sent once a slot is free.
+fn read_all(files: &[PathBuf], slots: &Receiver<()>, work: Sender<Work>) {
+    let mut seq = 0u64;
+    for (file, path) in files.iter().enumerate() {
+        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        let send = |records: Vec<(u64, Raw)>, seq: &mut u64| -> bool {
+            // No slot or no worker left: the writer has stopped (closed output); reading on is pointless.
+            if slots.recv().is_err() {
+                return false;
+            }
+            let sent = work.send(Work::Records { seq: *seq, file, records }).is_ok();
+            *seq += 1;
+            sent
+        };
+        let mut stopped = false;
+        let mut sink = |position: u64, raw: Raw| {
+            if stopped {
+                return;
+            }
+            batch.push((position, raw));
+            if batch.len() == BATCH_RECORDS {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+                stopped = !send(full, &mut seq);
+            }
+        };
+        let outcome = read_input(path, &mut sink);
+        if stopped || (!batch.is_empty() && !send(batch, &mut seq)) {
+            return;
+        }
+        let io_error = outcome.err().map(|e| e.to_string());
+        if slots.recv().is_err() || work.send(Work::End { seq, file, io_error }).is_err() {
+            return;
+        }
+        seq += 1;
+    }
+}
+
+fn read_input(path: &Path, sink: &mut read::RawSink<'_>) -> std::io::Result<()> {
+    if path.as_os_str() == "-" {
+        read::read_json_raw(std::io::stdin().lock(), sink)
+    } else {
+        read::read_path_raw(path, sink)
+    }
+}
+
+/// A worker thread: parses and matches batches, and formats their detections.
+fn work(
+    rules: &RuleSet,
+    work: &Receiver<Work>,
+    done: &Sender<Done>,
+    shown: &[String],
+    format: &Format<'_>,
+    progress: &ProgressBar,
+) {
+    for item in work {
+        let result = match item {
+            Work::End { seq, file, io_error } => Done {
+                seq,
+                file,
+                output: Vec::new(),
+                events: 0,
+                errors: Vec::new(),
+                per_rule: Vec::new(),
+                end: Some(io_error),
+            },
+            Work::Records { seq, file, records } => {
+                let mut result = Done {
+                    seq,
+                    file,
+                    output: Vec::new(),
+                    events: 0,
+                    errors: Vec::new(),
+                    per_rule: Vec::new(),
+                    end: None,
+                };
+                for (record, raw) in records {
+                    match raw.parse(record) {
+                        Ok(json) => {
+                            result.events += 1;
+                            let matched = rules.matches(&rules.event(&json));
+                            for rule in matched {
+                                result.per_rule.push(rule);
+                                format(&mut result.output, &Found { rule, file: &shown[file], record, event: &json });
+                            }
+                        }
+                        Err(message) => result.errors.push(message),
+                    }
+                }
+                progress.inc(result.events);
+                result
+            }
+        };
+        if done.send(result).is_err() {
+            return;
+        }
+    }
+}
+
+/// The calling thread: batches in input order, their output written, their slots freed.
+fn write_in_order(done: Receiver<Done>, slots: Sender<()>, shown: &[String], out: &mut dyn Write) -> Totals {
+    let mut totals = Totals::default();
+    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut errors_in_file = 0u64;
+    for result in &done {
+        waiting.insert(result.seq, result);
+        while let Some(batch) = waiting.remove(&next) {
+            next += 1;
+            if !totals.output_failed && out.write_all(&batch.output).is_err() {
+                // The reader went away (`| head`): stop reading; the workers drain what is in flight.
+                totals.output_failed = true;
+                return totals;
+            }
+            totals.events += batch.events;
+            for rule in batch.per_rule {
+                *totals.per_rule.entry(rule).or_default() += 1;
+            }
+            let name = &shown[batch.file];
+            for message in &batch.errors {
+                if errors_in_file < ERRORS_SHOWN as u64 {
+                    eprintln!("vigil: {name}: skipped: {message}");
+                }
+                errors_in_file += 1;
+            }
+            totals.unreadable += batch.errors.len() as u64;
+            if let Some(io_error) = batch.end {
+                if errors_in_file > ERRORS_SHOWN as u64 {
+                    eprintln!("vigil: {name}: {} more unreadable records", errors_in_file - ERRORS_SHOWN as u64);
+                }
+                errors_in_file = 0;
+                if let Some(e) = io_error {
+                    eprintln!("vigil: {name}: {e}");
+                    totals.io_failed = true;
+                }
+            }
+            let _ = slots.send(());
+        }
+    }
+    totals
+}
