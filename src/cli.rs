@@ -33,6 +33,43 @@ pub enum Command {
     /// Exit status: 0 success (with or without detections), 1 nothing could be evaluated (no rule loaded or no
     /// event read), 2 usage or I/O error.
     Hunt(HuntArgs),
+    /// Convert Sigma rules into queries: SQL (sqlite, postgres, duckdb, spark), kusto, splunk, lucene, esql, eql.
+    ///
+    /// Plain output prints one query per rule, as sigma-cli does; `--jsonl` prints one JSON object per rule
+    /// document with its queries or its error. A rule that cannot be converted never stops the others: it is
+    /// reported with a stable code (`unsupported-regex`, `pipeline-error`, ...). A summary goes to stderr.
+    ///
+    /// Exit status: 0 every rule converted, 1 some rule failed, 2 usage or I/O error.
+    Convert(ConvertArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConvertArgs {
+    /// Target query language (see `vigil list targets`).
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Output format (see `vigil list formats -t TARGET`).
+    #[arg(short = 'f', long = "format", value_name = "FORMAT", default_value = "default")]
+    pub format: String,
+    /// One JSON object per rule document: {"path", "id", "title", "target", "queries", "error"}.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Write the output to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Table (SQL, Kusto) or index pattern (ES|QL) to query; overrides the pipelines' `table` state. SQL
+    /// defaults to `logs`.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+    /// Field searched for keywords where the language has no search over every field (SQL: `_raw`, EQL:
+    /// `message`).
+    #[arg(long, value_name = "FIELD")]
+    pub keyword_field: Option<String>,
+    /// Sigma files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -85,12 +122,19 @@ pub struct PipelineArgs {
 pub struct ListArgs {
     #[arg(value_enum)]
     pub what: ListWhat,
+    /// The target whose formats to list (`vigil list formats -t splunk`).
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub target: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ListWhat {
     /// The built-in processing pipelines.
     Pipelines,
+    /// The query languages `vigil convert` renders.
+    Targets,
+    /// The output formats of a target (`-t TARGET`).
+    Formats,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -136,6 +136,30 @@ codes! {
     RuleFailure = "rule-failure",
     /// A pipeline could not transform a rule (missing variable, value that cannot be converted, ...).
     PipelineError = "pipeline-error",
+
+    // --- Backends: a construct the target language cannot express (never a silently different query) ---
+    /// A keyword (a value without a field) on a target with no full-text search.
+    UnsupportedKeyword = "unsupported-keyword",
+    /// A regular expression the target cannot run there (no regex operator, or a construct its dialect lacks).
+    UnsupportedRegex = "unsupported-regex",
+    /// A CIDR network the target cannot test.
+    UnsupportedCidr = "unsupported-cidr",
+    /// A comparison of two fields (`fieldref`) the target cannot express.
+    UnsupportedFieldReference = "unsupported-field-reference",
+    /// A wildcard or character the target's pattern syntax cannot express (Splunk has no `?`).
+    UnsupportedWildcard = "unsupported-wildcard",
+    /// A time-part modifier (`hour`, `month`, ...) the target cannot extract.
+    UnsupportedTimePart = "unsupported-time-part",
+    /// A `%placeholder%` no pipeline resolved.
+    UnsupportedPlaceholder = "unsupported-placeholder",
+    /// A value type the target cannot compare (a boolean keyword, a null keyword, ...).
+    UnsupportedValue = "unsupported-value",
+    /// An output format the target does not offer, or a rule the format cannot hold.
+    UnsupportedFormat = "unsupported-format",
+    /// A correlation type or shape the target cannot express.
+    UnsupportedCorrelation = "unsupported-correlation",
+    /// A target name that does not exist.
+    UnknownTarget = "unknown-target",
 }
 
 impl std::fmt::Display for Code {
@@ -154,6 +178,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 50);
+        assert_eq!(seen.len(), 61);
     }
 }

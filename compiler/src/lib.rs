@@ -8,6 +8,7 @@
 //! Every stage reports problems as [`Diagnostic`]s with a stable [`Code`] and a position; none of them panics on
 //! bad input, and a bad document never stops the others.
 
+pub mod backend;
 pub mod codes;
 pub mod condition;
 pub mod correlation;

@@ -1,15 +1,33 @@
 //! `vigil list`: what is built in.
 
 use crate::cli::{ListArgs, ListWhat};
+use vigil_compiler::backend::Target;
 use vigil_compiler::pipeline::builtin;
+
+fn table(rows: &[(&str, &str)]) {
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, description) in rows {
+        println!("{name:width$}  {description}");
+    }
+}
 
 pub fn run(args: &ListArgs) -> u8 {
     match args.what {
-        ListWhat::Pipelines => {
-            let width = builtin::list().iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-            for (name, description) in builtin::list() {
-                println!("{name:width$}  {description}");
-            }
+        ListWhat::Pipelines => table(&builtin::list()),
+        ListWhat::Targets => {
+            let rows: Vec<(&str, &str)> = Target::ALL.iter().map(|t| (t.name(), t.description())).collect();
+            table(&rows);
+        }
+        ListWhat::Formats => {
+            let Some(name) = &args.target else {
+                eprintln!("vigil: `list formats` needs a target: `vigil list formats -t splunk`");
+                return 2;
+            };
+            let Some(target) = Target::parse(name) else {
+                eprintln!("vigil: unknown target `{name}` (see `vigil list targets`)");
+                return 2;
+            };
+            table(target.formats());
         }
     }
     0

@@ -1,4 +1,5 @@
 pub mod check;
+pub mod convert;
 pub mod hunt;
 pub mod ir;
 pub mod list;

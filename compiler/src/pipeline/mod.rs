@@ -156,6 +156,23 @@ impl PipelineSet {
         self.pipelines.is_empty()
     }
 
+    /// The first pipeline that names its backends (`allowed_backends`) without `backend`, by its origin.
+    pub fn refusing(&self, backend: &str) -> Option<&str> {
+        self.pipelines
+            .iter()
+            .find(|p| !p.allowed_backends.is_empty() && !p.allowed_backends.iter().any(|b| b == backend))
+            .map(|p| p.origin.as_str())
+    }
+
+    /// Pipelines with query postprocessing or finalizers, by their origin.
+    pub fn with_output_steps(&self) -> Vec<&str> {
+        self.pipelines
+            .iter()
+            .filter(|p| !p.postprocessing.is_empty() || !p.finalizers.is_empty())
+            .map(|p| p.origin.as_str())
+            .collect()
+    }
+
     fn run_state(&self) -> RunState {
         let mut vars = BTreeMap::new();
         for pipeline in &self.pipelines {

@@ -1,0 +1,168 @@
+//! KQL (Microsoft Sentinel, Defender XDR, Azure Data Explorer). Its string operators are case-insensitive
+//! (`=~`, `startswith`, `endswith`, `contains`, `in~`) with `_cs` / `==` forms for `cased`; other wildcard shapes
+//! and regexes use `matches regex` (RE2). With a table (`--table`, or the pipelines' `query_table` state) the
+//! query is `Table | where ...`, otherwise the bare condition as sigma-cli prints it.
+
+use super::text::{self, pattern, shape, Shape};
+use super::walk::{render, Language};
+use super::{Context, Unsupported};
+use crate::codes::Code;
+use crate::ir::{StrOp, Test};
+use crate::rule::value::{CompareOp, Number, TimeUnit};
+
+struct Kusto;
+
+pub fn query(cx: &Context<'_>) -> Result<String, Unsupported> {
+    let condition = render(&Kusto, &cx.rule.expr)?;
+    Ok(match cx.table() {
+        Some(table) => format!("{table}\n| where {condition}"),
+        None => condition,
+    })
+}
+
+/// A KQL string literal: backslash escapes for `\` and `"`, and for control characters.
+pub fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Column names that are not plain identifiers are written `['name']`.
+fn field(name: &str) -> String {
+    let simple = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if simple {
+        name.to_string()
+    } else {
+        format!("['{}']", name.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+fn number(n: &Number) -> String {
+    match n {
+        Number::Int(i) => i.to_string(),
+        Number::Float(f) => f.to_string(),
+    }
+}
+
+impl Language for Kusto {
+    fn and(&self) -> &'static str {
+        " and "
+    }
+
+    fn or(&self) -> &'static str {
+        " or "
+    }
+
+    fn not(&self, operand: String, _compound: bool) -> String {
+        self.negate(operand)
+    }
+
+    fn negate(&self, operand: String) -> String {
+        format!("not({operand})")
+    }
+
+    fn constant(&self, value: bool) -> String {
+        value.to_string()
+    }
+
+    fn in_list(&self, name: &str, values: &[&str]) -> Option<String> {
+        let list: Vec<String> = values.iter().map(|v| string(v)).collect();
+        Some(format!("{} in~ ({})", field(name), list.join(", ")))
+    }
+
+    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+        let Some(name) = name else {
+            // Keywords: a search of every column, as KQL's `*` does.
+            return match test {
+                Test::Str { op, value, cased } => {
+                    let pieces = text::unanchored(pattern(*op, value)?);
+                    let op = if *cased { "contains_cs" } else { "contains" };
+                    match shape(&pieces) {
+                        Shape::Contains(s) => Ok(format!("* {op} {}", string(s))),
+                        _ => Err(Unsupported::new(
+                            Code::UnsupportedKeyword,
+                            "KQL searches every column for a substring only: inner wildcards in keywords cannot be expressed",
+                        )),
+                    }
+                }
+                Test::Num(n) => Ok(format!("* contains {}", string(&number(n)))),
+                other => Err(Unsupported::new(
+                    Code::UnsupportedKeyword,
+                    format!("KQL cannot search every column for {}", super::describe(other)),
+                )),
+            };
+        };
+        let f = field(name);
+        Ok(match test {
+            Test::Str { op, value, cased } => {
+                let pieces = pattern(*op, value)?;
+                let cs = if *cased { "_cs" } else { "" };
+                match shape(&pieces) {
+                    Shape::Exact(s) => format!("{f} {} {}", if *cased { "==" } else { "=~" }, string(s)),
+                    Shape::Prefix(s) => format!("{f} startswith{cs} {}", string(s)),
+                    Shape::Suffix(s) => format!("{f} endswith{cs} {}", string(s)),
+                    Shape::Contains(s) => format!("{f} contains{cs} {}", string(s)),
+                    Shape::Other => {
+                        let flags = if *cased { "" } else { "(?i)" };
+                        format!("{f} matches regex {}", string(&format!("{flags}{}", text::anchored_regex(&pieces))))
+                    }
+                }
+            }
+            Test::Num(n) => format!("{f} == {}", number(n)),
+            Test::Bool(b) => format!("{f} == {b}"),
+            Test::Null => format!("isnull({f})"),
+            Test::Exists => format!("isnotnull({f})"),
+            Test::Regex { pattern, flags } => {
+                format!("{f} matches regex {}", string(&format!("{}{pattern}", text::inline_flags(*flags, ""))))
+            }
+            Test::Cidr(net) => match net {
+                ipnet::IpNet::V4(_) => format!("ipv4_is_in_range({f}, {})", string(&net.to_string())),
+                ipnet::IpNet::V6(_) => format!("ipv6_is_in_range({f}, {})", string(&net.to_string())),
+            },
+            Test::Compare { op, value } => {
+                let symbol = match op {
+                    CompareOp::Gt => ">",
+                    CompareOp::Gte => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Lte => "<=",
+                };
+                format!("{f} {symbol} {}", number(value))
+            }
+            Test::TimePart { unit, value } => {
+                let part = match unit {
+                    TimeUnit::Minute => "minute",
+                    TimeUnit::Hour => "hour",
+                    TimeUnit::Day => "day",
+                    TimeUnit::Week => "week_of_year",
+                    TimeUnit::Month => "month",
+                    TimeUnit::Year => "year",
+                };
+                format!("datetime_part(\"{part}\", todatetime({f})) == {}", number(value))
+            }
+            Test::FieldRef { field: other, op, cased } => {
+                let other = field(other);
+                let cs = if *cased { "_cs" } else { "" };
+                match op {
+                    StrOp::Exact | StrOp::Glob => format!("{f} {} {other}", if *cased { "==" } else { "=~" }),
+                    StrOp::Prefix => format!("{f} startswith{cs} {other}"),
+                    StrOp::Suffix => format!("{f} endswith{cs} {other}"),
+                    StrOp::Contains => format!("{f} contains{cs} {other}"),
+                }
+            }
+            Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
+        })
+    }
+}

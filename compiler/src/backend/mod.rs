@@ -1,0 +1,210 @@
+//! Backends: the IR rendered as query text for SIEMs and SQL engines.
+//!
+//! One tree walk (`walk.rs`) serves every target; a target supplies its spelling and its single tests through
+//! the [`walk::Language`] trait. Behaviour that differs between engines (case folding, regex dialect, CIDR,
+//! null handling) is a capability of the target's module, never an `if target == X` in shared code. A construct a
+//! target cannot express is an [`Unsupported`] result with a stable code; a rule is never rendered as a query
+//! that means something else. Semantics and each target's choices: compiler/DESIGN.md, "Backends".
+
+mod elastic;
+mod kusto;
+mod regex_print;
+mod splunk;
+mod sql;
+pub mod text;
+mod walk;
+
+use crate::codes::Code;
+use crate::ir;
+use crate::pipeline::State;
+
+/// Why a rule cannot be rendered for a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    pub code: Code,
+    pub message: String,
+}
+
+impl Unsupported {
+    pub fn new(code: Code, message: impl Into<String>) -> Unsupported {
+        Unsupported { code, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} [{}]", self.message, self.code)
+    }
+}
+
+/// A query language Vigil renders, named as sigma-cli names its backends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Sqlite,
+    Postgres,
+    Duckdb,
+    Spark,
+    Kusto,
+    Splunk,
+    Lucene,
+    Esql,
+    Eql,
+}
+
+impl Target {
+    pub const ALL: [Target; 9] = [
+        Target::Sqlite,
+        Target::Postgres,
+        Target::Duckdb,
+        Target::Spark,
+        Target::Kusto,
+        Target::Splunk,
+        Target::Lucene,
+        Target::Esql,
+        Target::Eql,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Sqlite => "sqlite",
+            Target::Postgres => "postgres",
+            Target::Duckdb => "duckdb",
+            Target::Spark => "spark",
+            Target::Kusto => "kusto",
+            Target::Splunk => "splunk",
+            Target::Lucene => "lucene",
+            Target::Esql => "esql",
+            Target::Eql => "eql",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Target::Sqlite => "SQLite SQL (LIKE, REGEXP needs the regexp extension)",
+            Target::Postgres => "PostgreSQL SQL (lower() and LIKE, POSIX regex ~)",
+            Target::Duckdb => "DuckDB SQL (regexp_matches, RE2)",
+            Target::Spark => "Spark SQL / Databricks (lower() and LIKE, RLIKE)",
+            Target::Kusto => "Kusto Query Language: Microsoft Sentinel, Defender XDR, Azure Data Explorer",
+            Target::Splunk => "Splunk SPL search",
+            Target::Lucene => "Elasticsearch / OpenSearch Lucene query string",
+            Target::Esql => "Elasticsearch ES|QL",
+            Target::Eql => "Elasticsearch Event Query Language",
+        }
+    }
+
+    /// A target by its name (and the other names users know it by).
+    pub fn parse(name: &str) -> Option<Target> {
+        let name = name.to_ascii_lowercase();
+        Some(match name.as_str() {
+            "sqlite" => Target::Sqlite,
+            "postgres" | "postgresql" => Target::Postgres,
+            "duckdb" => Target::Duckdb,
+            "spark" | "sparksql" | "databricks" => Target::Spark,
+            "kusto" | "kql" | "sentinel" | "microsoft365defender" => Target::Kusto,
+            "splunk" | "spl" => Target::Splunk,
+            "lucene" | "elasticsearch" | "opensearch" => Target::Lucene,
+            "esql" | "es-ql" => Target::Esql,
+            "eql" => Target::Eql,
+            _ => return None,
+        })
+    }
+
+    /// Output formats: (name, description). The first is the default.
+    pub fn formats(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Target::Splunk => {
+                &[("default", "plain queries, one per rule"), ("savedsearches", "a savedsearches.conf stanza per rule")]
+            }
+            _ => &[("default", "plain queries, one per rule")],
+        }
+    }
+
+    pub fn is_sql(self) -> bool {
+        matches!(self, Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark)
+    }
+}
+
+/// Settings a user gives on the command line; pipeline state (`table`, `query_table`, `index`) fills the rest.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The table (SQL, Kusto) or index pattern (ES|QL) to query.
+    pub table: Option<String>,
+    /// The field keywords are searched in, on targets without a search over every field (SQL, EQL).
+    pub keyword_field: Option<String>,
+}
+
+/// What rendering needs besides the expression.
+pub struct Context<'a> {
+    pub rule: &'a ir::Rule,
+    pub state: &'a State,
+    pub options: &'a Options,
+}
+
+impl Context<'_> {
+    /// The user's table, else the pipelines' (`table` or `query_table` state).
+    pub fn table(&self) -> Option<String> {
+        self.options.table.clone().or_else(|| {
+            ["table", "query_table", "index"]
+                .iter()
+                .find_map(|k| self.state.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+        })
+    }
+}
+
+/// Renders one rule as the target's queries (one per rule today: the IR joins a rule's conditions).
+pub fn convert(
+    rule: &ir::Rule,
+    target: Target,
+    format: &str,
+    state: &State,
+    options: &Options,
+) -> Result<Vec<String>, Unsupported> {
+    if !target.formats().iter().any(|(name, _)| *name == format) {
+        return Err(Unsupported::new(
+            Code::UnsupportedFormat,
+            format!(
+                "{} has no output format `{format}` (see `vigil list formats -t {}`)",
+                target.name(),
+                target.name()
+            ),
+        ));
+    }
+    let cx = Context { rule, state, options };
+    let query = match target {
+        Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => sql::query(target, &cx)?,
+        Target::Kusto => kusto::query(&cx)?,
+        Target::Splunk => splunk::query(&cx)?,
+        Target::Lucene => elastic::lucene_query(&cx)?,
+        Target::Esql => elastic::esql_query(&cx)?,
+        Target::Eql => elastic::eql_query(&cx)?,
+    };
+    Ok(vec![match (target, format) {
+        (Target::Splunk, "savedsearches") => splunk::saved_search(rule, &query),
+        _ => query,
+    }])
+}
+
+/// A test's kind, for messages.
+pub(crate) fn describe(test: &ir::Test) -> &'static str {
+    match test {
+        ir::Test::Str { .. } => "a string",
+        ir::Test::Num(_) => "a number",
+        ir::Test::Bool(_) => "a boolean",
+        ir::Test::Null => "null",
+        ir::Test::Exists => "an exists test",
+        ir::Test::Regex { .. } => "a regular expression",
+        ir::Test::Cidr(_) => "a CIDR network",
+        ir::Test::Compare { .. } => "a numeric comparison",
+        ir::Test::TimePart { .. } => "a time part",
+        ir::Test::FieldRef { .. } => "a field reference",
+        ir::Test::QueryExpression { .. } => "a query expression",
+    }
+}
+
+/// Text written once before the queries of a format (`[default]` settings of savedsearches.conf).
+pub fn prelude(target: Target, format: &str) -> Option<&'static str> {
+    match (target, format) {
+        (Target::Splunk, "savedsearches") => Some(splunk::SAVED_SEARCHES_DEFAULTS),
+        _ => None,
+    }
+}

@@ -1,0 +1,197 @@
+//! Sigma regexes (RE2-like syntax, unanchored) re-written in Lucene's regular-expression syntax, which Lucene
+//! query strings, ES|QL `RLIKE` and EQL `regex` use: always anchored, no `\d`/`\w`/`\s`, no inline flags, no
+//! look-around. The pattern is parsed with `regex-syntax` and printed back from its high-level form, so classes,
+//! case-insensitivity and escapes come out right; what Lucene cannot express (word boundaries, line anchors
+//! inside the text) is unsupported.
+
+use super::Unsupported;
+use crate::codes::Code;
+use crate::rule::value::RegexFlags;
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
+
+/// The Lucene form of `pattern`: a whole-value match, so `.*` is added at each unanchored end.
+pub fn lucene(pattern: &str, flags: RegexFlags) -> Result<String, Unsupported> {
+    let parse = |unicode: bool| {
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(flags.ignore_case)
+            .multi_line(flags.multi_line)
+            .dot_matches_new_line(flags.dot_all)
+            .unicode(unicode)
+            .utf8(unicode)
+            .build()
+            .parse(pattern)
+            .map_err(|e| e.to_string())
+    };
+    // ASCII classes keep `\w` and friends short; Unicode mode is the fallback for patterns that need it.
+    let hir = parse(false)
+        .or_else(|_| parse(true))
+        .map_err(|e| Unsupported::new(Code::UnsupportedRegex, format!("regular expression `{pattern}`: {e}")))?;
+    let mut items: Vec<&Hir> = match hir.kind() {
+        HirKind::Concat(items) => items.iter().collect(),
+        _ => vec![&hir],
+    };
+    let starts = matches!(items.first().map(|h| h.kind()), Some(HirKind::Look(Look::Start)));
+    if starts {
+        items.remove(0);
+    }
+    let ends = matches!(items.last().map(|h| h.kind()), Some(HirKind::Look(Look::End)));
+    if ends {
+        items.pop();
+    }
+    let mut out = String::new();
+    if !starts {
+        out.push_str(".*");
+    }
+    for item in items {
+        print(item, &mut out, pattern)?;
+    }
+    if !ends {
+        out.push_str(".*");
+    }
+    Ok(out)
+}
+
+fn unsupported(pattern: &str, what: &str) -> Unsupported {
+    Unsupported::new(Code::UnsupportedRegex, format!("regular expression `{pattern}`: Lucene regexes have no {what}"))
+}
+
+fn print(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Unsupported> {
+    match hir.kind() {
+        HirKind::Empty => {}
+        HirKind::Literal(literal) => {
+            let text = String::from_utf8(literal.0.to_vec()).map_err(|_| unsupported(pattern, "byte literals"))?;
+            for c in text.chars() {
+                literal_char(c, out);
+            }
+        }
+        HirKind::Class(class) => print_class(class, out),
+        HirKind::Look(_) => return Err(unsupported(pattern, "anchors or word boundaries inside the pattern")),
+        HirKind::Repetition(rep) => {
+            atom(&rep.sub, out, pattern)?;
+            match (rep.min, rep.max) {
+                (0, None) => out.push('*'),
+                (1, None) => out.push('+'),
+                (0, Some(1)) => out.push('?'),
+                (m, None) => out.push_str(&format!("{{{m},}}")),
+                (m, Some(n)) if m == n => out.push_str(&format!("{{{m}}}")),
+                (m, Some(n)) => out.push_str(&format!("{{{m},{n}}}")),
+            }
+        }
+        HirKind::Capture(capture) => {
+            out.push('(');
+            print(&capture.sub, out, pattern)?;
+            out.push(')');
+        }
+        HirKind::Concat(items) => {
+            for item in items {
+                print(item, out, pattern)?;
+            }
+        }
+        HirKind::Alternation(items) => {
+            out.push('(');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push('|');
+                }
+                print(item, out, pattern)?;
+            }
+            out.push(')');
+        }
+    }
+    Ok(())
+}
+
+/// A repeated operand: grouped unless it is one character or class.
+fn atom(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Unsupported> {
+    let single = match hir.kind() {
+        HirKind::Literal(l) => std::str::from_utf8(&l.0).is_ok_and(|s| s.chars().count() == 1),
+        HirKind::Class(_) | HirKind::Capture(_) | HirKind::Alternation(_) => true,
+        _ => false,
+    };
+    if single {
+        print(hir, out, pattern)
+    } else {
+        out.push('(');
+        print(hir, out, pattern)?;
+        out.push(')');
+        Ok(())
+    }
+}
+
+pub fn literal_char(c: char, out: &mut String) {
+    if matches!(
+        c,
+        '.' | '?'
+            | '+'
+            | '*'
+            | '|'
+            | '{'
+            | '}'
+            | '['
+            | ']'
+            | '('
+            | ')'
+            | '"'
+            | '\\'
+            | '#'
+            | '@'
+            | '&'
+            | '<'
+            | '>'
+            | '~'
+            | '/'
+    ) {
+        out.push('\\');
+    }
+    out.push(c);
+}
+
+fn class_char(c: char, out: &mut String) {
+    if matches!(c, '\\' | ']' | '[' | '-' | '^' | '"' | '/') {
+        out.push('\\');
+    }
+    out.push(c);
+}
+
+fn print_class(class: &Class, out: &mut String) {
+    let ranges: Vec<(char, char)> = match class {
+        Class::Unicode(c) => c.ranges().iter().map(|r| (r.start(), r.end())).collect(),
+        Class::Bytes(c) => c.ranges().iter().map(|r| (r.start() as char, r.end() as char)).collect(),
+    };
+    let max = match class {
+        Class::Unicode(_) => char::MAX,
+        Class::Bytes(_) => '\u{ff}',
+    };
+    // `.` in its two forms: everything, or everything but a newline.
+    if ranges == [('\0', max)] || ranges == [('\0', '\u{9}'), ('\u{b}', max)] {
+        out.push('.');
+        return;
+    }
+    out.push('[');
+    for (start, end) in ranges {
+        class_char(start, out);
+        if end != start {
+            out.push('-');
+            class_char(end, out);
+        }
+    }
+    out.push(']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(ignore_case: bool) -> RegexFlags {
+        RegexFlags { ignore_case, multi_line: false, dot_all: false }
+    }
+
+    #[test]
+    fn anchors_classes_and_case() {
+        assert_eq!(lucene("^ab\\d+$", flags(false)).unwrap(), "ab[0-9]+");
+        assert_eq!(lucene("a.c", flags(false)).unwrap(), ".*a.c.*");
+        assert_eq!(lucene("ab", flags(true)).unwrap(), ".*[Aa][Bb].*");
+        assert_eq!(lucene("(x|y){2,3}\\.exe", flags(false)).unwrap(), ".*([x-y]){2,3}\\.exe.*");
+        assert!(lucene("\\bword\\b", flags(false)).is_err());
+    }
+}

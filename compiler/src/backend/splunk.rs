@@ -1,0 +1,313 @@
+//! Splunk SPL. Search terms `field="value"` are case-insensitive with `*` wildcards; `CASE("value")` is the
+//! cased form. SPL search has no single-character wildcard, cannot escape a literal `*` and has no regex: a
+//! top-level conjunct that needs one of those runs after the search, as `| regex field="..."` (a regex alone, as
+//! sigma-cli writes it) or as an eval expression in `| where ...` (`match()`, `cidrmatch()`, exact semantics).
+
+use super::text::{self, pattern, Piece};
+use super::walk::{render, Language};
+use super::{Context, Unsupported};
+use crate::codes::Code;
+use crate::ir::{self, Expr, StrOp, Test};
+use crate::rule::value::{CompareOp, Number};
+
+/// The `[default]` stanza of savedsearches.conf, written once before the rules' stanzas.
+pub const SAVED_SEARCHES_DEFAULTS: &str = "[default]\ndispatch.earliest_time = -30d\ndispatch.latest_time = now\n";
+
+struct Splunk;
+
+pub fn query(cx: &Context<'_>) -> Result<String, Unsupported> {
+    let conjuncts: Vec<&Expr> = match &cx.rule.expr {
+        Expr::And(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut search = Vec::new();
+    let mut commands = Vec::new();
+    for conjunct in conjuncts {
+        if let Some(c) = command(conjunct)? {
+            commands.push(c);
+            continue;
+        }
+        match render(&Splunk, conjunct) {
+            Ok(_) => search.push(conjunct.clone()),
+            Err(e) if needs_eval(&e) => commands.push(format!("| where {}", render(&Eval, conjunct)?)),
+            Err(e) => return Err(e),
+        }
+    }
+    let main = match search.len() {
+        0 => "*".to_string(),
+        _ => render(&Splunk, &Expr::and(search))?,
+    };
+    Ok(std::iter::once(main).chain(commands).collect::<Vec<_>>().join(" "))
+}
+
+/// Whether a search-syntax failure can be mended by an eval expression.
+fn needs_eval(e: &Unsupported) -> bool {
+    matches!(e.code, Code::UnsupportedRegex | Code::UnsupportedWildcard | Code::UnsupportedFieldReference)
+}
+
+/// A top-level conjunct that runs as a command after the search: `| regex` or `| where`.
+fn command(expr: &Expr) -> Result<Option<String>, Unsupported> {
+    let (predicate, negated) = match expr {
+        Expr::Pred(p) => (p, false),
+        Expr::Not(inner) => match inner.as_ref() {
+            Expr::Pred(p) => (p, true),
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let Some(field) = predicate.field.as_deref() else { return Ok(None) };
+    match &predicate.test {
+        Test::Regex { pattern, flags } => {
+            let op = if negated { "!=" } else { "=" };
+            let regex = format!("{}{pattern}", text::inline_flags(*flags, ""));
+            Ok(Some(format!("| regex {}{op}\"{}\"", field_name(field), regex.replace('"', "\\\""))))
+        }
+        Test::FieldRef { field: other, op, cased } => {
+            let fold = |name: &str| if *cased { eval_field(name) } else { format!("lower({})", eval_field(name)) };
+            let (a, b) = (fold(field), fold(other));
+            let test = match op {
+                StrOp::Exact | StrOp::Glob => format!("{a}=={b}"),
+                StrOp::Prefix => format!("substr({a}, 1, len({b}))=={b}"),
+                StrOp::Suffix => format!("(len({a})>=len({b}) AND substr({a}, len({a})-len({b})+1)=={b})"),
+                StrOp::Contains => {
+                    return Err(Unsupported::new(
+                        Code::UnsupportedFieldReference,
+                        "SPL has no substring test between two fields that is safe for wildcard characters",
+                    ))
+                }
+            };
+            Ok(Some(if negated { format!("| where NOT ({test})") } else { format!("| where {test}") }))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn field_name(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@')) && !name.is_empty() {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// A field in an eval expression (`| where`): names with other characters are single-quoted.
+fn eval_field(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.is_empty() {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', "\\'"))
+    }
+}
+
+/// A quoted search value: `*` wildcards, `\` and `"` escaped.
+fn value(pieces: &[Piece]) -> Result<String, Unsupported> {
+    let mut out = String::from("\"");
+    for piece in pieces {
+        match piece {
+            Piece::Any => out.push('*'),
+            Piece::One => {
+                return Err(Unsupported::new(
+                    Code::UnsupportedWildcard,
+                    "SPL search has no single-character wildcard (`?`)",
+                ))
+            }
+            Piece::Lit(s) => {
+                if s.contains('*') {
+                    return Err(Unsupported::new(
+                        Code::UnsupportedWildcard,
+                        "SPL search cannot match a literal `*`: it is always a wildcard",
+                    ));
+                }
+                out.push_str(&s.replace('\\', "\\\\").replace('"', "\\\""));
+            }
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+fn number(n: &Number) -> String {
+    match n {
+        Number::Int(i) => i.to_string(),
+        Number::Float(f) => f.to_string(),
+    }
+}
+
+impl Language for Splunk {
+    fn and(&self) -> &'static str {
+        " "
+    }
+
+    fn or(&self) -> &'static str {
+        " OR "
+    }
+
+    fn negate(&self, operand: String) -> String {
+        format!("NOT {operand}")
+    }
+
+    fn constant(&self, value: bool) -> String {
+        if value { "*" } else { "NOT *" }.to_string()
+    }
+
+    fn in_list(&self, name: &str, values: &[&str]) -> Option<String> {
+        let list: Option<Vec<String>> = values.iter().map(|v| value(&[Piece::Lit(v.to_string())]).ok()).collect();
+        Some(format!("{} IN ({})", field_name(name), list?.join(", ")))
+    }
+
+    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+        let Some(name) = name else {
+            return match test {
+                Test::Str { op, value: v, cased } => {
+                    let quoted = value(&pattern(*op, v)?)?;
+                    Ok(if *cased { format!("CASE({quoted})") } else { quoted })
+                }
+                Test::Num(n) => Ok(number(n)),
+                Test::Regex { .. } => Err(Unsupported::new(
+                    Code::UnsupportedRegex,
+                    "SPL has no regex over the whole event (`| regex` needs a field)",
+                )),
+                other => Err(Unsupported::new(
+                    Code::UnsupportedKeyword,
+                    format!("SPL cannot search {} as a keyword", super::describe(other)),
+                )),
+            };
+        };
+        let f = field_name(name);
+        Ok(match test {
+            Test::Str { op, value: v, cased } => {
+                let quoted = value(&pattern(*op, v)?)?;
+                if *cased {
+                    format!("{f}=CASE({quoted})")
+                } else {
+                    format!("{f}={quoted}")
+                }
+            }
+            Test::Num(n) => format!("{f}={}", number(n)),
+            Test::Bool(b) => format!("{f}=\"{b}\""),
+            Test::Null => format!("NOT {f}=*"),
+            Test::Exists => format!("{f}=*"),
+            Test::Cidr(net) => format!("{f}=\"{net}\""),
+            Test::Compare { op, value } => {
+                let symbol = match op {
+                    CompareOp::Gt => ">",
+                    CompareOp::Gte => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Lte => "<=",
+                };
+                format!("{f}{symbol}{}", number(value))
+            }
+            Test::Regex { .. } => {
+                return Err(Unsupported::new(
+                    Code::UnsupportedRegex,
+                    "SPL runs regexes as a `| regex` command after the search: only at the top level of a condition",
+                ))
+            }
+            Test::FieldRef { .. } => {
+                return Err(Unsupported::new(
+                    Code::UnsupportedFieldReference,
+                    "SPL compares fields in a `| where` command after the search: only at the top level of a condition",
+                ))
+            }
+            Test::TimePart { .. } => {
+                return Err(Unsupported::new(Code::UnsupportedTimePart, "SPL search has no time-part test on a field"))
+            }
+            Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
+        })
+    }
+}
+
+/// Splunk's eval language, for `| where`: exact where the search syntax cannot be.
+struct Eval;
+
+/// An eval string literal.
+fn eval_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+impl Language for Eval {
+    fn and(&self) -> &'static str {
+        " AND "
+    }
+
+    fn or(&self) -> &'static str {
+        " OR "
+    }
+
+    fn negate(&self, operand: String) -> String {
+        format!("NOT {operand}")
+    }
+
+    fn constant(&self, value: bool) -> String {
+        if value { "true()" } else { "false()" }.to_string()
+    }
+
+    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+        let f = match name {
+            Some(name) => eval_field(name),
+            // Keywords: the raw event text.
+            None => "_raw".to_string(),
+        };
+        let keyword = name.is_none();
+        Ok(match test {
+            Test::Str { op, value, cased } => {
+                let mut pieces = pattern(*op, value)?;
+                if keyword {
+                    pieces = text::unanchored(pieces);
+                }
+                let flags = if *cased { "" } else { "(?i)" };
+                format!("match({f}, {})", eval_string(&format!("{flags}{}", text::anchored_regex(&pieces))))
+            }
+            Test::Num(n) if keyword => format!("match(_raw, {})", eval_string(&regex_syntax::escape(&number(n)))),
+            Test::Num(n) => format!("tonumber({f})=={}", number(n)),
+            Test::Regex { pattern, flags } => {
+                format!("match({f}, {})", eval_string(&format!("{}{pattern}", text::inline_flags(*flags, ""))))
+            }
+            _ if keyword => {
+                return Err(Unsupported::new(
+                    Code::UnsupportedKeyword,
+                    format!("SPL cannot search {} as a keyword", super::describe(test)),
+                ))
+            }
+            Test::Bool(b) => format!("lower({f})==\"{b}\""),
+            Test::Null => format!("isnull({f})"),
+            Test::Exists => format!("isnotnull({f})"),
+            Test::Cidr(net) => format!("cidrmatch(\"{net}\", {f})"),
+            Test::Compare { op, value } => {
+                let symbol = match op {
+                    CompareOp::Gt => ">",
+                    CompareOp::Gte => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Lte => "<=",
+                };
+                format!("tonumber({f}){symbol}{}", number(value))
+            }
+            Test::FieldRef { field: other, op, cased } => {
+                let fold = |x: String| if *cased { x } else { format!("lower({x})") };
+                let (a, b) = (fold(f.clone()), fold(eval_field(other)));
+                match op {
+                    StrOp::Exact | StrOp::Glob => format!("{a}=={b}"),
+                    StrOp::Prefix => format!("substr({a}, 1, len({b}))=={b}"),
+                    StrOp::Suffix => format!("(len({a})>=len({b}) AND substr({a}, len({a})-len({b})+1)=={b})"),
+                    StrOp::Contains => {
+                        return Err(Unsupported::new(
+                            Code::UnsupportedFieldReference,
+                            "SPL has no substring test between two fields that is safe for wildcard characters",
+                        ))
+                    }
+                }
+            }
+            Test::TimePart { .. } => {
+                return Err(Unsupported::new(Code::UnsupportedTimePart, "SPL has no time-part test on a field"))
+            }
+            Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
+        })
+    }
+}
+
+/// A savedsearches.conf stanza for a rule.
+pub fn saved_search(rule: &ir::Rule, query: &str) -> String {
+    let title = rule.meta.title.replace(['[', ']', '\n'], " ");
+    let description = rule.meta.description.as_deref().unwrap_or("").replace('\n', " ");
+    format!("[{title}]\ndescription = {description}\nsearch = {}\n", query.replace('\n', " \\\n"))
+}

@@ -1,0 +1,299 @@
+//! SQL: one generator, four dialects. `SELECT * FROM <table> WHERE <condition>`, one column per field.
+//!
+//! Case-insensitive tests compare `lower(column)` with a lower-cased literal (SQLite: `LIKE`, which folds ASCII
+//! itself); `cased` tests compare as is. A NOT is `NOT COALESCE(x, FALSE)`: SQL's NULL for a missing column would
+//! otherwise drop the row, while Sigma says a test on a missing field is false, so its negation holds.
+
+use super::text::{self, like, like_needs_escape, lowered, pattern, Piece};
+use super::walk::{render, Language};
+use super::{Context, Target, Unsupported};
+use crate::codes::Code;
+use crate::ir::{StrOp, Test};
+use crate::rule::value::{CompareOp, Number, RegexFlags, TimeUnit};
+
+/// The column keywords are searched in unless `--keyword-field` says otherwise.
+pub const DEFAULT_KEYWORD_COLUMN: &str = "_raw";
+
+struct Sql {
+    dialect: Target,
+    keyword_column: String,
+}
+
+pub fn query(dialect: Target, cx: &Context<'_>) -> Result<String, Unsupported> {
+    let sql = Sql {
+        dialect,
+        keyword_column: cx.options.keyword_field.clone().unwrap_or_else(|| DEFAULT_KEYWORD_COLUMN.to_string()),
+    };
+    let condition = render(&sql, &cx.rule.expr)?;
+    let table = cx.table().unwrap_or_else(|| "logs".to_string());
+    Ok(format!("SELECT * FROM {} WHERE {condition}", sql.table_name(&table)))
+}
+
+impl Sql {
+    /// Identifiers are quoted when they are not plain lower-case-safe names: PostgreSQL and DuckDB fold unquoted
+    /// names to lower case, so there any upper-case letter needs quotes too.
+    fn ident(&self, name: &str) -> String {
+        let simple = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let folds = matches!(self.dialect, Target::Postgres | Target::Duckdb);
+        if simple && !(folds && name.chars().any(|c| c.is_ascii_uppercase())) {
+            return name.to_string();
+        }
+        match self.dialect {
+            Target::Spark => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// A table name may be qualified (`schema.table`): each part is an identifier.
+    fn table_name(&self, name: &str) -> String {
+        name.split('.').map(|part| self.ident(part)).collect::<Vec<_>>().join(".")
+    }
+
+    /// A string literal. Spark reads backslash escapes inside literals; the others take text as is.
+    fn string(&self, text: &str) -> String {
+        match self.dialect {
+            Target::Spark => {
+                let mut out = String::with_capacity(text.len() + 2);
+                out.push('\'');
+                for c in text.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\'' => out.push_str("\\'"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\t' => out.push_str("\\t"),
+                        '\0' => out.push_str("\\0"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('\'');
+                out
+            }
+            _ => format!("'{}'", text.replace('\'', "''")),
+        }
+    }
+
+    fn escape_clause(&self, pieces: &[Piece]) -> &'static str {
+        // Spark's LIKE escapes with `\` by default; the others need the clause when an escape occurs.
+        if self.dialect != Target::Spark && like_needs_escape(pieces) {
+            " ESCAPE '\\'"
+        } else {
+            ""
+        }
+    }
+
+    /// A string test on `column` (an already rendered SQL expression).
+    fn string_test(&self, column: &str, pieces: &[Piece], cased: bool) -> String {
+        if cased {
+            if self.dialect == Target::Sqlite {
+                // SQLite's LIKE folds ASCII case whatever the pattern: GLOB is its case-sensitive match.
+                return match text::plain(pieces) {
+                    Some(p) => format!("{column} = {}", self.string(p)),
+                    None => format!("{column} GLOB {}", self.string(&glob(pieces))),
+                };
+            }
+            return match text::plain(pieces) {
+                Some(p) => format!("{column} = {}", self.string(p)),
+                None => format!("{column} LIKE {}{}", self.string(&like(pieces)), self.escape_clause(pieces)),
+            };
+        }
+        if self.dialect == Target::Sqlite {
+            return format!("{column} LIKE {}{}", self.string(&like(pieces)), self.escape_clause(pieces));
+        }
+        let pieces = lowered(pieces);
+        match text::plain(&pieces) {
+            Some(p) => format!("lower({column}) = {}", self.string(p)),
+            None => format!("lower({column}) LIKE {}{}", self.string(&like(&pieces)), self.escape_clause(&pieces)),
+        }
+    }
+
+    fn regex(&self, column: &str, pattern: &str, flags: RegexFlags) -> String {
+        match self.dialect {
+            Target::Postgres => {
+                // POSIX AREs: `.` matches a newline and `^`/`$` only match at the ends unless told otherwise;
+                // the embedded options give Sigma's (RE2-like) defaults and its `m`/`s` flags.
+                let mode = match (flags.multi_line, flags.dot_all) {
+                    (false, false) => "(?p)",
+                    (false, true) => "",
+                    (true, false) => "(?n)",
+                    (true, true) => "(?w)",
+                };
+                let op = if flags.ignore_case { "~*" } else { "~" };
+                format!("{column} {op} {}", self.string(&format!("{mode}{pattern}")))
+            }
+            Target::Duckdb => {
+                format!(
+                    "regexp_matches({column}, {})",
+                    self.string(&format!("{}{pattern}", text::inline_flags(flags, "")))
+                )
+            }
+            Target::Spark => {
+                format!("{column} RLIKE {}", self.string(&format!("{}{pattern}", text::inline_flags(flags, "u"))))
+            }
+            _ => format!("{column} REGEXP {}", self.string(&format!("{}{pattern}", text::inline_flags(flags, "")))),
+        }
+    }
+
+    fn number(n: &Number) -> String {
+        match n {
+            Number::Int(i) => i.to_string(),
+            Number::Float(f) => f.to_string(),
+        }
+    }
+
+    fn time_part(&self, column: &str, unit: TimeUnit) -> Result<String, Unsupported> {
+        let name = match unit {
+            TimeUnit::Minute => "minute",
+            TimeUnit::Hour => "hour",
+            TimeUnit::Day => "day",
+            TimeUnit::Week => "week",
+            TimeUnit::Month => "month",
+            TimeUnit::Year => "year",
+        };
+        Ok(match self.dialect {
+            Target::Sqlite => {
+                let format = match unit {
+                    TimeUnit::Minute => "%M",
+                    TimeUnit::Hour => "%H",
+                    TimeUnit::Day => "%d",
+                    TimeUnit::Week => "%W",
+                    TimeUnit::Month => "%m",
+                    TimeUnit::Year => "%Y",
+                };
+                if unit == TimeUnit::Week {
+                    // `%W` counts weeks from the first Monday, not ISO weeks as Sigma does.
+                    return Err(Unsupported::new(Code::UnsupportedTimePart, "SQLite has no ISO week number"));
+                }
+                format!("CAST(strftime('{format}', {column}) AS INTEGER)")
+            }
+            Target::Postgres => format!("EXTRACT({name} FROM CAST({column} AS timestamp))"),
+            Target::Duckdb => format!("{name}(CAST({column} AS TIMESTAMP))"),
+            _ => match unit {
+                TimeUnit::Week => format!("weekofyear({column})"),
+                TimeUnit::Day => format!("dayofmonth({column})"),
+                _ => format!("{name}({column})"),
+            },
+        })
+    }
+
+    fn substring_position(&self) -> &'static str {
+        match self.dialect {
+            Target::Postgres => "strpos",
+            _ => "instr",
+        }
+    }
+}
+
+/// A SQLite GLOB pattern: `*`, `?`, and `[`-bracketed literals for the three special characters.
+fn glob(pieces: &[Piece]) -> String {
+    text::wildcard(pieces, "*", "?", |s| {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '*' | '?' | '[' => {
+                    out.push('[');
+                    out.push(c);
+                    out.push(']');
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    })
+}
+
+impl Language for Sql {
+    fn and(&self) -> &'static str {
+        " AND "
+    }
+
+    fn or(&self) -> &'static str {
+        " OR "
+    }
+
+    fn not(&self, operand: String, _compound: bool) -> String {
+        // COALESCE's parentheses group the operand already.
+        self.negate(operand)
+    }
+
+    fn negate(&self, operand: String) -> String {
+        format!("NOT COALESCE({operand}, FALSE)")
+    }
+
+    fn constant(&self, value: bool) -> String {
+        if value { "TRUE" } else { "FALSE" }.to_string()
+    }
+
+    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+        let Some(field) = field else {
+            // Keywords: a substring search in the full-text column (DESIGN.md, "Backends").
+            let column = self.ident(&self.keyword_column);
+            return match test {
+                Test::Str { op, value, cased } => {
+                    let pieces = text::unanchored(pattern(*op, value)?);
+                    Ok(self.string_test(&column, &pieces, *cased))
+                }
+                Test::Num(n) => Ok(format!("{column} LIKE {}", self.string(&format!("%{}%", Self::number(n))))),
+                Test::Regex { pattern, flags } => Ok(self.regex(&column, pattern, *flags)),
+                other => Err(Unsupported::new(
+                    Code::UnsupportedValue,
+                    format!("{} cannot be a keyword", super::describe(other)),
+                )),
+            };
+        };
+        let column = self.ident(field);
+        match test {
+            Test::Str { op, value, cased } => Ok(self.string_test(&column, &pattern(*op, value)?, *cased)),
+            Test::Num(n) => Ok(format!("{column} = {}", Self::number(n))),
+            Test::Bool(b) => Ok(format!("{column} = {}", if *b { "TRUE" } else { "FALSE" })),
+            Test::Null => Ok(format!("{column} IS NULL")),
+            Test::Exists => Ok(format!("{column} IS NOT NULL")),
+            Test::Regex { pattern, flags } => Ok(self.regex(&column, pattern, *flags)),
+            Test::Cidr(net) => {
+                let prefixes = text::cidr_prefixes(net)?;
+                let tests: Vec<String> = prefixes
+                    .iter()
+                    .map(|(prefix, whole)| {
+                        let pieces = if *whole {
+                            vec![Piece::Lit(prefix.clone())]
+                        } else {
+                            vec![Piece::Lit(prefix.clone()), Piece::Any]
+                        };
+                        format!("{column} LIKE {}{}", self.string(&like(&pieces)), self.escape_clause(&pieces))
+                    })
+                    .collect();
+                Ok(if tests.len() == 1 { tests.concat() } else { format!("({})", tests.join(" OR ")) })
+            }
+            Test::Compare { op, value } => {
+                let symbol = match op {
+                    CompareOp::Gt => ">",
+                    CompareOp::Gte => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Lte => "<=",
+                };
+                Ok(format!("{column} {symbol} {}", Self::number(value)))
+            }
+            Test::TimePart { unit, value } => {
+                Ok(format!("{} = {}", self.time_part(&column, *unit)?, Self::number(value)))
+            }
+            Test::FieldRef { field: other, op, cased } => {
+                let other = self.ident(other);
+                let (a, b) = if *cased {
+                    (column.clone(), other.clone())
+                } else {
+                    (format!("lower({column})"), format!("lower({other})"))
+                };
+                Ok(match op {
+                    StrOp::Exact | StrOp::Glob => format!("{a} = {b}"),
+                    StrOp::Prefix => format!("substr({a}, 1, length({b})) = {b}"),
+                    StrOp::Suffix => {
+                        format!("(length({a}) >= length({b}) AND substr({a}, length({a}) - length({b}) + 1) = {b})")
+                    }
+                    StrOp::Contains => format!("{}({a}, {b}) > 0", self.substring_position()),
+                })
+            }
+            Test::QueryExpression { expression, id } => Ok(expression.replace("{field}", &column).replace("{id}", id)),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The tree walk every target shares: AND, OR and NOT with grouping, lists of values on one field, constants.
+//! Targets supply the spelling and their leaves through [`Language`].
+
+use super::Unsupported;
+use crate::ir::{Expr, Predicate, StrOp, Test};
+use crate::rule::value::SigmaString;
+
+/// What a target spells and how it renders single tests.
+pub trait Language {
+    /// `AND` between operands, with its spaces.
+    fn and(&self) -> &'static str;
+    /// `OR` between operands, with its spaces.
+    fn or(&self) -> &'static str;
+    /// The negation of an operand; `compound` when it is an AND or OR (not grouped yet: [`Language::group`]).
+    fn not(&self, operand: String, compound: bool) -> String {
+        let operand = if compound { self.group(operand) } else { operand };
+        self.negate(operand)
+    }
+    /// The negation of an operand that needs no grouping (a single test or a group).
+    fn negate(&self, operand: String) -> String;
+    /// A constant (only an empty `all of` or a dropped item leaves one).
+    fn constant(&self, value: bool) -> String;
+    /// One test on one field, or on any value when `field` is `None` (keywords).
+    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported>;
+    /// Two or more uncased, wildcard-free string tests for equality on one field, as one list test. `None`: the
+    /// target spells them one by one.
+    fn in_list(&self, _field: &str, _values: &[&str]) -> Option<String> {
+        None
+    }
+    fn group(&self, inner: String) -> String {
+        format!("({inner})")
+    }
+}
+
+/// Renders an expression. Every compound operand of a compound expression is grouped, whatever the target's
+/// precedence rules: the output reads the same in every language (Splunk's OR binds tighter than its AND).
+pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
+    match expr {
+        Expr::Const(b) => Ok(lang.constant(*b)),
+        Expr::Pred(p) => lang.predicate(p.field.as_deref(), &p.test),
+        Expr::Not(inner) => Ok(lang.not(render(lang, inner)?, matches!(inner.as_ref(), Expr::And(_) | Expr::Or(_)))),
+        Expr::And(items) => {
+            let parts: Result<Vec<_>, _> = items.iter().map(|i| operand(lang, i)).collect();
+            Ok(parts?.join(lang.and()))
+        }
+        Expr::Or(items) => {
+            let mut parts = Vec::with_capacity(items.len());
+            let mut i = 0;
+            while i < items.len() {
+                // A run of equality tests on one field becomes one list test where the target has one.
+                if let Some((field, first)) = list_member(&items[i]) {
+                    let mut values = vec![first];
+                    let mut j = i + 1;
+                    while let Some((f, v)) = items.get(j).and_then(list_member) {
+                        if f != field {
+                            break;
+                        }
+                        values.push(v);
+                        j += 1;
+                    }
+                    if values.len() > 1 {
+                        if let Some(list) = lang.in_list(field, &values) {
+                            parts.push(list);
+                            i = j;
+                            continue;
+                        }
+                    }
+                }
+                parts.push(operand(lang, &items[i])?);
+                i += 1;
+            }
+            Ok(parts.join(lang.or()))
+        }
+    }
+}
+
+fn operand(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
+    let text = render(lang, expr)?;
+    Ok(match expr {
+        Expr::And(_) | Expr::Or(_) => lang.group(text),
+        _ => text,
+    })
+}
+
+/// `field == "text"`, uncased and without wildcards.
+fn list_member(expr: &Expr) -> Option<(&str, &str)> {
+    match expr {
+        Expr::Pred(p) => match p.as_ref() {
+            Predicate { field: Some(field), test: Test::Str { op: StrOp::Exact, value, cased: false } } => {
+                Some((field.as_str(), plain(value)?))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn plain(value: &SigmaString) -> Option<&str> {
+    value.as_plain()
+}
