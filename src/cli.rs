@@ -73,6 +73,14 @@ pub struct ConvertArgs {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// The compiled multi-rule matcher.
+    Matcher,
+    /// An embedded SQLite database and each rule's SQL (`vigil convert -t sqlite`).
+    Sqlite,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum HuntFormat {
     /// Aligned columns for people.
     Table,
@@ -98,6 +106,13 @@ pub struct HuntArgs {
     /// Write detections to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Evaluation engine: the compiled matcher, or SQLite running each rule's generated SQL (the same
+    /// detections, as a cross-check of the SQL; slower).
+    #[arg(long, value_enum, default_value_t = Engine::Matcher)]
+    pub engine: Engine,
+    /// With `--engine sqlite`: keep the events in this SQLite database file (table `logs`) for further SQL.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
     /// Worker threads (default: one per core). Output order does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -12,6 +12,7 @@ mod prefilter;
 pub mod program;
 pub mod read;
 pub mod ruleset;
+pub mod sqlite;
 mod time;
 
 pub use event::{Event, FieldTable};

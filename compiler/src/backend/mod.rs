@@ -12,6 +12,8 @@ mod regex_print;
 mod splunk;
 mod sql;
 pub mod text;
+
+pub use sql::{DEFAULT_KEYWORD_COLUMN, KEYWORD_SEPARATOR};
 mod walk;
 
 use crate::codes::Code;

@@ -14,6 +14,10 @@ use crate::rule::value::{CompareOp, Number, RegexFlags, TimeUnit};
 /// The column keywords are searched in unless `--keyword-field` says otherwise.
 pub const DEFAULT_KEYWORD_COLUMN: &str = "_raw";
 
+/// The separator between (and around) the values in the keyword column: the ASCII unit separator, which log
+/// values do not hold. Written `char(31)` / `chr(31)` in queries.
+pub const KEYWORD_SEPARATOR: char = '\u{1f}';
+
 struct Sql {
     dialect: Target,
     keyword_column: String,
@@ -50,8 +54,22 @@ impl Sql {
         name.split('.').map(|part| self.ident(part)).collect::<Vec<_>>().join(".")
     }
 
-    /// A string literal. Spark reads backslash escapes inside literals; the others take text as is.
+    /// A string literal. Spark reads backslash escapes inside literals; the others take text as is. The keyword
+    /// separator is written as a character code, concatenated.
     fn string(&self, text: &str) -> String {
+        if text.contains(KEYWORD_SEPARATOR) {
+            let chr = match self.dialect {
+                Target::Postgres | Target::Duckdb => "chr(31)",
+                _ => "char(31)",
+            };
+            let parts: Vec<String> = text
+                .split(KEYWORD_SEPARATOR)
+                .map(|part| if part.is_empty() { None } else { Some(self.string(part)) })
+                .enumerate()
+                .flat_map(|(i, part)| (i > 0).then(|| chr.to_string()).into_iter().chain(part))
+                .collect();
+            return format!("({})", parts.join(" || "));
+        }
         match self.dialect {
             Target::Spark => {
                 let mut out = String::with_capacity(text.len() + 2);
@@ -185,6 +203,32 @@ impl Sql {
     }
 }
 
+/// A keyword's pattern over the keyword column, which holds every value of the event between separators: a
+/// value's start and end are the separators, so `'x'` is an exact value, `'x*'` a prefix, `'*x*'` a substring.
+fn keyword_pattern(pieces: Vec<Piece>) -> Vec<Piece> {
+    let sep = KEYWORD_SEPARATOR.to_string();
+    let mut out = vec![Piece::Any];
+    if pieces.first() != Some(&Piece::Any) {
+        out.push(Piece::Lit(sep.clone()));
+    }
+    let ends_open = pieces.last() == Some(&Piece::Any);
+    for piece in pieces {
+        match (out.last_mut(), piece) {
+            (Some(Piece::Lit(last)), Piece::Lit(s)) => last.push_str(&s),
+            (Some(Piece::Any), Piece::Any) => {}
+            (_, piece) => out.push(piece),
+        }
+    }
+    if !ends_open {
+        match out.last_mut() {
+            Some(Piece::Lit(last)) => last.push_str(&sep),
+            _ => out.push(Piece::Lit(sep)),
+        }
+        out.push(Piece::Any);
+    }
+    out
+}
+
 /// A SQLite GLOB pattern: `*`, `?`, and `[`-bracketed literals for the three special characters.
 fn glob(pieces: &[Piece]) -> String {
     text::wildcard(pieces, "*", "?", |s| {
@@ -225,16 +269,23 @@ impl Language for Sql {
         if value { "TRUE" } else { "FALSE" }.to_string()
     }
 
+    fn max_operands(&self) -> usize {
+        100
+    }
+
     fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported> {
         let Some(field) = field else {
             // Keywords: a substring search in the full-text column (DESIGN.md, "Backends").
             let column = self.ident(&self.keyword_column);
             return match test {
                 Test::Str { op, value, cased } => {
-                    let pieces = text::unanchored(pattern(*op, value)?);
+                    let pieces = keyword_pattern(pattern(*op, value)?);
                     Ok(self.string_test(&column, &pieces, *cased))
                 }
-                Test::Num(n) => Ok(format!("{column} LIKE {}", self.string(&format!("%{}%", Self::number(n))))),
+                Test::Num(n) => {
+                    let pieces = keyword_pattern(vec![Piece::Lit(Self::number(n))]);
+                    Ok(self.string_test(&column, &pieces, false))
+                }
                 Test::Regex { pattern, flags } => Ok(self.regex(&column, pattern, *flags)),
                 other => Err(Unsupported::new(
                     Code::UnsupportedValue,

@@ -30,12 +30,31 @@ pub trait Language {
     fn group(&self, inner: String) -> String {
         format!("({inner})")
     }
+    /// The most operands one AND or OR may have: longer ones are split into groups of this size, so that
+    /// engines that parse `a OR b OR ...` into a deep tree (SQLite stops at depth 1,000) get a shallow one.
+    fn max_operands(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// Renders an expression. Every compound operand of a compound expression is grouped, whatever the target's
 /// precedence rules: the output reads the same in every language (Splunk's OR binds tighter than its AND).
 pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
+    let max = lang.max_operands().max(2);
     match expr {
+        Expr::And(items) | Expr::Or(items) if items.len() > max => {
+            let is_and = matches!(expr, Expr::And(_));
+            let chunks: Vec<Expr> = items
+                .chunks(max)
+                .map(|chunk| match chunk {
+                    [one] => one.clone(),
+                    many if is_and => Expr::And(many.to_vec()),
+                    many => Expr::Or(many.to_vec()),
+                })
+                .collect();
+            // Built directly: the flattening constructors would undo the grouping.
+            render(lang, &if is_and { Expr::And(chunks) } else { Expr::Or(chunks) })
+        }
         Expr::Const(b) => Ok(lang.constant(*b)),
         Expr::Pred(p) => lang.predicate(p.field.as_deref(), &p.test),
         Expr::Not(inner) => Ok(lang.not(render(lang, inner)?, matches!(inner.as_ref(), Expr::And(_) | Expr::Or(_)))),

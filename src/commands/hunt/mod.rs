@@ -1,8 +1,9 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
 mod scan;
+mod sql_engine;
 
-use crate::cli::{HuntArgs, HuntFormat};
+use crate::cli::{Engine, HuntArgs, HuntFormat};
 use crate::rule_files;
 use indicatif::{ProgressBar, ProgressStyle};
 use scan::{Found, Totals};
@@ -12,6 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 use vigil_compiler::pipeline::{load_spec, Options, PipelineSet};
+use vigil_compiler::rule::meta::Level;
 use vigil_compiler::{load_str, lower, Content};
 use vigil_runtime::RuleSet;
 
@@ -38,11 +40,23 @@ fn pipelines(args: &HuntArgs) -> Option<PipelineSet> {
     Some(PipelineSet::new(loaded, Options { allow_external_sources: args.pipeline.allow_external_sources }))
 }
 
+/// A rule ready for an engine: where it came from, its IR, and the state its pipelines left (for SQL).
+pub struct LoadedRule {
+    pub path: String,
+    pub rule: vigil_compiler::ir::Rule,
+    pub state: vigil_compiler::pipeline::State,
+}
+
+/// What detections print about their rule.
+pub struct RuleInfo {
+    pub id: Option<String>,
+    pub title: String,
+    pub level: Option<Level>,
+    pub path: String,
+}
+
 /// Loads, transforms and lowers every rule; problems are reported and counted, never fatal.
-fn load_rules(
-    paths: &[PathBuf],
-    pipelines: &PipelineSet,
-) -> (Vec<(String, vigil_compiler::ir::Rule)>, Vec<String>, bool) {
+fn load_rules(paths: &[PathBuf], pipelines: &PipelineSet) -> (Vec<LoadedRule>, Vec<String>, bool) {
     let mut rules = Vec::new();
     let mut problems = Vec::new();
     let mut io_error = false;
@@ -54,7 +68,7 @@ fn load_rules(
         for document in load_str(&text) {
             match document.content {
                 Some(Content::Rule(mut rule)) => match pipelines.apply(&mut rule) {
-                    Ok(_) => rules.push((shown.clone(), lower(rule))),
+                    Ok(state) => rules.push(LoadedRule { path: shown.clone(), rule: lower(rule), state }),
                     Err(e) => problems.push(format!("{shown}: {} [{}]", e.message, e.code)),
                 },
                 Some(Content::Correlation(_)) => {
@@ -118,8 +132,8 @@ fn timestamp(event: &serde_json::Value) -> Option<String> {
 }
 
 /// One detection in the chosen format, with its end of line.
-fn write_detection(buffer: &mut Vec<u8>, format: HuntFormat, rules: &RuleSet, found: &Found<'_>) {
-    let rule = &rules.rules[found.rule as usize];
+fn write_detection(buffer: &mut Vec<u8>, format: HuntFormat, rules: &[RuleInfo], found: &Found<'_>) {
+    let rule = &rules[found.rule as usize];
     let level = rule.level.map(|l| l.as_str());
     let timestamp = timestamp(found.event);
     // Writing into a Vec cannot fail.
@@ -165,30 +179,16 @@ fn csv_field(text: &str) -> String {
 
 pub fn run(args: &HuntArgs) -> u8 {
     let started = Instant::now();
+    if args.db.is_some() && args.engine != Engine::Sqlite {
+        eprintln!("vigil: --db keeps the SQLite database of `--engine sqlite`; add `--engine sqlite`");
+        return 2;
+    }
     let Some(pipelines) = pipelines(args) else { return 2 };
-    let (ir_rules, problems, rules_io_error) = load_rules(&args.rules, &pipelines);
-    let (rules, rejected) = RuleSet::build(ir_rules);
-    for problem in &problems {
-        eprintln!("vigil: rule not loaded: {problem}");
-    }
-    for r in &rejected {
-        eprintln!("vigil: rule not loaded: {}: {}", r.path, r.reason);
-    }
-    let loaded_in = started.elapsed().as_secs_f64();
+    let (loaded, mut problems, rules_io_error) = load_rules(&args.rules, &pipelines);
     let (files, inputs_io_error) = inputs(&args.inputs);
     if rules_io_error || inputs_io_error {
         return 2;
     }
-    let progress = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} events, {per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Box::new(std::io::BufWriter::new(f)),
@@ -202,11 +202,52 @@ pub fn run(args: &HuntArgs) -> u8 {
     if args.format == HuntFormat::Csv {
         let _ = writeln!(out, "timestamp,level,rule_id,rule_title,file,record");
     }
-    let format = |buffer: &mut Vec<u8>, found: &Found<'_>| write_detection(buffer, args.format, &rules, found);
-    let workers = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let scanning = Instant::now();
-    let totals = scan::scan(&files, &rules, workers, &format, &mut out, &progress);
-    let scanned_in = scanning.elapsed().as_secs_f64();
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} events, {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let (infos, totals, loaded_in, scanned_in) = match args.engine {
+        Engine::Matcher => {
+            let ir_rules = loaded.into_iter().map(|r| (r.path, r.rule)).collect();
+            let (rules, rejected) = RuleSet::build(ir_rules);
+            problems.extend(rejected.into_iter().map(|r| format!("{}: {}", r.path, r.reason)));
+            report_problems(&problems);
+            let infos: Vec<RuleInfo> = rules
+                .rules
+                .iter()
+                .map(|r| RuleInfo { id: r.id.clone(), title: r.title.clone(), level: r.level, path: r.path.clone() })
+                .collect();
+            let loaded_in = started.elapsed().as_secs_f64();
+            let format = |buffer: &mut Vec<u8>, found: &Found<'_>| write_detection(buffer, args.format, &infos, found);
+            let workers = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let scanning = Instant::now();
+            let totals = scan::scan(&files, &rules, workers, &format, &mut out, &progress);
+            (infos, totals, loaded_in, scanning.elapsed().as_secs_f64())
+        }
+        Engine::Sqlite => {
+            let prepared = sql_engine::prepare(loaded);
+            problems.extend(prepared.rejected.iter().cloned());
+            report_problems(&problems);
+            let loaded_in = started.elapsed().as_secs_f64();
+            let scanning = Instant::now();
+            let infos = &prepared.infos;
+            let format = |buffer: &mut Vec<u8>, found: &Found<'_>| write_detection(buffer, args.format, infos, found);
+            let totals = match sql_engine::hunt(&prepared, &files, args.db.as_deref(), &format, &mut out, &progress) {
+                Ok(totals) => totals,
+                Err(e) => {
+                    eprintln!("vigil: SQLite: {e}");
+                    return 2;
+                }
+            };
+            (prepared.infos, totals, loaded_in, scanning.elapsed().as_secs_f64())
+        }
+    };
     progress.finish_and_clear();
     if totals.output_failed {
         return 2; // the reader went away (`| head`)
@@ -216,7 +257,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     let mut detections = 0;
     for (rule, count) in &totals.per_rule {
         detections += count;
-        *by_level.entry(rules.rules[*rule as usize].level.map_or("unknown", |l| l.as_str())).or_default() += count;
+        *by_level.entry(infos[*rule as usize].level.map_or("unknown", |l| l.as_str())).or_default() += count;
     }
     let _ = out.flush();
     let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
@@ -225,14 +266,20 @@ pub fn run(args: &HuntArgs) -> u8 {
         files.len(),
         events as f64 / scanned_in.max(1e-9),
         if levels.is_empty() { "none".to_string() } else { levels.join(", ") },
-        rules.rules.len(),
-        problems.len() + rejected.len(),
+        infos.len(),
+        problems.len(),
     );
     if io_failed {
         2
-    } else if rules.rules.is_empty() || events == 0 {
+    } else if infos.is_empty() || events == 0 {
         1
     } else {
         0
+    }
+}
+
+fn report_problems(problems: &[String]) {
+    for problem in problems {
+        eprintln!("vigil: rule not loaded: {problem}");
     }
 }

@@ -1,0 +1,206 @@
+//! Events in an embedded SQLite database, queried with each rule's generated SQL (`vigil hunt --engine sqlite`).
+//!
+//! One table `logs`: a column per field some rule reads (filled by the matcher's own decoding, so both engines
+//! see the same values), `_raw` with every value of the event (for keywords, between unit separators), and `_file`,
+//! `_record`, `_event` to report detections. Columns have no declared type: a JSON number is stored as a number
+//! and a string as text, as they came. Lists are stored as their elements' text, one per line.
+//!
+//! Three functions are registered so that the standard SQL the sqlite target writes has Sigma's semantics here:
+//! `regexp` (the `regex` crate, for `REGEXP`), and Unicode-aware `like` and `lower` (SQLite's own fold ASCII only).
+
+use crate::event::{Event, FieldId, FieldTable, Value};
+use regex::Regex;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::Arc;
+use vigil_compiler::ir::{self, Test};
+
+/// The table the sqlite target is told to query here.
+pub const TABLE: &str = "logs";
+
+/// The events of a hunt, loaded into SQLite.
+pub struct SqliteStore {
+    conn: Connection,
+    table: FieldTable,
+    /// The fields of each column, in column order after the four fixed columns. SQL column names are
+    /// case-insensitive: fields differing only in case (`Status`, `status`) share a column, which holds the first
+    /// of them present in the event.
+    columns: Vec<Vec<FieldId>>,
+    keywords: bool,
+    insert: String,
+}
+
+fn sql_error(e: rusqlite::Error) -> String {
+    e.to_string()
+}
+
+/// Every field `rules` read (and the fields field references compare with), interned.
+fn fields_of(rules: &[&ir::Rule]) -> (FieldTable, bool) {
+    let mut table = FieldTable::default();
+    let mut keywords = false;
+    for rule in rules {
+        rule.expr.visit_predicates(&mut |p| {
+            match &p.field {
+                Some(name) => drop(table.intern(name)),
+                None => keywords = true,
+            }
+            if let Test::FieldRef { field, .. } = &p.test {
+                table.intern(field);
+            }
+        });
+    }
+    (table, keywords)
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl SqliteStore {
+    /// A store for the events `rules` will be run on: in memory, or in the database file `path` (its `logs`
+    /// table is replaced).
+    pub fn create(path: Option<&Path>, rules: &[&ir::Rule]) -> Result<SqliteStore, String> {
+        let conn = match path {
+            Some(p) => Connection::open(p),
+            None => Connection::open_in_memory(),
+        }
+        .map_err(sql_error)?;
+        register_functions(&conn).map_err(sql_error)?;
+        let (table, keywords) = fields_of(rules);
+        let mut by_name: Vec<(String, Vec<FieldId>)> = Vec::new();
+        for id in 0..table.len() as FieldId {
+            let folded = table.name(id).to_lowercase();
+            match by_name.iter_mut().find(|(name, _)| name.to_lowercase() == folded) {
+                Some((_, ids)) => ids.push(id),
+                None => by_name.push((table.name(id).to_string(), vec![id])),
+            }
+        }
+        let mut create = format!(
+            "DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (_file INTEGER, _record INTEGER, _event TEXT, _raw TEXT"
+        );
+        for (name, _) in &by_name {
+            create.push_str(", ");
+            create.push_str(&quote(name));
+        }
+        let columns: Vec<Vec<FieldId>> = by_name.into_iter().map(|(_, ids)| ids).collect();
+        create.push_str(");");
+        conn.execute_batch(&create).map_err(|e| format!("cannot create the events table: {e}"))?;
+        conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;").map_err(sql_error)?;
+        let placeholders: Vec<String> = (1..=columns.len() + 4).map(|i| format!("?{i}")).collect();
+        let insert = format!("INSERT INTO {TABLE} VALUES ({})", placeholders.join(", "));
+        Ok(SqliteStore { conn, table, columns, keywords, insert })
+    }
+
+    /// Adds one event.
+    pub fn add(&mut self, file: u32, record: u64, json: &serde_json::Value) -> Result<(), String> {
+        let event = Event::new(json, &self.table, self.keywords);
+        let mut values: Vec<SqlValue> = Vec::with_capacity(self.columns.len() + 4);
+        values.push(SqlValue::Integer(file as i64));
+        values.push(SqlValue::Integer(record as i64));
+        values.push(SqlValue::Text(json.to_string()));
+        values.push(if self.keywords {
+            // Every value between separators (`keyword_pattern` in the SQL backend).
+            let sep = vigil_compiler::backend::KEYWORD_SEPARATOR;
+            let mut raw = String::from(sep);
+            for text in event.all_values.iter().filter_map(Value::text) {
+                raw.push_str(text);
+                raw.push(sep);
+            }
+            SqlValue::Text(raw)
+        } else {
+            SqlValue::Null
+        });
+        for ids in &self.columns {
+            values.push(ids.iter().find_map(|&id| event.get(id)).map_or(SqlValue::Null, sql_value));
+        }
+        let mut statement = self.conn.prepare_cached(&self.insert).map_err(sql_error)?;
+        statement.execute(rusqlite::params_from_iter(values)).map_err(sql_error)?;
+        Ok(())
+    }
+
+    /// Ends loading: the events are committed (and kept, for a database file).
+    pub fn commit(&mut self) -> Result<(), String> {
+        self.conn.execute_batch("COMMIT;").map_err(sql_error)
+    }
+
+    /// Runs one rule's query (`SELECT * FROM logs WHERE ...`, as the sqlite target writes it): the (file,
+    /// record, event JSON) of every row it returns, in input order.
+    pub fn run(&self, query: &str) -> Result<Vec<(u32, u64, String)>, String> {
+        let wrapped = format!("SELECT _file, _record, _event FROM ({query}) ORDER BY _file, _record");
+        let mut statement = self.conn.prepare(&wrapped).map_err(sql_error)?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, i64>(0)? as u32, row.get::<_, i64>(1)? as u64, row.get(2)?)))
+            .map_err(sql_error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql_error)
+    }
+}
+
+fn sql_value(value: &Value<'_>) -> SqlValue {
+    match value {
+        Value::Str(s, _) => SqlValue::Text(s.to_string()),
+        Value::Num(n, text, _) => match text.parse::<i64>() {
+            Ok(i) => SqlValue::Integer(i),
+            Err(_) => SqlValue::Real(*n),
+        },
+        Value::Bool(b) => SqlValue::Integer(*b as i64),
+        Value::Null => SqlValue::Null,
+        Value::List(items) => {
+            let texts: Vec<&str> = items.iter().filter_map(Value::text).collect();
+            SqlValue::Text(texts.join("\n"))
+        }
+    }
+}
+
+/// The text SQLite would give a value (numbers as their decimal text).
+fn text_of(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+/// A LIKE pattern as an anchored, Unicode case-insensitive regex.
+fn like_regex(pattern: &str, escape: Option<char>) -> Result<Regex, regex::Error> {
+    let mut out = String::from("(?is)^");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if Some(c) == escape {
+            if let Some(next) = chars.next() {
+                out.push_str(&regex::escape(&next.to_string()));
+            }
+            continue;
+        }
+        match c {
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            c => out.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    out.push('$');
+    Regex::new(&out)
+}
+
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("regexp", 2, flags, |ctx| {
+        let re: Arc<Regex> = ctx.get_or_create_aux(0, |v| -> Result<Regex, String> {
+            Regex::new(v.as_str().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+        })?;
+        Ok(text_of(ctx.get_raw(1)).map(|t| re.is_match(&t)))
+    })?;
+    for args in [2, 3] {
+        conn.create_scalar_function("like", args, flags, move |ctx| {
+            let escape = if args == 3 { text_of(ctx.get_raw(2)).and_then(|e| e.chars().next()) } else { None };
+            let re: Arc<Regex> = ctx.get_or_create_aux(0, |v| -> Result<Regex, String> {
+                like_regex(v.as_str().map_err(|e| e.to_string())?, escape).map_err(|e| e.to_string())
+            })?;
+            Ok(text_of(ctx.get_raw(1)).map(|t| re.is_match(&t)))
+        })?;
+    }
+    conn.create_scalar_function("lower", 1, flags, |ctx| Ok(text_of(ctx.get_raw(0)).map(|t| t.to_lowercase())))?;
+    Ok(())
+}
