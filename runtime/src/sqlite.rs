@@ -11,7 +11,8 @@
 use crate::event::{Event, FieldId, FieldTable, Value};
 use regex::Regex;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::types::{Value as SqlValue, ValueRef};
+pub use rusqlite::types::Value as SqlValue;
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct SqliteStore {
     columns: Vec<Vec<FieldId>>,
     keywords: bool,
     insert: String,
+    /// The column names after the four fixed ones.
+    names: Vec<String>,
 }
 
 fn sql_error(e: rusqlite::Error) -> String {
@@ -84,17 +87,31 @@ impl SqliteStore {
             create.push_str(", ");
             create.push_str(&quote(name));
         }
+        let names: Vec<String> = by_name.iter().map(|(name, _)| name.clone()).collect();
         let columns: Vec<Vec<FieldId>> = by_name.into_iter().map(|(_, ids)| ids).collect();
         create.push_str(");");
         conn.execute_batch(&create).map_err(|e| format!("cannot create the events table: {e}"))?;
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;").map_err(sql_error)?;
         let placeholders: Vec<String> = (1..=columns.len() + 4).map(|i| format!("?{i}")).collect();
         let insert = format!("INSERT INTO {TABLE} VALUES ({})", placeholders.join(", "));
-        Ok(SqliteStore { conn, table, columns, keywords, insert })
+        Ok(SqliteStore { conn, table, columns, keywords, insert, names })
+    }
+
+    /// Every column name, the four fixed ones (`_file`, `_record`, `_event`, `_raw`) first.
+    pub fn column_names(&self) -> Vec<String> {
+        ["_file", "_record", "_event", "_raw"].iter().map(|s| s.to_string()).chain(self.names.iter().cloned()).collect()
     }
 
     /// Adds one event.
     pub fn add(&mut self, file: u32, record: u64, json: &serde_json::Value) -> Result<(), String> {
+        let values = self.row(file, record, json);
+        let mut statement = self.conn.prepare_cached(&self.insert).map_err(sql_error)?;
+        statement.execute(rusqlite::params_from_iter(values)).map_err(sql_error)?;
+        Ok(())
+    }
+
+    /// The row an event becomes, in [`SqliteStore::column_names`] order (to load the same rows elsewhere).
+    pub fn row(&self, file: u32, record: u64, json: &serde_json::Value) -> Vec<SqlValue> {
         let event = Event::new(json, &self.table, self.keywords);
         let mut values: Vec<SqlValue> = Vec::with_capacity(self.columns.len() + 4);
         values.push(SqlValue::Integer(file as i64));
@@ -115,9 +132,7 @@ impl SqliteStore {
         for ids in &self.columns {
             values.push(ids.iter().find_map(|&id| event.get(id)).map_or(SqlValue::Null, sql_value));
         }
-        let mut statement = self.conn.prepare_cached(&self.insert).map_err(sql_error)?;
-        statement.execute(rusqlite::params_from_iter(values)).map_err(sql_error)?;
-        Ok(())
+        values
     }
 
     /// Ends loading: the events are committed (and kept, for a database file).
@@ -134,6 +149,34 @@ impl SqliteStore {
             .query_map([], |row| Ok((row.get::<_, i64>(0)? as u32, row.get::<_, i64>(1)? as u64, row.get(2)?)))
             .map_err(sql_error)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(sql_error)
+    }
+}
+
+impl SqliteStore {
+    /// [`SqliteStore::row`] as JSON values, booleans kept (for loading other engines, which type columns).
+    pub fn row_json(&self, file: u32, record: u64, json: &serde_json::Value) -> Vec<serde_json::Value> {
+        let event = Event::new(json, &self.table, self.keywords);
+        let raw = match self.row(file, record, json).swap_remove(3) {
+            SqlValue::Text(t) => serde_json::Value::String(t),
+            _ => serde_json::Value::Null,
+        };
+        let mut values = vec![file.into(), record.into(), json.to_string().into(), raw];
+        for ids in &self.columns {
+            values.push(ids.iter().find_map(|&id| event.get(id)).map_or(serde_json::Value::Null, json_value));
+        }
+        values
+    }
+}
+
+fn json_value(value: &Value<'_>) -> serde_json::Value {
+    match value {
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        other => match sql_value(other) {
+            SqlValue::Integer(i) => i.into(),
+            SqlValue::Real(f) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into),
+            SqlValue::Text(t) => t.into(),
+            _ => serde_json::Value::Null,
+        },
     }
 }
 

@@ -126,7 +126,17 @@ impl Sql {
         }
     }
 
+    /// A column read as text for string tests: PostgreSQL and DuckDB have no `lower()` or `LIKE` on numbers (a rule's
+    /// `EventID: '4624'` on an integer column), the others convert implicitly.
+    fn as_text(&self, column: &str) -> String {
+        match self.dialect {
+            Target::Postgres | Target::Duckdb => format!("{column}::text"),
+            _ => column.to_string(),
+        }
+    }
+
     fn regex(&self, column: &str, pattern: &str, flags: RegexFlags) -> String {
+        let column = &self.as_text(column);
         match self.dialect {
             Target::Postgres => {
                 // POSIX AREs: `.` matches a newline and `^`/`$` only match at the ends unless told otherwise;
@@ -186,7 +196,8 @@ impl Sql {
                 format!("CAST(strftime('{format}', {column}) AS INTEGER)")
             }
             Target::Postgres => format!("EXTRACT({name} FROM CAST({column} AS timestamp))"),
-            Target::Duckdb => format!("{name}(CAST({column} AS TIMESTAMP))"),
+            // TRY_CAST: a value that is no timestamp does not match (DuckDB's CAST would fail the query).
+            Target::Duckdb => format!("{name}(TRY_CAST({column} AS TIMESTAMP))"),
             _ => match unit {
                 TimeUnit::Week => format!("weekofyear({column})"),
                 TimeUnit::Day => format!("dayofmonth({column})"),
@@ -295,7 +306,7 @@ impl Language for Sql {
         };
         let column = self.ident(field);
         match test {
-            Test::Str { op, value, cased } => Ok(self.string_test(&column, &pattern(*op, value)?, *cased)),
+            Test::Str { op, value, cased } => Ok(self.string_test(&self.as_text(&column), &pattern(*op, value)?, *cased)),
             Test::Num(n) => Ok(format!("{column} = {}", Self::number(n))),
             Test::Bool(b) => Ok(format!("{column} = {}", if *b { "TRUE" } else { "FALSE" })),
             Test::Null => Ok(format!("{column} IS NULL")),
@@ -322,6 +333,11 @@ impl Language for Sql {
                     CompareOp::Gte => ">=",
                     CompareOp::Lt => "<",
                     CompareOp::Lte => "<=",
+                };
+                // DuckDB reads numeric text with TRY_CAST (other text does not compare), as Sigma does.
+                let column = match self.dialect {
+                    Target::Duckdb => format!("TRY_CAST({column} AS DOUBLE)"),
+                    _ => column,
                 };
                 Ok(format!("{column} {symbol} {}", Self::number(value)))
             }

@@ -1,0 +1,67 @@
+"""Runs generated SQL on DuckDB or PostgreSQL for Vigil's results tests (tests/sql_engines.rs).
+
+Reads one JSON request on stdin:
+  {"engine": "duckdb" | "postgres", "dsn": "...", "cases": [{"name", "columns", "rows", "query"}]}
+and prints, for each case, {"name", "records": [sorted _record values]} or {"name", "error": "..."}.
+Each case gets a fresh `logs` table; a column's type is read off its values (all booleans: BOOLEAN, all integers:
+BIGINT, all numbers: DOUBLE, otherwise text, with numbers written as their JSON text).
+"""
+import json
+import sys
+
+
+def column_type(values):
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return "BOOLEAN", lambda v: v
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return "BIGINT", lambda v: v
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return "DOUBLE PRECISION", lambda v: v
+    return "TEXT", lambda v: v if v is None or isinstance(v, str) else json.dumps(v)
+
+
+def quote(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_case(connection, case, placeholder):
+    columns, rows = case["columns"], case["rows"]
+    types = [column_type([row[i] for row in rows]) for i in range(len(columns))]
+    cursor = connection.cursor()
+    cursor.execute("DROP TABLE IF EXISTS logs")
+    cursor.execute(
+        "CREATE TABLE logs (" + ", ".join(f"{quote(c)} {t}" for c, (t, _) in zip(columns, types)) + ")"
+    )
+    insert = f"INSERT INTO logs VALUES ({', '.join([placeholder] * len(columns))})"
+    for row in rows:
+        cursor.execute(insert, [convert(v) for v, (_, convert) in zip(row, types)])
+    cursor.execute(f"SELECT _record FROM ({case['query']}) AS t ORDER BY _record")
+    return [r[0] for r in cursor.fetchall()]
+
+
+def main():
+    request = json.load(sys.stdin)
+    engine = request["engine"]
+    if engine == "duckdb":
+        import duckdb
+
+        connection = duckdb.connect()
+        placeholder = "?"
+    else:
+        import psycopg
+
+        # No server-side prepared statements: every case recreates `logs` with other column types.
+        connection = psycopg.connect(request["dsn"], autocommit=True, prepare_threshold=None)
+        placeholder = "%s"
+    results = []
+    for case in request["cases"]:
+        try:
+            results.append({"name": case["name"], "records": run_case(connection, case, placeholder)})
+        except Exception as e:  # one failing query must not hide the others
+            results.append({"name": case["name"], "error": f"{type(e).__name__}: {e}".strip()})
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+//! Results test for the SQL backends: every conformance fixture (`tests/conformance/*.yml`: a rule, then events
+//! marked `match: true|false`) runs through the matcher and through its generated SQL on SQLite (embedded), DuckDB
+//! (Python package) and a real PostgreSQL server (`VIGIL_POSTGRES_DSN`, started by `.ci/run`). Every engine must
+//! return exactly the expected events. Where an engine cannot, the fixture says why, per event
+//! (`skip: {postgres: "reason"}`, or `sql:` for every SQL engine); a skip that is no longer needed fails too.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use vigil_compiler::backend::{self, Options, Target};
+use vigil_compiler::{ir, load_str, lower, Content};
+use vigil_runtime::sqlite::SqliteStore;
+use vigil_runtime::RuleSet;
+
+#[derive(Deserialize)]
+struct Case {
+    #[serde(rename = "match")]
+    expected: bool,
+    event: serde_json::Value,
+    #[serde(default)]
+    skip: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Cases {
+    events: Vec<Case>,
+}
+
+struct Fixture {
+    name: String,
+    rule: ir::Rule,
+    cases: Vec<Case>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let dir = root().join("tests/conformance");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("fixtures").flatten().map(|e| e.path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("UTF-8");
+            let (rule_text, cases_text) = text.split_once("\n---\n").expect("a rule, `---`, then the events");
+            let Some(Content::Rule(rule)) = load_str(rule_text).remove(0).content else {
+                panic!("{}: the rule does not load", path.display());
+            };
+            let cases: Cases = serde_yaml::from_str(cases_text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            Fixture { name, rule: lower(rule), cases: cases.events }
+        })
+        .collect()
+}
+
+fn query(fixture: &Fixture, target: Target) -> String {
+    let options = Options { table: Some("logs".into()), keyword_field: None };
+    let mut queries = backend::convert(&fixture.rule, target, "default", &Default::default(), &options)
+        .unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
+    queries.remove(0)
+}
+
+/// Records (1-based event positions) each engine returned, or the engine's error.
+type Outcome = Result<Vec<u64>, String>;
+
+/// DuckDB or PostgreSQL through `tests/engines/run_sql.py`; `None` when the engine is not available here.
+fn run_python(engine: &str, fixtures: &[Fixture], dsn: Option<&str>) -> Option<Vec<Outcome>> {
+    let target = if engine == "duckdb" { Target::Duckdb } else { Target::Postgres };
+    let cases: Vec<serde_json::Value> = fixtures
+        .iter()
+        .map(|f| {
+            let store = SqliteStore::create(None, &[&f.rule]).expect("store");
+            let rows: Vec<Vec<serde_json::Value>> =
+                f.cases.iter().enumerate().map(|(i, c)| store.row_json(0, i as u64 + 1, &c.event)).collect();
+            serde_json::json!({"name": f.name, "columns": store.column_names(), "rows": rows, "query": query(f, target)})
+        })
+        .collect();
+    let request = serde_json::json!({"engine": engine, "dsn": dsn, "cases": cases});
+    let mut child = Command::new("python3")
+        .arg(root().join("tests/engines/run_sql.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(request.to_string().as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() {
+        let why = String::from_utf8_lossy(&output.stderr);
+        assert!(std::env::var_os("CI").is_none(), "{engine} is not available in CI: {why}");
+        eprintln!("skipping {engine}: {}", why.lines().last().unwrap_or(""));
+        return None;
+    }
+    let results: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON from run_sql.py");
+    Some(
+        results
+            .iter()
+            .map(|r| match r.get("error").and_then(|e| e.as_str()) {
+                Some(e) => Err(e.to_string()),
+                None => Ok(r["records"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).collect()),
+            })
+            .collect(),
+    )
+}
+
+fn run_sqlite(fixtures: &[Fixture]) -> Vec<Outcome> {
+    fixtures
+        .iter()
+        .map(|f| {
+            let mut store = SqliteStore::create(None, &[&f.rule])?;
+            for (i, case) in f.cases.iter().enumerate() {
+                store.add(0, i as u64 + 1, &case.event)?;
+            }
+            store.commit()?;
+            Ok(store.run(&query(f, Target::Sqlite))?.into_iter().map(|(_, record, _)| record).collect())
+        })
+        .collect()
+}
+
+fn run_matcher(fixtures: &[Fixture]) -> Vec<Outcome> {
+    fixtures
+        .iter()
+        .map(|f| {
+            let (set, rejected) = RuleSet::build(vec![(f.name.clone(), f.rule.clone())]);
+            if let Some(r) = rejected.first() {
+                return Err(r.reason.clone());
+            }
+            Ok(f.cases
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !set.matches(&set.event(&c.event)).is_empty())
+                .map(|(i, _)| i as u64 + 1)
+                .collect())
+        })
+        .collect()
+}
+
+/// Disagreements of one engine with the fixtures: unexpected results without a skip, and skips not needed.
+fn check(engine: &str, fixtures: &[Fixture], outcomes: &[Outcome], problems: &mut Vec<String>) -> (usize, usize) {
+    let (mut agreed, mut skipped) = (0, 0);
+    for (fixture, outcome) in fixtures.iter().zip(outcomes) {
+        for (i, case) in fixture.cases.iter().enumerate() {
+            let record = i as u64 + 1;
+            let skip = case.skip.get(engine).or_else(|| (engine != "matcher").then(|| case.skip.get("sql")).flatten());
+            let got = outcome.as_ref().map(|records| records.contains(&record));
+            match (got, skip) {
+                (Ok(got), None) if got == case.expected => agreed += 1,
+                (Ok(got), Some(_)) if got == case.expected => problems.push(format!(
+                    "{engine}: {} event {record}: agrees now; remove its skip",
+                    fixture.name
+                )),
+                (_, Some(_)) => skipped += 1,
+                (Ok(got), None) => problems.push(format!(
+                    "{engine}: {} event {record}: expected match={}, got {got}: {}",
+                    fixture.name, case.expected, case.event
+                )),
+                (Err(e), None) => problems.push(format!("{engine}: {} event {record}: {e}", fixture.name)),
+            }
+        }
+    }
+    (agreed, skipped)
+}
+
+#[test]
+fn every_engine_returns_the_expected_events_of_every_conformance_fixture() {
+    let fixtures = fixtures();
+    assert!(fixtures.len() >= 20, "expected the conformance fixtures");
+    let dsn = std::env::var("VIGIL_POSTGRES_DSN").ok();
+    if dsn.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must start PostgreSQL and set VIGIL_POSTGRES_DSN (.ci/run)");
+        eprintln!("skipping postgres: VIGIL_POSTGRES_DSN is not set (tests/engines/start_postgres.sh prints it)");
+    }
+    let mut runs: Vec<(&str, Vec<Outcome>)> = vec![("matcher", run_matcher(&fixtures)), ("sqlite", run_sqlite(&fixtures))];
+    if let Some(outcomes) = run_python("duckdb", &fixtures, None) {
+        runs.push(("duckdb", outcomes));
+    }
+    if let Some(dsn) = &dsn {
+        if let Some(outcomes) = run_python("postgres", &fixtures, Some(dsn)) {
+            runs.push(("postgres", outcomes));
+        }
+    }
+    let mut problems = Vec::new();
+    for (engine, outcomes) in &runs {
+        let (agreed, skipped) = check(engine, &fixtures, outcomes, &mut problems);
+        eprintln!("{engine}: {agreed} events as expected, {skipped} skipped with a reason");
+    }
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
