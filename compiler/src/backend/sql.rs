@@ -57,17 +57,29 @@ impl Sql {
     /// A string literal. Spark reads backslash escapes inside literals; the others take text as is. The keyword
     /// separator is written as a character code, concatenated.
     fn string(&self, text: &str) -> String {
-        if text.contains(KEYWORD_SEPARATOR) {
+        // Characters a literal cannot hold (SQLite's parser stops at NUL) or that are clearer by code (the
+        // keyword separator) are concatenated as `char(N)`; Spark writes NUL as an escape.
+        let special = |c: char| c == KEYWORD_SEPARATOR || (c == '\0' && self.dialect != Target::Spark);
+        if text.contains(special) {
             let chr = match self.dialect {
-                Target::Postgres | Target::Duckdb => "chr(31)",
-                _ => "char(31)",
+                Target::Postgres | Target::Duckdb => "chr",
+                _ => "char",
             };
-            let parts: Vec<String> = text
-                .split(KEYWORD_SEPARATOR)
-                .map(|part| if part.is_empty() { None } else { Some(self.string(part)) })
-                .enumerate()
-                .flat_map(|(i, part)| (i > 0).then(|| chr.to_string()).into_iter().chain(part))
-                .collect();
+            let mut parts = Vec::new();
+            let mut run = String::new();
+            for c in text.chars() {
+                if special(c) {
+                    if !run.is_empty() {
+                        parts.push(self.string(&std::mem::take(&mut run)));
+                    }
+                    parts.push(format!("{chr}({})", c as u32));
+                } else {
+                    run.push(c);
+                }
+            }
+            if !run.is_empty() {
+                parts.push(self.string(&run));
+            }
             return format!("({})", parts.join(" || "));
         }
         match self.dialect {
