@@ -150,10 +150,9 @@ fn check(engine: &str, fixtures: &[Fixture], outcomes: &[Outcome], problems: &mu
             let got = outcome.as_ref().map(|records| records.contains(&record));
             match (got, skip) {
                 (Ok(got), None) if got == case.expected => agreed += 1,
-                (Ok(got), Some(_)) if got == case.expected => problems.push(format!(
-                    "{engine}: {} event {record}: agrees now; remove its skip",
-                    fixture.name
-                )),
+                (Ok(got), Some(_)) if got == case.expected => {
+                    problems.push(format!("{engine}: {} event {record}: agrees now; remove its skip", fixture.name))
+                }
                 (_, Some(_)) => skipped += 1,
                 (Ok(got), None) => problems.push(format!(
                     "{engine}: {} event {record}: expected match={}, got {got}: {}",
@@ -175,7 +174,8 @@ fn every_engine_returns_the_expected_events_of_every_conformance_fixture() {
         assert!(std::env::var_os("CI").is_none(), "CI must start PostgreSQL and set VIGIL_POSTGRES_DSN (.ci/run)");
         eprintln!("skipping postgres: VIGIL_POSTGRES_DSN is not set (tests/engines/start_postgres.sh prints it)");
     }
-    let mut runs: Vec<(&str, Vec<Outcome>)> = vec![("matcher", run_matcher(&fixtures)), ("sqlite", run_sqlite(&fixtures))];
+    let mut runs: Vec<(&str, Vec<Outcome>)> =
+        vec![("matcher", run_matcher(&fixtures)), ("sqlite", run_sqlite(&fixtures))];
     if let Some(outcomes) = run_python("duckdb", &fixtures, None) {
         runs.push(("duckdb", outcomes));
     }
@@ -191,4 +191,3 @@ fn every_engine_returns_the_expected_events_of_every_conformance_fixture() {
     }
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }
-

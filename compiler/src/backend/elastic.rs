@@ -6,7 +6,7 @@
 //! which all three use (`regex_print.rs`).
 
 use super::regex_print;
-use super::text::{self, pattern, shape, Piece, Shape};
+use super::text::{self, shape, Piece, Shape};
 use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
@@ -386,4 +386,11 @@ impl Language for Eql {
             Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
         })
     }
+}
+
+/// A string test's pattern, refusing control characters the language cannot write.
+fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+    let pieces = text::pattern(op, value)?;
+    text::plain_text(&pieces, "Elasticsearch")?;
+    Ok(pieces)
 }

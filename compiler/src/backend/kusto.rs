@@ -3,7 +3,7 @@
 //! and regexes use `matches regex` (RE2). With a table (`--table`, or the pipelines' `query_table` state) the
 //! query is `Table | where ...`, otherwise the bare condition as sigma-cli prints it.
 
-use super::text::{self, pattern, shape, Shape};
+use super::text::{self, shape, Piece, Shape};
 use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
@@ -165,4 +165,11 @@ impl Language for Kusto {
             Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
         })
     }
+}
+
+/// A string test's pattern, refusing control characters the language cannot write.
+fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+    let pieces = text::pattern(op, value)?;
+    text::plain_text(&pieces, "KQL")?;
+    Ok(pieces)
 }

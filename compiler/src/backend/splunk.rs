@@ -3,7 +3,7 @@
 //! top-level conjunct that needs one of those runs after the search, as `| regex field="..."` (a regex alone, as
 //! sigma-cli writes it) or as an eval expression in `| where ...` (`match()`, `cidrmatch()`, exact semantics).
 
-use super::text::{self, pattern, Piece};
+use super::text::{self, Piece};
 use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
@@ -310,4 +310,11 @@ pub fn saved_search(rule: &ir::Rule, query: &str) -> String {
     let title = rule.meta.title.replace(['[', ']', '\n'], " ");
     let description = rule.meta.description.as_deref().unwrap_or("").replace('\n', " ");
     format!("[{title}]\ndescription = {description}\nsearch = {}\n", query.replace('\n', " \\\n"))
+}
+
+/// A string test's pattern, refusing control characters the language cannot write.
+fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+    let pieces = text::pattern(op, value)?;
+    text::plain_text(&pieces, "SPL")?;
+    Ok(pieces)
 }

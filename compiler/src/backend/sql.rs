@@ -318,7 +318,9 @@ impl Language for Sql {
         };
         let column = self.ident(field);
         match test {
-            Test::Str { op, value, cased } => Ok(self.string_test(&self.as_text(&column), &pattern(*op, value)?, *cased)),
+            Test::Str { op, value, cased } => {
+                Ok(self.string_test(&self.as_text(&column), &pattern(*op, value)?, *cased))
+            }
             Test::Num(n) => Ok(format!("{column} = {}", Self::number(n))),
             Test::Bool(b) => Ok(format!("{column} = {}", if *b { "TRUE" } else { "FALSE" })),
             Test::Null => Ok(format!("{column} IS NULL")),

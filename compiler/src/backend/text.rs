@@ -49,6 +49,22 @@ pub fn pattern(op: StrOp, value: &SigmaString) -> Result<Vec<Piece>, Unsupported
     Ok(pieces)
 }
 
+/// Refuses literals holding a control character other than tab, newline and carriage return (NUL, ...): the
+/// query languages of SIEMs have no escape for them that is safe everywhere.
+pub fn plain_text(pieces: &[Piece], target: &str) -> Result<(), Unsupported> {
+    for piece in pieces {
+        if let Piece::Lit(s) = piece {
+            if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+                return Err(Unsupported::new(
+                    Code::UnsupportedValue,
+                    format!("{target} strings cannot hold the control character U+{:04X}", c as u32),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A keyword's pattern as a substring search: leading and trailing `Any` added where missing. Full-text
 /// search finds a value inside the text of the whole event (DESIGN.md, "Backends").
 pub fn unanchored(mut pieces: Vec<Piece>) -> Vec<Piece> {
