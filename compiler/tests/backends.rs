@@ -50,8 +50,14 @@ fn render(target: Target, format: &str) -> String {
         let rule = lower(rule);
         let _ = writeln!(out, "# {label}");
         match backend::convert(&rule, target, format, &state, &Options::default()) {
-            Ok(queries) => queries.iter().for_each(|q| drop(writeln!(out, "{q}"))),
-            Err(e) => drop(writeln!(out, "unsupported: {e}")),
+            Ok(queries) => {
+                for q in queries {
+                    let _ = writeln!(out, "{q}");
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "unsupported: {e}");
+            }
         }
         out.push('\n');
     }
