@@ -1,0 +1,130 @@
+//! `vigil convert` and `vigil hunt --engine sqlite` as a user runs them.
+
+mod common;
+
+use common::{stderr, stdout, vigil};
+use std::path::PathBuf;
+
+const SEED: &str = "rules/sysmon_wmi_module_load.yml";
+
+fn shared(what: &str) -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(what);
+    if path.exists() {
+        return path.to_str().map(str::to_string);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/{what}");
+    None
+}
+
+#[test]
+fn every_target_converts_the_seed_rule() {
+    for target in ["sqlite", "postgres", "duckdb", "spark", "kusto", "splunk", "lucene", "esql", "eql"] {
+        let output = vigil(&["convert", "-t", target, SEED]);
+        assert_eq!(output.status.code(), Some(0), "{target}: {}", stderr(&output));
+        assert_eq!(stdout(&output).lines().count(), 1, "{target}: one query");
+        assert!(stdout(&output).to_lowercase().contains("wmiclnt.dll"), "{target}: {}", stdout(&output));
+        assert!(stderr(&output).contains("1 rules converted"), "{target}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn the_seed_spark_query_reads_the_playbook_table() {
+    let output = vigil(&["convert", "-t", "spark", "-p", "sysmon", "-p", "windows", "-p", "helk", SEED]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let query = stdout(&output);
+    assert!(query.starts_with("SELECT * FROM mordor_file WHERE "), "{query}");
+    assert!(query.contains("lower(channel) = 'microsoft-windows-sysmon/operational'"), "{query}");
+    assert!(query.contains("event_id = 7"), "{query}");
+    assert!(query.contains("lower(ImageLoaded) LIKE '%wmiclnt.dll'"), "{query}");
+    assert!(query.contains("NOT COALESCE(lower(Image) LIKE '%wmiprvse.exe'"), "{query}");
+}
+
+#[test]
+fn jsonl_output_has_one_object_per_rule_and_failures_are_coded() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("convert_cli");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("placeholder.yml");
+    std::fs::write(
+        &bad,
+        "title: Needs a placeholder\nlogsource: {product: windows}\ndetection:\n  s:\n    User|expand: '%admins%'\n  condition: s\n",
+    )
+    .expect("write");
+    let output = vigil(&["convert", "-t", "kusto", "--jsonl", SEED, bad.to_str().unwrap_or("")]);
+    assert_eq!(output.status.code(), Some(1), "a failed rule makes exit 1");
+    let lines: Vec<serde_json::Value> = stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["title"], "WMI Modules Loaded");
+    assert_eq!(lines[0]["target"], "kusto");
+    assert!(lines[0]["error"].is_null());
+    assert_eq!(lines[0]["queries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(lines[1]["error"]["code"], "unsupported-placeholder");
+    assert!(stderr(&output).contains("1 rules converted to kusto, 1 failed (unsupported-placeholder 1)"), "{}", stderr(&output));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(vigil(&["convert", "-t", "nosuch", SEED]).status.code(), Some(2));
+    assert_eq!(vigil(&["convert", "-t", "kusto", "-f", "savedsearches", SEED]).status.code(), Some(2));
+    assert_eq!(vigil(&["convert", "-t", "kusto", "no/such/rule.yml"]).status.code(), Some(2));
+    assert_eq!(vigil(&["list", "formats"]).status.code(), Some(2), "formats need a target");
+}
+
+#[test]
+fn list_targets_and_formats() {
+    let targets = stdout(&vigil(&["list", "targets"]));
+    for name in ["sqlite", "postgres", "duckdb", "spark", "kusto", "splunk", "lucene", "esql", "eql"] {
+        assert!(targets.lines().any(|l| l.starts_with(name)), "{name} in {targets}");
+    }
+    let formats = stdout(&vigil(&["list", "formats", "-t", "splunk"]));
+    assert!(formats.contains("savedsearches"), "{formats}");
+    let saved = vigil(&["convert", "-t", "splunk", "-f", "savedsearches", SEED]);
+    assert!(stdout(&saved).starts_with("[default]"), "{}", stdout(&saved));
+    assert!(stdout(&saved).contains("[WMI Modules Loaded]\ndescription = Detects non wmiprvse loading WMI modules\nsearch = "));
+}
+
+/// Both engines print exactly the same detections (same order, same fields).
+fn same_detections(rules: &[&str], inputs: &[&str]) -> usize {
+    let mut args = vec!["hunt", "--format", "jsonl"];
+    for r in rules {
+        args.extend(["-r", r]);
+    }
+    args.extend(inputs);
+    let matcher = vigil(&args);
+    args.extend(["--engine", "sqlite"]);
+    let sqlite = vigil(&args);
+    assert_eq!(matcher.status.code(), Some(0), "{}", stderr(&matcher));
+    assert_eq!(sqlite.status.code(), Some(0), "{}", stderr(&sqlite));
+    assert!(stdout(&matcher) == stdout(&sqlite), "the engines disagree on {inputs:?}");
+    stdout(&matcher).lines().count()
+}
+
+#[test]
+fn sqlite_engine_equals_the_matcher_on_the_seed_dataset() {
+    let Some(seed) = shared("mordor/empire_psinject_PEinjection.jsonl.gz") else { return };
+    assert_eq!(same_detections(&["rules"], &[&seed]), 6);
+    assert_eq!(same_detections(&["rules"], &["examples/wmi_module_load.jsonl"]), 3);
+}
+
+#[test]
+fn sqlite_engine_equals_the_matcher_on_the_regression_data() {
+    let (Some(regression), Some(rules), Some(emerging), Some(hunting)) = (
+        shared("sigma/regression_data"),
+        shared("sigma/rules"),
+        shared("sigma/rules-emerging-threats"),
+        shared("sigma/rules-threat-hunting"),
+    ) else {
+        return;
+    };
+    let detections = same_detections(&[&rules, &emerging, &hunting], &[&regression]);
+    assert!(detections > 500, "{detections} detections");
+}
+
+#[test]
+fn sqlite_engine_keeps_its_database() {
+    let db = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("convert_cli_hunt.db");
+    let db = db.to_str().unwrap_or("");
+    let output = vigil(&["hunt", "--engine", "sqlite", "--db", db, "-r", "rules", "examples/wmi_module_load.jsonl"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(std::fs::metadata(db).is_ok_and(|m| m.len() > 0), "the database file is kept");
+    assert_eq!(vigil(&["hunt", "--db", db, "-r", "rules", "examples/wmi_module_load.jsonl"]).status.code(), Some(2));
+}
