@@ -51,14 +51,19 @@ fn jsonl_output_has_one_object_per_rule_and_failures_are_coded() {
     .expect("write");
     let output = vigil(&["convert", "-t", "kusto", "--jsonl", SEED, bad.to_str().unwrap_or("")]);
     assert_eq!(output.status.code(), Some(1), "a failed rule makes exit 1");
-    let lines: Vec<serde_json::Value> = stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let lines: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["title"], "WMI Modules Loaded");
     assert_eq!(lines[0]["target"], "kusto");
     assert!(lines[0]["error"].is_null());
     assert_eq!(lines[0]["queries"].as_array().map(Vec::len), Some(1));
     assert_eq!(lines[1]["error"]["code"], "unsupported-placeholder");
-    assert!(stderr(&output).contains("1 rules converted to kusto, 1 failed (unsupported-placeholder 1)"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 rules converted to kusto, 1 failed (unsupported-placeholder 1)"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -79,7 +84,8 @@ fn list_targets_and_formats() {
     assert!(formats.contains("savedsearches"), "{formats}");
     let saved = vigil(&["convert", "-t", "splunk", "-f", "savedsearches", SEED]);
     assert!(stdout(&saved).starts_with("[default]"), "{}", stdout(&saved));
-    assert!(stdout(&saved).contains("[WMI Modules Loaded]\ndescription = Detects non wmiprvse loading WMI modules\nsearch = "));
+    assert!(stdout(&saved)
+        .contains("[WMI Modules Loaded]\ndescription = Detects non wmiprvse loading WMI modules\nsearch = "));
 }
 
 /// Both engines print exactly the same detections (same order, same fields).

@@ -3,6 +3,8 @@
 # the machine has no server. Prints the DSN to use (VIGIL_POSTGRES_DSN). Usage: tests/engines/start_postgres.sh [PORT]
 set -euo pipefail
 PORT="${1:-54329}"
+# The first free port from PORT on (a server from an earlier run may hold it).
+while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
 bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 if [ -z "$(bin_dir)" ] || [ ! -x "$(bin_dir)/initdb" ]; then
   echo "installing postgresql (Debian package)" >&2
