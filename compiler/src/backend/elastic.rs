@@ -102,6 +102,12 @@ fn lucene_escape(text: &str) -> String {
     out
 }
 
+/// A field name: `-` stays as it is (it only means NOT at the start of a term); other syntax characters are
+/// escaped as in values.
+fn lucene_field(name: &str) -> String {
+    name.split('-').map(lucene_escape).collect::<Vec<_>>().join("-")
+}
+
 fn lucene_value(pieces: &[Piece]) -> String {
     if pieces.is_empty() {
         return "\"\"".to_string();
@@ -126,9 +132,12 @@ impl Language for Lucene {
         if value { "*:*" } else { "NOT *:*" }.to_string()
     }
 
-    fn in_list(&self, field: &str, values: &[&str]) -> Option<String> {
-        let list: Vec<String> = values.iter().map(|v| lucene_value(&[Piece::Lit(v.to_string())])).collect();
-        Some(format!("{}:({})", lucene_escape(field), list.join(" OR ")))
+    fn pattern_list(&self, field: &str, patterns: &[Vec<Piece>]) -> Result<Option<String>, Unsupported> {
+        for p in patterns {
+            text::plain_text(p, "Elasticsearch")?;
+        }
+        let list: Vec<String> = patterns.iter().map(|p| lucene_value(p)).collect();
+        Ok(Some(format!("{}:({})", lucene_field(field), list.join(" OR "))))
     }
 
     fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported> {
@@ -143,7 +152,7 @@ impl Language for Lucene {
                 )),
             };
         };
-        let f = lucene_escape(field);
+        let f = lucene_field(field);
         Ok(match test {
             Test::Str { op, value, .. } => format!("{f}:{}", lucene_value(&pattern(*op, value)?)),
             Test::Num(n) => format!("{f}:{}", number(n)),
@@ -305,8 +314,11 @@ fn eql_pattern(pieces: &[Piece]) -> Result<String, Unsupported> {
 
 impl Eql {
     fn string_test(&self, f: &str, pieces: &[Piece], cased: bool) -> Result<String, Unsupported> {
-        if let (true, Some(s)) = (cased, text::plain(pieces)) {
-            return Ok(format!("{f} == {}", quoted(s)));
+        match (cased, text::plain(pieces)) {
+            (true, Some(s)) => return Ok(format!("{f} == {}", quoted(s))),
+            // `:` is EQL's case-insensitive equality; it reads `*` and `?` as wildcards, so only without them.
+            (false, Some(s)) if !s.contains(['*', '?']) => return Ok(format!("{f}:{}", quoted(s))),
+            _ => {}
         }
         let like = if cased { "like" } else { "like~" };
         match eql_pattern(pieces) {

@@ -60,7 +60,8 @@ fn command(expr: &Expr) -> Result<Option<String>, Unsupported> {
         Test::Regex { pattern, flags } => {
             let op = if negated { "!=" } else { "=" };
             let regex = format!("{}{pattern}", text::inline_flags(*flags, ""));
-            Ok(Some(format!("| regex {}{op}\"{}\"", field_name(field), regex.replace('"', "\\\""))))
+            // Backslash is the escape character of SPL strings: the regex's own backslashes are doubled.
+            Ok(Some(format!("| regex {}{op}{}", field_name(field), eval_string(&regex))))
         }
         Test::FieldRef { field: other, op, cased } => {
             let fold = |name: &str| if *cased { eval_field(name) } else { format!("lower({})", eval_field(name)) };
@@ -150,9 +151,16 @@ impl Language for Splunk {
         if value { "*" } else { "NOT *" }.to_string()
     }
 
-    fn in_list(&self, name: &str, values: &[&str]) -> Option<String> {
-        let list: Option<Vec<String>> = values.iter().map(|v| value(&[Piece::Lit(v.to_string())]).ok()).collect();
-        Some(format!("{} IN ({})", field_name(name), list?.join(", ")))
+    fn pattern_list(&self, name: &str, patterns: &[Vec<Piece>]) -> Result<Option<String>, Unsupported> {
+        // `IN` takes `*` wildcards as `=` does; a value the search cannot write fails the list as it would alone.
+        let list: Result<Vec<String>, Unsupported> = patterns
+            .iter()
+            .map(|p| {
+                text::plain_text(p, "SPL")?;
+                value(p)
+            })
+            .collect();
+        Ok(Some(format!("{} IN ({})", field_name(name), list?.join(", "))))
     }
 
     fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Unsupported> {
@@ -184,7 +192,7 @@ impl Language for Splunk {
                 }
             }
             Test::Num(n) => format!("{f}={}", number(n)),
-            Test::Bool(b) => format!("{f}=\"{b}\""),
+            Test::Bool(b) => format!("{f}={b}"),
             Test::Null => format!("NOT {f}=*"),
             Test::Exists => format!("{f}=*"),
             Test::Cidr(net) => format!("{f}=\"{net}\""),

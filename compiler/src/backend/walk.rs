@@ -1,6 +1,7 @@
 //! The tree walk every target shares: AND, OR and NOT with grouping, lists of values on one field, constants.
 //! Targets supply the spelling and their leaves through [`Language`].
 
+use super::text::{pattern, Piece};
 use super::Unsupported;
 use crate::ir::{Expr, Predicate, StrOp, Test};
 use crate::rule::value::SigmaString;
@@ -26,6 +27,11 @@ pub trait Language {
     /// target spells them one by one.
     fn in_list(&self, _field: &str, _values: &[&str]) -> Option<String> {
         None
+    }
+    /// Two or more uncased string tests of any shape on one field (`Image: ['*\\a.exe', 'b*']`), as one list
+    /// test, for targets whose lists take wildcards. `None`: [`Language::in_list`] or one by one.
+    fn pattern_list(&self, _field: &str, _patterns: &[Vec<Piece>]) -> Result<Option<String>, Unsupported> {
+        Ok(None)
     }
     fn group(&self, inner: String) -> String {
         format!("({inner})")
@@ -66,7 +72,25 @@ pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
             let mut parts = Vec::with_capacity(items.len());
             let mut i = 0;
             while i < items.len() {
-                // A run of equality tests on one field becomes one list test where the target has one.
+                // A run of string tests on one field becomes one list test where the target has one.
+                if let Some((field, first)) = pattern_member(&items[i]) {
+                    let mut patterns = vec![first?];
+                    let mut j = i + 1;
+                    while let Some((f, p)) = items.get(j).and_then(pattern_member) {
+                        if f != field {
+                            break;
+                        }
+                        patterns.push(p?);
+                        j += 1;
+                    }
+                    if patterns.len() > 1 {
+                        if let Some(list) = lang.pattern_list(field, &patterns)? {
+                            parts.push(list);
+                            i = j;
+                            continue;
+                        }
+                    }
+                }
                 if let Some((field, first)) = list_member(&items[i]) {
                     let mut values = vec![first];
                     let mut j = i + 1;
@@ -107,6 +131,19 @@ fn list_member(expr: &Expr) -> Option<(&str, &str)> {
         Expr::Pred(p) => match p.as_ref() {
             Predicate { field: Some(field), test: Test::Str { op: StrOp::Exact, value, cased: false } } => {
                 Some((field.as_str(), plain(value)?))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `field` tested against a string pattern, uncased.
+fn pattern_member(expr: &Expr) -> Option<(&str, Result<Vec<Piece>, Unsupported>)> {
+    match expr {
+        Expr::Pred(p) => match p.as_ref() {
+            Predicate { field: Some(field), test: Test::Str { op, value, cased: false } } => {
+                Some((field.as_str(), pattern(*op, value)))
             }
             _ => None,
         },

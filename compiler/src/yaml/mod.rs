@@ -177,6 +177,11 @@ fn parse_number(text: &str) -> Option<Kind<'static>> {
         return i64::from_str_radix(oct, 8).ok().map(Kind::Int);
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    // `00000429` (a keyboard layout id, a hash fragment) is text to a rule author: a leading zero keeps the
+    // scalar a string, so its digits are matched as written (DESIGN.md, "YAML").
+    if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         // Integers too large for i64 stay strings rather than silently losing digits.
         return text.parse::<i64>().ok().map(Kind::Int);
@@ -212,6 +217,8 @@ mod tests {
     #[test]
     fn core_schema_scalars() {
         assert_eq!(kind("7"), Kind::Int(7));
+        assert_eq!(kind("0"), Kind::Int(0));
+        assert_eq!(kind("00000429"), Kind::Str("00000429".into()));
         assert_eq!(kind("'7'"), Kind::Str("7".into()));
         assert_eq!(kind("-3"), Kind::Int(-3));
         assert_eq!(kind("1.5"), Kind::Float(1.5));
