@@ -19,7 +19,7 @@ import sys
 from collections import Counter, defaultdict
 
 
-def tokens(query):
+def tokens(query, quotes="\"'"):
     """Tokens of a query, string literals whole, parentheses dropped outside them."""
     out, i, n = [], 0, len(query)
     while i < n:
@@ -29,7 +29,7 @@ def tokens(query):
         elif c == ",":
             out.append(",")
             i += 1
-        elif c in "\"'":
+        elif c in quotes:
             j = i + 1
             while j < n and query[j] != c:
                 j += 2 if query[j] == "\\" else 1
@@ -37,7 +37,7 @@ def tokens(query):
             i = j + 1
         else:
             j = i
-            while j < n and not query[j].isspace() and query[j] not in "(),\"'":
+            while j < n and not query[j].isspace() and query[j] not in "()," and query[j] not in quotes:
                 j += 2 if query[j] == "\\" else 1
             out.append(query[i:j])
             i = j
@@ -139,6 +139,8 @@ def lucene_requote(match):
 
 def canonical(query, target):
     query = expand_lists(query, target)
+    # `**` (a contains over a value ending in `*`) is `*`.
+    query = re.sub(r"(?<!\\)\*\*+", "*", query)
     if target == "sqlite":
         query = query.replace(" ESCAPE '\\'", "")
         query = re.sub(r"`([^`]*)`", r'"\1"', query)
@@ -161,7 +163,8 @@ def canonical(query, target):
         query = re.sub(r'= "(true|false)"', r"= \1", query)
     if target in ("lucene",):
         query = re.sub(r'(?<=:)"((?:[^"\\]|\\.)*)"', lucene_requote, query)
-    return tokens(query)
+    # Lucene has no single-quoted strings.
+    return tokens(query, '"' if target == "lucene" else "\"'")
 
 
 def atoms(query, target):
@@ -186,20 +189,32 @@ REASONS = {
         ("vigil-cased-terms: CASE(\"x\") where pySigma drops case sensitivity", lambda o, t: "CASE(" in o),
     ],
     "kusto": [
-        ("vigil-matches-regex-for-inner-wildcards (pySigma: contains on the pieces, which loses order)", lambda o, t: "matches regex" in o),
-        ("vigil-in~-lists (pySigma writes =~ ORs or in~ differently)", lambda o, t: " in~ (" in o or " in~ (" in t),
-        ("vigil-keyword-search-star-contains (pySigma writes bare strings, not valid KQL)", lambda o, t: "* contains" in o),
-        ("vigil-isnotnull/isnull (pySigma: isnotempty/isempty)", lambda o, t: "isnull(" in o or "isnotnull(" in o),
-        ("vigil-cidr-functions (pySigma: ipv4_is_in_range for both families)", lambda o, t: "_is_in_range" in o),
-        ("vigil-not()-form", lambda o, t: "not(" in o),
-        ("pysigma-startswith/endswith for wildcard values where Vigil writes =~ lists", lambda o, t: True),
+        ("pysigma-bug: columns with `-` or `.` written as string literals ('name', even ''name''); KQL columns are ['name']",
+         lambda o, t: "['" in o and has(r"(^|[ (])''?[\w.@-]+''? ", t)),
+        ("style: booleans compared with == (pySigma: =~)", lambda o, t: has(r"== (true|false)", o)),
+        ("deliberate: numbers compared as numbers (==), pySigma compares their text with in~",
+         lambda o, t: has(r'in~ \("\d+"', t)),
+        ("deliberate: keywords as `* contains` (a search of every column); pySigma writes bare strings, which are no KQL condition",
+         lambda o, t: "* contains" in o),
+        ("deliberate: inner wildcards as an anchored `matches regex` (exact); pySigma writes them another way",
+         lambda o, t: "matches regex" in o),
+        ("deliberate: CIDR with ipv4_is_in_range / ipv6_is_in_range by address family", lambda o, t: "_is_in_range" in o),
+        ("null and exists as isnull() / isnotnull(); pySigma writes another form", lambda o, t: "isnull(" in o or "isnotnull(" in o),
+        ("lists: Vigil writes in~ for exact values where pySigma writes =~ ORs, or the reverse", lambda o, t: " in~ (" in o or " in~ (" in t),
     ],
     "sqlite": [
         ("vigil-keyword-column (pySigma: no keyword support)", lambda o, t: "_raw" in o),
         ("style: NOT COALESCE(x, FALSE) for pySigma's NOT COALESCE(x, 0), same meaning", lambda o, t: "COALESCE(" in o and ", 0)" in t),
         ("deliberate: exact values with wildcard characters are LIKE patterns with escapes", lambda o, t: True),
     ],
-    "lucene": [REGEX_ANCHORED, CASELESS],
+    "lucene": [
+        ("pipeline: pySigma's ecs_windows adds a winlog.channel condition for this log source, Vigil's ecs-windows does not",
+         lambda o, t: "winlog.channel" in t and "winlog.channel" not in o),
+        REGEX_ANCHORED,
+        CASELESS,
+        ("deliberate: Unicode whitespace is escaped (Lucene's parser ends terms at it); pySigma escapes ASCII space only",
+         lambda o, t: any(c.isspace() and c != " " for c in o)),
+    ],
     "esql": [
         ("deliberate: ES|QL compares case-insensitively with to_lower(field); pySigma compares as is", lambda o, t: "to_lower(" in o),
         ("deliberate: cidr_match needs an ip value: Vigil converts with to_ip(field)", lambda o, t: "to_ip(" in o),
@@ -207,6 +222,11 @@ REASONS = {
         CASELESS,
     ],
     "eql": [
+        ("pipeline: pySigma's ecs_windows adds a winlog.channel condition for this log source, Vigil's ecs-windows does not",
+         lambda o, t: "winlog.channel" in t and "winlog.channel" not in o),
+        ("deliberate: a literal * or ? is matched with regex~ (EQL reads them as wildcards)", lambda o, t: "regex~" in o),
+        ("style: an empty value as == \"\" (pySigma) or :\"\" (Vigil)", lambda o, t: '==""' in t),
+        ("pysigma-bug: a bare string is no EQL condition; Vigil searches keywords in `message`", lambda o, t: "message like~" in o),
         ("pysigma-bug: like~ on numbers (EQL's like~ takes strings); Vigil compares numbers with ==", lambda o, t: has(r"like~ \(\d", t)),
         ("style: pySigma writes optional fields (?field) for exists tests", lambda o, t: "?" in t and "null" in t),
         REGEX_ANCHORED,
