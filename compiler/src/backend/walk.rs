@@ -72,45 +72,44 @@ pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
             let mut parts = Vec::with_capacity(items.len());
             let mut i = 0;
             while i < items.len() {
-                // A run of string tests on one field becomes one list test where the target has one.
-                if let Some((field, first)) = pattern_member(&items[i]) {
-                    let mut patterns = vec![first?];
-                    let mut j = i + 1;
-                    while let Some((f, p)) = items.get(j).and_then(pattern_member) {
-                        if f != field {
-                            break;
-                        }
-                        patterns.push(p?);
-                        j += 1;
-                    }
-                    if patterns.len() > 1 {
-                        if let Some(list) = lang.pattern_list(field, &patterns)? {
-                            parts.push(list);
-                            i = j;
-                            continue;
-                        }
+                // A run of string tests on one field becomes one list test where the target has one: a list with
+                // wildcards, else lists of the exact values in it. Each run is looked at once (lists of
+                // thousands of hashes must not cost a square).
+                let Some((field, _)) = pattern_member(&items[i]) else {
+                    parts.push(operand(lang, &items[i])?);
+                    i += 1;
+                    continue;
+                };
+                let mut j = i + 1;
+                while items.get(j).and_then(pattern_member).is_some_and(|(f, _)| f == field) {
+                    j += 1;
+                }
+                let run = &items[i..j];
+                i = j;
+                if run.len() > 1 {
+                    let patterns: Result<Vec<Vec<Piece>>, Unsupported> =
+                        run.iter().filter_map(pattern_member).map(|(_, p)| p).collect();
+                    if let Some(list) = lang.pattern_list(field, &patterns?)? {
+                        parts.push(list);
+                        continue;
                     }
                 }
-                if let Some((field, first)) = list_member(&items[i]) {
-                    let mut values = vec![first];
-                    let mut j = i + 1;
-                    while let Some((f, v)) = items.get(j).and_then(list_member) {
-                        if f != field {
-                            break;
-                        }
+                let mut k = 0;
+                while k < run.len() {
+                    let mut values = Vec::new();
+                    while let Some((_, v)) = run.get(k + values.len()).and_then(list_member) {
                         values.push(v);
-                        j += 1;
                     }
                     if values.len() > 1 {
                         if let Some(list) = lang.in_list(field, &values) {
                             parts.push(list);
-                            i = j;
+                            k += values.len();
                             continue;
                         }
                     }
+                    parts.push(operand(lang, &run[k])?);
+                    k += 1;
                 }
-                parts.push(operand(lang, &items[i])?);
-                i += 1;
             }
             Ok(parts.join(lang.or()))
         }
