@@ -30,14 +30,18 @@ fn conversions_compared_with_pysigma() {
         assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/oracle");
         return;
     }
-    let folders: Vec<String> = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
-        .iter()
-        .map(|f| sigma.join(f).display().to_string())
-        .collect();
+    let folders: Vec<String> =
+        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
+            .iter()
+            .map(|f| sigma.join(f).display().to_string())
+            .collect();
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let mut problems = Vec::new();
     for (target, pipelines, pysigma_pipeline, floor) in PAIRS {
-        let name = format!("{target}{}", if pipelines.is_empty() { String::new() } else { format!("-{}", pipelines.join("-")) });
+        let name = format!(
+            "{target}{}",
+            if pipelines.is_empty() { String::new() } else { format!("-{}", pipelines.join("-")) }
+        );
         let ours = tmp.join(format!("pysigma-{name}.jsonl"));
         let report = tmp.join(format!("pysigma-{name}.tsv"));
         let mut args = vec!["convert", "-t", target, "--jsonl", "-o", ours.to_str().unwrap_or("")];
@@ -49,7 +53,13 @@ fn conversions_compared_with_pysigma() {
         assert!(matches!(converted.status.code(), Some(0 | 1)), "{name}: {}", stderr(&converted));
         let compared = Command::new("python3")
             .arg(root.join("tests/pysigma/compare.py"))
-            .args([oracle.as_os_str(), target.as_ref(), pysigma_pipeline.as_ref(), ours.as_os_str(), report.as_os_str()])
+            .args([
+                oracle.as_os_str(),
+                target.as_ref(),
+                pysigma_pipeline.as_ref(),
+                ours.as_os_str(),
+                report.as_os_str(),
+            ])
             .output()
             .expect("python3 runs");
         assert!(compared.status.success(), "{name}: {}", String::from_utf8_lossy(&compared.stderr));

@@ -70,7 +70,10 @@ fn main() {
     println!("  {:<9} {:>12} {:>14} {:>10}", "target", "render only", "from YAML text", "converted");
     for target in Target::ALL {
         let (render, ok) = best_of(rounds, || {
-            prepared.iter().filter(|(rule, state)| backend::convert(rule, target, "default", state, &options).is_ok()).count()
+            prepared
+                .iter()
+                .filter(|(rule, state)| backend::convert(rule, target, "default", state, &options).is_ok())
+                .count()
         });
         let (whole, _) = best_of(rounds, || {
             let mut converted = 0;
@@ -78,7 +81,8 @@ fn main() {
                 for document in load_str(text) {
                     if let Some(Content::Rule(mut rule)) = document.content {
                         if let Ok(state) = pipelines.apply(&mut rule) {
-                            converted += backend::convert(&lower(rule), target, "default", &state, &options).is_ok() as usize;
+                            converted +=
+                                backend::convert(&lower(rule), target, "default", &state, &options).is_ok() as usize;
                         }
                     }
                 }
