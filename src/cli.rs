@@ -41,6 +41,57 @@ pub enum Command {
     ///
     /// Exit status: 0 every rule converted, 1 some rule failed, 2 usage or I/O error.
     Convert(ConvertArgs),
+    /// Test rules: conversion snapshots, event fixtures, and SigmaHQ's regression data.
+    ///
+    /// Snapshots: a `vigil.yml` beside the rules (or above them) names the targets; each rule file's queries are
+    /// compared with `__snapshots__/<rule>__<target>.snap` (insta's format). A changed or missing snapshot fails with
+    /// a unified diff; `--update` writes them, `--review` asks for each (accept, reject, skip); snapshots no rule
+    /// makes fail until `--prune` removes them. Fixtures: `<rule>.tests.yml` beside a rule lists true positives and
+    /// true negatives (inline events or files) and an optional `match_count`. SigmaHQ rules with a
+    /// `regression_tests_path` run on their `.evtx` and `.json` files; absent files are listed as missing.
+    ///
+    /// Exit status: 0 when every check passed (missing regression files do not fail), 1 otherwise, 2 for usage or
+    /// I/O errors.
+    Test(TestArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// A line per rule, failures with their diffs, and a summary.
+    Text,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// One JSON document: a summary and every check.
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TestArgs {
+    /// Write every new or changed snapshot.
+    #[arg(long)]
+    pub update: bool,
+    /// Show each new or changed snapshot and ask: accept (a), reject (r) or skip (s).
+    #[arg(long)]
+    pub review: bool,
+    /// Remove snapshots that no rule or target makes any more.
+    #[arg(long)]
+    pub prune: bool,
+    /// Fail regression cases whose number of matching events differs from `match_count` (by default the
+    /// difference is reported and the case passes when the rule fires).
+    #[arg(long)]
+    pub strict_counts: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// List every check, passed ones too.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Rule files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

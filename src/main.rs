@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         cli::Command::List(args) => commands::list::run(&args),
         cli::Command::Hunt(args) => commands::hunt::run(&args),
         cli::Command::Convert(args) => commands::convert::run(&args),
+        cli::Command::Test(args) => commands::test::run(&args),
     };
     ExitCode::from(code)
 }

@@ -36,8 +36,13 @@ pub fn find(paths: &[PathBuf]) -> Vec<Found> {
     out
 }
 
+/// A `.yml`/`.yaml` file that can hold Sigma documents: `vigil test`'s own files (`vigil.yml`, `<rule>.tests.yml`)
+/// sit among the rules and are not rules.
 fn is_yaml(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+        && !matches!(name, "vigil.yml" | ".vigil.yml")
+        && !name.ends_with(".tests.yml")
 }
 
 /// Reads a file as UTF-8 text.

@@ -22,6 +22,11 @@ fn ir_snapshots_of_valid_fixtures() {
 #[test]
 fn ir_snapshots_of_shipped_rules() {
     insta::glob!("../../rules", "*.yml", |path| {
+        // `vigil test`'s files sit beside the rules: its config and the rules' event fixtures.
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "vigil.yml" || name.ends_with(".tests.yml") {
+            return;
+        }
         let text = read(path);
         let described = common::describe_file(&text);
         assert!(!described.contains("error["), "{} should load without errors:\n{described}", path.display());

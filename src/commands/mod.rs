@@ -3,3 +3,4 @@ pub mod convert;
 pub mod hunt;
 pub mod ir;
 pub mod list;
+pub mod test;

@@ -1,0 +1,146 @@
+//! `vigil.yml` (or `.vigil.yml`): what `vigil test` snapshots for the rules beside it and below it.
+//!
+//! ```yaml
+//! snapshots:
+//!   pipelines: [sysmon, windows]          # applied for every target unless it names its own
+//!   targets:
+//!     - splunk                            # a target name, default format
+//!     - {target: splunk, format: savedsearches}
+//!     - {target: spark, pipelines: [sysmon, windows, helk]}
+//!   directory: __snapshots__              # beside each rule file (the default)
+//! fixtures:
+//!   routing: true                         # the sysmon and windows pipelines before matching (the default)
+//!   sql: false                            # also run fixtures through their SQL on SQLite
+//! ```
+
+use std::path::{Path, PathBuf};
+use vigil_compiler::backend::Target;
+
+pub const NAMES: [&str; 2] = ["vigil.yml", ".vigil.yml"];
+
+/// One conversion to snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotTarget {
+    pub target: Target,
+    pub format: String,
+    pub pipelines: Vec<String>,
+}
+
+impl SnapshotTarget {
+    /// The snapshot file's suffix: the target, and the format when it is not the default.
+    pub fn suffix(&self) -> String {
+        if self.format == "default" {
+            self.target.name().to_string()
+        } else {
+            format!("{}-{}", self.target.name(), self.format)
+        }
+    }
+
+    /// The command that produces the snapshot, for its header and for people.
+    pub fn command(&self) -> String {
+        let mut out = format!("vigil convert -t {}", self.target.name());
+        if self.format != "default" {
+            out.push_str(&format!(" -f {}", self.format));
+        }
+        for p in &self.pipelines {
+            out.push_str(&format!(" -p {p}"));
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub targets: Vec<SnapshotTarget>,
+    pub directory: String,
+    pub routing: bool,
+    pub sql: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { targets: Vec::new(), directory: "__snapshots__".into(), routing: true, sql: false }
+    }
+}
+
+fn strings(value: Option<&serde_yaml::Value>, what: &str) -> Result<Vec<String>, String> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(serde_yaml::Value::Sequence(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(|| format!("{what}: a list of names")))
+            .collect(),
+        Some(_) => Err(format!("{what}: a list of names")),
+    }
+}
+
+/// Parses a config file's text.
+pub fn parse(text: &str) -> Result<Config, String> {
+    let root: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    let mut config = Config::default();
+
+    let Some(map) = root.as_mapping() else {
+        return if root.is_null() { Ok(config) } else { Err("expected a mapping".into()) };
+    };
+    for key in map.keys() {
+        let key = key.as_str().unwrap_or("");
+        if !matches!(key, "snapshots" | "fixtures") {
+            return Err(format!("unknown key `{key}` (expected `snapshots`, `fixtures`)"));
+        }
+    }
+    if let Some(snapshots) = root.get("snapshots") {
+        for key in snapshots.as_mapping().map(|m| m.keys().collect::<Vec<_>>()).unwrap_or_default() {
+            let key = key.as_str().unwrap_or("");
+            if !matches!(key, "pipelines" | "targets" | "directory") {
+                return Err(format!("snapshots: unknown key `{key}` (expected `pipelines`, `targets`, `directory`)"));
+            }
+        }
+        let pipelines = strings(snapshots.get("pipelines"), "snapshots.pipelines")?;
+        if let Some(directory) = snapshots.get("directory") {
+            config.directory = directory.as_str().ok_or("snapshots.directory: a folder name")?.to_string();
+        }
+        let targets = match snapshots.get("targets") {
+            None => Vec::new(),
+            Some(serde_yaml::Value::String(s)) if s == "all" => {
+                Target::ALL.iter().map(|t| serde_yaml::Value::String(t.name().into())).collect()
+            }
+            Some(serde_yaml::Value::Sequence(items)) => items.clone(),
+            Some(_) => return Err("snapshots.targets: a list, or `all`".into()),
+        };
+        for item in targets {
+            let (name, format, own) = match &item {
+                serde_yaml::Value::String(name) => (name.clone(), "default".to_string(), None),
+                serde_yaml::Value::Mapping(_) => {
+                    let name =
+                        item.get("target").and_then(|t| t.as_str()).ok_or("snapshots.targets: `target` missing")?;
+                    let format = item.get("format").and_then(|f| f.as_str()).unwrap_or("default");
+                    let own = item.get("pipelines").map(|p| strings(Some(p), "snapshots.targets.pipelines"));
+                    (name.to_string(), format.to_string(), own.transpose()?)
+                }
+                _ => return Err("snapshots.targets: a target name or {target, format, pipelines}".into()),
+            };
+            let target =
+                Target::parse(&name).ok_or_else(|| format!("unknown target `{name}` (see `vigil list targets`)"))?;
+            if !target.formats().iter().any(|(f, _)| *f == format) {
+                return Err(format!("{name} has no format `{format}` (see `vigil list formats -t {name}`)"));
+            }
+            config.targets.push(SnapshotTarget { target, format, pipelines: own.unwrap_or_else(|| pipelines.clone()) });
+        }
+    }
+    if let Some(fixtures) = root.get("fixtures") {
+        if let Some(routing) = fixtures.get("routing") {
+            config.routing = routing.as_bool().ok_or("fixtures.routing: true or false")?;
+        }
+        if let Some(sql) = fixtures.get("sql") {
+            config.sql = sql.as_bool().ok_or("fixtures.sql: true or false")?;
+        }
+    }
+    Ok(config)
+}
+
+/// The config that governs `path`: the nearest `vigil.yml` in its folder or above.
+pub fn find(path: &Path) -> Option<PathBuf> {
+    let start = if path.is_dir() { path.to_path_buf() } else { path.parent()?.to_path_buf() };
+    let start = std::fs::canonicalize(&start).unwrap_or(start);
+    start.ancestors().find_map(|dir| NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()))
+}
