@@ -225,6 +225,8 @@ impl<'a> Fast<'a> {
     /// A plain scalar, possibly continued on more deeply indented lines (folded with spaces).
     fn plain(&self, line: usize, start: usize, parent: usize) -> Option<(Node<'a>, usize)> {
         let text = &self.lines[line][start..];
+        // A comment ends a plain scalar: a continuation line after one is a YAML error (the general parser says so).
+        let commented = text.contains(" #");
         let first = match text.find(" #") {
             Some(at) => &text[..at],
             None => text,
@@ -255,6 +257,9 @@ impl<'a> Fast<'a> {
                 || trimmed.contains(" #")
                 || is_item(trimmed)
             {
+                return None;
+            }
+            if commented {
                 return None;
             }
             let joined = folded.get_or_insert_with(|| first.to_string());
