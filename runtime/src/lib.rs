@@ -7,6 +7,7 @@
 //! ```
 
 mod bits;
+pub mod correlation;
 pub mod event;
 mod prefilter;
 pub mod program;
