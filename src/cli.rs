@@ -164,6 +164,16 @@ pub struct HuntArgs {
     /// With `--engine sqlite`: keep the events in this SQLite database file (table `logs`) for further SQL.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// The field holding each event's time, for correlation windows (default: the EVTX SystemTime, `@timestamp`,
+    /// `UtcTime`, `TimeCreated`, `EventTime`, `timestamp` or `time`, the first present).
+    #[arg(long, value_name = "FIELD")]
+    pub time_field: Option<String>,
+    /// How far out of time order (seconds) detections may arrive and still be correlated in order.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub lateness: f64,
+    /// The most groups each correlation keeps at once; beyond it new groups are dropped and reported.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_groups: usize,
     /// Worker threads (default: one per core). Output order does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -172,3 +172,47 @@ fn exit_codes() {
         "no rule loaded"
     );
 }
+
+#[test]
+fn correlations_in_hunt() {
+    let dir = tmp("correlations");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let rules = dir.join("rules.yml");
+    // A base rule and two correlations on it in one file: failed logons, many per user (event_count), then
+    // a success after them (temporal_ordered, chained).
+    std::fs::write(
+        &rules,
+        "title: Failed logon\nname: failed\nlogsource: {product: windows, service: security}\ndetection:\n  s: {EventID: 4625}\n  condition: s\n---\n\
+title: Successful logon\nname: success\nlogsource: {product: windows, service: security}\ndetection:\n  s: {EventID: 4624}\n  condition: s\n---\n\
+title: Many failed logons\nname: many_failures\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 3}\nlevel: medium\n---\n\
+title: Logon after many failures\ncorrelation:\n  type: temporal_ordered\n  rules: [many_failures, success]\n  group-by: [TargetUserName]\n  timespan: 1m\nlevel: high\n",
+    )
+    .expect("rules");
+    let events = dir.join("logons.jsonl");
+    let line = |t: &str, id: u32, user: &str| {
+        format!("{{\"@timestamp\": \"2024-01-01T00:00:{t}Z\", \"Channel\": \"Security\", \"EventID\": {id}, \"TargetUserName\": \"{user}\"}}\n")
+    };
+    let text: String = [
+        line("01", 4625, "eve"),
+        line("02", 4625, "eve"),
+        line("03", 4625, "bob"),
+        line("04", 4625, "eve"),
+        line("30", 4624, "eve"),
+        line("31", 4624, "bob"),
+    ]
+    .concat();
+    std::fs::write(&events, text).expect("events");
+    let output =
+        vigil(&["hunt", "--format", "jsonl", "-r", rules.to_str().unwrap_or(""), events.to_str().unwrap_or("")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let found = jsonl(&output);
+    let titles: Vec<&str> = found.iter().map(|d| d["rule"]["title"].as_str().unwrap_or("")).collect();
+    // The base rules are referenced by correlations without `generate: true`: only correlations print.
+    assert_eq!(titles, vec!["Many failed logons", "Logon after many failures"], "{}", stdout(&output));
+    assert_eq!(found[0]["correlation"]["type"], "event_count");
+    assert_eq!(found[0]["correlation"]["group"]["TargetUserName"], "eve");
+    assert_eq!(found[0]["correlation"]["value"], 3.0);
+    assert_eq!(found[0]["events"].as_array().map(Vec::len), Some(3));
+    assert_eq!(found[1]["correlation"]["window"]["end"], "2024-01-01T00:00:30Z");
+    assert!(stderr(&output).contains("2 detections (high 1, medium 1)"), "{}", stderr(&output));
+}

@@ -150,8 +150,14 @@ pub struct Engine {
     released: Millis,
     lateness: Millis,
     max_groups: usize,
+    /// Hits processed since each correlation's last sweep of expired groups.
+    since_sweep: Vec<u32>,
     pub limits: Limits,
 }
+
+/// Expired groups are swept after this many hits of a correlation, so that memory follows the groups alive in
+/// the window rather than every key ever seen.
+const SWEEP_EVERY: u32 = 16_384;
 
 impl Engine {
     pub fn new(specs: Vec<Spec>, lateness: Millis, max_groups: usize) -> Engine {
@@ -162,7 +168,9 @@ impl Engine {
             }
         }
         let groups = specs.iter().map(|_| HashMap::new()).collect();
+        let since_sweep = vec![0; specs.len()];
         Engine {
+            since_sweep,
             specs,
             readers,
             groups,
@@ -233,6 +241,12 @@ impl Engine {
             spec.group_by.iter().map(|g| hit.fields.get(&spec.field_for(g, rule_name)).cloned()).collect();
         let value = spec.value_field().and_then(|f| hit.fields.get(&spec.field_for(f, rule_name)).cloned());
         let groups = &mut self.groups[c];
+        self.since_sweep[c] += 1;
+        if self.since_sweep[c] >= SWEEP_EVERY {
+            self.since_sweep[c] = 0;
+            let horizon = hit.time - spec.timespan_ms;
+            groups.retain(|_, g| g.window.back().is_some_and(|k| k.time > horizon));
+        }
         if !groups.contains_key(&key) && groups.len() >= self.max_groups {
             // Make room by forgetting groups whose windows have expired before refusing the new one.
             let horizon = hit.time - spec.timespan_ms;

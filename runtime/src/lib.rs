@@ -14,7 +14,7 @@ pub mod program;
 pub mod read;
 pub mod ruleset;
 pub mod sqlite;
-mod time;
+pub mod time;
 
 pub use event::{Event, FieldTable};
 pub use ruleset::{CompiledRule, Rejected, RuleSet};

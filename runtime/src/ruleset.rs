@@ -16,6 +16,9 @@ pub struct CompiledRule {
     pub title: String,
     pub level: Option<Level>,
     pub path: String,
+    /// The rule's position in the list given to [`RuleSet::build`] (rules that could not be compiled are left
+    /// out, so it can differ from the rule's index here).
+    pub source_index: usize,
     program: Node,
     /// A field the rule cannot match without (`None`: no such field): events lacking it skip the rule.
     anchor: Option<FieldId>,
@@ -145,7 +148,7 @@ impl RuleSet {
         let mut keywords = false;
         let mut shared = Shared::default();
         let mut exprs = Vec::new();
-        for (path, rule) in rules {
+        for (source_index, (path, rule)) in rules.into_iter().enumerate() {
             let program = match compile(&rule.expr, &mut fields, &mut shared) {
                 Ok(p) => p,
                 Err(CompileError(reason)) => {
@@ -176,6 +179,7 @@ impl RuleSet {
                 title: rule.meta.title,
                 level: rule.meta.level,
                 path,
+                source_index,
                 program,
                 anchor,
             });

@@ -21,6 +21,20 @@ pub fn parse(text: &str) -> Option<PrimitiveDateTime> {
         .ok()
 }
 
+/// A timestamp as milliseconds since the Unix epoch (UTC), for correlation windows.
+pub fn millis(text: &str) -> Option<i64> {
+    let t = parse(text)?.assume_utc();
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC), for output.
+pub fn format_millis(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
 /// One part of a timestamp (UTC); ISO week numbers.
 pub fn part(text: &str, unit: TimeUnit) -> Option<i64> {
     let t = parse(text)?;
@@ -45,5 +59,7 @@ mod tests {
         assert_eq!(part("2025-11-27 07:40:10.132", TimeUnit::Minute), Some(40));
         assert_eq!(part("2025-01-01T00:00:00Z", TimeUnit::Week), Some(1));
         assert_eq!(part("not a time", TimeUnit::Year), None);
+        assert_eq!(millis("1970-01-01T00:00:01.5Z"), Some(1500));
+        assert_eq!(format_millis(1500), "1970-01-01T00:00:01.5Z");
     }
 }

@@ -1,5 +1,6 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
+mod correlate;
 mod scan;
 mod sql_engine;
 
@@ -15,6 +16,7 @@ use std::time::Instant;
 use vigil_compiler::pipeline::{load_spec, Options, PipelineSet};
 use vigil_compiler::rule::meta::Level;
 use vigil_compiler::{load_str, lower, Content};
+use vigil_runtime::correlation::Detection;
 use vigil_runtime::RuleSet;
 
 /// Log-source routing, then the user's pipelines; all sorted by priority.
@@ -48,6 +50,7 @@ pub struct LoadedRule {
 }
 
 /// What detections print about their rule.
+#[derive(Clone)]
 pub struct RuleInfo {
     pub id: Option<String>,
     pub title: String,
@@ -56,8 +59,12 @@ pub struct RuleInfo {
 }
 
 /// Loads, transforms and lowers every rule; problems are reported and counted, never fatal.
-fn load_rules(paths: &[PathBuf], pipelines: &PipelineSet) -> (Vec<LoadedRule>, Vec<String>, bool) {
+fn load_rules(
+    paths: &[PathBuf],
+    pipelines: &PipelineSet,
+) -> (Vec<LoadedRule>, Vec<correlate::LoadedCorrelation>, Vec<String>, bool) {
     let mut rules = Vec::new();
+    let mut correlations = Vec::new();
     let mut problems = Vec::new();
     let mut io_error = false;
     for found in rule_files::find(paths) {
@@ -71,8 +78,8 @@ fn load_rules(paths: &[PathBuf], pipelines: &PipelineSet) -> (Vec<LoadedRule>, V
                     Ok(state) => rules.push(LoadedRule { path: shown.clone(), rule: lower(rule), state }),
                     Err(e) => problems.push(format!("{shown}: {} [{}]", e.message, e.code)),
                 },
-                Some(Content::Correlation(_)) => {
-                    problems.push(format!("{shown}: correlation rules are not evaluated by `hunt` yet"))
+                Some(Content::Correlation(rule)) => {
+                    correlations.push(correlate::LoadedCorrelation { path: shown.clone(), rule })
                 }
                 Some(Content::Filter(_)) => {
                     problems.push(format!("{shown}: filter documents are not applied by `hunt` yet"))
@@ -86,7 +93,7 @@ fn load_rules(paths: &[PathBuf], pipelines: &PipelineSet) -> (Vec<LoadedRule>, V
             }
         }
     }
-    (rules, problems, io_error)
+    (rules, correlations, problems, io_error)
 }
 
 /// Input files: files as given, directories searched for log files.
@@ -169,6 +176,59 @@ fn write_detection(buffer: &mut Vec<u8>, format: HuntFormat, rules: &[RuleInfo],
     };
 }
 
+/// One correlation detection in the chosen format: the correlation, its group, its window and its events.
+fn write_correlation(
+    buffer: &mut Vec<u8>,
+    format: HuntFormat,
+    infos: &[(RuleInfo, &'static str)],
+    files: &[String],
+    d: &Detection,
+) {
+    let Some((rule, kind)) = infos.get(d.correlation) else { return };
+    let level = rule.level.map(|l| l.as_str());
+    let end = vigil_runtime::time::format_millis(d.window_end);
+    let start = vigil_runtime::time::format_millis(d.window_start);
+    let group: serde_json::Map<String, serde_json::Value> =
+        d.group.iter().map(|(k, v)| (k.clone(), v.clone().map_or(serde_json::Value::Null, Into::into))).collect();
+    let events: Vec<serde_json::Value> =
+        d.events.iter().map(|(file, record)| json!({"file": files.get(*file as usize), "record": record})).collect();
+    let last = d.events.last().map(|(f, r)| (files.get(*f as usize).map_or("", String::as_str), *r)).unwrap_or(("", 0));
+    let group_text: Vec<String> =
+        d.group.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(none)"))).collect();
+    let _ = match format {
+        HuntFormat::Jsonl => {
+            let line = json!({
+                "rule": {"id": rule.id, "title": rule.title, "level": level, "path": rule.path},
+                "correlation": {"type": kind, "group": group, "window": {"start": start, "end": end}, "value": d.value},
+                "timestamp": end,
+                "events": events,
+            });
+            writeln!(buffer, "{line}")
+        }
+        HuntFormat::Csv => writeln!(
+            buffer,
+            "{},{},{},{},{},{}",
+            csv_field(&end),
+            level.unwrap_or("unknown"),
+            csv_field(rule.id.as_deref().unwrap_or("")),
+            csv_field(&format!("{} [{}]", rule.title, group_text.join(" "))),
+            csv_field(last.0),
+            last.1
+        ),
+        HuntFormat::Table => writeln!(
+            buffer,
+            "{:<28} {:<13} {}  [{kind}: {}; {} events from {start}]  ({}:{})",
+            end,
+            level.unwrap_or("unknown"),
+            rule.title,
+            group_text.join(" "),
+            d.events.len(),
+            last.0,
+            last.1
+        ),
+    };
+}
+
 fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
@@ -184,7 +244,7 @@ pub fn run(args: &HuntArgs) -> u8 {
         return 2;
     }
     let Some(pipelines) = pipelines(args) else { return 2 };
-    let (loaded, mut problems, rules_io_error) = load_rules(&args.rules, &pipelines);
+    let (loaded, correlations, mut problems, rules_io_error) = load_rules(&args.rules, &pipelines);
     let (files, inputs_io_error) = inputs(&args.inputs);
     if rules_io_error || inputs_io_error {
         return 2;
@@ -212,11 +272,23 @@ pub fn run(args: &HuntArgs) -> u8 {
     } else {
         ProgressBar::hidden()
     };
+    let mut correlation_levels: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut correlation_count = 0;
     let (infos, totals, loaded_in, scanned_in) = match args.engine {
         Engine::Matcher => {
+            let names: Vec<(Option<String>, Option<String>)> =
+                loaded.iter().map(|r| (r.rule.meta.id.clone(), r.rule.meta.name.clone())).collect();
             let ir_rules = loaded.into_iter().map(|r| (r.path, r.rule)).collect();
             let (rules, rejected) = RuleSet::build(ir_rules);
             problems.extend(rejected.into_iter().map(|r| format!("{}: {}", r.path, r.reason)));
+            let settings = correlate::Settings {
+                time_field: args.time_field.clone(),
+                lateness_ms: (args.lateness * 1000.0) as i64,
+                max_groups: args.max_groups,
+            };
+            let (mut correlations, correlation_problems) =
+                correlate::prepare(correlations, &names, &rules, &pipelines, settings);
+            problems.extend(correlation_problems);
             report_problems(&problems);
             let infos: Vec<RuleInfo> = rules
                 .rules
@@ -227,10 +299,50 @@ pub fn run(args: &HuntArgs) -> u8 {
             let format = |buffer: &mut Vec<u8>, found: &Found<'_>| write_detection(buffer, args.format, &infos, found);
             let workers = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let scanning = Instant::now();
-            let totals = scan::scan(&files, &rules, workers, &format, &mut out, &progress);
+            let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            let correlation_infos: Vec<(RuleInfo, &'static str)> = correlations
+                .as_ref()
+                .map(|c| c.infos.iter().map(|(i, k)| (i.clone(), *k)).collect())
+                .unwrap_or_default();
+            correlation_count = correlation_infos.len();
+            let correlation_format = |buffer: &mut Vec<u8>, d: &Detection| {
+                write_correlation(buffer, args.format, &correlation_infos, &shown, d)
+            };
+            let correlating = correlations.as_mut().map(|c| scan::Correlating {
+                extract: &c.extract,
+                engine: &mut c.engine,
+                format: &correlation_format,
+            });
+            let totals = scan::scan(&files, &rules, workers, &format, correlating, &mut out, &progress);
+            if let Some(c) = &correlations {
+                let no_time = c.extract.no_time.load(std::sync::atomic::Ordering::Relaxed);
+                if no_time > 0 {
+                    eprintln!("vigil: {no_time} detections of correlated rules had no readable time and were left out of correlations (--time-field names the field)");
+                }
+                if c.engine.limits.too_late > 0 {
+                    eprintln!(
+                        "vigil: {} detections came later than --lateness allows and were left out of correlations",
+                        c.engine.limits.too_late
+                    );
+                }
+                if c.engine.limits.groups_dropped > 0 {
+                    eprintln!(
+                        "vigil: {} detections started a group beyond --max-groups and were left out of correlations",
+                        c.engine.limits.groups_dropped
+                    );
+                }
+            }
+            for (c, count) in &totals.per_correlation {
+                if let Some((info, _)) = correlation_infos.get(*c) {
+                    *correlation_levels.entry(info.level.map_or("unknown", |l| l.as_str())).or_default() += count;
+                }
+            }
             (infos, totals, loaded_in, scanning.elapsed().as_secs_f64())
         }
         Engine::Sqlite => {
+            problems.extend(correlations.iter().map(|c| {
+                format!("{}: correlation rules run with the matcher engine only (not --engine sqlite)", c.path)
+            }));
             let prepared = sql_engine::prepare(loaded);
             problems.extend(prepared.rejected.iter().cloned());
             report_problems(&problems);
@@ -259,14 +371,19 @@ pub fn run(args: &HuntArgs) -> u8 {
         detections += count;
         *by_level.entry(infos[*rule as usize].level.map_or("unknown", |l| l.as_str())).or_default() += count;
     }
+    for (level, count) in &correlation_levels {
+        detections += count;
+        *by_level.entry(level).or_default() += count;
+    }
     let _ = out.flush();
     let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
     eprintln!(
-        "{events} events from {} inputs in {scanned_in:.2}s ({:.0} events/s; rules loaded in {loaded_in:.2}s); {detections} detections ({}); rules: {} loaded, {} not loaded; {errors} unreadable records",
+        "{events} events from {} inputs in {scanned_in:.2}s ({:.0} events/s; rules loaded in {loaded_in:.2}s); {detections} detections ({}); rules: {} loaded{}, {} not loaded; {errors} unreadable records",
         files.len(),
         events as f64 / scanned_in.max(1e-9),
         if levels.is_empty() { "none".to_string() } else { levels.join(", ") },
         infos.len(),
+        if correlation_count > 0 { format!(" and {correlation_count} correlations") } else { String::new() },
         problems.len(),
     );
     if io_failed {

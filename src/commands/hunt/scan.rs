@@ -5,11 +5,13 @@
 //! freed when its batch is written, so at most `SLOTS_PER_WORKER * workers` batches exist at any time.
 //! Output order is the input order (files in order, records in order), whatever the thread count.
 
+use super::correlate::Extract;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use vigil_runtime::correlation::{Detection, Engine, Hit};
 use vigil_runtime::read::{self, Raw};
 use vigil_runtime::RuleSet;
 
@@ -22,6 +24,16 @@ const ERRORS_SHOWN: usize = 5;
 
 /// How one detection is written; the scanner calls it on worker threads.
 pub type Format<'f> = dyn Fn(&mut Vec<u8>, &Found<'_>) + Sync + 'f;
+
+/// How one correlation detection is written (on the writing thread).
+pub type CorrelationFormat<'f> = dyn Fn(&mut Vec<u8>, &Detection) + 'f;
+
+/// Correlations during a scan: workers extract hits, the writer runs the engine in input order.
+pub struct Correlating<'a> {
+    pub extract: &'a Extract,
+    pub engine: &'a mut Engine,
+    pub format: &'a CorrelationFormat<'a>,
+}
 
 /// A detection, as handed to the formatter.
 pub struct Found<'a> {
@@ -39,6 +51,8 @@ pub struct Totals {
     pub unreadable: u64,
     /// Detections per rule number.
     pub per_rule: BTreeMap<u32, u64>,
+    /// Correlation detections per correlation number.
+    pub per_correlation: BTreeMap<usize, u64>,
     /// Some input could not be opened or read to its end.
     pub io_failed: bool,
     /// The output could not be written (a closed pipe): the scan stopped.
@@ -66,6 +80,7 @@ struct Done {
     events: u64,
     errors: Vec<String>,
     per_rule: Vec<u32>,
+    hits: Vec<Hit>,
     end: Option<Option<String>>,
 }
 
@@ -75,6 +90,7 @@ pub fn scan(
     rules: &RuleSet,
     workers: usize,
     format: &Format<'_>,
+    mut correlating: Option<Correlating<'_>>,
     out: &mut dyn Write,
     progress: &ProgressBar,
 ) -> Totals {
@@ -88,13 +104,14 @@ pub fn scan(
     let (done_tx, done_rx) = bounded::<Done>(SLOTS_PER_WORKER * workers);
     std::thread::scope(|scope| {
         scope.spawn(move || read_all(files, &slot_rx, work_tx));
+        let extract = correlating.as_ref().map(|c| c.extract);
         for _ in 0..workers {
             let (work_rx, done_tx, shown) = (work_rx.clone(), done_tx.clone(), &shown);
-            scope.spawn(move || work(rules, &work_rx, &done_tx, shown, format, progress));
+            scope.spawn(move || work(rules, extract, &work_rx, &done_tx, shown, format, progress));
         }
         drop((work_rx, done_tx));
         // The receiving ends go to the writer, so that its early stop (a closed output) stops the others.
-        write_in_order(done_rx, slot_tx, &shown, out)
+        write_in_order(done_rx, slot_tx, &shown, correlating.as_mut(), out)
     })
 }
 
@@ -146,6 +163,7 @@ fn read_input(path: &Path, sink: &mut read::RawSink<'_>) -> std::io::Result<()> 
 /// A worker thread: parses and matches batches, and formats their detections.
 fn work(
     rules: &RuleSet,
+    extract: Option<&Extract>,
     work: &Receiver<Work>,
     done: &Sender<Done>,
     shown: &[String],
@@ -161,6 +179,7 @@ fn work(
                 events: 0,
                 errors: Vec::new(),
                 per_rule: Vec::new(),
+                hits: Vec::new(),
                 end: Some(io_error),
             },
             Work::Records { seq, file, records } => {
@@ -171,6 +190,7 @@ fn work(
                     events: 0,
                     errors: Vec::new(),
                     per_rule: Vec::new(),
+                    hits: Vec::new(),
                     end: None,
                 };
                 for (record, raw) in records {
@@ -179,6 +199,13 @@ fn work(
                             result.events += 1;
                             let matched = rules.matches(&rules.event(&json));
                             for rule in matched {
+                                if let Some(extract) = extract {
+                                    result.hits.extend(extract.hit(rule, &json, (file as u32, record)));
+                                    // Base rules of correlations with `generate: false` print nothing themselves.
+                                    if extract.suppressed.get(rule as usize).copied().unwrap_or(false) {
+                                        continue;
+                                    }
+                                }
                                 result.per_rule.push(rule);
                                 format(&mut result.output, &Found { rule, file: &shown[file], record, event: &json });
                             }
@@ -197,7 +224,13 @@ fn work(
 }
 
 /// The calling thread: batches in input order, their output written, their slots freed.
-fn write_in_order(done: Receiver<Done>, slots: Sender<()>, shown: &[String], out: &mut dyn Write) -> Totals {
+fn write_in_order(
+    done: Receiver<Done>,
+    slots: Sender<()>,
+    shown: &[String],
+    mut correlating: Option<&mut Correlating<'_>>,
+    out: &mut dyn Write,
+) -> Totals {
     let mut totals = Totals::default();
     let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;
@@ -214,6 +247,19 @@ fn write_in_order(done: Receiver<Done>, slots: Sender<()>, shown: &[String], out
             totals.events += batch.events;
             for rule in batch.per_rule {
                 *totals.per_rule.entry(rule).or_default() += 1;
+            }
+            if let Some(c) = correlating.as_mut() {
+                let mut text = Vec::new();
+                for hit in batch.hits {
+                    for detection in c.engine.push(hit) {
+                        *totals.per_correlation.entry(detection.correlation).or_default() += 1;
+                        (c.format)(&mut text, &detection);
+                    }
+                }
+                if !text.is_empty() && out.write_all(&text).is_err() {
+                    totals.output_failed = true;
+                    return totals;
+                }
             }
             let name = &shown[batch.file];
             for message in &batch.errors {
@@ -234,6 +280,17 @@ fn write_in_order(done: Receiver<Done>, slots: Sender<()>, shown: &[String], out
                 }
             }
             let _ = slots.send(());
+        }
+    }
+    // The end of the input: every held hit is due.
+    if let Some(c) = correlating.as_mut() {
+        let mut text = Vec::new();
+        for detection in c.engine.finish() {
+            *totals.per_correlation.entry(detection.correlation).or_default() += 1;
+            (c.format)(&mut text, &detection);
+        }
+        if out.write_all(&text).is_err() {
+            totals.output_failed = true;
         }
     }
     totals
