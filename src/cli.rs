@@ -118,6 +118,9 @@ pub struct ConvertArgs {
     /// `message`).
     #[arg(long, value_name = "FIELD")]
     pub keyword_field: Option<String>,
+    /// Field holding event times, for correlation windows (SQL: `_time`).
+    #[arg(long, value_name = "FIELD")]
+    pub time_field: Option<String>,
     /// Sigma files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,

@@ -59,7 +59,7 @@ fn fixtures() -> Vec<Fixture> {
 }
 
 fn query(fixture: &Fixture, target: Target) -> String {
-    let options = Options { table: Some("logs".into()), keyword_field: None };
+    let options = Options { table: Some("logs".into()), ..Options::default() };
     let mut queries = backend::convert(&fixture.rule, target, "default", &Default::default(), &options)
         .unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
     queries.remove(0)

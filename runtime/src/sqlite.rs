@@ -1,8 +1,8 @@
 //! Events in an embedded SQLite database, queried with each rule's generated SQL (`vigil hunt --engine sqlite`).
 //!
 //! One table `logs`: a column per field some rule reads (filled by the matcher's own decoding, so both engines
-//! see the same values), `_raw` with every value of the event (for keywords, between unit separators), and `_file`,
-//! `_record`, `_event` to report detections. Columns have no declared type: a JSON number is stored as a number
+//! see the same values), `_raw` with every value of the event (for keywords, between unit separators), `_time` with
+//! the event's time as written (for correlation windows), and `_file`, `_record`, `_event` to report detections. Columns have no declared type: a JSON number is stored as a number
 //! and a string as text, as they came. Lists are stored as their elements' text, one per line.
 //!
 //! Three functions are registered so that the standard SQL the sqlite target writes has Sigma's semantics here:
@@ -81,7 +81,7 @@ impl SqliteStore {
             }
         }
         let mut create = format!(
-            "DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (_file INTEGER, _record INTEGER, _event TEXT, _raw TEXT"
+            "DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (_file INTEGER, _record INTEGER, _event TEXT, _raw TEXT, _time TEXT"
         );
         for (name, _) in &by_name {
             create.push_str(", ");
@@ -92,14 +92,18 @@ impl SqliteStore {
         create.push_str(");");
         conn.execute_batch(&create).map_err(|e| format!("cannot create the events table: {e}"))?;
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;").map_err(sql_error)?;
-        let placeholders: Vec<String> = (1..=columns.len() + 4).map(|i| format!("?{i}")).collect();
+        let placeholders: Vec<String> = (1..=columns.len() + 5).map(|i| format!("?{i}")).collect();
         let insert = format!("INSERT INTO {TABLE} VALUES ({})", placeholders.join(", "));
         Ok(SqliteStore { conn, table, columns, keywords, insert, names })
     }
 
-    /// Every column name, the four fixed ones (`_file`, `_record`, `_event`, `_raw`) first.
+    /// Every column name, the five fixed ones (`_file`, `_record`, `_event`, `_raw`, `_time`) first.
     pub fn column_names(&self) -> Vec<String> {
-        ["_file", "_record", "_event", "_raw"].iter().map(|s| s.to_string()).chain(self.names.iter().cloned()).collect()
+        ["_file", "_record", "_event", "_raw", "_time"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.names.iter().cloned())
+            .collect()
     }
 
     /// Adds one event.
@@ -129,6 +133,7 @@ impl SqliteStore {
         } else {
             SqlValue::Null
         });
+        values.push(crate::time::event_time(json).map_or(SqlValue::Null, SqlValue::Text));
         for ids in &self.columns {
             values.push(ids.iter().find_map(|&id| event.get(id)).map_or(SqlValue::Null, sql_value));
         }
@@ -160,7 +165,8 @@ impl SqliteStore {
             SqlValue::Text(t) => serde_json::Value::String(t),
             _ => serde_json::Value::Null,
         };
-        let mut values = vec![file.into(), record.into(), json.to_string().into(), raw];
+        let time = crate::time::event_time(json).map_or(serde_json::Value::Null, Into::into);
+        let mut values = vec![file.into(), record.into(), json.to_string().into(), raw, time];
         for ids in &self.columns {
             values.push(ids.iter().find_map(|&id| event.get(id)).map_or(serde_json::Value::Null, json_value));
         }

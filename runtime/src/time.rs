@@ -21,6 +21,18 @@ pub fn parse(text: &str) -> Option<PrimitiveDateTime> {
         .ok()
 }
 
+/// The time an event carries, as written: the EVTX `SystemTime`, else the first of `@timestamp`, `UtcTime`,
+/// `TimeCreated`, `EventTime`, `timestamp`, `time`.
+pub fn event_time(event: &serde_json::Value) -> Option<String> {
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    if let Some(t) = event.pointer("/Event/System/TimeCreated/#attributes/SystemTime").and_then(text) {
+        return Some(t);
+    }
+    ["@timestamp", "UtcTime", "TimeCreated", "EventTime", "timestamp", "time"]
+        .iter()
+        .find_map(|k| event.get(*k).and_then(text))
+}
+
 /// A timestamp as milliseconds since the Unix epoch (UTC), for correlation windows.
 pub fn millis(text: &str) -> Option<i64> {
     let t = parse(text)?.assume_utc();

@@ -39,10 +39,8 @@ fn convert_document(
                     .map_err(|Unsupported { code, message }| (code.as_str().to_string(), message)),
             )
         }
-        Some(Content::Correlation(_)) => failed(
-            Code::UnsupportedCorrelation,
-            "correlation rules are not converted yet; their base rules are".to_string(),
-        ),
+        // Correlations are converted after every rule, from their rules' queries (`run`).
+        Some(Content::Correlation(_)) => None,
         Some(Content::Filter(_)) => None,
         None if document.kind == DocumentKind::Pipeline => None,
         None => {
@@ -75,9 +73,15 @@ pub fn run(args: &ConvertArgs) -> u8 {
     for origin in pipelines.with_output_steps() {
         eprintln!("vigil: warning: pipeline {origin}: query postprocessing and finalizers are not applied by convert");
     }
-    let options = Options { table: args.table.clone(), keyword_field: args.keyword_field.clone() };
+    let options = Options {
+        table: args.table.clone(),
+        keyword_field: args.keyword_field.clone(),
+        time_field: args.time_field.clone(),
+    };
 
     let mut results = Vec::new();
+    let mut deferred: Vec<(usize, vigil_compiler::correlation::SigmaCorrelation)> = Vec::new();
+    let mut base_queries: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut io_error = false;
     for found in rule_files::find(&args.paths) {
         let Some((shown, text)) = rule_files::open(&found) else {
@@ -86,10 +90,51 @@ pub fn run(args: &ConvertArgs) -> u8 {
         };
         for document in load_str(&text) {
             let (id, title) = (document.id.clone(), document.title.clone());
+            let names: Vec<String> = match &document.content {
+                Some(Content::Rule(rule)) => rule.meta.id.iter().chain(&rule.meta.name).cloned().collect(),
+                _ => Vec::new(),
+            };
+            if let Some(Content::Correlation(correlation)) = &document.content {
+                deferred.push((results.len(), correlation.clone()));
+                let pending = Err(("pending".to_string(), String::new()));
+                results.push(Converted { path: shown.clone(), id, title, result: pending });
+                continue;
+            }
             if let Some(result) = convert_document(document, target, &args.format, &pipelines, &options) {
+                if let Ok(queries) = &result {
+                    for name in names {
+                        if let Some(q) = queries.first() {
+                            base_queries.insert(name, q.clone());
+                        }
+                    }
+                }
                 results.push(Converted { path: shown.clone(), id, title, result });
             }
         }
+    }
+    // Correlations, from the queries of the rules they name (in any file given).
+    for (index, mut correlation) in deferred {
+        let result = (|| {
+            pipelines
+                .apply_correlation(&mut correlation, &[])
+                .map_err(|e| (e.code.as_str().to_string(), e.message.clone()))?;
+            let queries: Vec<String> = correlation
+                .rules
+                .iter()
+                .map(|name| {
+                    base_queries.get(name).cloned().ok_or_else(|| {
+                        (
+                            Code::UnsupportedCorrelation.as_str().to_string(),
+                            format!("`{name}` is not among the rules converted here"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            backend::convert_correlation(&correlation, &queries, target, &options)
+                .map(|q| vec![q])
+                .map_err(|Unsupported { code, message }| (code.as_str().to_string(), message))
+        })();
+        results[index].result = result;
     }
 
     let mut out: Box<dyn Write> = match &args.output {

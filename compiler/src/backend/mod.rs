@@ -13,7 +13,7 @@ mod splunk;
 mod sql;
 pub mod text;
 
-pub use sql::{DEFAULT_KEYWORD_COLUMN, KEYWORD_SEPARATOR};
+pub use sql::{DEFAULT_KEYWORD_COLUMN, DEFAULT_TIME_COLUMN, KEYWORD_SEPARATOR};
 mod walk;
 
 use crate::codes::Code;
@@ -133,6 +133,8 @@ pub struct Options {
     pub table: Option<String>,
     /// The field keywords are searched in, on targets without a search over every field (SQL, EQL).
     pub keyword_field: Option<String>,
+    /// The field holding event times, for correlations (SQL: `_time`).
+    pub time_field: Option<String>,
 }
 
 /// What rendering needs besides the expression.
@@ -184,6 +186,26 @@ pub fn convert(
         (Target::Splunk, "savedsearches") => splunk::saved_search(rule, &query),
         _ => query,
     }])
+}
+
+/// Renders a correlation from its base rules' queries (already converted for `target`, in `rules` order).
+/// SQL targets get a window function over the rules' rows; the others are `unsupported-correlation` for now.
+pub fn convert_correlation(
+    correlation: &crate::correlation::SigmaCorrelation,
+    base_queries: &[String],
+    target: Target,
+    options: &Options,
+) -> Result<String, Unsupported> {
+    let time = options.time_field.as_deref().unwrap_or(DEFAULT_TIME_COLUMN);
+    match target {
+        Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => {
+            sql::correlation_query(target, correlation, base_queries, time)
+        }
+        _ => Err(Unsupported::new(
+            Code::UnsupportedCorrelation,
+            format!("correlation rules are not converted to {} yet", target.name()),
+        )),
+    }
 }
 
 /// A test's kind, for messages.

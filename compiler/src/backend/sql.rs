@@ -33,6 +33,77 @@ pub fn query(dialect: Target, cx: &Context<'_>) -> Result<String, Unsupported> {
     Ok(format!("SELECT * FROM {} WHERE {condition}", sql.table_name(&table)))
 }
 
+/// The default column of event times for correlations (Splunk's name; `--time-field` overrides).
+pub const DEFAULT_TIME_COLUMN: &str = "_time";
+
+/// A correlation as SQL: the base rules' queries joined with `UNION ALL`, a window function over each group's
+/// rows ordered by time (`RANGE` of `timespan - 1 ms` before the row: the window `(t - timespan, t]`), and the
+/// condition on its value. Each returned row is an event at which the condition holds for its group.
+pub fn correlation_query(
+    dialect: Target,
+    correlation: &crate::correlation::SigmaCorrelation,
+    base_queries: &[String],
+    time_field: &str,
+) -> Result<String, Unsupported> {
+    use crate::correlation::{CmpOp, CorrelationCondition, CorrelationType};
+    let sql = Sql { dialect, keyword_column: DEFAULT_KEYWORD_COLUMN.into() };
+    let unsupported = |why: &str| Err(Unsupported::new(Code::UnsupportedCorrelation, why.to_string()));
+    if !correlation.aliases.is_empty() {
+        return unsupported("aliases need one column per rule; the SQL targets read one table");
+    }
+    let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan") };
+    let Some(CorrelationCondition::Threshold { ops, field, .. }) = &correlation.condition else {
+        return unsupported("temporal correlations are not expressible as one window function in SQL");
+    };
+    let aggregate = match (correlation.kind, field.first()) {
+        (CorrelationType::EventCount, _) => "COUNT(*)".to_string(),
+        (CorrelationType::ValueSum, Some(f)) => format!("SUM(CAST({} AS DOUBLE PRECISION))", sql.ident(f)),
+        (CorrelationType::ValueAvg, Some(f)) => format!("AVG(CAST({} AS DOUBLE PRECISION))", sql.ident(f)),
+        (kind, _) => {
+            return unsupported(&format!(
+                "{} has no window-function form common to the SQL targets (no COUNT(DISTINCT) or percentile over a sliding window)",
+                kind.as_str()
+            ))
+        }
+    };
+    let aggregate = if dialect == Target::Sqlite { aggregate.replace("DOUBLE PRECISION", "REAL") } else { aggregate };
+    let aggregate = if dialect == Target::Spark { aggregate.replace("DOUBLE PRECISION", "DOUBLE") } else { aggregate };
+    let time = sql.ident(time_field);
+    // Milliseconds since the epoch from a timestamp or ISO 8601 text.
+    let millis = match dialect {
+        Target::Sqlite => format!("CAST(ROUND((julianday({time}) - 2440587.5) * 86400000.0) AS INTEGER)"),
+        Target::Postgres => format!("(EXTRACT(EPOCH FROM CAST({time} AS timestamptz)) * 1000)"),
+        Target::Duckdb => format!("epoch_ms(CAST({time} AS TIMESTAMPTZ))"),
+        _ => format!("unix_millis(to_timestamp({time}))"),
+    };
+    let partition = if correlation.group_by.is_empty() {
+        String::new()
+    } else {
+        let columns: Vec<String> = correlation.group_by.iter().map(|g| sql.ident(g)).collect();
+        format!("PARTITION BY {} ", columns.join(", "))
+    };
+    let condition: Vec<String> = ops
+        .iter()
+        .map(|(op, value)| {
+            let symbol = match op {
+                CmpOp::Gt => ">",
+                CmpOp::Gte => ">=",
+                CmpOp::Lt => "<",
+                CmpOp::Lte => "<=",
+                CmpOp::Eq => "=",
+                CmpOp::Neq => "<>",
+            };
+            format!("vigil_value {symbol} {value}")
+        })
+        .collect();
+    let events = base_queries.join(" UNION ALL ");
+    Ok(format!(
+        "SELECT * FROM (SELECT *, {aggregate} OVER ({partition}ORDER BY {millis} RANGE BETWEEN {} PRECEDING AND CURRENT ROW) AS vigil_value FROM ({events}) AS vigil_events) AS vigil_windows WHERE {}",
+        span * 1000 - 1,
+        condition.join(" AND ")
+    ))
+}
+
 impl Sql {
     /// Identifiers are quoted when they are not plain lower-case-safe names: PostgreSQL and DuckDB fold unquoted
     /// names to lower case, so there any upper-case letter needs quotes too.

@@ -129,13 +129,7 @@ fn inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
 
 /// The event's time, from the fields logs usually carry it in.
 fn timestamp(event: &serde_json::Value) -> Option<String> {
-    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    if let Some(t) = event.pointer("/Event/System/TimeCreated/#attributes/SystemTime").and_then(text) {
-        return Some(t);
-    }
-    ["@timestamp", "UtcTime", "TimeCreated", "EventTime", "timestamp", "time"]
-        .iter()
-        .find_map(|k| event.get(*k).and_then(text))
+    vigil_runtime::time::event_time(event)
 }
 
 /// One detection in the chosen format, with its end of line.

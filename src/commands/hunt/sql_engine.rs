@@ -21,7 +21,7 @@ pub struct Prepared {
 
 /// Converts every rule for SQLite, querying the `logs` table of the store.
 pub fn prepare(loaded: Vec<LoadedRule>) -> Prepared {
-    let options = Options { table: Some(TABLE.to_string()), keyword_field: None };
+    let options = Options { table: Some(TABLE.to_string()), ..Options::default() };
     let mut prepared = Prepared { infos: Vec::new(), rules: Vec::new(), queries: Vec::new(), rejected: Vec::new() };
     for LoadedRule { path, rule, state } in loaded {
         match backend::convert(&rule, Target::Sqlite, "default", &state, &options) {

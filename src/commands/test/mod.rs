@@ -74,7 +74,7 @@ fn sqlite_matches(
     state: &vigil_compiler::pipeline::State,
     events: &[serde_json::Value],
 ) -> Result<Vec<bool>, String> {
-    let options = Options { table: Some(vigil_runtime::sqlite::TABLE.into()), keyword_field: None };
+    let options = Options { table: Some(vigil_runtime::sqlite::TABLE.into()), ..Options::default() };
     let query =
         backend::convert(rule, Target::Sqlite, "default", state, &options).map_err(|e| e.to_string())?.remove(0);
     let mut store = SqliteStore::create(None, &[rule])?;
