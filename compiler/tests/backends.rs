@@ -90,3 +90,47 @@ fn unknown_formats_are_unsupported() {
             .expect_err("kusto has no savedsearches");
     assert_eq!(error.code, vigil_compiler::Code::UnsupportedFormat);
 }
+
+#[test]
+fn correlations_on_every_target() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/correlations/logons.yml");
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let documents = load_str(&text);
+    let mut out = String::new();
+    for target in Target::ALL {
+        let mut queries: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let _ = writeln!(out, "## {}", target.name());
+        for document in &documents {
+            match &document.content {
+                Some(Content::Rule(rule)) => {
+                    let name = rule.meta.name.clone().unwrap_or_default();
+                    let converted = backend::convert(
+                        &lower(rule.clone()),
+                        target,
+                        "default",
+                        &Default::default(),
+                        &Options::default(),
+                    );
+                    if let Ok(mut q) = converted {
+                        queries.insert(name, q.remove(0));
+                    }
+                }
+                Some(Content::Correlation(c)) => {
+                    let base: Vec<String> = c.rules.iter().filter_map(|r| queries.get(r).cloned()).collect();
+                    let _ = writeln!(out, "# {}", c.meta.title);
+                    match backend::convert_correlation(c, &base, target, &Options::default()) {
+                        Ok(q) => {
+                            let _ = writeln!(out, "{q}");
+                        }
+                        Err(e) => {
+                            let _ = writeln!(out, "unsupported: {e}");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push('\n');
+    }
+    insta::assert_snapshot!("correlations", out);
+}

@@ -189,7 +189,8 @@ pub fn convert(
 }
 
 /// Renders a correlation from its base rules' queries (already converted for `target`, in `rules` order).
-/// SQL targets get a window function over the rules' rows; the others are `unsupported-correlation` for now.
+/// SQL targets get a window function over the rules' rows, Splunk `streamstats` with a sliding `time_window`;
+/// KQL, Lucene, ES|QL and EQL are `unsupported-correlation` for now.
 pub fn convert_correlation(
     correlation: &crate::correlation::SigmaCorrelation,
     base_queries: &[String],
@@ -201,6 +202,7 @@ pub fn convert_correlation(
         Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => {
             sql::correlation_query(target, correlation, base_queries, time)
         }
+        Target::Splunk => splunk::correlation_query(correlation, base_queries),
         _ => Err(Unsupported::new(
             Code::UnsupportedCorrelation,
             format!("correlation rules are not converted to {} yet", target.name()),

@@ -326,3 +326,58 @@ fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Pie
     text::plain_text(&pieces, "SPL")?;
     Ok(pieces)
 }
+
+/// A correlation in SPL: the base rules' searches OR-ed, in time order, `streamstats` over a sliding
+/// `time_window` per group, and the condition. Base searches with a command (`| regex`, `| where`) cannot be OR-ed.
+pub fn correlation_query(
+    correlation: &crate::correlation::SigmaCorrelation,
+    base_queries: &[String],
+) -> Result<String, Unsupported> {
+    use crate::correlation::{CmpOp, CorrelationCondition, CorrelationType};
+    let unsupported = |why: String| Err(Unsupported::new(Code::UnsupportedCorrelation, why));
+    if base_queries.iter().any(|q| q.contains(" | ")) {
+        return unsupported("a base rule's search ends with a command (| regex, | where): SPL cannot OR it".into());
+    }
+    if !correlation.aliases.is_empty() {
+        return unsupported("aliases are not converted to SPL yet".into());
+    }
+    let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
+    let Some(CorrelationCondition::Threshold { ops, field, percentile }) = &correlation.condition else {
+        return unsupported("temporal correlations are not converted to SPL yet".into());
+    };
+    let f = field.first().map(|f| field_name(f));
+    let aggregate = match (correlation.kind, f) {
+        (CorrelationType::EventCount, _) => "count".to_string(),
+        (CorrelationType::ValueCount, Some(f)) => format!("dc({f})"),
+        (CorrelationType::ValueSum, Some(f)) => format!("sum({f})"),
+        (CorrelationType::ValueAvg, Some(f)) => format!("avg({f})"),
+        (CorrelationType::ValueMedian, Some(f)) => format!("median({f})"),
+        (CorrelationType::ValuePercentile, Some(f)) => format!("perc{}({f})", percentile.unwrap_or(50.0)),
+        (kind, _) => return unsupported(format!("{} needs a field", kind.as_str())),
+    };
+    let searches: Vec<String> = base_queries.iter().map(|q| format!("({q})")).collect();
+    let by = if correlation.group_by.is_empty() {
+        String::new()
+    } else {
+        format!(" by {}", correlation.group_by.iter().map(|g| field_name(g)).collect::<Vec<_>>().join(" "))
+    };
+    let condition: Vec<String> = ops
+        .iter()
+        .map(|(op, value)| {
+            let symbol = match op {
+                CmpOp::Gt => ">",
+                CmpOp::Gte => ">=",
+                CmpOp::Lt => "<",
+                CmpOp::Lte => "<=",
+                CmpOp::Eq => "==",
+                CmpOp::Neq => "!=",
+            };
+            format!("vigil_value{symbol}{value}")
+        })
+        .collect();
+    Ok(format!(
+        "{}\n| sort 0 _time\n| streamstats time_window={span}s {aggregate} as vigil_value{by}\n| where {}",
+        searches.join(" OR "),
+        condition.join(" AND ")
+    ))
+}

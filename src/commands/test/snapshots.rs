@@ -20,6 +20,8 @@ pub fn render(text: &str, target: &SnapshotTarget, pipelines: &PipelineSet) -> S
     let documents: Vec<_> = load_str(text).into_iter().filter(|d| d.content.is_some() || d.has_errors()).collect();
     let titled = documents.len() > 1;
     let mut out = String::new();
+    // Correlations read the queries of the rules before them in the file, by name or id.
+    let mut queries: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for document in documents {
         if titled {
             let _ = writeln!(out, "# {}", document.title.as_deref().unwrap_or("(untitled)"));
@@ -27,10 +29,18 @@ pub fn render(text: &str, target: &SnapshotTarget, pipelines: &PipelineSet) -> S
         match document.content {
             Some(Content::Rule(mut rule)) => match pipelines.apply(&mut rule) {
                 Ok(state) => {
+                    let names: Vec<String> = rule.meta.id.iter().chain(&rule.meta.name).cloned().collect();
                     match backend::convert(&lower(rule), target.target, &target.format, &state, &Options::default()) {
-                        Ok(queries) => queries.iter().for_each(|q| {
-                            let _ = writeln!(out, "{q}");
-                        }),
+                        Ok(converted) => {
+                            for name in names {
+                                if let Some(q) = converted.first() {
+                                    queries.insert(name, q.clone());
+                                }
+                            }
+                            for q in &converted {
+                                let _ = writeln!(out, "{q}");
+                            }
+                        }
                         Err(e) => {
                             let _ = writeln!(out, "error[{}]: {}", e.code, e.message);
                         }
@@ -40,8 +50,24 @@ pub fn render(text: &str, target: &SnapshotTarget, pipelines: &PipelineSet) -> S
                     let _ = writeln!(out, "error[{}]: {}", e.code, e.message);
                 }
             },
-            Some(Content::Correlation(_)) => {
-                let _ = writeln!(out, "error[unsupported-correlation]: correlation rules are not converted yet");
+            Some(Content::Correlation(mut correlation)) => {
+                let _ = pipelines.apply_correlation(&mut correlation, &[]);
+                let base: Option<Vec<String>> = correlation.rules.iter().map(|r| queries.get(r).cloned()).collect();
+                let converted = match base {
+                    Some(base) => backend::convert_correlation(&correlation, &base, target.target, &Options::default()),
+                    None => Err(backend::Unsupported::new(
+                        vigil_compiler::Code::UnsupportedCorrelation,
+                        "a rule it reads is not in this file",
+                    )),
+                };
+                match converted {
+                    Ok(q) => {
+                        let _ = writeln!(out, "{q}");
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "error[{}]: {}", e.code, e.message);
+                    }
+                }
             }
             Some(Content::Filter(_)) => {}
             None => {
