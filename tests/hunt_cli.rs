@@ -216,3 +216,15 @@ title: Logon after many failures\ncorrelation:\n  type: temporal_ordered\n  rule
     assert_eq!(found[1]["correlation"]["window"]["end"], "2024-01-01T00:00:30Z");
     assert!(stderr(&output).contains("2 detections (high 1, medium 1)"), "{}", stderr(&output));
 }
+
+#[test]
+fn every_correlation_of_the_spec_and_pysigma_examples_loads() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/oracle/correlations");
+    if !dir.is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/oracle");
+        return;
+    }
+    let output = vigil(&["hunt", "-r", dir.to_str().unwrap_or(""), EXAMPLE]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("rules: 45 loaded and 29 correlations, 0 not loaded"), "{}", stderr(&output));
+}
