@@ -1,4 +1,5 @@
-//! Correlations: the engine of `vigil hunt` and the SQL `vigil convert` writes agree on hand-built timelines,
+//! Correlations: the engine of `vigil hunt` and the SQL `vigil convert` writes agree on hand-built timelines
+//! (event_count, value_sum, value_avg; temporal, temporal_ordered and an extended `a and not b` condition),
 //! including events exactly at the window's edge, several groups, a missing group value and out-of-order input.
 //! The SQL runs on SQLite (embedded) and, where installed, DuckDB. For each group, a correlation detection of
 //! the engine is the first event at which the condition holds after an event at which it did not; the SQL returns
@@ -186,12 +187,138 @@ fn value_avg_with_a_range_agrees() {
 #[test]
 fn types_sql_cannot_express_are_coded() {
     for block in [
-        "  type: temporal\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+        "  type: value_median\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 2, field: Bytes}\n",
         "  type: value_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 2, field: Bytes}\n",
     ] {
         let c = correlation(block);
         let error = backend::convert_correlation(&c, &["SELECT 1".into()], Target::Sqlite, &Options::default())
             .expect_err("unsupported");
         assert_eq!(error.code, vigil_compiler::Code::UnsupportedCorrelation);
+    }
+}
+
+/// Temporal types on their own timeline: failed (4625) and successful (4624) logons of two users.
+mod temporal {
+    use super::*;
+
+    const RULES: &str = "title: Failed\nname: failed\nlogsource: {product: windows}\ndetection:\n  s: {EventID: 4625}\n  condition: s\n---\ntitle: Success\nname: success\nlogsource: {product: windows}\ndetection:\n  s: {EventID: 4624}\n  condition: s\n";
+
+    /// (seconds, user, event id)
+    const TIMELINE: &[(u32, &str, u32)] = &[
+        (0, "eve", 4624), // eve: success before failure
+        (2, "eve", 4625),
+        (5, "bob", 4625),
+        (9, "bob", 4624), // bob: failure then success, 4 s apart
+        (20, "ann", 4625),
+        (30, "ann", 4624), // ann: exactly 10 s apart: outside a 10 s window
+        (40, "eve", 4625),
+        (55, "eve", 4625),
+    ];
+
+    fn events() -> Vec<serde_json::Value> {
+        TIMELINE
+            .iter()
+            .map(|(t, user, id)| serde_json::json!({"@timestamp": format!("2024-01-01T00:00:{t:02}Z"), "EventID": id, "TargetUserName": user}))
+            .collect()
+    }
+
+    fn rules() -> Vec<vigil_compiler::ir::Rule> {
+        load_str(RULES)
+            .into_iter()
+            .filter_map(|d| match d.content {
+                Some(Content::Rule(r)) => Some(lower(r)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn engine(c: &SigmaCorrelation) -> BTreeSet<(Option<String>, u64)> {
+        let inputs = c.rules.iter().map(|r| (if r == "failed" { 0 } else { 1 }, r.clone())).collect();
+        let mut engine = Engine::new(vec![Spec::from_rule(c, inputs, None)], 0, 100);
+        let mut found = Vec::new();
+        for (i, (t, user, id)) in TIMELINE.iter().enumerate() {
+            let input = if *id == 4625 { 0 } else { 1 };
+            let fields = [("TargetUserName".to_string(), user.to_string())].into_iter().collect();
+            found.extend(engine.push(Hit { input, time: *t as i64 * 1000, fields, source: (0, i as u64 + 1) }));
+        }
+        found.extend(engine.finish());
+        found.iter().map(|d| (d.group[0].1.clone(), d.events.last().map_or(0, |e| e.1))).collect()
+    }
+
+    fn transitions(holding: &BTreeSet<u64>) -> BTreeSet<(Option<String>, u64)> {
+        let mut by_group: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for (i, (_, user, _)) in TIMELINE.iter().enumerate() {
+            by_group.entry(user).or_default().push(i as u64 + 1);
+        }
+        let mut out = BTreeSet::new();
+        for (user, records) in by_group {
+            let mut before = false;
+            for r in records {
+                let now = holding.contains(&r);
+                if now && !before {
+                    out.insert((Some(user.to_string()), r));
+                }
+                before = now;
+            }
+        }
+        out
+    }
+
+    fn sqlite(c: &SigmaCorrelation) -> BTreeSet<u64> {
+        let rules = rules();
+        let options = Options { table: Some("logs".into()), ..Options::default() };
+        let base: Vec<String> = c
+            .rules
+            .iter()
+            .map(|name| {
+                let rule = if name == "failed" { &rules[0] } else { &rules[1] };
+                backend::convert(rule, Target::Sqlite, "default", &Default::default(), &options)
+                    .expect("rule")
+                    .remove(0)
+            })
+            .collect();
+        let query = backend::convert_correlation(c, &base, Target::Sqlite, &options).expect("SQL");
+        let mut with_user = rules[0].clone();
+        with_user.expr =
+            vigil_compiler::ir::Expr::pred(Some("TargetUserName".into()), vigil_compiler::ir::Test::Exists);
+        let mut store = SqliteStore::create(None, &[&rules[0], &rules[1], &with_user]).expect("store");
+        for (i, e) in events().iter().enumerate() {
+            store.add(0, i as u64 + 1, e).expect("add");
+        }
+        store.commit().expect("commit");
+        store.run(&query).unwrap_or_else(|e| panic!("{e}\n{query}")).into_iter().map(|(_, r, _)| r).collect()
+    }
+
+    fn check(block: &str, expected: &[(&str, u64)]) {
+        let c = correlation(block);
+        let from_engine = engine(&c);
+        let expected: BTreeSet<(Option<String>, u64)> =
+            expected.iter().map(|(u, r)| (Some(u.to_string()), *r)).collect();
+        assert_eq!(from_engine, expected, "engine: {block}");
+        assert_eq!(transitions(&sqlite(&c)), expected, "SQLite: {block}");
+    }
+
+    #[test]
+    fn temporal_any_order() {
+        check(
+            "  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+            &[("eve", 2), ("bob", 4)],
+        );
+    }
+
+    #[test]
+    fn temporal_ordered_failure_then_success() {
+        check(
+            "  type: temporal_ordered\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+            &[("bob", 4)],
+        );
+    }
+
+    #[test]
+    fn extended_failure_without_success() {
+        check(
+            "  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: failed and not success\n",
+            &[("bob", 3), ("ann", 5), ("eve", 7)],
+        );
     }
 }

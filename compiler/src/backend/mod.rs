@@ -198,6 +198,12 @@ pub fn convert_correlation(
     options: &Options,
 ) -> Result<String, Unsupported> {
     let time = options.time_field.as_deref().unwrap_or(DEFAULT_TIME_COLUMN);
+    if base_queries.len() != correlation.rules.len() {
+        return Err(Unsupported::new(
+            Code::UnsupportedCorrelation,
+            "every rule a correlation reads needs its query: chains of correlations are not converted",
+        ));
+    }
     match target {
         Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => {
             sql::correlation_query(target, correlation, base_queries, time)

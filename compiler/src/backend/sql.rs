@@ -52,8 +52,11 @@ pub fn correlation_query(
         return unsupported("aliases need one column per rule; the SQL targets read one table");
     }
     let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan") };
+    if correlation.kind.is_temporal() {
+        return temporal_query(&sql, correlation, base_queries, time_field, span);
+    }
     let Some(CorrelationCondition::Threshold { ops, field, .. }) = &correlation.condition else {
-        return unsupported("temporal correlations are not expressible as one window function in SQL");
+        return unsupported("a correlation without a condition");
     };
     let aggregate = match (correlation.kind, field.first()) {
         (CorrelationType::EventCount, _) => "COUNT(*)".to_string(),
@@ -68,14 +71,7 @@ pub fn correlation_query(
     };
     let aggregate = if dialect == Target::Sqlite { aggregate.replace("DOUBLE PRECISION", "REAL") } else { aggregate };
     let aggregate = if dialect == Target::Spark { aggregate.replace("DOUBLE PRECISION", "DOUBLE") } else { aggregate };
-    let time = sql.ident(time_field);
-    // Milliseconds since the epoch from a timestamp or ISO 8601 text.
-    let millis = match dialect {
-        Target::Sqlite => format!("CAST(ROUND((julianday({time}) - 2440587.5) * 86400000.0) AS INTEGER)"),
-        Target::Postgres => format!("(EXTRACT(EPOCH FROM CAST({time} AS timestamptz)) * 1000)"),
-        Target::Duckdb => format!("epoch_ms(CAST({time} AS TIMESTAMPTZ))"),
-        _ => format!("unix_millis(to_timestamp({time}))"),
-    };
+    let millis = sql.millis(&sql.ident(time_field));
     let partition = if correlation.group_by.is_empty() {
         String::new()
     } else {
@@ -104,7 +100,132 @@ pub fn correlation_query(
     ))
 }
 
+/// Temporal correlations as SQL: every event of the referenced rules at which, in its group and window, the
+/// rules are present (`EXISTS` per rule; the extended condition combines them with AND, OR, NOT), or present in
+/// the listed order (`temporal_ordered`: nested `EXISTS` with non-decreasing times).
+fn temporal_query(
+    sql: &Sql,
+    correlation: &crate::correlation::SigmaCorrelation,
+    base_queries: &[String],
+    time_field: &str,
+    span: u64,
+) -> Result<String, Unsupported> {
+    use crate::correlation::{CmpOp, CorrelationCondition, CorrelationType};
+    let time = sql.ident(time_field);
+    let at = |alias: &str| sql.millis(&format!("{alias}.{time}"));
+    let same_group = |a: &str, b: &str| -> Vec<String> {
+        correlation
+            .group_by
+            .iter()
+            .map(|g| {
+                let (x, y) = (format!("{a}.{}", sql.ident(g)), format!("{b}.{}", sql.ident(g)));
+                match sql.dialect {
+                    Target::Sqlite => format!("{x} IS {y}"),
+                    Target::Spark => format!("{x} <=> {y}"),
+                    _ => format!("{x} IS NOT DISTINCT FROM {y}"),
+                }
+            })
+            .collect()
+    };
+    let window = |alias: &str| {
+        format!("{} > {} - {} AND {} <= {}", at(alias), at("vigil_event"), span * 1000, at(alias), at("vigil_event"))
+    };
+    // Rule i present in the window of the event (and, for ordered chains, not before `after`).
+    let exists = |i: usize, after: Option<&str>, inner: Option<String>| {
+        let alias = format!("vigil_r{i}");
+        let mut tests = same_group(&alias, "vigil_event");
+        tests.push(window(&alias));
+        if let Some(prev) = after {
+            tests.push(format!("{} >= {}", at(&alias), at(prev)));
+        }
+        if let Some(inner) = inner {
+            tests.push(inner);
+        }
+        format!("EXISTS (SELECT 1 FROM ({}) AS {alias} WHERE {})", base_queries[i], tests.join(" AND "))
+    };
+    let condition = match (&correlation.condition, correlation.kind) {
+        (Some(CorrelationCondition::Extended(c)), CorrelationType::Temporal) => {
+            extended_sql(c, &|name| correlation.rules.iter().position(|r| r == name).map(|i| exists(i, None, None)))?
+        }
+        (None, CorrelationType::TemporalOrdered) => {
+            // Innermost first: rule n-1 after rule n-2 after ... after rule 0.
+            let mut inner: Option<String> = None;
+            for i in (1..base_queries.len()).rev() {
+                inner = Some(exists(i, Some(&format!("vigil_r{}", i - 1)), inner));
+            }
+            exists(0, None, inner)
+        }
+        (None, CorrelationType::Temporal) => {
+            (0..base_queries.len()).map(|i| exists(i, None, None)).collect::<Vec<_>>().join(" AND ")
+        }
+        (Some(CorrelationCondition::Threshold { ops, .. }), CorrelationType::Temporal) => {
+            let present: Vec<String> = (0..base_queries.len())
+                .map(|i| format!("CASE WHEN {} THEN 1 ELSE 0 END", exists(i, None, None)))
+                .collect();
+            let count = format!("({})", present.join(" + "));
+            ops.iter()
+                .map(|(op, value)| {
+                    let symbol = match op {
+                        CmpOp::Gt => ">",
+                        CmpOp::Gte => ">=",
+                        CmpOp::Lt => "<",
+                        CmpOp::Lte => "<=",
+                        CmpOp::Eq => "=",
+                        CmpOp::Neq => "<>",
+                    };
+                    format!("{count} {symbol} {value}")
+                })
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        }
+        _ => {
+            return Err(Unsupported::new(
+                Code::UnsupportedCorrelation,
+                "temporal_ordered with a condition is not converted to SQL",
+            ))
+        }
+    };
+    Ok(format!("SELECT * FROM ({}) AS vigil_event WHERE {condition}", base_queries.join(" UNION ALL ")))
+}
+
+/// An extended temporal condition over rule names as SQL, each name its `EXISTS` test.
+fn extended_sql(
+    condition: &crate::condition::Condition,
+    exists: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, Unsupported> {
+    use crate::condition::Condition;
+    Ok(match condition {
+        Condition::Ident(name) => exists(name).ok_or_else(|| {
+            Unsupported::new(Code::UnsupportedCorrelation, format!("`{name}` is not one of the correlation's rules"))
+        })?,
+        Condition::Not(inner) => format!("NOT ({})", extended_sql(inner, exists)?),
+        Condition::And(items) => items
+            .iter()
+            .map(|c| extended_sql(c, exists).map(|s| format!("({s})")))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" AND "),
+        Condition::Or(items) => items
+            .iter()
+            .map(|c| extended_sql(c, exists).map(|s| format!("({s})")))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" OR "),
+        Condition::Selector { .. } => {
+            return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
+        }
+    })
+}
+
 impl Sql {
+    /// Milliseconds since the epoch of a timestamp or ISO 8601 text.
+    fn millis(&self, time: &str) -> String {
+        match self.dialect {
+            Target::Sqlite => format!("CAST(ROUND((julianday({time}) - 2440587.5) * 86400000.0) AS INTEGER)"),
+            Target::Postgres => format!("(EXTRACT(EPOCH FROM CAST({time} AS timestamptz)) * 1000)"),
+            Target::Duckdb => format!("epoch_ms(CAST({time} AS TIMESTAMPTZ))"),
+            _ => format!("unix_millis(to_timestamp({time}))"),
+        }
+    }
+
     /// Identifiers are quoted when they are not plain lower-case-safe names: PostgreSQL and DuckDB fold unquoted
     /// names to lower case, so there any upper-case letter needs quotes too.
     fn ident(&self, name: &str) -> String {
