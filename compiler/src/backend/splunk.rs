@@ -342,8 +342,29 @@ pub fn correlation_query(
         return unsupported("aliases are not converted to SPL yet".into());
     }
     let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
+    let by = if correlation.group_by.is_empty() {
+        String::new()
+    } else {
+        format!(" by {}", correlation.group_by.iter().map(|g| field_name(g)).collect::<Vec<_>>().join(" "))
+    };
+    let searches: Vec<String> = base_queries.iter().map(|q| format!("({q})")).collect();
+    if correlation.kind == CorrelationType::Temporal && correlation.condition.is_none() {
+        // Each event tagged with the rule it matches (`searchmatch` runs the rule's search on it); the window
+        // holds every rule when it holds as many distinct tags as there are rules.
+        let cases: Vec<String> = base_queries
+            .iter()
+            .zip(&correlation.rules)
+            .map(|(q, name)| format!("searchmatch({}), {}", eval_string(q), eval_string(name)))
+            .collect();
+        return Ok(format!(
+            "{}\n| eval vigil_rule=case({})\n| sort 0 _time\n| streamstats time_window={span}s dc(vigil_rule) as vigil_value{by}\n| where vigil_value>={}",
+            searches.join(" OR "),
+            cases.join(", "),
+            base_queries.len()
+        ));
+    }
     let Some(CorrelationCondition::Threshold { ops, field, percentile }) = &correlation.condition else {
-        return unsupported("temporal correlations are not converted to SPL yet".into());
+        return unsupported("temporal_ordered and extended temporal conditions are not converted to SPL yet".into());
     };
     let f = field.first().map(|f| field_name(f));
     let aggregate = match (correlation.kind, f) {
@@ -354,12 +375,6 @@ pub fn correlation_query(
         (CorrelationType::ValueMedian, Some(f)) => format!("median({f})"),
         (CorrelationType::ValuePercentile, Some(f)) => format!("perc{}({f})", percentile.unwrap_or(50.0)),
         (kind, _) => return unsupported(format!("{} needs a field", kind.as_str())),
-    };
-    let searches: Vec<String> = base_queries.iter().map(|q| format!("({q})")).collect();
-    let by = if correlation.group_by.is_empty() {
-        String::new()
-    } else {
-        format!(" by {}", correlation.group_by.iter().map(|g| field_name(g)).collect::<Vec<_>>().join(" "))
     };
     let condition: Vec<String> = ops
         .iter()
