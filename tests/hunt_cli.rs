@@ -139,22 +139,34 @@ fn a_closed_output_stops_the_scan() {
     else {
         return;
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["hunt", "--no-routing", "--format", "jsonl", "-r", "../shared/sigma/rules/windows"])
-        .arg(&mordor)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("vigil runs");
-    let mut first = String::new();
-    let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    std::io::BufRead::read_line(&mut reader, &mut first).expect("a first detection");
-    drop(reader); // as `| head -1` does
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait()));
-    let status = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("vigil stops when its output closes");
-    assert_eq!(status.expect("exit status").code(), Some(2));
+    // One thread (all in the calling thread) and several (reader, workers, writer).
+    for threads in ["1", "2"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args([
+                "hunt",
+                "--threads",
+                threads,
+                "--no-routing",
+                "--format",
+                "jsonl",
+                "-r",
+                "../shared/sigma/rules/windows",
+            ])
+            .arg(&mordor)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("vigil runs");
+        let mut first = String::new();
+        let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        std::io::BufRead::read_line(&mut reader, &mut first).expect("a first detection");
+        drop(reader); // as `| head -1` does
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(child.wait()));
+        let status = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("vigil stops when its output closes");
+        assert_eq!(status.expect("exit status").code(), Some(2));
+    }
 }
 
 #[test]

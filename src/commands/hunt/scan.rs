@@ -1,5 +1,6 @@
 //! The scanning pipeline of `vigil hunt`: one reader thread cuts the inputs into batches of records, worker
-//! threads parse and match them, and the calling thread writes each batch's detections in input order.
+//! threads parse and match them, and the calling thread writes each batch's detections in input order. With one
+//! worker (`--threads 1`) the calling thread does all three in turn.
 //!
 //! Memory stays bounded whatever the input size: a batch may only be read once a slot is free, and a slot is
 //! freed when its batch is written, so at most `SLOTS_PER_WORKER * workers` batches exist at any time.
@@ -96,6 +97,13 @@ pub fn scan(
 ) -> Totals {
     let workers = workers.max(1);
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let extract = correlating.as_ref().map(|c| c.extract);
+    let matching = Matching { rules, extract, shown: &shown, format, progress };
+    let writer =
+        Writer { totals: Totals::default(), errors_in_file: 0, shown: &shown, correlating: correlating.as_mut(), out };
+    if workers == 1 {
+        return scan_inline(files, &matching, writer);
+    }
     let (slot_tx, slot_rx) = bounded::<()>(SLOTS_PER_WORKER * workers);
     for _ in 0..SLOTS_PER_WORKER * workers {
         let _ = slot_tx.send(());
@@ -104,14 +112,13 @@ pub fn scan(
     let (done_tx, done_rx) = bounded::<Done>(SLOTS_PER_WORKER * workers);
     std::thread::scope(|scope| {
         scope.spawn(move || read_all(files, &slot_rx, work_tx));
-        let extract = correlating.as_ref().map(|c| c.extract);
         for _ in 0..workers {
-            let (work_rx, done_tx, shown) = (work_rx.clone(), done_tx.clone(), &shown);
-            scope.spawn(move || work(rules, extract, &work_rx, &done_tx, shown, format, progress));
+            let (work_rx, done_tx, matching) = (work_rx.clone(), done_tx.clone(), &matching);
+            scope.spawn(move || work(matching, &work_rx, &done_tx));
         }
         drop((work_rx, done_tx));
         // The receiving ends go to the writer, so that its early stop (a closed output) stops the others.
-        write_in_order(done_rx, slot_tx, &shown, correlating.as_mut(), out)
+        write_in_order(done_rx, slot_tx, writer)
     })
 }
 
@@ -160,62 +167,74 @@ fn read_input(path: &Path, sink: &mut read::RawSink<'_>) -> std::io::Result<()> 
     }
 }
 
-/// A worker thread: parses and matches batches, and formats their detections.
-fn work(
-    rules: &RuleSet,
-    extract: Option<&Extract>,
-    work: &Receiver<Work>,
-    done: &Sender<Done>,
-    shown: &[String],
-    format: &Format<'_>,
-    progress: &ProgressBar,
-) {
-    for item in work {
-        let result = match item {
-            Work::End { seq, file, io_error } => Done {
-                seq,
-                file,
-                output: Vec::new(),
-                events: 0,
-                errors: Vec::new(),
-                per_rule: Vec::new(),
-                hits: Vec::new(),
-                end: Some(io_error),
-            },
-            Work::Records { seq, file, records } => {
-                let mut result = Done {
-                    seq,
-                    file,
-                    output: Vec::new(),
-                    events: 0,
-                    errors: Vec::new(),
-                    per_rule: Vec::new(),
-                    hits: Vec::new(),
-                    end: None,
-                };
-                for (record, raw) in records {
-                    match raw.parse(record) {
-                        Ok(json) => {
-                            result.events += 1;
-                            let matched = rules.matches(&rules.event(&json));
-                            for rule in matched {
-                                if let Some(extract) = extract {
-                                    result.hits.extend(extract.hit(rule, &json, (file as u32, record)));
-                                    // Base rules of correlations with `generate: false` print nothing themselves.
-                                    if extract.suppressed.get(rule as usize).copied().unwrap_or(false) {
-                                        continue;
-                                    }
-                                }
-                                result.per_rule.push(rule);
-                                format(&mut result.output, &Found { rule, file: &shown[file], record, event: &json });
+/// Parsing, matching and formatting of batches: what a worker thread does (or the calling thread, alone).
+struct Matching<'a> {
+    rules: &'a RuleSet,
+    extract: Option<&'a Extract>,
+    shown: &'a [String],
+    format: &'a Format<'a>,
+    progress: &'a ProgressBar,
+}
+
+impl Matching<'_> {
+    fn end(seq: u64, file: usize, io_error: Option<String>) -> Done {
+        Done {
+            seq,
+            file,
+            output: Vec::new(),
+            events: 0,
+            errors: Vec::new(),
+            per_rule: Vec::new(),
+            hits: Vec::new(),
+            end: Some(io_error),
+        }
+    }
+
+    fn batch(&self, seq: u64, file: usize, records: Vec<(u64, Raw)>) -> Done {
+        let mut result = Done {
+            seq,
+            file,
+            output: Vec::new(),
+            events: 0,
+            errors: Vec::new(),
+            per_rule: Vec::new(),
+            hits: Vec::new(),
+            end: None,
+        };
+        for (record, raw) in records {
+            match raw.parse(record) {
+                Ok(json) => {
+                    result.events += 1;
+                    let matched = self.rules.matches(&self.rules.event(&json));
+                    for rule in matched {
+                        if let Some(extract) = self.extract {
+                            result.hits.extend(extract.hit(rule, &json, (file as u32, record)));
+                            // Base rules of correlations with `generate: false` print nothing themselves.
+                            if extract.suppressed.get(rule as usize).copied().unwrap_or(false) {
+                                continue;
                             }
                         }
-                        Err(message) => result.errors.push(message),
+                        result.per_rule.push(rule);
+                        (self.format)(
+                            &mut result.output,
+                            &Found { rule, file: &self.shown[file], record, event: &json },
+                        );
                     }
                 }
-                progress.inc(result.events);
-                result
+                Err(message) => result.errors.push(message),
             }
+        }
+        self.progress.inc(result.events);
+        result
+    }
+}
+
+/// A worker thread: parses and matches batches, and formats their detections.
+fn work(matching: &Matching<'_>, work: &Receiver<Work>, done: &Sender<Done>) {
+    for item in work {
+        let result = match item {
+            Work::End { seq, file, io_error } => Matching::end(seq, file, io_error),
+            Work::Records { seq, file, records } => matching.batch(seq, file, records),
         };
         if done.send(result).is_err() {
             return;
@@ -223,75 +242,119 @@ fn work(
     }
 }
 
+/// Writes batches (in input order) and keeps the totals; runs the correlation engine on their hits.
+struct Writer<'a, 'c> {
+    totals: Totals,
+    errors_in_file: u64,
+    shown: &'a [String],
+    correlating: Option<&'a mut Correlating<'c>>,
+    out: &'a mut dyn Write,
+}
+
+impl Writer<'_, '_> {
+    /// Writes one batch; `false` when the output is gone (`| head`).
+    fn write(&mut self, batch: Done) -> bool {
+        if self.out.write_all(&batch.output).is_err() {
+            self.totals.output_failed = true;
+            return false;
+        }
+        self.totals.events += batch.events;
+        for rule in batch.per_rule {
+            *self.totals.per_rule.entry(rule).or_default() += 1;
+        }
+        if let Some(c) = self.correlating.as_mut() {
+            let mut text = Vec::new();
+            for hit in batch.hits {
+                for detection in c.engine.push(hit) {
+                    *self.totals.per_correlation.entry(detection.correlation).or_default() += 1;
+                    (c.format)(&mut text, &detection);
+                }
+            }
+            if !text.is_empty() && self.out.write_all(&text).is_err() {
+                self.totals.output_failed = true;
+                return false;
+            }
+        }
+        let name = &self.shown[batch.file];
+        for message in &batch.errors {
+            if self.errors_in_file < ERRORS_SHOWN as u64 {
+                eprintln!("vigil: {name}: skipped: {message}");
+            }
+            self.errors_in_file += 1;
+        }
+        self.totals.unreadable += batch.errors.len() as u64;
+        if let Some(io_error) = batch.end {
+            if self.errors_in_file > ERRORS_SHOWN as u64 {
+                eprintln!("vigil: {name}: {} more unreadable records", self.errors_in_file - ERRORS_SHOWN as u64);
+            }
+            self.errors_in_file = 0;
+            if let Some(e) = io_error {
+                eprintln!("vigil: {name}: {e}");
+                self.totals.io_failed = true;
+            }
+        }
+        true
+    }
+
+    /// The end of the input: every held correlation hit is due.
+    fn finish(mut self) -> Totals {
+        if let Some(c) = self.correlating.as_mut() {
+            let mut text = Vec::new();
+            for detection in c.engine.finish() {
+                *self.totals.per_correlation.entry(detection.correlation).or_default() += 1;
+                (c.format)(&mut text, &detection);
+            }
+            if self.out.write_all(&text).is_err() {
+                self.totals.output_failed = true;
+            }
+        }
+        self.totals
+    }
+}
+
 /// The calling thread: batches in input order, their output written, their slots freed.
-fn write_in_order(
-    done: Receiver<Done>,
-    slots: Sender<()>,
-    shown: &[String],
-    mut correlating: Option<&mut Correlating<'_>>,
-    out: &mut dyn Write,
-) -> Totals {
-    let mut totals = Totals::default();
+fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_, '_>) -> Totals {
     let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;
-    let mut errors_in_file = 0u64;
     for result in &done {
         waiting.insert(result.seq, result);
         while let Some(batch) = waiting.remove(&next) {
             next += 1;
-            if !totals.output_failed && out.write_all(&batch.output).is_err() {
-                // The reader went away (`| head`): stop reading; the workers drain what is in flight.
-                totals.output_failed = true;
-                return totals;
-            }
-            totals.events += batch.events;
-            for rule in batch.per_rule {
-                *totals.per_rule.entry(rule).or_default() += 1;
-            }
-            if let Some(c) = correlating.as_mut() {
-                let mut text = Vec::new();
-                for hit in batch.hits {
-                    for detection in c.engine.push(hit) {
-                        *totals.per_correlation.entry(detection.correlation).or_default() += 1;
-                        (c.format)(&mut text, &detection);
-                    }
-                }
-                if !text.is_empty() && out.write_all(&text).is_err() {
-                    totals.output_failed = true;
-                    return totals;
-                }
-            }
-            let name = &shown[batch.file];
-            for message in &batch.errors {
-                if errors_in_file < ERRORS_SHOWN as u64 {
-                    eprintln!("vigil: {name}: skipped: {message}");
-                }
-                errors_in_file += 1;
-            }
-            totals.unreadable += batch.errors.len() as u64;
-            if let Some(io_error) = batch.end {
-                if errors_in_file > ERRORS_SHOWN as u64 {
-                    eprintln!("vigil: {name}: {} more unreadable records", errors_in_file - ERRORS_SHOWN as u64);
-                }
-                errors_in_file = 0;
-                if let Some(e) = io_error {
-                    eprintln!("vigil: {name}: {e}");
-                    totals.io_failed = true;
-                }
+            if !writer.write(batch) {
+                // Stop reading; the workers drain what is in flight.
+                return writer.finish();
             }
             let _ = slots.send(());
         }
     }
-    // The end of the input: every held hit is due.
-    if let Some(c) = correlating.as_mut() {
-        let mut text = Vec::new();
-        for detection in c.engine.finish() {
-            *totals.per_correlation.entry(detection.correlation).or_default() += 1;
-            (c.format)(&mut text, &detection);
+    writer.finish()
+}
+
+/// One thread does everything, in order: no hand-over between threads when there is one core to use.
+fn scan_inline(files: &[PathBuf], matching: &Matching<'_>, mut writer: Writer<'_, '_>) -> Totals {
+    let mut seq = 0u64;
+    for (file, path) in files.iter().enumerate() {
+        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        let mut stopped = false;
+        let outcome = read_input(path, &mut |position, raw| {
+            if stopped {
+                return;
+            }
+            batch.push((position, raw));
+            if batch.len() == BATCH_RECORDS {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+                stopped = !writer.write(matching.batch(seq, file, full));
+                seq += 1;
+            }
+        });
+        if stopped || (!batch.is_empty() && !writer.write(matching.batch(seq, file, batch))) {
+            return writer.finish();
         }
-        if out.write_all(&text).is_err() {
-            totals.output_failed = true;
+        seq += 1;
+        if !writer.write(Matching::end(seq, file, outcome.err().map(|e| e.to_string()))) {
+            return writer.finish();
         }
+        seq += 1;
     }
-    totals
+    writer.finish()
 }
