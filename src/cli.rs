@@ -28,7 +28,9 @@ pub enum Command {
     ///
     /// Rules are routed to their log source by default (the `sysmon` and `windows` pipelines add the Channel
     /// and EventID a rule needs), so SigmaHQ rules run on Sysmon/Windows logs as they are; `--no-routing` turns
-    /// that off. Detections go to stdout (or -o), a summary to stderr.
+    /// that off. Correlation rules among the rules (Sigma v2) run over their rules' detections with sliding windows
+    /// over event time; their detections show the group, the window and the events. Detections go to stdout (or
+    /// -o), a summary to stderr.
     ///
     /// Exit status: 0 success (with or without detections), 1 nothing could be evaluated (no rule loaded or no
     /// event read), 2 usage or I/O error.
