@@ -11,41 +11,7 @@ use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
 use crate::ir::{StrOp, Test};
-use crate::rule::value::{CompareOp, Number, TimeUnit};
-
-fn number(n: &Number) -> String {
-    match n {
-        Number::Int(i) => i.to_string(),
-        Number::Float(f) => f.to_string(),
-    }
-}
-
-fn compare_symbol(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Gt => ">",
-        CompareOp::Gte => ">=",
-        CompareOp::Lt => "<",
-        CompareOp::Lte => "<=",
-    }
-}
-
-/// A double-quoted string with backslash escapes (ES|QL and EQL share them).
-fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use crate::rule::value::TimeUnit;
 
 /// A field name for ES|QL and EQL: dotted names are fine, anything else goes in backticks.
 fn backticked(name: &str) -> String {
@@ -144,7 +110,7 @@ impl Language for Lucene {
         let Some(field) = field else {
             return match test {
                 Test::Str { op, value, .. } => Ok(lucene_value(&text::unanchored(pattern(*op, value)?))),
-                Test::Num(n) => Ok(number(n)),
+                Test::Num(n) => Ok(text::number(n)),
                 Test::Regex { pattern, flags } => Ok(format!("/{}/", regex_print::lucene(pattern, *flags)?)),
                 other => Err(Unsupported::new(
                     Code::UnsupportedKeyword,
@@ -155,13 +121,13 @@ impl Language for Lucene {
         let f = lucene_field(field);
         Ok(match test {
             Test::Str { op, value, .. } => format!("{f}:{}", lucene_value(&pattern(*op, value)?)),
-            Test::Num(n) => format!("{f}:{}", number(n)),
+            Test::Num(n) => format!("{f}:{}", text::number(n)),
             Test::Bool(b) => format!("{f}:{b}"),
             Test::Null => format!("NOT _exists_:{f}"),
             Test::Exists => format!("_exists_:{f}"),
             Test::Regex { pattern, flags } => format!("{f}:/{}/", regex_print::lucene(pattern, *flags)?),
             Test::Cidr(net) => format!("{f}:\"{net}\""),
-            Test::Compare { op, value } => format!("{f}:{}{}", compare_symbol(*op), number(value)),
+            Test::Compare { op, value } => format!("{f}:{}{}", text::compare_symbol(*op), text::number(value)),
             Test::FieldRef { .. } => {
                 return Err(Unsupported::new(
                     Code::UnsupportedFieldReference,
@@ -188,7 +154,7 @@ pub fn esql_query(cx: &Context<'_>) -> Result<String, Unsupported> {
 
 /// An ES|QL `LIKE` pattern (`*`, `?`; a literal `*`, `?` or `\` escaped with `\`), as a string literal.
 fn esql_like(pieces: &[Piece]) -> String {
-    quoted(&text::wildcard(pieces, "*", "?", |s| {
+    text::double_quoted(&text::wildcard(pieces, "*", "?", |s| {
         let mut out = String::with_capacity(s.len());
         for c in s.chars() {
             if matches!(c, '*' | '?' | '\\') {
@@ -227,9 +193,9 @@ impl Language for Esql {
             // Keywords: a Lucene query string over every field (`qstr`), as the Lucene target writes it.
             return match test {
                 Test::Str { op, value, .. } => {
-                    Ok(format!("qstr({})", quoted(&lucene_value(&text::unanchored(pattern(*op, value)?)))))
+                    Ok(format!("qstr({})", text::double_quoted(&lucene_value(&text::unanchored(pattern(*op, value)?)))))
                 }
-                Test::Num(n) => Ok(format!("qstr({})", quoted(&number(n)))),
+                Test::Num(n) => Ok(format!("qstr({})", text::double_quoted(&text::number(n)))),
                 other => Err(Unsupported::new(
                     Code::UnsupportedKeyword,
                     format!("ES|QL cannot search {} as a keyword", super::describe(other)),
@@ -245,19 +211,21 @@ impl Language for Esql {
                     (format!("to_lower({f})"), text::lowered(&pattern(*op, value)?))
                 };
                 match shape(&pieces) {
-                    Shape::Exact(s) => format!("{column} == {}", quoted(s)),
-                    Shape::Prefix(s) => format!("starts_with({column}, {})", quoted(s)),
-                    Shape::Suffix(s) => format!("ends_with({column}, {})", quoted(s)),
+                    Shape::Exact(s) => format!("{column} == {}", text::double_quoted(s)),
+                    Shape::Prefix(s) => format!("starts_with({column}, {})", text::double_quoted(s)),
+                    Shape::Suffix(s) => format!("ends_with({column}, {})", text::double_quoted(s)),
                     _ => format!("{column} like {}", esql_like(&pieces)),
                 }
             }
-            Test::Num(n) => format!("{f} == {}", number(n)),
+            Test::Num(n) => format!("{f} == {}", text::number(n)),
             Test::Bool(b) => format!("{f} == {b}"),
             Test::Null => format!("{f} is null"),
             Test::Exists => format!("{f} is not null"),
-            Test::Regex { pattern, flags } => format!("{f} rlike {}", quoted(&regex_print::lucene(pattern, *flags)?)),
-            Test::Cidr(net) => format!("cidr_match(to_ip({f}), {})", quoted(&net.to_string())),
-            Test::Compare { op, value } => format!("{f} {} {}", compare_symbol(*op), number(value)),
+            Test::Regex { pattern, flags } => {
+                format!("{f} rlike {}", text::double_quoted(&regex_print::lucene(pattern, *flags)?))
+            }
+            Test::Cidr(net) => format!("cidr_match(to_ip({f}), {})", text::double_quoted(&net.to_string())),
+            Test::Compare { op, value } => format!("{f} {} {}", text::compare_symbol(*op), text::number(value)),
             Test::TimePart { unit, value } => {
                 let part = match unit {
                     TimeUnit::Minute => "minute_of_hour",
@@ -269,7 +237,7 @@ impl Language for Esql {
                         return Err(Unsupported::new(Code::UnsupportedTimePart, "ES|QL has no ISO week number"))
                     }
                 };
-                format!("date_extract(\"{part}\", {f}) == {}", number(value))
+                format!("date_extract(\"{part}\", {f}) == {}", text::number(value))
             }
             Test::FieldRef { field: other, op, cased } => {
                 let other = backticked(other);
@@ -309,15 +277,15 @@ fn eql_pattern(pieces: &[Piece]) -> Result<String, Unsupported> {
             "EQL wildcard patterns cannot match a literal `*` or `?`",
         ));
     }
-    Ok(quoted(&text::wildcard(pieces, "*", "?", str::to_string)))
+    Ok(text::double_quoted(&text::wildcard(pieces, "*", "?", str::to_string)))
 }
 
 impl Eql {
     fn string_test(&self, f: &str, pieces: &[Piece], cased: bool) -> Result<String, Unsupported> {
         match (cased, text::plain(pieces)) {
-            (true, Some(s)) => return Ok(format!("{f} == {}", quoted(s))),
+            (true, Some(s)) => return Ok(format!("{f} == {}", text::double_quoted(s))),
             // `:` is EQL's case-insensitive equality; it reads `*` and `?` as wildcards, so only without them.
-            (false, Some(s)) if !s.contains(['*', '?']) => return Ok(format!("{f}:{}", quoted(s))),
+            (false, Some(s)) if !s.contains(['*', '?']) => return Ok(format!("{f}:{}", text::double_quoted(s))),
             _ => {}
         }
         let like = if cased { "like" } else { "like~" };
@@ -333,7 +301,7 @@ impl Eql {
                     out
                 });
                 let op = if cased { "regex" } else { "regex~" };
-                Ok(format!("{f} {op} {}", quoted(&regex)))
+                Ok(format!("{f} {op} {}", text::double_quoted(&regex)))
             }
         }
     }
@@ -366,7 +334,7 @@ impl Language for Eql {
             let f = backticked(&self.keyword_field);
             return match test {
                 Test::Str { op, value, cased } => self.string_test(&f, &text::unanchored(pattern(*op, value)?), *cased),
-                Test::Num(n) => Ok(format!("{f} like~ {}", quoted(&format!("*{}*", number(n))))),
+                Test::Num(n) => Ok(format!("{f} like~ {}", text::double_quoted(&format!("*{}*", text::number(n))))),
                 other => Err(Unsupported::new(
                     Code::UnsupportedKeyword,
                     format!("EQL cannot search {} as a keyword", super::describe(other)),
@@ -376,13 +344,15 @@ impl Language for Eql {
         let f = backticked(field);
         Ok(match test {
             Test::Str { op, value, cased } => self.string_test(&f, &pattern(*op, value)?, *cased)?,
-            Test::Num(n) => format!("{f} == {}", number(n)),
+            Test::Num(n) => format!("{f} == {}", text::number(n)),
             Test::Bool(b) => format!("{f} == {b}"),
             Test::Null => format!("{f} == null"),
             Test::Exists => format!("{f} != null"),
-            Test::Regex { pattern, flags } => format!("{f} regex {}", quoted(&regex_print::lucene(pattern, *flags)?)),
-            Test::Cidr(net) => format!("cidrMatch({f}, {})", quoted(&net.to_string())),
-            Test::Compare { op, value } => format!("{f} {} {}", compare_symbol(*op), number(value)),
+            Test::Regex { pattern, flags } => {
+                format!("{f} regex {}", text::double_quoted(&regex_print::lucene(pattern, *flags)?))
+            }
+            Test::Cidr(net) => format!("cidrMatch({f}, {})", text::double_quoted(&net.to_string())),
+            Test::Compare { op, value } => format!("{f} {} {}", text::compare_symbol(*op), text::number(value)),
             Test::FieldRef { field: other, op: StrOp::Exact | StrOp::Glob, cased: true } => {
                 format!("{f} == {}", backticked(other))
             }

@@ -8,7 +8,7 @@ use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
 use crate::ir::{StrOp, Test};
-use crate::rule::value::{CompareOp, Number, TimeUnit};
+use crate::rule::value::TimeUnit;
 
 struct Kusto;
 
@@ -20,23 +20,9 @@ pub fn query(cx: &Context<'_>) -> Result<String, Unsupported> {
     })
 }
 
-/// A KQL string literal: backslash escapes for `\` and `"`, and for control characters.
+/// A KQL string literal.
 pub fn string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    text::double_quoted(text)
 }
 
 /// Column names that are not plain identifiers are written `['name']`.
@@ -47,13 +33,6 @@ fn field(name: &str) -> String {
         name.to_string()
     } else {
         format!("['{}']", name.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
-}
-
-fn number(n: &Number) -> String {
-    match n {
-        Number::Int(i) => i.to_string(),
-        Number::Float(f) => f.to_string(),
     }
 }
 
@@ -98,7 +77,7 @@ impl Language for Kusto {
                         )),
                     }
                 }
-                Test::Num(n) => Ok(format!("* contains {}", string(&number(n)))),
+                Test::Num(n) => Ok(format!("* contains {}", string(&text::number(n)))),
                 other => Err(Unsupported::new(
                     Code::UnsupportedKeyword,
                     format!("KQL cannot search every column for {}", super::describe(other)),
@@ -121,7 +100,7 @@ impl Language for Kusto {
                     }
                 }
             }
-            Test::Num(n) => format!("{f} == {}", number(n)),
+            Test::Num(n) => format!("{f} == {}", text::number(n)),
             Test::Bool(b) => format!("{f} == {b}"),
             Test::Null => format!("isnull({f})"),
             Test::Exists => format!("isnotnull({f})"),
@@ -133,13 +112,8 @@ impl Language for Kusto {
                 ipnet::IpNet::V6(_) => format!("ipv6_is_in_range({f}, {})", string(&net.to_string())),
             },
             Test::Compare { op, value } => {
-                let symbol = match op {
-                    CompareOp::Gt => ">",
-                    CompareOp::Gte => ">=",
-                    CompareOp::Lt => "<",
-                    CompareOp::Lte => "<=",
-                };
-                format!("{f} {symbol} {}", number(value))
+                let symbol = text::compare_symbol(*op);
+                format!("{f} {symbol} {}", text::number(value))
             }
             Test::TimePart { unit, value } => {
                 let part = match unit {
@@ -150,7 +124,7 @@ impl Language for Kusto {
                     TimeUnit::Month => "month",
                     TimeUnit::Year => "year",
                 };
-                format!("datetime_part(\"{part}\", todatetime({f})) == {}", number(value))
+                format!("datetime_part(\"{part}\", todatetime({f})) == {}", text::number(value))
             }
             Test::FieldRef { field: other, op, cased } => {
                 let other = field(other);

@@ -8,7 +8,6 @@ use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
 use crate::ir::{self, Expr, StrOp, Test};
-use crate::rule::value::{CompareOp, Number};
 
 /// The `[default]` stanza of savedsearches.conf, written once before the rules' stanzas.
 pub const SAVED_SEARCHES_DEFAULTS: &str = "[default]\ndispatch.earliest_time = -30d\ndispatch.latest_time = now\n";
@@ -127,13 +126,6 @@ fn value(pieces: &[Piece]) -> Result<String, Unsupported> {
     Ok(out)
 }
 
-fn number(n: &Number) -> String {
-    match n {
-        Number::Int(i) => i.to_string(),
-        Number::Float(f) => f.to_string(),
-    }
-}
-
 impl Language for Splunk {
     fn and(&self) -> &'static str {
         " "
@@ -170,7 +162,7 @@ impl Language for Splunk {
                     let quoted = value(&pattern(*op, v)?)?;
                     Ok(if *cased { format!("CASE({quoted})") } else { quoted })
                 }
-                Test::Num(n) => Ok(number(n)),
+                Test::Num(n) => Ok(text::number(n)),
                 Test::Regex { .. } => Err(Unsupported::new(
                     Code::UnsupportedRegex,
                     "SPL has no regex over the whole event (`| regex` needs a field)",
@@ -191,19 +183,14 @@ impl Language for Splunk {
                     format!("{f}={quoted}")
                 }
             }
-            Test::Num(n) => format!("{f}={}", number(n)),
+            Test::Num(n) => format!("{f}={}", text::number(n)),
             Test::Bool(b) => format!("{f}={b}"),
             Test::Null => format!("NOT {f}=*"),
             Test::Exists => format!("{f}=*"),
             Test::Cidr(net) => format!("{f}=\"{net}\""),
             Test::Compare { op, value } => {
-                let symbol = match op {
-                    CompareOp::Gt => ">",
-                    CompareOp::Gte => ">=",
-                    CompareOp::Lt => "<",
-                    CompareOp::Lte => "<=",
-                };
-                format!("{f}{symbol}{}", number(value))
+                let symbol = text::compare_symbol(*op);
+                format!("{f}{symbol}{}", text::number(value))
             }
             Test::Regex { .. } => {
                 return Err(Unsupported::new(
@@ -266,8 +253,8 @@ impl Language for Eval {
                 let flags = if *cased { "" } else { "(?i)" };
                 format!("match({f}, {})", eval_string(&format!("{flags}{}", text::anchored_regex(&pieces))))
             }
-            Test::Num(n) if keyword => format!("match(_raw, {})", eval_string(&regex_syntax::escape(&number(n)))),
-            Test::Num(n) => format!("tonumber({f})=={}", number(n)),
+            Test::Num(n) if keyword => format!("match(_raw, {})", eval_string(&regex_syntax::escape(&text::number(n)))),
+            Test::Num(n) => format!("tonumber({f})=={}", text::number(n)),
             Test::Regex { pattern, flags } => {
                 format!("match({f}, {})", eval_string(&format!("{}{pattern}", text::inline_flags(*flags, ""))))
             }
@@ -282,13 +269,8 @@ impl Language for Eval {
             Test::Exists => format!("isnotnull({f})"),
             Test::Cidr(net) => format!("cidrmatch(\"{net}\", {f})"),
             Test::Compare { op, value } => {
-                let symbol = match op {
-                    CompareOp::Gt => ">",
-                    CompareOp::Gte => ">=",
-                    CompareOp::Lt => "<",
-                    CompareOp::Lte => "<=",
-                };
-                format!("tonumber({f}){symbol}{}", number(value))
+                let symbol = text::compare_symbol(*op);
+                format!("tonumber({f}){symbol}{}", text::number(value))
             }
             Test::FieldRef { field: other, op, cased } => {
                 let fold = |x: String| if *cased { x } else { format!("lower({x})") };
@@ -333,7 +315,7 @@ pub fn correlation_query(
     correlation: &crate::correlation::SigmaCorrelation,
     base_queries: &[String],
 ) -> Result<String, Unsupported> {
-    use crate::correlation::{CmpOp, CorrelationCondition, CorrelationType};
+    use crate::correlation::{CorrelationCondition, CorrelationType};
     let unsupported = |why: String| Err(Unsupported::new(Code::UnsupportedCorrelation, why));
     if base_queries.iter().any(|q| q.contains(" | ")) {
         return unsupported("a base rule's search ends with a command (| regex, | where): SPL cannot OR it".into());
@@ -379,14 +361,7 @@ pub fn correlation_query(
     let condition: Vec<String> = ops
         .iter()
         .map(|(op, value)| {
-            let symbol = match op {
-                CmpOp::Gt => ">",
-                CmpOp::Gte => ">=",
-                CmpOp::Lt => "<",
-                CmpOp::Lte => "<=",
-                CmpOp::Eq => "==",
-                CmpOp::Neq => "!=",
-            };
+            let symbol = text::condition_symbol(*op);
             format!("vigil_value{symbol}{value}")
         })
         .collect();

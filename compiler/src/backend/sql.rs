@@ -9,7 +9,7 @@ use super::walk::{render, Language};
 use super::{Context, Target, Unsupported};
 use crate::codes::Code;
 use crate::ir::{StrOp, Test};
-use crate::rule::value::{CompareOp, Number, RegexFlags, TimeUnit};
+use crate::rule::value::{RegexFlags, TimeUnit};
 
 /// The column keywords are searched in unless `--keyword-field` says otherwise.
 pub const DEFAULT_KEYWORD_COLUMN: &str = "_raw";
@@ -45,7 +45,7 @@ pub fn correlation_query(
     base_queries: &[String],
     time_field: &str,
 ) -> Result<String, Unsupported> {
-    use crate::correlation::{CmpOp, CorrelationCondition, CorrelationType};
+    use crate::correlation::{CorrelationCondition, CorrelationType};
     let sql = Sql { dialect, keyword_column: DEFAULT_KEYWORD_COLUMN.into() };
     let unsupported = |why: &str| Err(Unsupported::new(Code::UnsupportedCorrelation, why.to_string()));
     if !correlation.aliases.is_empty() {
@@ -81,14 +81,7 @@ pub fn correlation_query(
     let condition: Vec<String> = ops
         .iter()
         .map(|(op, value)| {
-            let symbol = match op {
-                CmpOp::Gt => ">",
-                CmpOp::Gte => ">=",
-                CmpOp::Lt => "<",
-                CmpOp::Lte => "<=",
-                CmpOp::Eq => "=",
-                CmpOp::Neq => "<>",
-            };
+            let symbol = text::condition_symbol(*op);
             format!("vigil_value {symbol} {value}")
         })
         .collect();
@@ -110,7 +103,7 @@ fn temporal_query(
     time_field: &str,
     span: u64,
 ) -> Result<String, Unsupported> {
-    use crate::correlation::{CmpOp, CorrelationCondition, CorrelationType};
+    use crate::correlation::{CorrelationCondition, CorrelationType};
     let time = sql.ident(time_field);
     let at = |alias: &str| sql.millis(&format!("{alias}.{time}"));
     let same_group = |a: &str, b: &str| -> Vec<String> {
@@ -165,14 +158,7 @@ fn temporal_query(
             let count = format!("({})", present.join(" + "));
             ops.iter()
                 .map(|(op, value)| {
-                    let symbol = match op {
-                        CmpOp::Gt => ">",
-                        CmpOp::Gte => ">=",
-                        CmpOp::Lt => "<",
-                        CmpOp::Lte => "<=",
-                        CmpOp::Eq => "=",
-                        CmpOp::Neq => "<>",
-                    };
+                    let symbol = text::condition_symbol(*op);
                     format!("{count} {symbol} {value}")
                 })
                 .collect::<Vec<_>>()
@@ -367,13 +353,6 @@ impl Sql {
         }
     }
 
-    fn number(n: &Number) -> String {
-        match n {
-            Number::Int(i) => i.to_string(),
-            Number::Float(f) => f.to_string(),
-        }
-    }
-
     fn time_part(&self, column: &str, unit: TimeUnit) -> Result<String, Unsupported> {
         let name = match unit {
             TimeUnit::Minute => "minute",
@@ -498,7 +477,7 @@ impl Language for Sql {
                     Ok(self.string_test(&column, &pieces, *cased))
                 }
                 Test::Num(n) => {
-                    let pieces = keyword_pattern(vec![Piece::Lit(Self::number(n))]);
+                    let pieces = keyword_pattern(vec![Piece::Lit(text::number(n))]);
                     Ok(self.string_test(&column, &pieces, false))
                 }
                 Test::Regex { pattern, flags } => Ok(self.regex(&column, pattern, *flags)),
@@ -513,7 +492,7 @@ impl Language for Sql {
             Test::Str { op, value, cased } => {
                 Ok(self.string_test(&self.as_text(&column), &pattern(*op, value)?, *cased))
             }
-            Test::Num(n) => Ok(format!("{column} = {}", Self::number(n))),
+            Test::Num(n) => Ok(format!("{column} = {}", text::number(n))),
             Test::Bool(b) => Ok(format!("{column} = {}", if *b { "TRUE" } else { "FALSE" })),
             Test::Null => Ok(format!("{column} IS NULL")),
             Test::Exists => Ok(format!("{column} IS NOT NULL")),
@@ -534,21 +513,16 @@ impl Language for Sql {
                 Ok(if tests.len() == 1 { tests.concat() } else { format!("({})", tests.join(" OR ")) })
             }
             Test::Compare { op, value } => {
-                let symbol = match op {
-                    CompareOp::Gt => ">",
-                    CompareOp::Gte => ">=",
-                    CompareOp::Lt => "<",
-                    CompareOp::Lte => "<=",
-                };
+                let symbol = text::compare_symbol(*op);
                 // DuckDB reads numeric text with TRY_CAST (other text does not compare), as Sigma does.
                 let column = match self.dialect {
                     Target::Duckdb => format!("TRY_CAST({column} AS DOUBLE)"),
                     _ => column,
                 };
-                Ok(format!("{column} {symbol} {}", Self::number(value)))
+                Ok(format!("{column} {symbol} {}", text::number(value)))
             }
             Test::TimePart { unit, value } => {
-                Ok(format!("{} = {}", self.time_part(&column, *unit)?, Self::number(value)))
+                Ok(format!("{} = {}", self.time_part(&column, *unit)?, text::number(value)))
             }
             Test::FieldRef { field: other, op, cased } => {
                 let other = self.ident(other);

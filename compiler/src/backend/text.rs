@@ -3,8 +3,9 @@
 
 use super::Unsupported;
 use crate::codes::Code;
+use crate::correlation::CmpOp;
 use crate::ir::StrOp;
-use crate::rule::value::{Part, RegexFlags, SigmaString};
+use crate::rule::value::{CompareOp, Number, Part, RegexFlags, SigmaString};
 
 /// One piece of a string pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +48,54 @@ pub fn pattern(op: StrOp, value: &SigmaString) -> Result<Vec<Piece>, Unsupported
         pieces.push(Piece::Any);
     }
     Ok(pieces)
+}
+
+/// A number as query text (integers without a fraction).
+pub fn number(n: &Number) -> String {
+    match n {
+        Number::Int(i) => i.to_string(),
+        Number::Float(f) => f.to_string(),
+    }
+}
+
+/// A numeric comparison's operator (`gt` -> `>`, ...).
+pub fn compare_symbol(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Gt => ">",
+        CompareOp::Gte => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Lte => "<=",
+    }
+}
+
+/// A correlation condition's operator; `=` and `!=` read as equality in SQL and in SPL's `where`.
+pub fn condition_symbol(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Gt => ">",
+        CmpOp::Gte => ">=",
+        CmpOp::Lt => "<",
+        CmpOp::Lte => "<=",
+        CmpOp::Eq => "=",
+        CmpOp::Neq => "!=",
+    }
+}
+
+/// A double-quoted string with backslash escapes for `\`, `"`, newline, carriage return and tab (KQL, ES|QL, EQL).
+pub fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Refuses literals holding a control character other than tab, newline and carriage return (NUL, ...): the
