@@ -82,7 +82,9 @@ impl Spec {
             inputs,
             group_by: rule.group_by.clone(),
             aliases: rule.aliases.clone(),
-            timespan_ms: rule.timespan.map_or(Millis::MAX / 4, |s| s as Millis * 1000),
+            timespan_ms: rule
+                .timespan
+                .map_or(Millis::MAX / 4, |s| Millis::try_from(s).unwrap_or(Millis::MAX).saturating_mul(1000)),
             condition: rule.condition.clone(),
             output,
         }
@@ -244,12 +246,12 @@ impl Engine {
         self.since_sweep[c] += 1;
         if self.since_sweep[c] >= SWEEP_EVERY {
             self.since_sweep[c] = 0;
-            let horizon = hit.time - spec.timespan_ms;
+            let horizon = hit.time.saturating_sub(spec.timespan_ms);
             groups.retain(|_, g| g.window.back().is_some_and(|k| k.time > horizon));
         }
         if !groups.contains_key(&key) && groups.len() >= self.max_groups {
             // Make room by forgetting groups whose windows have expired before refusing the new one.
-            let horizon = hit.time - spec.timespan_ms;
+            let horizon = hit.time.saturating_sub(spec.timespan_ms);
             groups.retain(|_, g| g.window.back().is_some_and(|k| k.time > horizon));
             if groups.len() >= self.max_groups {
                 self.limits.groups_dropped += 1;
@@ -258,7 +260,7 @@ impl Engine {
         }
         let group = groups.entry(key.clone()).or_default();
         group.window.push_back(Kept { time: hit.time, rule: position, value, source: hit.source });
-        while group.window.front().is_some_and(|k| k.time <= hit.time - spec.timespan_ms) {
+        while group.window.front().is_some_and(|k| k.time <= hit.time.saturating_sub(spec.timespan_ms)) {
             group.window.pop_front();
         }
         let (holds, aggregate) = evaluate(spec, &group.window);

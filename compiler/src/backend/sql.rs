@@ -88,7 +88,7 @@ pub fn correlation_query(
     let events = base_queries.join(" UNION ALL ");
     Ok(format!(
         "SELECT * FROM (SELECT *, {aggregate} OVER ({partition}ORDER BY {millis} RANGE BETWEEN {} PRECEDING AND CURRENT ROW) AS vigil_value FROM ({events}) AS vigil_events) AS vigil_windows WHERE {}",
-        span * 1000 - 1,
+        span.saturating_mul(1000).saturating_sub(1),
         condition.join(" AND ")
     ))
 }
