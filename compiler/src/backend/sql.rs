@@ -121,7 +121,14 @@ fn temporal_query(
             .collect()
     };
     let window = |alias: &str| {
-        format!("{} > {} - {} AND {} <= {}", at(alias), at("vigil_event"), span * 1000, at(alias), at("vigil_event"))
+        format!(
+            "{} > {} - {} AND {} <= {}",
+            at(alias),
+            at("vigil_event"),
+            span.saturating_mul(1000),
+            at(alias),
+            at("vigil_event")
+        )
     };
     // Rule i present in the window of the event (and, for ordered chains, not before `after`).
     let exists = |i: usize, after: Option<&str>, inner: Option<String>| {
