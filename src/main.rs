@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod output;
 mod pipelines;
 mod rule_files;
 

@@ -137,16 +137,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
         results[index].result = result;
     }
 
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
-            Err(e) => {
-                eprintln!("vigil: {}: {e}", path.display());
-                return 2;
-            }
-        },
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let Some(mut out) = crate::output::open(&args.output) else { return 2 };
     let mut failures: BTreeMap<&str, usize> = BTreeMap::new();
     let mut converted = 0usize;
     let mut written = Ok(());

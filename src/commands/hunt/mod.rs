@@ -243,16 +243,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     if rules_io_error || inputs_io_error {
         return 2;
     }
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
-            Err(e) => {
-                eprintln!("vigil: {}: {e}", path.display());
-                return 2;
-            }
-        },
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let Some(mut out) = crate::output::open(&args.output) else { return 2 };
     if args.format == HuntFormat::Csv {
         let _ = writeln!(out, "timestamp,level,rule_id,rule_title,file,record");
     }

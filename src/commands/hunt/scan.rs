@@ -177,7 +177,8 @@ struct Matching<'a> {
 }
 
 impl Matching<'_> {
-    fn end(seq: u64, file: usize, io_error: Option<String>) -> Done {
+    /// An empty batch of `file`; `end` marks the input's end (with its I/O error, if any).
+    fn empty(seq: u64, file: usize, end: Option<Option<String>>) -> Done {
         Done {
             seq,
             file,
@@ -186,21 +187,16 @@ impl Matching<'_> {
             errors: Vec::new(),
             per_rule: Vec::new(),
             hits: Vec::new(),
-            end: Some(io_error),
+            end,
         }
     }
 
+    fn end(seq: u64, file: usize, io_error: Option<String>) -> Done {
+        Self::empty(seq, file, Some(io_error))
+    }
+
     fn batch(&self, seq: u64, file: usize, records: Vec<(u64, Raw)>) -> Done {
-        let mut result = Done {
-            seq,
-            file,
-            output: Vec::new(),
-            events: 0,
-            errors: Vec::new(),
-            per_rule: Vec::new(),
-            hits: Vec::new(),
-            end: None,
-        };
+        let mut result = Self::empty(seq, file, None);
         for (record, raw) in records {
             match raw.parse(record) {
                 Ok(json) => {
