@@ -120,7 +120,8 @@ pub struct ConvertArgs {
     /// `message`).
     #[arg(long, value_name = "FIELD")]
     pub keyword_field: Option<String>,
-    /// Field holding event times, for correlation windows (SQL: `_time`).
+    /// Column holding event times, for correlation windows (default: `_time` in SQL, `TimeGenerated` in KQL;
+    /// Splunk always uses `_time`, which `streamstats time_window` reads).
     #[arg(long, value_name = "FIELD")]
     pub time_field: Option<String>,
     /// Sigma files or directories.

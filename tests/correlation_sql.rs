@@ -1,18 +1,20 @@
-//! Correlations: the engine of `vigil hunt` and the SQL `vigil convert` writes agree on hand-built timelines
-//! (event_count, value_sum, value_avg; temporal, temporal_ordered and an extended `a and not b` condition),
-//! including events exactly at the window's edge, several groups, a missing group value and out-of-order input.
-//! The SQL runs on SQLite (embedded) and, where installed, DuckDB. For each group, a correlation detection of
-//! the engine is the first event at which the condition holds after an event at which it did not; the SQL returns
-//! every event at which it holds, from which the same transitions are read.
+//! Correlations: the engine of `vigil hunt` and the SQL `vigil convert` writes agree on one hand-built timeline of
+//! failed (4625) and successful (4624) logons, for every type, aliases and a chain, including events exactly at
+//! the window's edge, several groups, a missing group value and out-of-order input.
+//!
+//! A detection is (group values, time of the event at which the condition became true for the group): the engine
+//! reports it as `group` and `window_end`, the SQL as the `vigil_g*` and `vigil_time` columns of its rows. The SQL
+//! runs on SQLite, DuckDB and (with `VIGIL_POSTGRES_DSN`) PostgreSQL through `tests/engines/run_sql.py`; CI
+//! installs them all, so there a missing engine fails the test.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Command, Stdio};
+use vigil_compiler::backend::correlation::Input;
 use vigil_compiler::backend::{self, Options, Target};
 use vigil_compiler::correlation::SigmaCorrelation;
 use vigil_compiler::{load_str, lower, Content};
 use vigil_runtime::correlation::{Engine, Hit, Spec};
-use vigil_runtime::sqlite::SqliteStore;
 
 const RULES: &str = "title: Failed logon
 name: failed
@@ -20,305 +22,317 @@ logsource: {product: windows, service: security}
 detection:
     s: {EventID: 4625}
     condition: s
+---
+title: Successful logon
+name: success
+logsource: {product: windows, service: security}
+detection:
+    s: {EventID: 4624}
+    condition: s
 ";
 
-/// (seconds, user, bytes) of each event; every event matches the base rule.
-const TIMELINE: &[(u32, Option<&str>, u32)] = &[
-    (0, Some("eve"), 10),
-    (3, Some("eve"), 20),
-    (5, Some("bob"), 500),
-    (9, Some("eve"), 30),  // eve: 3 events in (0, 9]
-    (10, Some("eve"), 40), // the event at 0 leaves the window exactly here
-    (11, None, 5),
-    (12, None, 5),
-    (13, None, 5),
-    (30, Some("eve"), 50), // eve alone again
-    (31, Some("bob"), 700),
-    (32, Some("eve"), 60),
-    (33, Some("eve"), 70),
+/// (seconds, event id, TargetUserName, Bytes). Successful logons also name their user in `LogonUser`, the same
+/// user except at 40 s (for the aliases case).
+const TIMELINE: &[(u32, u32, Option<&str>, u32)] = &[
+    (0, 4625, Some("eve"), 10),
+    (3, 4625, Some("eve"), 20),
+    (5, 4625, Some("bob"), 500),
+    (9, 4625, Some("eve"), 30),  // eve: 3 failures in (-1 s, 9 s]
+    (10, 4625, Some("eve"), 40), // the failure at 0 leaves a 10 s window exactly here
+    (11, 4625, None, 5),         // no user: a group of its own
+    (12, 4625, None, 5),
+    (13, 4625, None, 5),
+    (14, 4624, Some("bob"), 0), // bob: a success 9 s after his failure
+    (20, 4625, Some("ann"), 1),
+    (30, 4624, Some("ann"), 0), // ann: a success exactly 10 s after her failure
+    (31, 4625, Some("eve"), 50),
+    (32, 4625, Some("bob"), 700),
+    (33, 4625, Some("eve"), 60),
+    (35, 4625, Some("eve"), 70),
+    (36, 4624, Some("eve"), 0), // eve: a success after three failures
+    (40, 4624, Some("dan"), 0), // dan's success, logged with LogonUser eve
+    (41, 4625, Some("dan"), 2), // dan: a failure after his success
 ];
 
-fn events() -> Vec<serde_json::Value> {
+fn logon_user(i: usize) -> Option<&'static str> {
+    let (t, id, user, _) = TIMELINE[i];
+    match (id, t) {
+        (4624, 40) => Some("eve"),
+        (4624, _) => user,
+        _ => None,
+    }
+}
+
+/// 2024-01-01T00:00:00Z in milliseconds: the timeline's second 0.
+const EPOCH: i64 = 1_704_067_200_000;
+
+fn time_text(t: u32) -> String {
+    format!("2024-01-01T00:{:02}:{:02}Z", t / 60, t % 60)
+}
+
+const COLUMNS: [&str; 6] = ["_record", "_time", "EventID", "TargetUserName", "LogonUser", "Bytes"];
+
+fn rows() -> Vec<Vec<serde_json::Value>> {
     TIMELINE
         .iter()
-        .map(|(t, user, bytes)| {
-            let mut e =
-                serde_json::json!({"@timestamp": format!("2024-01-01T00:00:{t:02}Z"), "EventID": 4625, "Bytes": bytes});
-            if let Some(u) = user {
-                e["TargetUserName"] = serde_json::json!(u);
-            }
-            e
+        .enumerate()
+        .map(|(i, (t, id, user, bytes))| {
+            vec![
+                serde_json::json!(i + 1),
+                serde_json::json!(time_text(*t)),
+                serde_json::json!(id),
+                serde_json::json!(user),
+                serde_json::json!(logon_user(i)),
+                serde_json::json!(bytes),
+            ]
         })
         .collect()
 }
 
-fn correlation(block: &str) -> SigmaCorrelation {
-    let text = format!("title: c\ncorrelation:\n{block}");
-    let Some(Content::Correlation(c)) = load_str(&text).remove(0).content else { panic!("{text}") };
-    c
+/// The correlation documents of a case, in order: the last is the one checked, the others are what it chains.
+fn correlations(text: &str) -> Vec<SigmaCorrelation> {
+    load_str(text)
+        .into_iter()
+        .map(|d| match d.content {
+            Some(Content::Correlation(c)) => c,
+            _ => panic!("not a correlation: {text}"),
+        })
+        .collect()
 }
 
-/// The engine's detections as (group value, record of the event that fired).
-fn engine_detections(c: &SigmaCorrelation, order: &[usize]) -> BTreeSet<(Option<String>, u64)> {
-    let mut engine = Engine::new(vec![Spec::from_rule(c, vec![(0, "failed".into())], None)], 60_000, 1000);
-    let all = events();
+type Detections = BTreeSet<(Vec<Option<String>>, i64)>;
+
+/// Inputs are numbered 0 (failed), 1 (success), then one per correlation of the chain.
+fn input_number(name: &str, chain: &[SigmaCorrelation]) -> usize {
+    match name {
+        "failed" => 0,
+        "success" => 1,
+        other => 2 + chain.iter().position(|c| c.meta.name.as_deref() == Some(other)).expect("a known name"),
+    }
+}
+
+/// The engine's detections of the last correlation, with the events fed in `order`.
+fn engine_detections(chain: &[SigmaCorrelation], order: &[usize]) -> Detections {
+    let specs = chain
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let inputs = c.rules.iter().map(|r| (input_number(r, chain), r.clone())).collect();
+            let output = (k + 1 < chain.len()).then_some(2 + k);
+            Spec::from_rule(c, inputs, output)
+        })
+        .collect();
+    let mut engine = Engine::new(specs, 60_000, 1000);
     let mut found = Vec::new();
     for &i in order {
-        let event = &all[i];
-        let time = vigil_runtime::time::millis(event["@timestamp"].as_str().unwrap_or("")).expect("time");
+        let (t, id, user, bytes) = TIMELINE[i];
         let mut fields = BTreeMap::new();
-        for key in ["TargetUserName", "Bytes"] {
-            if let Some(v) = event.get(key) {
-                fields.insert(key.to_string(), v.as_str().map_or_else(|| v.to_string(), str::to_string));
-            }
+        if let Some(u) = user {
+            fields.insert("TargetUserName".to_string(), u.to_string());
         }
-        found.extend(engine.push(Hit { input: 0, time, fields, source: (0, i as u64 + 1) }));
+        if let Some(u) = logon_user(i) {
+            fields.insert("LogonUser".to_string(), u.to_string());
+        }
+        fields.insert("Bytes".to_string(), bytes.to_string());
+        let input = if id == 4625 { 0 } else { 1 };
+        found.extend(engine.push(Hit { input, time: EPOCH + t as i64 * 1000, fields, source: (0, i as u64 + 1) }));
     }
     found.extend(engine.finish());
-    found.iter().map(|d| (d.group[0].1.clone(), d.events.last().map_or(0, |e| e.1))).collect()
+    found
+        .into_iter()
+        .filter(|d| d.correlation + 1 == chain.len())
+        .map(|d| (d.group.into_iter().map(|(_, v)| v).collect(), d.window_end))
+        .collect()
 }
 
-/// Transitions read from the records at which the SQL says the condition holds.
-fn transitions(holding: &BTreeSet<u64>) -> BTreeSet<(Option<String>, u64)> {
-    let mut by_group: BTreeMap<Option<&str>, Vec<u64>> = BTreeMap::new();
-    for (i, (_, user, _)) in TIMELINE.iter().enumerate() {
-        by_group.entry(*user).or_default().push(i as u64 + 1);
+/// The last correlation's query for `target`, the chain's queries feeding it.
+fn query(chain: &[SigmaCorrelation], target: Target) -> String {
+    let options = Options { table: Some("logs".into()), ..Options::default() };
+    let mut inputs: BTreeMap<String, Input> = BTreeMap::new();
+    for document in load_str(RULES) {
+        let Some(Content::Rule(rule)) = document.content else { panic!("rule") };
+        let name = rule.meta.name.clone().expect("named");
+        let q = backend::convert(&lower(rule), target, "default", &Default::default(), &options).expect("rule");
+        inputs.insert(name, Input::rule(q[0].clone()));
     }
-    let mut out = BTreeSet::new();
-    for (user, records) in by_group {
-        let mut before = false;
-        for r in records {
-            let now = holding.contains(&r);
-            if now && !before {
-                out.insert((user.map(str::to_string), r));
-            }
-            before = now;
+    let mut last = String::new();
+    for c in chain {
+        let reads: Vec<Input> = c.rules.iter().map(|r| inputs[r].clone()).collect();
+        last = backend::convert_correlation(c, &reads, target, &options)
+            .unwrap_or_else(|e| panic!("{}: {e}", target.name()));
+        if let Some(name) = &c.meta.name {
+            inputs.insert(name.clone(), Input::correlation(last.clone(), c.group_by.clone()));
         }
     }
-    out
+    last
 }
 
-fn sql(c: &SigmaCorrelation, target: Target) -> String {
-    let Some(Content::Rule(rule)) = load_str(RULES).remove(0).content else { panic!("rule") };
-    let options = Options { table: Some("logs".into()), ..Options::default() };
-    let base = backend::convert(&lower(rule), target, "default", &Default::default(), &options).expect("base rule");
-    backend::convert_correlation(c, &base, target, &options).expect("correlation SQL")
-}
-
-/// The base rule, with the correlation's fields added as tests so that the store has their columns.
-fn rule_with_fields() -> vigil_compiler::ir::Rule {
-    use vigil_compiler::ir::{Expr, Test};
-    let Some(Content::Rule(rule)) = load_str(RULES).remove(0).content else { panic!("rule") };
-    let mut rule = lower(rule);
-    rule.expr = Expr::and(vec![
-        rule.expr.clone(),
-        Expr::pred(Some("TargetUserName".into()), Test::Exists),
-        Expr::pred(Some("Bytes".into()), Test::Exists),
-    ]);
-    rule
-}
-
-fn sqlite_holding(c: &SigmaCorrelation) -> BTreeSet<u64> {
-    let mut store = SqliteStore::create(None, &[&rule_with_fields()]).expect("store");
-    for (i, e) in events().iter().enumerate() {
-        store.add(0, i as u64 + 1, e).expect("add");
-    }
-    store.commit().expect("commit");
-    store.run(&sql(c, Target::Sqlite)).expect("SQLite runs the correlation").into_iter().map(|(_, r, _)| r).collect()
-}
-
-/// DuckDB through its Python package; `None` when it is not installed (CI installs it).
-fn duckdb_holding(c: &SigmaCorrelation) -> Option<BTreeSet<u64>> {
-    let store = SqliteStore::create(None, &[&rule_with_fields()]).expect("store");
-    let rows: Vec<Vec<serde_json::Value>> =
-        events().iter().enumerate().map(|(i, e)| store.row_json(0, i as u64 + 1, e)).collect();
-    let request = serde_json::json!({"engine": "duckdb", "cases": [
-        {"name": "c", "columns": store.column_names(), "rows": rows, "query": sql(c, Target::Duckdb)}
+/// The detections the SQL gives on `engine` (sqlite, duckdb, postgres); `None` when the engine is not there
+/// outside CI.
+fn sql_detections(chain: &[SigmaCorrelation], engine: &str, target: Target) -> Option<Detections> {
+    let groups = chain.last().map_or(0, |c| c.group_by.len());
+    let mut select: Vec<String> = (0..groups).map(|k| format!("vigil_g{k}")).collect();
+    select.push("vigil_time".into());
+    let sql = query(chain, target);
+    let mut request = serde_json::json!({"engine": engine, "cases": [
+        {"name": "c", "columns": COLUMNS, "rows": rows(), "query": sql, "select": select}
     ]});
-    let mut child = Command::new("python3")
+    if engine == "postgres" {
+        request["dsn"] = serde_json::json!(std::env::var("VIGIL_POSTGRES_DSN").ok()?);
+    }
+    let spawned = Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/engines/run_sql.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
+        .spawn();
+    let Ok(mut child) = spawned else {
+        assert!(std::env::var_os("CI").is_none(), "python3 must be installed in CI");
+        return None;
+    };
     child.stdin.take()?.write_all(request.to_string().as_bytes()).ok()?;
     let output = child.wait_with_output().ok()?;
     if !output.status.success() {
-        assert!(std::env::var_os("CI").is_none(), "DuckDB must be installed in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{engine} must be installed in CI: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         return None;
     }
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    assert!(result[0]["error"].is_null(), "DuckDB: {}", result[0]["error"]);
-    Some(result[0]["records"].as_array()?.iter().filter_map(|v| v.as_u64()).collect())
+    assert!(result[0]["error"].is_null(), "{engine}: {}\n{sql}", result[0]["error"]);
+    let rows = result[0]["records"].as_array()?;
+    Some(
+        rows.iter()
+            .map(|row| {
+                let row = row.as_array().expect("a row");
+                let group = row[..groups].iter().map(|v| v.as_str().map(str::to_string)).collect();
+                let time = row[groups].as_f64().expect("vigil_time") as i64;
+                (group, time)
+            })
+            .collect(),
+    )
 }
 
-fn check(block: &str) {
-    let c = correlation(block);
+/// Checks one case: the engine finds `expected` (in order and shuffled), and every SQL engine finds the same.
+fn check(text: &str, expected: &[(&[Option<&str>], u32)]) {
+    let chain = correlations(text);
+    let expected: Detections = expected
+        .iter()
+        .map(|(group, t)| (group.iter().map(|v| v.map(str::to_string)).collect(), EPOCH + *t as i64 * 1000))
+        .collect();
     let in_order: Vec<usize> = (0..TIMELINE.len()).collect();
-    let expected = engine_detections(&c, &in_order);
-    assert!(!expected.is_empty(), "the timeline must make this correlation fire: {block}");
-    // Out of order within the lateness: the same detections.
+    assert_eq!(engine_detections(&chain, &in_order), expected, "engine: {text}");
     let mut shuffled = in_order.clone();
     shuffled.swap(1, 3);
-    shuffled.swap(8, 10);
-    assert_eq!(engine_detections(&c, &shuffled), expected, "out-of-order input");
-    assert_eq!(transitions(&sqlite_holding(&c)), expected, "SQLite: {}", sql(&c, Target::Sqlite));
-    if let Some(holding) = duckdb_holding(&c) {
-        assert_eq!(transitions(&holding), expected, "DuckDB: {}", sql(&c, Target::Duckdb));
+    shuffled.swap(12, 14);
+    assert_eq!(engine_detections(&chain, &shuffled), expected, "engine, out of order: {text}");
+    for (engine, target) in [("sqlite", Target::Sqlite), ("duckdb", Target::Duckdb), ("postgres", Target::Postgres)] {
+        if let Some(found) = sql_detections(&chain, engine, target) {
+            assert_eq!(found, expected, "{engine}: {text}\n{}", query(&chain, target));
+        }
     }
+}
+
+const EVE: &[Option<&str>] = &[Some("eve")];
+const BOB: &[Option<&str>] = &[Some("bob")];
+const ANN: &[Option<&str>] = &[Some("ann")];
+const DAN: &[Option<&str>] = &[Some("dan")];
+const NOBODY: &[Option<&str>] = &[None];
+
+#[test]
+fn event_count() {
+    check(
+        "title: c\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 3}\n",
+        &[(EVE, 9), (NOBODY, 13), (EVE, 35)],
+    );
 }
 
 #[test]
-fn event_count_agrees() {
-    check("  type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 3}\n");
+fn event_count_without_group_over_two_rules() {
+    check(
+        "title: c\ncorrelation:\n  type: event_count\n  rules: [failed, success]\n  timespan: 5s\n  condition: {gte: 5}\n",
+        &[(&[], 13)],
+    );
 }
 
 #[test]
-fn value_sum_agrees() {
-    check("  type: value_sum\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 100, field: Bytes}\n");
+fn value_count() {
+    check(
+        "title: c\ncorrelation:\n  type: value_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 3, field: Bytes}\n",
+        &[(EVE, 9), (EVE, 35)],
+    );
 }
 
 #[test]
-fn value_avg_with_a_range_agrees() {
-    check("  type: value_avg\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 5s\n  condition: {gt: 20, lte: 60, field: Bytes}\n");
+fn value_sum() {
+    check(
+        "title: c\ncorrelation:\n  type: value_sum\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 100, field: Bytes}\n",
+        &[(BOB, 5), (BOB, 32), (EVE, 33)],
+    );
 }
 
 #[test]
-fn types_sql_cannot_express_are_coded() {
-    for block in [
-        "  type: value_median\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 2, field: Bytes}\n",
-        "  type: value_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 2, field: Bytes}\n",
-    ] {
-        let c = correlation(block);
-        let error = backend::convert_correlation(&c, &["SELECT 1".into()], Target::Sqlite, &Options::default())
-            .expect_err("unsupported");
-        assert_eq!(error.code, vigil_compiler::Code::UnsupportedCorrelation);
-    }
+fn value_avg_with_a_range() {
+    check(
+        "title: c\ncorrelation:\n  type: value_avg\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 5s\n  condition: {gt: 20, lte: 60, field: Bytes}\n",
+        &[(EVE, 9), (EVE, 31)],
+    );
 }
 
-/// Temporal types on their own timeline: failed (4625) and successful (4624) logons of two users.
-mod temporal {
-    use super::*;
+#[test]
+fn value_median() {
+    check(
+        "title: c\ncorrelation:\n  type: value_median\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 40, field: Bytes}\n",
+        &[(BOB, 5), (EVE, 31), (BOB, 32)],
+    );
+}
 
-    const RULES: &str = "title: Failed\nname: failed\nlogsource: {product: windows}\ndetection:\n  s: {EventID: 4625}\n  condition: s\n---\ntitle: Success\nname: success\nlogsource: {product: windows}\ndetection:\n  s: {EventID: 4624}\n  condition: s\n";
+#[test]
+fn value_percentile() {
+    check(
+        "title: c\ncorrelation:\n  type: value_percentile\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {lt: 15, field: Bytes, percentile: 25}\n",
+        &[(EVE, 0), (NOBODY, 11), (ANN, 20), (DAN, 41)],
+    );
+}
 
-    /// (seconds, user, event id)
-    const TIMELINE: &[(u32, &str, u32)] = &[
-        (0, "eve", 4624), // eve: success before failure
-        (2, "eve", 4625),
-        (5, "bob", 4625),
-        (9, "bob", 4624), // bob: failure then success, 4 s apart
-        (20, "ann", 4625),
-        (30, "ann", 4624), // ann: exactly 10 s apart: outside a 10 s window
-        (40, "eve", 4625),
-        (55, "eve", 4625),
-    ];
+#[test]
+fn temporal_any_order() {
+    check(
+        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+        &[(BOB, 14), (EVE, 36), (DAN, 41)],
+    );
+}
 
-    fn events() -> Vec<serde_json::Value> {
-        TIMELINE
-            .iter()
-            .map(|(t, user, id)| serde_json::json!({"@timestamp": format!("2024-01-01T00:00:{t:02}Z"), "EventID": id, "TargetUserName": user}))
-            .collect()
-    }
+#[test]
+fn temporal_ordered_failure_then_success() {
+    check(
+        "title: c\ncorrelation:\n  type: temporal_ordered\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+        &[(BOB, 14), (EVE, 36)],
+    );
+}
 
-    fn rules() -> Vec<vigil_compiler::ir::Rule> {
-        load_str(RULES)
-            .into_iter()
-            .filter_map(|d| match d.content {
-                Some(Content::Rule(r)) => Some(lower(r)),
-                _ => None,
-            })
-            .collect()
-    }
+#[test]
+fn extended_failure_without_success() {
+    check(
+        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: failed and not success\n",
+        &[(EVE, 0), (BOB, 5), (NOBODY, 11), (ANN, 20), (EVE, 31), (BOB, 32)],
+    );
+}
 
-    fn engine(c: &SigmaCorrelation) -> BTreeSet<(Option<String>, u64)> {
-        let inputs = c.rules.iter().map(|r| (if r == "failed" { 0 } else { 1 }, r.clone())).collect();
-        let mut engine = Engine::new(vec![Spec::from_rule(c, inputs, None)], 0, 100);
-        let mut found = Vec::new();
-        for (i, (t, user, id)) in TIMELINE.iter().enumerate() {
-            let input = if *id == 4625 { 0 } else { 1 };
-            let fields = [("TargetUserName".to_string(), user.to_string())].into_iter().collect();
-            found.extend(engine.push(Hit { input, time: *t as i64 * 1000, fields, source: (0, i as u64 + 1) }));
-        }
-        found.extend(engine.finish());
-        found.iter().map(|d| (d.group[0].1.clone(), d.events.last().map_or(0, |e| e.1))).collect()
-    }
+#[test]
+fn aliases_read_each_rules_own_field() {
+    check(
+        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [user]\n  timespan: 10s\n  aliases:\n    user:\n      failed: TargetUserName\n      success: LogonUser\n",
+        &[(BOB, 14), (EVE, 36)],
+    );
+}
 
-    fn transitions(holding: &BTreeSet<u64>) -> BTreeSet<(Option<String>, u64)> {
-        let mut by_group: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
-        for (i, (_, user, _)) in TIMELINE.iter().enumerate() {
-            by_group.entry(user).or_default().push(i as u64 + 1);
-        }
-        let mut out = BTreeSet::new();
-        for (user, records) in by_group {
-            let mut before = false;
-            for r in records {
-                let now = holding.contains(&r);
-                if now && !before {
-                    out.insert((Some(user.to_string()), r));
-                }
-                before = now;
-            }
-        }
-        out
-    }
-
-    fn sqlite(c: &SigmaCorrelation) -> BTreeSet<u64> {
-        let rules = rules();
-        let options = Options { table: Some("logs".into()), ..Options::default() };
-        let base: Vec<String> = c
-            .rules
-            .iter()
-            .map(|name| {
-                let rule = if name == "failed" { &rules[0] } else { &rules[1] };
-                backend::convert(rule, Target::Sqlite, "default", &Default::default(), &options)
-                    .expect("rule")
-                    .remove(0)
-            })
-            .collect();
-        let query = backend::convert_correlation(c, &base, Target::Sqlite, &options).expect("SQL");
-        let mut with_user = rules[0].clone();
-        with_user.expr =
-            vigil_compiler::ir::Expr::pred(Some("TargetUserName".into()), vigil_compiler::ir::Test::Exists);
-        let mut store = SqliteStore::create(None, &[&rules[0], &rules[1], &with_user]).expect("store");
-        for (i, e) in events().iter().enumerate() {
-            store.add(0, i as u64 + 1, e).expect("add");
-        }
-        store.commit().expect("commit");
-        store.run(&query).unwrap_or_else(|e| panic!("{e}\n{query}")).into_iter().map(|(_, r, _)| r).collect()
-    }
-
-    fn check(block: &str, expected: &[(&str, u64)]) {
-        let c = correlation(block);
-        let from_engine = engine(&c);
-        let expected: BTreeSet<(Option<String>, u64)> =
-            expected.iter().map(|(u, r)| (Some(u.to_string()), *r)).collect();
-        assert_eq!(from_engine, expected, "engine: {block}");
-        assert_eq!(transitions(&sqlite(&c)), expected, "SQLite: {block}");
-    }
-
-    #[test]
-    fn temporal_any_order() {
-        check(
-            "  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
-            &[("eve", 2), ("bob", 4)],
-        );
-    }
-
-    #[test]
-    fn temporal_ordered_failure_then_success() {
-        check(
-            "  type: temporal_ordered\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
-            &[("bob", 4)],
-        );
-    }
-
-    #[test]
-    fn extended_failure_without_success() {
-        check(
-            "  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: failed and not success\n",
-            &[("bob", 3), ("ann", 5), ("eve", 7)],
-        );
-    }
+#[test]
+fn chain_of_a_burst_then_a_success() {
+    check(
+        "title: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 2}\n---\ntitle: c\ncorrelation:\n  type: temporal_ordered\n  rules: [burst, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+        &[(EVE, 36)],
+    );
 }

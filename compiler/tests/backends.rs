@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
+use vigil_compiler::backend::correlation::Input;
 use vigil_compiler::backend::{self, Options, Target};
 use vigil_compiler::pipeline::{Options as PipelineOptions, PipelineSet};
 use vigil_compiler::{load_str, lower, Content};
@@ -98,28 +99,28 @@ fn correlations_on_every_target() {
     let documents = load_str(&text);
     let mut out = String::new();
     for target in Target::ALL {
-        let mut queries: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut queries: std::collections::HashMap<String, Input> = std::collections::HashMap::new();
+        // KQL correlations read tables; the SQL targets' default table is `logs` either way.
+        let options = Options { table: Some("logs".into()), ..Options::default() };
         let _ = writeln!(out, "## {}", target.name());
         for document in &documents {
             match &document.content {
                 Some(Content::Rule(rule)) => {
                     let name = rule.meta.name.clone().unwrap_or_default();
-                    let converted = backend::convert(
-                        &lower(rule.clone()),
-                        target,
-                        "default",
-                        &Default::default(),
-                        &Options::default(),
-                    );
+                    let converted =
+                        backend::convert(&lower(rule.clone()), target, "default", &Default::default(), &options);
                     if let Ok(mut q) = converted {
-                        queries.insert(name, q.remove(0));
+                        queries.insert(name, Input::rule(q.remove(0)));
                     }
                 }
                 Some(Content::Correlation(c)) => {
-                    let base: Vec<String> = c.rules.iter().filter_map(|r| queries.get(r).cloned()).collect();
+                    let inputs: Vec<Input> = c.rules.iter().filter_map(|r| queries.get(r).cloned()).collect();
                     let _ = writeln!(out, "# {}", c.meta.title);
-                    match backend::convert_correlation(c, &base, target, &Options::default()) {
+                    match backend::convert_correlation(c, &inputs, target, &options) {
                         Ok(q) => {
+                            if let Some(name) = &c.meta.name {
+                                queries.insert(name.clone(), Input::correlation(q.clone(), c.group_by.clone()));
+                            }
                             let _ = writeln!(out, "{q}");
                         }
                         Err(e) => {

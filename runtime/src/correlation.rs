@@ -263,6 +263,11 @@ impl Engine {
         while group.window.front().is_some_and(|k| k.time <= hit.time.saturating_sub(spec.timespan_ms)) {
             group.window.pop_front();
         }
+        if group.window.len() == 1 {
+            // The group's window had emptied: the condition was false in between, whether or not the group
+            // was swept meanwhile (so that detections never depend on when sweeps happen).
+            group.firing = false;
+        }
         let (holds, aggregate) = evaluate(spec, &group.window);
         let fire = holds && !group.firing;
         group.firing = holds;

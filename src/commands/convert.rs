@@ -6,6 +6,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
+use vigil_compiler::backend::correlation::Input;
 use vigil_compiler::backend::{self, Options, Target, Unsupported};
 use vigil_compiler::pipeline::PipelineSet;
 use vigil_compiler::{load_str, lower, Code, Content, DocumentKind, LoadedDocument};
@@ -81,7 +82,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
 
     let mut results = Vec::new();
     let mut deferred: Vec<(usize, vigil_compiler::correlation::SigmaCorrelation)> = Vec::new();
-    let mut base_queries: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut inputs_by_name: std::collections::HashMap<String, Input> = std::collections::HashMap::new();
     let mut io_error = false;
     for found in rule_files::find(&args.paths) {
         let Some((shown, text)) = rule_files::open(&found) else {
@@ -104,7 +105,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
                 if let Ok(queries) = &result {
                     for name in names {
                         if let Some(q) = queries.first() {
-                            base_queries.insert(name, q.clone());
+                            inputs_by_name.insert(name, Input::rule(q.clone()));
                         }
                     }
                 }
@@ -112,29 +113,44 @@ pub fn run(args: &ConvertArgs) -> u8 {
             }
         }
     }
-    // Correlations, from the queries of the rules they name (in any file given).
-    for (index, mut correlation) in deferred {
-        let result = (|| {
-            pipelines
-                .apply_correlation(&mut correlation, &[])
-                .map_err(|e| (e.code.as_str().to_string(), e.message.clone()))?;
-            let queries: Vec<String> = correlation
-                .rules
-                .iter()
-                .map(|name| {
-                    base_queries.get(name).cloned().ok_or_else(|| {
-                        (
-                            Code::UnsupportedCorrelation.as_str().to_string(),
-                            format!("`{name}` is not among the rules converted here"),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            backend::convert_correlation(&correlation, &queries, target, &options)
-                .map(|q| vec![q])
-                .map_err(|Unsupported { code, message }| (code.as_str().to_string(), message))
-        })();
-        results[index].result = result;
+    // Correlations, from the queries of the rules and correlations they name (in any file given). A correlation
+    // reading another waits until that one is converted; what is left when nothing moves names a missing input.
+    let mut pending = deferred;
+    loop {
+        let before = pending.len();
+        let mut waiting = Vec::new();
+        for (index, mut correlation) in pending {
+            if let Err(e) = pipelines.apply_correlation(&mut correlation, &[]) {
+                results[index].result = Err((e.code.as_str().to_string(), e.message.clone()));
+                continue;
+            }
+            let inputs: Option<Vec<Input>> = correlation.rules.iter().map(|n| inputs_by_name.get(n).cloned()).collect();
+            let Some(inputs) = inputs else {
+                waiting.push((index, correlation));
+                continue;
+            };
+            let result = backend::convert_correlation(&correlation, &inputs, target, &options);
+            if let Ok(query) = &result {
+                for name in correlation.meta.id.iter().chain(&correlation.meta.name) {
+                    inputs_by_name
+                        .insert(name.clone(), Input::correlation(query.clone(), correlation.group_by.clone()));
+                }
+            }
+            results[index].result =
+                result.map(|q| vec![q]).map_err(|Unsupported { code, message }| (code.as_str().to_string(), message));
+        }
+        pending = waiting;
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    for (index, correlation) in pending {
+        let missing: Vec<&str> =
+            correlation.rules.iter().filter(|n| !inputs_by_name.contains_key(*n)).map(String::as_str).collect();
+        results[index].result = Err((
+            Code::UnsupportedCorrelation.as_str().to_string(),
+            format!("not among the rules converted here: {}", missing.join(", ")),
+        ));
     }
 
     let Some(mut out) = crate::output::open(&args.output) else { return 2 };

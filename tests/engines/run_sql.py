@@ -1,9 +1,12 @@
-"""Runs generated SQL on DuckDB or PostgreSQL for Vigil's results tests (tests/sql_engines.rs).
+"""Runs generated SQL on SQLite, DuckDB or PostgreSQL for Vigil's results tests (tests/sql_engines.rs,
+tests/correlation_sql.rs).
 
 Reads one JSON request on stdin:
-  {"engine": "duckdb" | "postgres", "dsn": "...", "cases": [{"name", "columns", "rows", "query"}]}
-and prints, for each case, {"name", "records": [sorted _record values]} or {"name", "error": "..."}.
-Each case gets a fresh `logs` table; a column's type is read off its values (all booleans: BOOLEAN, all integers:
+  {"engine": "sqlite" | "duckdb" | "postgres", "dsn": "...",
+   "cases": [{"name", "columns", "rows", "query", "select" (optional)}]}
+and prints, for each case, {"name", "records": [sorted _record values]} or {"name", "error": "..."}; with
+"select" (a list of columns), "records" holds those columns of every row instead, as lists, sorted.
+Each case gets a fresh temporary `logs` table (its own per connection, so tests may run side by side); a column's type is read off its values (all booleans: BOOLEAN, all integers:
 BIGINT, all numbers: DOUBLE, otherwise text, with numbers written as their JSON text).
 """
 import json
@@ -31,19 +34,34 @@ def run_case(connection, case, placeholder):
     cursor = connection.cursor()
     cursor.execute("DROP TABLE IF EXISTS logs")
     cursor.execute(
-        "CREATE TABLE logs (" + ", ".join(f"{quote(c)} {t}" for c, (t, _) in zip(columns, types)) + ")"
+        "CREATE TEMPORARY TABLE logs (" + ", ".join(f"{quote(c)} {t}" for c, (t, _) in zip(columns, types)) + ")"
     )
     insert = f"INSERT INTO logs VALUES ({', '.join([placeholder] * len(columns))})"
     for row in rows:
         cursor.execute(insert, [convert(v) for v, (_, convert) in zip(row, types)])
+    if "select" in case:
+        cursor.execute(f"SELECT {', '.join(case['select'])} FROM ({case['query']}) AS t")
+        return sorted(([plain(v) for v in row] for row in cursor.fetchall()), key=json.dumps)
     cursor.execute(f"SELECT _record FROM ({case['query']}) AS t ORDER BY _record")
     return [r[0] for r in cursor.fetchall()]
+
+
+def plain(value):
+    """A value as JSON has it (PostgreSQL returns numeric as Decimal)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return float(value)
 
 
 def main():
     request = json.load(sys.stdin)
     engine = request["engine"]
-    if engine == "duckdb":
+    if engine == "sqlite":
+        import sqlite3
+
+        connection = sqlite3.connect(":memory:")
+        placeholder = "?"
+    elif engine == "duckdb":
         import duckdb
 
         connection = duckdb.connect()

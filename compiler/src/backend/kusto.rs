@@ -26,7 +26,7 @@ pub fn string(text: &str) -> String {
 }
 
 /// Column names that are not plain identifiers are written `['name']`.
-fn field(name: &str) -> String {
+pub(super) fn field(name: &str) -> String {
     let simple = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if simple {

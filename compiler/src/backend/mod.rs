@@ -6,11 +6,14 @@
 //! target cannot express is an [`Unsupported`] result with a stable code; a rule is never rendered as a query
 //! that means something else. Semantics and each target's choices: compiler/DESIGN.md, "Backends".
 
+pub mod correlation;
 mod elastic;
 mod kusto;
+mod kusto_correlation;
 mod regex_print;
 mod splunk;
 mod sql;
+mod sql_correlation;
 pub mod text;
 
 pub use sql::{DEFAULT_KEYWORD_COLUMN, DEFAULT_TIME_COLUMN, KEYWORD_SEPARATOR};
@@ -188,30 +191,36 @@ pub fn convert(
     }])
 }
 
-/// Renders a correlation from its base rules' queries (already converted for `target`, in `rules` order).
-/// SQL targets get a window function over the rules' rows, Splunk `streamstats` with a sliding `time_window`;
-/// KQL, Lucene, ES|QL and EQL are `unsupported-correlation` for now.
+/// Renders a correlation from the queries of what it reads (already converted for `target`, in `rules` order):
+/// SQL targets get window functions and correlated subqueries over the inputs' rows, Splunk `streamstats` with a
+/// sliding `time_window`, KQL a self-join of the inputs on the group; Lucene, ES|QL and EQL have no sliding window
+/// and are `unsupported-correlation`.
 pub fn convert_correlation(
     correlation: &crate::correlation::SigmaCorrelation,
-    base_queries: &[String],
+    inputs: &[correlation::Input],
     target: Target,
     options: &Options,
 ) -> Result<String, Unsupported> {
-    let time = options.time_field.as_deref().unwrap_or(DEFAULT_TIME_COLUMN);
-    if base_queries.len() != correlation.rules.len() {
+    if inputs.len() != correlation.rules.len() {
         return Err(Unsupported::new(
             Code::UnsupportedCorrelation,
-            "every rule a correlation reads needs its query: chains of correlations are not converted",
+            format!("the correlation reads {} rules but {} queries were given", correlation.rules.len(), inputs.len()),
         ));
     }
     match target {
         Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => {
-            sql::correlation_query(target, correlation, base_queries, time)
+            let time = options.time_field.as_deref().unwrap_or(DEFAULT_TIME_COLUMN);
+            sql_correlation::correlation_query(target, correlation, inputs, time)
         }
-        Target::Splunk => splunk::correlation_query(correlation, base_queries),
-        _ => Err(Unsupported::new(
+        Target::Splunk => splunk::correlation_query(correlation, inputs),
+        Target::Kusto => kusto_correlation::correlation_query(correlation, inputs, options.time_field.as_deref()),
+        Target::Lucene | Target::Esql | Target::Eql => Err(Unsupported::new(
             Code::UnsupportedCorrelation,
-            format!("correlation rules are not converted to {} yet", target.name()),
+            format!(
+                "{} has no sliding window over a group's events (no window functions or self-joins; fixed \
+                 buckets would miss windows that cross a bucket edge)",
+                target.name()
+            ),
         )),
     }
 }

@@ -309,65 +309,156 @@ fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Pie
     Ok(pieces)
 }
 
-/// A correlation in SPL: the base rules' searches OR-ed, in time order, `streamstats` over a sliding
-/// `time_window` per group, and the condition. Base searches with a command (`| regex`, `| where`) cannot be OR-ed.
+/// A correlation as SPL: the rules' searches ORed, each event tagged with the rule it matches (`searchmatch`
+/// runs the rule's search on it) where the type or the aliases need to know, sorted by time, the aggregate over a
+/// sliding `streamstats time_window` per group, and the events where the condition becomes true for the group
+/// (a second `streamstats` reads the previous event's state). `temporal_ordered` lists the window's rules in time
+/// order and looks for the rules as a subsequence; an extended condition reads the set of rules in the window.
+/// SPL searches cannot read another correlation's results, so chains are `unsupported-correlation`.
 pub fn correlation_query(
     correlation: &crate::correlation::SigmaCorrelation,
-    base_queries: &[String],
+    inputs: &[super::correlation::Input],
 ) -> Result<String, Unsupported> {
+    use super::correlation::{self as shared, Source};
     use crate::correlation::{CorrelationCondition, CorrelationType};
     let unsupported = |why: String| Err(Unsupported::new(Code::UnsupportedCorrelation, why));
-    if base_queries.iter().any(|q| q.contains(" | ")) {
+    if inputs.iter().any(|i| i.chained_group_by.is_some()) {
+        return unsupported("SPL searches cannot read another correlation's results (a chain)".into());
+    }
+    if inputs.iter().any(|i| i.query.contains(" | ")) {
         return unsupported("a base rule's search ends with a command (| regex, | where): SPL cannot OR it".into());
     }
-    if !correlation.aliases.is_empty() {
-        return unsupported("aliases are not converted to SPL yet".into());
-    }
     let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
-    let by = if correlation.group_by.is_empty() {
-        String::new()
-    } else {
-        format!(" by {}", correlation.group_by.iter().map(|g| field_name(g)).collect::<Vec<_>>().join(" "))
-    };
-    let searches: Vec<String> = base_queries.iter().map(|q| format!("({q})")).collect();
-    if correlation.kind == CorrelationType::Temporal && correlation.condition.is_none() {
-        // Each event tagged with the rule it matches (`searchmatch` runs the rule's search on it); the window
-        // holds every rule when it holds as many distinct tags as there are rules.
-        let cases: Vec<String> = base_queries
+    // `time_window` always reads `_time`, so SPL correlations use it whatever `--time-field` says.
+    let time = "_time";
+    let mut pipeline = vec![inputs.iter().map(|i| format!("({})", i.query)).collect::<Vec<_>>().join(" OR ")];
+    let aliased = !correlation.aliases.is_empty();
+    if correlation.kind.is_temporal() || aliased {
+        let cases: Vec<String> = inputs
             .iter()
-            .zip(&correlation.rules)
-            .map(|(q, name)| format!("searchmatch({}), {}", eval_string(q), eval_string(name)))
+            .enumerate()
+            .map(|(i, input)| format!("searchmatch({}), {i}", eval_string(&input.query)))
             .collect();
-        return Ok(format!(
-            "{}\n| eval vigil_rule=case({})\n| sort 0 _time\n| streamstats time_window={span}s dc(vigil_rule) as vigil_value{by}\n| where vigil_value>={}",
-            searches.join(" OR "),
-            cases.join(", "),
-            base_queries.len()
-        ));
+        pipeline.push(format!("eval vigil_rule=case({})", cases.join(", ")));
     }
-    let Some(CorrelationCondition::Threshold { ops, field, percentile }) = &correlation.condition else {
-        return unsupported("temporal_ordered and extended temporal conditions are not converted to SPL yet".into());
+    // Group-by and value fields: the field itself, or per rule through its alias.
+    let read = |name: &str| -> String {
+        if !correlation.aliases.contains_key(name) {
+            return field_name(name);
+        }
+        let cases: Vec<String> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| match shared::source(correlation, i, input, name) {
+                Source::Column(column) => format!("vigil_rule=={i}, {}", eval_field(&column)),
+                _ => format!("vigil_rule=={i}, null()"),
+            })
+            .collect();
+        format!("case({})", cases.join(", "))
     };
-    let f = field.first().map(|f| field_name(f));
-    let aggregate = match (correlation.kind, f) {
-        (CorrelationType::EventCount, _) => "count".to_string(),
-        (CorrelationType::ValueCount, Some(f)) => format!("dc({f})"),
-        (CorrelationType::ValueSum, Some(f)) => format!("sum({f})"),
-        (CorrelationType::ValueAvg, Some(f)) => format!("avg({f})"),
-        (CorrelationType::ValueMedian, Some(f)) => format!("median({f})"),
-        (CorrelationType::ValuePercentile, Some(f)) => format!("perc{}({f})", percentile.unwrap_or(50.0)),
-        (kind, _) => return unsupported(format!("{} needs a field", kind.as_str())),
+    let mut by_fields = Vec::new();
+    for (k, group) in correlation.group_by.iter().enumerate() {
+        if correlation.aliases.contains_key(group) {
+            pipeline.push(format!("eval vigil_g{k}={}", read(group)));
+            by_fields.push(format!("vigil_g{k}"));
+        } else {
+            by_fields.push(field_name(group));
+        }
+    }
+    let by = if by_fields.is_empty() { String::new() } else { format!(" by {}", by_fields.join(" ")) };
+    let value_field = shared::value_field(correlation).map(|f| {
+        if correlation.aliases.contains_key(f) {
+            pipeline.push(format!("eval vigil_field={}", read(f)));
+            "vigil_field".to_string()
+        } else {
+            field_name(f)
+        }
+    });
+    pipeline.push(format!("sort 0 {time}"));
+    let window = format!("streamstats time_window={span}s");
+    let threshold = |value: &str| -> String {
+        match &correlation.condition {
+            Some(CorrelationCondition::Threshold { ops, .. }) => ops
+                .iter()
+                .map(|(op, n)| format!("{value}{}{n}", text::condition_symbol(*op)))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+            _ => "false()".to_string(),
+        }
     };
-    let condition: Vec<String> = ops
-        .iter()
-        .map(|(op, value)| {
-            let symbol = text::condition_symbol(*op);
-            format!("vigil_value{symbol}{value}")
-        })
-        .collect();
-    Ok(format!(
-        "{}\n| sort 0 _time\n| streamstats time_window={span}s {aggregate} as vigil_value{by}\n| where {}",
-        searches.join(" OR "),
-        condition.join(" AND ")
-    ))
+    let holds = match (correlation.kind, &correlation.condition, value_field.as_deref()) {
+        (CorrelationType::Temporal, Some(CorrelationCondition::Extended(c)), _) => {
+            pipeline.push(format!("{window} values(vigil_rule) as vigil_rules{by}"));
+            extended(c, &correlation.rules)?
+        }
+        (CorrelationType::Temporal, Some(CorrelationCondition::Threshold { .. }), _) => {
+            pipeline.push(format!("{window} dc(vigil_rule) as vigil_value{by}"));
+            threshold("vigil_value")
+        }
+        (CorrelationType::Temporal, None, _) => {
+            pipeline.push(format!("{window} dc(vigil_rule) as vigil_value{by}"));
+            format!("vigil_value>={}", inputs.len())
+        }
+        (CorrelationType::TemporalOrdered, None, _) => {
+            // The window's rule numbers in time order, as ",0,2,1,": the rules in order are a subsequence.
+            pipeline.push(format!("{window} list(vigil_rule) as vigil_order{by}"));
+            let subsequence: Vec<String> = (0..inputs.len()).map(|i| format!("{i},")).collect();
+            format!(
+                "match(\",\".mvjoin(vigil_order, \",\").\",\", {})",
+                eval_string(&format!(",{}", subsequence.join("(\\d+,)*")))
+            )
+        }
+        (CorrelationType::TemporalOrdered, Some(_), _) => {
+            return unsupported("temporal_ordered with a condition is not converted to SPL".into())
+        }
+        (kind, _, field) => {
+            let aggregate = match (kind, field) {
+                (CorrelationType::EventCount, _) => "count".to_string(),
+                (CorrelationType::ValueCount, Some(f)) => format!("dc({f})"),
+                (CorrelationType::ValueSum, Some(f)) => format!("sum({f})"),
+                (CorrelationType::ValueAvg, Some(f)) => format!("avg({f})"),
+                (CorrelationType::ValueMedian, Some(f)) => format!("median({f})"),
+                (CorrelationType::ValuePercentile, Some(f)) => {
+                    format!("perc{}({f})", shared::percentile(correlation))
+                }
+                (kind, _) => return unsupported(format!("{} needs a field", kind.as_str())),
+            };
+            pipeline.push(format!("{window} {aggregate} as vigil_value{by}"));
+            threshold("vigil_value")
+        }
+    };
+    pipeline.push(format!("eval vigil_holds=if({holds}, 1, 0)"));
+    pipeline.push(format!(
+        "streamstats current=f window=1 last(vigil_holds) as vigil_held last({time}) as vigil_previous{by}"
+    ));
+    pipeline
+        .push(format!("where vigil_holds=1 AND (isnull(vigil_held) OR vigil_held=0 OR vigil_previous<={time}-{span})"));
+    Ok(pipeline.join("\n| "))
+}
+
+/// An extended temporal condition over the rules in the window (`vigil_rules`, their numbers).
+fn extended(condition: &crate::condition::Condition, rules: &[String]) -> Result<String, Unsupported> {
+    use crate::condition::Condition;
+    let all = |items: &[Condition], joiner: &str| -> Result<String, Unsupported> {
+        let parts: Result<Vec<String>, Unsupported> =
+            items.iter().map(|c| extended(c, rules).map(|s| format!("({s})"))).collect();
+        Ok(parts?.join(joiner))
+    };
+    Ok(match condition {
+        Condition::Ident(name) => match rules.iter().position(|r| r == name) {
+            Some(i) => format!("isnotnull(mvfind(vigil_rules, \"^{i}$\"))"),
+            None => {
+                return Err(Unsupported::new(
+                    Code::UnsupportedCorrelation,
+                    format!("`{name}` is not one of the correlation's rules"),
+                ))
+            }
+        },
+        Condition::Not(inner) => format!("NOT ({})", extended(inner, rules)?),
+        Condition::And(items) => all(items, " AND ")?,
+        Condition::Or(items) => all(items, " OR ")?,
+        Condition::Selector { .. } => {
+            return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
+        }
+    })
 }

@@ -18,7 +18,7 @@ pub const DEFAULT_KEYWORD_COLUMN: &str = "_raw";
 /// values do not hold. Written `char(31)` / `chr(31)` in queries.
 pub const KEYWORD_SEPARATOR: char = '\u{1f}';
 
-struct Sql {
+pub(super) struct Sql {
     dialect: Target,
     keyword_column: String,
 }
@@ -36,181 +36,38 @@ pub fn query(dialect: Target, cx: &Context<'_>) -> Result<String, Unsupported> {
 /// The default column of event times for correlations (Splunk's name; `--time-field` overrides).
 pub const DEFAULT_TIME_COLUMN: &str = "_time";
 
-/// A correlation as SQL: the base rules' queries joined with `UNION ALL`, a window function over each group's
-/// rows ordered by time (`RANGE` of `timespan - 1 ms` before the row: the window `(t - timespan, t]`), and the
-/// condition on its value. Each returned row is an event at which the condition holds for its group.
-pub fn correlation_query(
-    dialect: Target,
-    correlation: &crate::correlation::SigmaCorrelation,
-    base_queries: &[String],
-    time_field: &str,
-) -> Result<String, Unsupported> {
-    use crate::correlation::{CorrelationCondition, CorrelationType};
-    let sql = Sql { dialect, keyword_column: DEFAULT_KEYWORD_COLUMN.into() };
-    let unsupported = |why: &str| Err(Unsupported::new(Code::UnsupportedCorrelation, why.to_string()));
-    if !correlation.aliases.is_empty() {
-        return unsupported("aliases need one column per rule; the SQL targets read one table");
-    }
-    let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan") };
-    if correlation.kind.is_temporal() {
-        return temporal_query(&sql, correlation, base_queries, time_field, span);
-    }
-    let Some(CorrelationCondition::Threshold { ops, field, .. }) = &correlation.condition else {
-        return unsupported("a correlation without a condition");
-    };
-    let aggregate = match (correlation.kind, field.first()) {
-        (CorrelationType::EventCount, _) => "COUNT(*)".to_string(),
-        (CorrelationType::ValueSum, Some(f)) => format!("SUM(CAST({} AS DOUBLE PRECISION))", sql.ident(f)),
-        (CorrelationType::ValueAvg, Some(f)) => format!("AVG(CAST({} AS DOUBLE PRECISION))", sql.ident(f)),
-        (kind, _) => {
-            return unsupported(&format!(
-                "{} has no window-function form common to the SQL targets (no COUNT(DISTINCT) or percentile over a sliding window)",
-                kind.as_str()
-            ))
-        }
-    };
-    let aggregate = if dialect == Target::Sqlite { aggregate.replace("DOUBLE PRECISION", "REAL") } else { aggregate };
-    let aggregate = if dialect == Target::Spark { aggregate.replace("DOUBLE PRECISION", "DOUBLE") } else { aggregate };
-    let millis = sql.millis(&sql.ident(time_field));
-    let partition = if correlation.group_by.is_empty() {
-        String::new()
-    } else {
-        let columns: Vec<String> = correlation.group_by.iter().map(|g| sql.ident(g)).collect();
-        format!("PARTITION BY {} ", columns.join(", "))
-    };
-    let condition: Vec<String> = ops
-        .iter()
-        .map(|(op, value)| {
-            let symbol = text::condition_symbol(*op);
-            format!("vigil_value {symbol} {value}")
-        })
-        .collect();
-    let events = base_queries.join(" UNION ALL ");
-    Ok(format!(
-        "SELECT * FROM (SELECT *, {aggregate} OVER ({partition}ORDER BY {millis} RANGE BETWEEN {} PRECEDING AND CURRENT ROW) AS vigil_value FROM ({events}) AS vigil_events) AS vigil_windows WHERE {}",
-        span.saturating_mul(1000).saturating_sub(1),
-        condition.join(" AND ")
-    ))
-}
-
-/// Temporal correlations as SQL: every event of the referenced rules at which, in its group and window, the
-/// rules are present (`EXISTS` per rule; the extended condition combines them with AND, OR, NOT), or present in
-/// the listed order (`temporal_ordered`: nested `EXISTS` with non-decreasing times).
-fn temporal_query(
-    sql: &Sql,
-    correlation: &crate::correlation::SigmaCorrelation,
-    base_queries: &[String],
-    time_field: &str,
-    span: u64,
-) -> Result<String, Unsupported> {
-    use crate::correlation::{CorrelationCondition, CorrelationType};
-    let time = sql.ident(time_field);
-    let at = |alias: &str| sql.millis(&format!("{alias}.{time}"));
-    let same_group = |a: &str, b: &str| -> Vec<String> {
-        correlation
-            .group_by
-            .iter()
-            .map(|g| {
-                let (x, y) = (format!("{a}.{}", sql.ident(g)), format!("{b}.{}", sql.ident(g)));
-                match sql.dialect {
-                    Target::Sqlite => format!("{x} IS {y}"),
-                    Target::Spark => format!("{x} <=> {y}"),
-                    _ => format!("{x} IS NOT DISTINCT FROM {y}"),
-                }
-            })
-            .collect()
-    };
-    let window = |alias: &str| {
-        format!(
-            "{} > {} - {} AND {} <= {}",
-            at(alias),
-            at("vigil_event"),
-            span.saturating_mul(1000),
-            at(alias),
-            at("vigil_event")
-        )
-    };
-    // Rule i present in the window of the event (and, for ordered chains, not before `after`).
-    let exists = |i: usize, after: Option<&str>, inner: Option<String>| {
-        let alias = format!("vigil_r{i}");
-        let mut tests = same_group(&alias, "vigil_event");
-        tests.push(window(&alias));
-        if let Some(prev) = after {
-            tests.push(format!("{} >= {}", at(&alias), at(prev)));
-        }
-        if let Some(inner) = inner {
-            tests.push(inner);
-        }
-        format!("EXISTS (SELECT 1 FROM ({}) AS {alias} WHERE {})", base_queries[i], tests.join(" AND "))
-    };
-    let condition = match (&correlation.condition, correlation.kind) {
-        (Some(CorrelationCondition::Extended(c)), CorrelationType::Temporal) => {
-            extended_sql(c, &|name| correlation.rules.iter().position(|r| r == name).map(|i| exists(i, None, None)))?
-        }
-        (None, CorrelationType::TemporalOrdered) => {
-            // Innermost first: rule n-1 after rule n-2 after ... after rule 0.
-            let mut inner: Option<String> = None;
-            for i in (1..base_queries.len()).rev() {
-                inner = Some(exists(i, Some(&format!("vigil_r{}", i - 1)), inner));
-            }
-            exists(0, None, inner)
-        }
-        (None, CorrelationType::Temporal) => {
-            (0..base_queries.len()).map(|i| exists(i, None, None)).collect::<Vec<_>>().join(" AND ")
-        }
-        (Some(CorrelationCondition::Threshold { ops, .. }), CorrelationType::Temporal) => {
-            let present: Vec<String> = (0..base_queries.len())
-                .map(|i| format!("CASE WHEN {} THEN 1 ELSE 0 END", exists(i, None, None)))
-                .collect();
-            let count = format!("({})", present.join(" + "));
-            ops.iter()
-                .map(|(op, value)| {
-                    let symbol = text::condition_symbol(*op);
-                    format!("{count} {symbol} {value}")
-                })
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        }
-        _ => {
-            return Err(Unsupported::new(
-                Code::UnsupportedCorrelation,
-                "temporal_ordered with a condition is not converted to SQL",
-            ))
-        }
-    };
-    Ok(format!("SELECT * FROM ({}) AS vigil_event WHERE {condition}", base_queries.join(" UNION ALL ")))
-}
-
-/// An extended temporal condition over rule names as SQL, each name its `EXISTS` test.
-fn extended_sql(
-    condition: &crate::condition::Condition,
-    exists: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, Unsupported> {
-    use crate::condition::Condition;
-    Ok(match condition {
-        Condition::Ident(name) => exists(name).ok_or_else(|| {
-            Unsupported::new(Code::UnsupportedCorrelation, format!("`{name}` is not one of the correlation's rules"))
-        })?,
-        Condition::Not(inner) => format!("NOT ({})", extended_sql(inner, exists)?),
-        Condition::And(items) => items
-            .iter()
-            .map(|c| extended_sql(c, exists).map(|s| format!("({s})")))
-            .collect::<Result<Vec<_>, _>>()?
-            .join(" AND "),
-        Condition::Or(items) => items
-            .iter()
-            .map(|c| extended_sql(c, exists).map(|s| format!("({s})")))
-            .collect::<Result<Vec<_>, _>>()?
-            .join(" OR "),
-        Condition::Selector { .. } => {
-            return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
-        }
-    })
-}
-
 impl Sql {
+    pub(super) fn new(dialect: Target, keyword_column: &str) -> Sql {
+        Sql { dialect, keyword_column: keyword_column.to_string() }
+    }
+
+    /// The type text is cast to (group values compared as text, as `vigil hunt` compares them).
+    pub(super) fn text_type(&self) -> &'static str {
+        match self.dialect {
+            Target::Spark => "STRING",
+            _ => "TEXT",
+        }
+    }
+
+    pub(super) fn double_type(&self) -> &'static str {
+        match self.dialect {
+            Target::Sqlite => "REAL",
+            Target::Spark => "DOUBLE",
+            _ => "DOUBLE PRECISION",
+        }
+    }
+
+    /// Equality in which two NULLs (missing values) are equal.
+    pub(super) fn same(&self, x: &str, y: &str) -> String {
+        match self.dialect {
+            Target::Sqlite => format!("{x} IS {y}"),
+            Target::Spark => format!("{x} <=> {y}"),
+            _ => format!("{x} IS NOT DISTINCT FROM {y}"),
+        }
+    }
+
     /// Milliseconds since the epoch of a timestamp or ISO 8601 text.
-    fn millis(&self, time: &str) -> String {
+    pub(super) fn millis(&self, time: &str) -> String {
         match self.dialect {
             Target::Sqlite => format!("CAST(ROUND((julianday({time}) - 2440587.5) * 86400000.0) AS INTEGER)"),
             Target::Postgres => format!("(EXTRACT(EPOCH FROM CAST({time} AS timestamptz)) * 1000)"),
@@ -221,7 +78,7 @@ impl Sql {
 
     /// Identifiers are quoted when they are not plain lower-case-safe names: PostgreSQL and DuckDB fold unquoted
     /// names to lower case, so there any upper-case letter needs quotes too.
-    fn ident(&self, name: &str) -> String {
+    pub(super) fn ident(&self, name: &str) -> String {
         let simple = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         let folds = matches!(self.dialect, Target::Postgres | Target::Duckdb);

@@ -4,6 +4,7 @@
 use super::config::SnapshotTarget;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
+use vigil_compiler::backend::correlation::Input;
 use vigil_compiler::backend::{self, Options};
 use vigil_compiler::pipeline::PipelineSet;
 use vigil_compiler::{load_str, lower, Content};
@@ -21,7 +22,7 @@ pub fn render(text: &str, target: &SnapshotTarget, pipelines: &PipelineSet) -> S
     let titled = documents.len() > 1;
     let mut out = String::new();
     // Correlations read the queries of the rules before them in the file, by name or id.
-    let mut queries: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut queries: std::collections::HashMap<String, Input> = std::collections::HashMap::new();
     for document in documents {
         if titled {
             let _ = writeln!(out, "# {}", document.title.as_deref().unwrap_or("(untitled)"));
@@ -34,7 +35,7 @@ pub fn render(text: &str, target: &SnapshotTarget, pipelines: &PipelineSet) -> S
                         Ok(converted) => {
                             for name in names {
                                 if let Some(q) = converted.first() {
-                                    queries.insert(name, q.clone());
+                                    queries.insert(name, Input::rule(q.clone()));
                                 }
                             }
                             for q in &converted {
@@ -52,16 +53,21 @@ pub fn render(text: &str, target: &SnapshotTarget, pipelines: &PipelineSet) -> S
             },
             Some(Content::Correlation(mut correlation)) => {
                 let _ = pipelines.apply_correlation(&mut correlation, &[]);
-                let base: Option<Vec<String>> = correlation.rules.iter().map(|r| queries.get(r).cloned()).collect();
-                let converted = match base {
-                    Some(base) => backend::convert_correlation(&correlation, &base, target.target, &Options::default()),
+                let inputs: Option<Vec<Input>> = correlation.rules.iter().map(|r| queries.get(r).cloned()).collect();
+                let converted = match inputs {
+                    Some(inputs) => {
+                        backend::convert_correlation(&correlation, &inputs, target.target, &Options::default())
+                    }
                     None => Err(backend::Unsupported::new(
                         vigil_compiler::Code::UnsupportedCorrelation,
-                        "a rule it reads is not in this file",
+                        "a rule it reads is not in this file, before it",
                     )),
                 };
                 match converted {
                     Ok(q) => {
+                        for name in correlation.meta.id.iter().chain(&correlation.meta.name) {
+                            queries.insert(name.clone(), Input::correlation(q.clone(), correlation.group_by.clone()));
+                        }
                         let _ = writeln!(out, "{q}");
                     }
                     Err(e) => {

@@ -1,0 +1,69 @@
+//! What every target's correlation rendering shares: the inputs a correlation reads (the queries of its rules
+//! or, for chains, of other correlations) and which field each of them gives for a group-by or value field.
+
+use crate::correlation::SigmaCorrelation;
+
+/// One entry of a correlation's `rules`, already converted for the target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    /// The query selecting its events (a rule) or its detections (a correlation).
+    pub query: String,
+    /// For a correlation read by another (a chain): its group-by fields, the only fields its detections carry.
+    pub chained_group_by: Option<Vec<String>>,
+}
+
+impl Input {
+    pub fn rule(query: impl Into<String>) -> Input {
+        Input { query: query.into(), chained_group_by: None }
+    }
+
+    pub fn correlation(query: impl Into<String>, group_by: Vec<String>) -> Input {
+        Input { query: query.into(), chained_group_by: Some(group_by) }
+    }
+}
+
+/// Where input `i` of `correlation` holds `field` (a group-by field or the aggregated field): a rule's own
+/// column, through `aliases` for that rule; a chained correlation's group-by value of that name, by its
+/// position among the chained correlation's group-by fields. `None`: the input has no such value (a chained
+/// correlation does not group by it), which reads as missing.
+pub enum Source {
+    Column(String),
+    ChainedGroup(usize),
+    Missing,
+}
+
+pub fn source(correlation: &SigmaCorrelation, i: usize, input: &Input, field: &str) -> Source {
+    match &input.chained_group_by {
+        None => {
+            let name = correlation.rules.get(i).map(String::as_str).unwrap_or_default();
+            let column = correlation.aliases.get(field).and_then(|m| m.get(name)).map_or(field, String::as_str);
+            Source::Column(column.to_string())
+        }
+        Some(group_by) => match group_by.iter().position(|g| g == field) {
+            Some(k) => Source::ChainedGroup(k),
+            None => Source::Missing,
+        },
+    }
+}
+
+/// The field the correlation aggregates (`field:` of the condition), if its type reads one.
+pub fn value_field(correlation: &SigmaCorrelation) -> Option<&str> {
+    use crate::correlation::CorrelationCondition;
+    if !correlation.kind.needs_field() {
+        return None;
+    }
+    match &correlation.condition {
+        Some(CorrelationCondition::Threshold { field, .. }) => field.first().map(String::as_str),
+        _ => None,
+    }
+}
+
+/// The percentile a `value_percentile` (its condition's `percentile`, 50 by default) or `value_median` reads.
+pub fn percentile(correlation: &SigmaCorrelation) -> f64 {
+    use crate::correlation::{CorrelationCondition, CorrelationType};
+    match (&correlation.condition, correlation.kind) {
+        (_, CorrelationType::ValueMedian) => 50.0,
+        (Some(CorrelationCondition::Threshold { percentile: Some(p), .. }), _) => *p,
+        _ => 50.0,
+    }
+}

@@ -1,0 +1,237 @@
+//! Correlations as SQL, for the four dialects. One query shape for every type:
+//!
+//! ```text
+//! WITH vigil_events AS (one row per input event or chained detection: vigil_rule, vigil_time (ms),
+//!                       vigil_g0.. (group values as text), vigil_field (aggregated value as text)),
+//!      vigil_windows AS (each row with vigil_value: its group's aggregate over (vigil_time - timespan, vigil_time]),
+//!      vigil_checked AS (vigil_holds: the condition on vigil_value),
+//!      vigil_transitions AS (vigil_held: vigil_holds of the group's previous row, if still in the window)
+//! SELECT * FROM vigil_transitions WHERE vigil_holds = 1 AND vigil_held = 0
+//! ```
+//!
+//! A row is returned where the condition becomes true for its group, as `vigil hunt` reports a detection. The
+//! aggregate is a window function where every dialect has one over a `RANGE` frame (event_count, value_sum,
+//! value_avg) and a correlated subquery otherwise (value_count: no `COUNT(DISTINCT)` over a frame; percentiles:
+//! nearest rank, counted; temporal types: `EXISTS` per rule). When every input is a rule, the events' own columns
+//! come first in each row; a chain (a correlation reading correlations) keeps only the `vigil_` columns.
+
+use super::correlation::{self as shared, Input, Source};
+use super::sql::Sql;
+use super::{text, Target, Unsupported};
+use crate::codes::Code;
+use crate::condition::Condition;
+use crate::correlation::{CorrelationCondition, CorrelationType, SigmaCorrelation};
+
+pub fn correlation_query(
+    dialect: Target,
+    correlation: &SigmaCorrelation,
+    inputs: &[Input],
+    time_field: &str,
+) -> Result<String, Unsupported> {
+    let sql = Sql::new(dialect, super::sql::DEFAULT_KEYWORD_COLUMN);
+    let unsupported = |why: String| Err(Unsupported::new(Code::UnsupportedCorrelation, why));
+    let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
+    let frame = Frame { sql: &sql, span_ms: span.saturating_mul(1000), groups: correlation.group_by.len() };
+    let events = events(&sql, correlation, inputs, time_field);
+    let value = match (correlation.kind, &correlation.condition) {
+        (CorrelationType::Temporal | CorrelationType::TemporalOrdered, _) => frame.temporal(correlation)?,
+        (_, Some(CorrelationCondition::Threshold { .. })) => frame.aggregate(correlation)?,
+        (kind, _) => return unsupported(format!("{} without a condition", kind.as_str())),
+    };
+    let holds = match &correlation.condition {
+        Some(CorrelationCondition::Threshold { ops, .. }) => ops
+            .iter()
+            .map(|(op, threshold)| format!("vigil_value {} {threshold}", text::condition_symbol(*op)))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        // Temporal types without a count: the value is 1 when the rules (or the extended condition) hold.
+        _ => "vigil_value = 1".to_string(),
+    };
+    Ok(format!(
+        "WITH vigil_events AS ({events}), \
+         vigil_windows AS (SELECT vigil_event.*, {value} AS vigil_value FROM vigil_events AS vigil_event), \
+         vigil_checked AS (SELECT *, CASE WHEN {holds} THEN 1 ELSE 0 END AS vigil_holds FROM vigil_windows), \
+         vigil_transitions AS (SELECT *, CASE WHEN LAG(vigil_time) OVER ({partition}ORDER BY vigil_time) > vigil_time - {span_ms} \
+         THEN LAG(vigil_holds) OVER ({partition}ORDER BY vigil_time) ELSE 0 END AS vigil_held FROM vigil_checked) \
+         SELECT * FROM vigil_transitions WHERE vigil_holds = 1 AND vigil_held = 0",
+        partition = frame.partition(),
+        span_ms = frame.span_ms,
+    ))
+}
+
+/// The rows of every input, with the same columns in the same order (a `UNION ALL`).
+fn events(sql: &Sql, correlation: &SigmaCorrelation, inputs: &[Input], time_field: &str) -> String {
+    let keep_events = inputs.iter().all(|i| i.chained_group_by.is_none());
+    let text_type = sql.text_type();
+    let read = |i: usize, input: &Input, field: &str| match shared::source(correlation, i, input, field) {
+        Source::Column(column) => format!("CAST(vigil_input.{} AS {text_type})", sql.ident(&column)),
+        Source::ChainedGroup(k) => format!("vigil_input.vigil_g{k}"),
+        Source::Missing => format!("CAST(NULL AS {text_type})"),
+    };
+    let rows: Vec<String> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let mut columns = Vec::new();
+            if keep_events {
+                columns.push("vigil_input.*".to_string());
+            }
+            columns.push(format!("{i} AS vigil_rule"));
+            columns.push(match input.chained_group_by {
+                None => format!("{} AS vigil_time", sql.millis(&format!("vigil_input.{}", sql.ident(time_field)))),
+                Some(_) => "vigil_input.vigil_time AS vigil_time".to_string(),
+            });
+            for (k, group) in correlation.group_by.iter().enumerate() {
+                columns.push(format!("{} AS vigil_g{k}", read(i, input, group)));
+            }
+            let value = match shared::value_field(correlation) {
+                Some(field) => read(i, input, field),
+                None => format!("CAST(NULL AS {text_type})"),
+            };
+            columns.push(format!("{value} AS vigil_field"));
+            format!("SELECT {} FROM ({}) AS vigil_input", columns.join(", "), input.query)
+        })
+        .collect();
+    rows.join(" UNION ALL ")
+}
+
+/// The sliding window of the row `vigil_event`: the same group, times in `(t - timespan, t]`.
+struct Frame<'a> {
+    sql: &'a Sql,
+    span_ms: u64,
+    groups: usize,
+}
+
+impl Frame<'_> {
+    fn partition(&self) -> String {
+        if self.groups == 0 {
+            return String::new();
+        }
+        let columns: Vec<String> = (0..self.groups).map(|k| format!("vigil_g{k}")).collect();
+        format!("PARTITION BY {} ", columns.join(", "))
+    }
+
+    /// A window function over the frame.
+    fn over(&self) -> String {
+        format!(
+            "OVER ({}ORDER BY vigil_time RANGE BETWEEN {} PRECEDING AND CURRENT ROW)",
+            self.partition(),
+            self.span_ms.saturating_sub(1)
+        )
+    }
+
+    /// The tests putting row `alias` of `vigil_events` in the window of `vigil_event`.
+    fn within(&self, alias: &str) -> String {
+        let mut tests: Vec<String> = (0..self.groups)
+            .map(|k| self.sql.same(&format!("{alias}.vigil_g{k}"), &format!("vigil_event.vigil_g{k}")))
+            .collect();
+        tests.push(format!(
+            "{alias}.vigil_time > vigil_event.vigil_time - {} AND {alias}.vigil_time <= vigil_event.vigil_time",
+            self.span_ms
+        ));
+        tests.join(" AND ")
+    }
+
+    fn number(&self, column: &str) -> String {
+        format!("CAST({column} AS {})", self.sql.double_type())
+    }
+
+    fn aggregate(&self, correlation: &SigmaCorrelation) -> Result<String, Unsupported> {
+        let field = |alias: &str| self.number(&format!("{alias}.vigil_field"));
+        Ok(match correlation.kind {
+            CorrelationType::EventCount => format!("COUNT(*) {}", self.over()),
+            CorrelationType::ValueSum => format!("COALESCE(SUM({}) {}, 0)", field("vigil_event"), self.over()),
+            CorrelationType::ValueAvg => format!("AVG({}) {}", field("vigil_event"), self.over()),
+            CorrelationType::ValueCount => format!(
+                "(SELECT COUNT(DISTINCT vigil_w.vigil_field) FROM vigil_events AS vigil_w WHERE {})",
+                self.within("vigil_w")
+            ),
+            CorrelationType::ValuePercentile | CorrelationType::ValueMedian => {
+                // Nearest rank: the least value v of the window with #(values <= v) * 100 >= p * #(values).
+                let p = shared::percentile(correlation);
+                let present = |alias: &str| format!("{} AND {alias}.vigil_field IS NOT NULL", self.within(alias));
+                format!(
+                    "(SELECT MIN({a}) FROM vigil_events AS vigil_a WHERE {in_a} AND \
+                     (SELECT COUNT(*) FROM vigil_events AS vigil_b WHERE {in_b} AND {b} <= {a}) * 100 >= {p} * \
+                     (SELECT COUNT(*) FROM vigil_events AS vigil_c WHERE {in_c}))",
+                    a = field("vigil_a"),
+                    b = field("vigil_b"),
+                    in_a = present("vigil_a"),
+                    in_b = present("vigil_b"),
+                    in_c = present("vigil_c"),
+                )
+            }
+            CorrelationType::Temporal | CorrelationType::TemporalOrdered => return self.temporal(correlation),
+        })
+    }
+
+    /// Whether rule `i` has a row in the window (after the row `after`, for ordered chains).
+    fn present(&self, i: usize, after: Option<&str>, inner: Option<String>) -> String {
+        let alias = format!("vigil_r{i}");
+        let mut tests = vec![format!("{alias}.vigil_rule = {i}"), self.within(&alias)];
+        if let Some(previous) = after {
+            tests.push(format!("{alias}.vigil_time >= {previous}.vigil_time"));
+        }
+        tests.extend(inner);
+        format!("EXISTS (SELECT 1 FROM vigil_events AS {alias} WHERE {})", tests.join(" AND "))
+    }
+
+    /// Temporal types: 1 when the rules are in the window (in order, for `temporal_ordered`; as the extended
+    /// condition says, if any); with a threshold condition, the number of rules present.
+    fn temporal(&self, correlation: &SigmaCorrelation) -> Result<String, Unsupported> {
+        let n = correlation.rules.len();
+        let flag = |test: String| format!("CASE WHEN {test} THEN 1 ELSE 0 END");
+        Ok(match (&correlation.condition, correlation.kind) {
+            (Some(CorrelationCondition::Extended(c)), CorrelationType::Temporal) => {
+                flag(self.extended(c, correlation)?)
+            }
+            (Some(CorrelationCondition::Threshold { .. }), CorrelationType::Temporal) => {
+                let present: Vec<String> = (0..n).map(|i| flag(self.present(i, None, None))).collect();
+                format!("({})", present.join(" + "))
+            }
+            (None, CorrelationType::Temporal) => {
+                flag((0..n).map(|i| self.present(i, None, None)).collect::<Vec<_>>().join(" AND "))
+            }
+            (None, CorrelationType::TemporalOrdered) => {
+                // Innermost first: rule n-1 not before rule n-2, ... not before rule 0.
+                let mut inner: Option<String> = None;
+                for i in (1..n).rev() {
+                    inner = Some(self.present(i, Some(&format!("vigil_r{}", i - 1)), inner));
+                }
+                flag(if n == 0 { "1 = 0".to_string() } else { self.present(0, None, inner) })
+            }
+            _ => {
+                return Err(Unsupported::new(
+                    Code::UnsupportedCorrelation,
+                    "temporal_ordered with a condition is not converted to SQL",
+                ))
+            }
+        })
+    }
+
+    /// An extended temporal condition (`a and not b`) over "rule present in the window".
+    fn extended(&self, condition: &Condition, correlation: &SigmaCorrelation) -> Result<String, Unsupported> {
+        let all = |items: &[Condition], joiner: &str| -> Result<String, Unsupported> {
+            let parts: Result<Vec<String>, Unsupported> =
+                items.iter().map(|c| self.extended(c, correlation).map(|s| format!("({s})"))).collect();
+            Ok(parts?.join(joiner))
+        };
+        Ok(match condition {
+            Condition::Ident(name) => match correlation.rules.iter().position(|r| r == name) {
+                Some(i) => self.present(i, None, None),
+                None => {
+                    return Err(Unsupported::new(
+                        Code::UnsupportedCorrelation,
+                        format!("`{name}` is not one of the correlation's rules"),
+                    ))
+                }
+            },
+            Condition::Not(inner) => format!("NOT ({})", self.extended(inner, correlation)?),
+            Condition::And(items) => all(items, " AND ")?,
+            Condition::Or(items) => all(items, " OR ")?,
+            Condition::Selector { .. } => {
+                return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
+            }
+        })
+    }
+}
