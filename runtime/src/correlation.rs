@@ -345,27 +345,44 @@ fn evaluate(spec: &Spec, window: &VecDeque<Kept>) -> (bool, Option<f64>) {
 }
 
 fn temporal_holds(spec: &Spec, window: &VecDeque<Kept>) -> bool {
+    let n = spec.inputs.len();
     let seen = |rule: usize| window.iter().any(|k| k.rule == rule);
+    let ordered = spec.kind == CorrelationType::TemporalOrdered;
     if let Some(CorrelationCondition::Extended(condition)) = &spec.condition {
+        // Ordered: the condition over the rules seen, and those rules' hits in the listed order.
+        if ordered {
+            let present: Vec<usize> = (0..n).filter(|r| seen(*r)).collect();
+            if in_order(window, &present) < present.len() {
+                return false;
+            }
+        }
         let by_name = |name: &str| spec.inputs.iter().position(|(_, n)| n == name).is_some_and(seen);
         return eval_extended(condition, &by_name);
     }
     let needed = match &spec.condition {
         Some(CorrelationCondition::Threshold { ops, .. }) => ops.clone(),
-        _ => vec![(CmpOp::Gte, spec.inputs.len() as f64)],
+        _ => vec![(CmpOp::Gte, n as f64)],
     };
-    if spec.kind == CorrelationType::TemporalOrdered {
-        // The rules in their listed order, each after the previous one's earliest fitting hit.
-        let mut next = 0;
-        for k in window {
-            if next < spec.inputs.len() && k.rule == next {
-                next += 1;
-            }
+    // How many rules are in the window: distinct rules, or for `temporal_ordered` the most rules whose hits
+    // occur in the listed order.
+    let count =
+        if ordered { in_order(window, &(0..n).collect::<Vec<_>>()) } else { (0..n).filter(|r| seen(*r)).count() };
+    needed.iter().all(|(op, threshold)| compare(*op, count as f64, *threshold))
+}
+
+/// The most of `rules` (in their listed order) whose hits occur in that order in the window: the longest
+/// strictly increasing run of list positions among the hits (patience sorting, O(w log n)).
+fn in_order(window: &VecDeque<Kept>, rules: &[usize]) -> usize {
+    let mut tails: Vec<usize> = Vec::new();
+    for k in window {
+        let Some(position) = rules.iter().position(|&r| r == k.rule) else { continue };
+        match tails.binary_search(&position) {
+            Ok(_) => {}
+            Err(i) if i == tails.len() => tails.push(position),
+            Err(i) => tails[i] = position,
         }
-        return next == spec.inputs.len();
     }
-    let distinct = (0..spec.inputs.len()).filter(|r| seen(*r)).count() as f64;
-    needed.iter().all(|(op, threshold)| compare(*op, distinct, *threshold))
+    tails.len()
 }
 
 fn eval_extended(condition: &Condition, seen: &dyn Fn(&str) -> bool) -> bool {
@@ -482,6 +499,50 @@ mod tests {
         let h = |input, t| hit(input, t, &[("Host", "h")]);
         assert_eq!(run(s(), vec![h(1, 0), h(0, 1)]), vec![]);
         assert_eq!(run(s(), vec![h(1, 0), h(0, 1), h(1, 2)]), vec![(2, None)]);
+    }
+
+    #[test]
+    fn temporal_ordered_with_a_count_or_an_extended_condition() {
+        // gte 2 of [a, b, c] in order: b then c will do, c then b will not.
+        let s = || {
+            spec(
+                "  type: temporal_ordered
+  rules: [a, b, c]
+  group-by: [Host]
+  timespan: 5s
+  condition: {gte: 2}
+",
+            )
+        };
+        let h = |input, t| hit(input, t, &[("Host", "h")]);
+        assert_eq!(run(s(), vec![h(2, 0), h(1, 1)]), vec![]);
+        assert_eq!(run(s(), vec![h(2, 0), h(1, 1), h(2, 2)]), vec![(2, None)]);
+        assert_eq!(run(s(), vec![h(1, 0), h(1, 1), h(0, 2)]), vec![], "one rule, twice, is one");
+        // `a and b and c`, ordered: all three in order; `a and not c`: a seen, c not, order trivially kept.
+        let all = || {
+            spec(
+                "  type: temporal_ordered
+  rules: [a, b, c]
+  group-by: [Host]
+  timespan: 5s
+  condition: a and b and c
+",
+            )
+        };
+        assert_eq!(run(all(), vec![h(1, 0), h(0, 1), h(2, 2)]), vec![]);
+        assert_eq!(run(all(), vec![h(0, 0), h(1, 1), h(2, 2)]), vec![(2, None)]);
+        let without = || {
+            spec(
+                "  type: temporal_ordered
+  rules: [a, b, c]
+  group-by: [Host]
+  timespan: 5s
+  condition: a and not c
+",
+            )
+        };
+        assert_eq!(run(without(), vec![h(0, 0)]), vec![(0, None)]);
+        assert_eq!(run(without(), vec![h(1, 0), h(0, 1)]), vec![], "b before a: the rules seen are out of order");
     }
 
     #[test]

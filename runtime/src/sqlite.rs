@@ -155,6 +155,12 @@ impl SqliteStore {
             .map_err(sql_error)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(sql_error)
     }
+
+    /// The number of rows any query returns (a correlation's, whose rows are not events).
+    pub fn count(&self, query: &str) -> Result<u64, String> {
+        let wrapped = format!("SELECT COUNT(*) FROM ({query})");
+        self.conn.query_row(&wrapped, [], |row| row.get::<_, i64>(0)).map(|n| n as u64).map_err(sql_error)
+    }
 }
 
 impl SqliteStore {
