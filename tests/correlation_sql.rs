@@ -168,16 +168,19 @@ fn query(chain: &[SigmaCorrelation], target: Target) -> String {
     last
 }
 
-/// The detections the SQL gives on `engine` (sqlite, duckdb, postgres); `None` when the engine is not there
-/// outside CI.
-fn sql_detections(chain: &[SigmaCorrelation], engine: &str, target: Target) -> Option<Detections> {
-    let groups = chain.last().map_or(0, |c| c.group_by.len());
-    let mut select: Vec<String> = (0..groups).map(|k| format!("vigil_g{k}")).collect();
-    select.push("vigil_time".into());
-    let sql = query(chain, target);
-    let mut request = serde_json::json!({"engine": engine, "cases": [
-        {"name": "c", "columns": COLUMNS, "rows": rows(), "query": sql, "select": select}
-    ]});
+/// Runs SQL on `engine` (sqlite, duckdb, postgres, spark) over the timeline: per query, its rows' group values and
+/// time as detections. `None` when the engine is not there outside CI (CI installs them all).
+fn sql_detections(engine: &str, queries: &[(usize, String)]) -> Option<Vec<Detections>> {
+    let cases: Vec<serde_json::Value> = queries
+        .iter()
+        .enumerate()
+        .map(|(i, (groups, sql))| {
+            let mut select: Vec<String> = (0..*groups).map(|k| format!("vigil_g{k}")).collect();
+            select.push("vigil_time".into());
+            serde_json::json!({"name": i.to_string(), "columns": COLUMNS, "rows": rows(), "query": sql, "select": select})
+        })
+        .collect();
+    let mut request = serde_json::json!({"engine": engine, "cases": cases});
     if engine == "postgres" {
         request["dsn"] = serde_json::json!(std::env::var("VIGIL_POSTGRES_DSN").ok()?);
     }
@@ -194,47 +197,29 @@ fn sql_detections(chain: &[SigmaCorrelation], engine: &str, target: Target) -> O
     child.stdin.take()?.write_all(request.to_string().as_bytes()).ok()?;
     let output = child.wait_with_output().ok()?;
     if !output.status.success() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{engine} must be installed in CI: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let why = String::from_utf8_lossy(&output.stderr);
+        assert!(std::env::var_os("CI").is_none(), "{engine} must be installed in CI: {why}");
         return None;
     }
-    let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    assert!(result[0]["error"].is_null(), "{engine}: {}\n{sql}", result[0]["error"]);
-    let rows = result[0]["records"].as_array()?;
-    Some(
-        rows.iter()
-            .map(|row| {
-                let row = row.as_array().expect("a row");
-                let group = row[..groups].iter().map(|v| v.as_str().map(str::to_string)).collect();
-                let time = row[groups].as_f64().expect("vigil_time") as i64;
-                (group, time)
-            })
-            .collect(),
-    )
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let mut out = Vec::new();
+    for ((groups, sql), result) in queries.iter().zip(results.as_array()?) {
+        assert!(result["error"].is_null(), "{engine}, case {}: {}\n{sql}", result["name"], result["error"]);
+        let rows = result["records"].as_array()?;
+        out.push(
+            rows.iter()
+                .map(|row| {
+                    let row = row.as_array().expect("a row");
+                    let group = row[..*groups].iter().map(|v| v.as_str().map(str::to_string)).collect();
+                    (group, row[*groups].as_f64().expect("vigil_time") as i64)
+                })
+                .collect(),
+        );
+    }
+    Some(out)
 }
 
-/// Checks one case: the engine finds `expected` (in order and shuffled), and every SQL engine finds the same.
-fn check(text: &str, expected: &[(&[Option<&str>], u32)]) {
-    let chain = correlations(text);
-    let expected: Detections = expected
-        .iter()
-        .map(|(group, t)| (group.iter().map(|v| v.map(str::to_string)).collect(), EPOCH + *t as i64 * 1000))
-        .collect();
-    let in_order: Vec<usize> = (0..TIMELINE.len()).collect();
-    assert_eq!(engine_detections(&chain, &in_order), expected, "engine: {text}");
-    let mut shuffled = in_order.clone();
-    shuffled.swap(1, 3);
-    shuffled.swap(12, 14);
-    assert_eq!(engine_detections(&chain, &shuffled), expected, "engine, out of order: {text}");
-    for (engine, target) in [("sqlite", Target::Sqlite), ("duckdb", Target::Duckdb), ("postgres", Target::Postgres)] {
-        if let Some(found) = sql_detections(&chain, engine, target) {
-            assert_eq!(found, expected, "{engine}: {text}\n{}", query(&chain, target));
-        }
-    }
-}
+type Expected = &'static [(&'static [Option<&'static str>], u32)];
 
 const EVE: &[Option<&str>] = &[Some("eve")];
 const BOB: &[Option<&str>] = &[Some("bob")];
@@ -242,100 +227,170 @@ const ANN: &[Option<&str>] = &[Some("ann")];
 const DAN: &[Option<&str>] = &[Some("dan")];
 const NOBODY: &[Option<&str>] = &[None];
 
-#[test]
-fn event_count() {
-    check(
+/// (name, correlation documents, expected detections as (group, second)).
+const CASES: &[(&str, &str, Expected)] = &[
+    (
+        "event_count",
         "title: c\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 3}\n",
         &[(EVE, 9), (NOBODY, 13), (EVE, 35)],
-    );
+    ),
+    (
+        "event_count_without_group_over_two_rules",
+        "title: c\ncorrelation:\n  type: event_count\n  rules: [failed, success]\n  timespan: 5s\n  condition: {gte: 5}\n",
+        &[(&[], 13)],
+    ),
+    (
+        "value_count",
+        "title: c\ncorrelation:\n  type: value_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 3, field: Bytes}\n",
+        &[(EVE, 9), (EVE, 35)],
+    ),
+    (
+        "value_sum",
+        "title: c\ncorrelation:\n  type: value_sum\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 100, field: Bytes}\n",
+        &[(BOB, 5), (BOB, 32), (EVE, 33)],
+    ),
+    (
+        "value_avg_with_a_range",
+        "title: c\ncorrelation:\n  type: value_avg\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 5s\n  condition: {gt: 20, lte: 60, field: Bytes}\n",
+        &[(EVE, 9), (EVE, 31)],
+    ),
+    (
+        "value_median",
+        "title: c\ncorrelation:\n  type: value_median\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 40, field: Bytes}\n",
+        &[(BOB, 5), (EVE, 31), (BOB, 32)],
+    ),
+    (
+        "value_percentile",
+        "title: c\ncorrelation:\n  type: value_percentile\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {lt: 15, field: Bytes, percentile: 25}\n",
+        &[(EVE, 0), (NOBODY, 11), (ANN, 20), (DAN, 41)],
+    ),
+    (
+        "temporal_any_order",
+        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+        &[(BOB, 14), (EVE, 36), (DAN, 41)],
+    ),
+    (
+        "temporal_ordered_failure_then_success",
+        "title: c\ncorrelation:\n  type: temporal_ordered\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+        &[(BOB, 14), (EVE, 36)],
+    ),
+    (
+        "extended_failure_without_success",
+        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: failed and not success\n",
+        &[(EVE, 0), (BOB, 5), (NOBODY, 11), (ANN, 20), (EVE, 31), (BOB, 32)],
+    ),
+    (
+        "aliases_read_each_rules_own_field",
+        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [user]\n  timespan: 10s\n  aliases:\n    user:\n      failed: TargetUserName\n      success: LogonUser\n",
+        &[(BOB, 14), (EVE, 36)],
+    ),
+    (
+        "chain_of_a_burst_then_a_success",
+        "title: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 2}\n---\ntitle: c\ncorrelation:\n  type: temporal_ordered\n  rules: [burst, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
+        &[(EVE, 36)],
+    ),
+];
+
+fn case(name: &str) -> (Vec<SigmaCorrelation>, Detections) {
+    let (_, text, expected) = CASES.iter().find(|(n, ..)| *n == name).expect("a case");
+    let expected = expected
+        .iter()
+        .map(|(group, t)| (group.iter().map(|v| v.map(str::to_string)).collect(), EPOCH + *t as i64 * 1000))
+        .collect();
+    (correlations(text), expected)
+}
+
+/// Checks one case: the engine finds the expected detections (in order and shuffled), and SQLite, DuckDB and
+/// PostgreSQL find the same.
+fn check(name: &str) {
+    let (chain, expected) = case(name);
+    let in_order: Vec<usize> = (0..TIMELINE.len()).collect();
+    assert_eq!(engine_detections(&chain, &in_order), expected, "engine: {name}");
+    let mut shuffled = in_order.clone();
+    shuffled.swap(1, 3);
+    shuffled.swap(12, 14);
+    assert_eq!(engine_detections(&chain, &shuffled), expected, "engine, out of order: {name}");
+    for (engine, target) in [("sqlite", Target::Sqlite), ("duckdb", Target::Duckdb), ("postgres", Target::Postgres)] {
+        let sql = query(&chain, target);
+        let groups = chain.last().map_or(0, |c| c.group_by.len());
+        if let Some(found) = sql_detections(engine, &[(groups, sql.clone())]) {
+            assert_eq!(found[0], expected, "{engine}: {name}\n{sql}");
+        }
+    }
+}
+
+#[test]
+fn event_count() {
+    check("event_count");
 }
 
 #[test]
 fn event_count_without_group_over_two_rules() {
-    check(
-        "title: c\ncorrelation:\n  type: event_count\n  rules: [failed, success]\n  timespan: 5s\n  condition: {gte: 5}\n",
-        &[(&[], 13)],
-    );
+    check("event_count_without_group_over_two_rules");
 }
 
 #[test]
 fn value_count() {
-    check(
-        "title: c\ncorrelation:\n  type: value_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 3, field: Bytes}\n",
-        &[(EVE, 9), (EVE, 35)],
-    );
+    check("value_count");
 }
 
 #[test]
 fn value_sum() {
-    check(
-        "title: c\ncorrelation:\n  type: value_sum\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 100, field: Bytes}\n",
-        &[(BOB, 5), (BOB, 32), (EVE, 33)],
-    );
+    check("value_sum");
 }
 
 #[test]
 fn value_avg_with_a_range() {
-    check(
-        "title: c\ncorrelation:\n  type: value_avg\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 5s\n  condition: {gt: 20, lte: 60, field: Bytes}\n",
-        &[(EVE, 9), (EVE, 31)],
-    );
+    check("value_avg_with_a_range");
 }
 
 #[test]
 fn value_median() {
-    check(
-        "title: c\ncorrelation:\n  type: value_median\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 40, field: Bytes}\n",
-        &[(BOB, 5), (EVE, 31), (BOB, 32)],
-    );
+    check("value_median");
 }
 
 #[test]
 fn value_percentile() {
-    check(
-        "title: c\ncorrelation:\n  type: value_percentile\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {lt: 15, field: Bytes, percentile: 25}\n",
-        &[(EVE, 0), (NOBODY, 11), (ANN, 20), (DAN, 41)],
-    );
+    check("value_percentile");
 }
 
 #[test]
 fn temporal_any_order() {
-    check(
-        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
-        &[(BOB, 14), (EVE, 36), (DAN, 41)],
-    );
+    check("temporal_any_order");
 }
 
 #[test]
 fn temporal_ordered_failure_then_success() {
-    check(
-        "title: c\ncorrelation:\n  type: temporal_ordered\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
-        &[(BOB, 14), (EVE, 36)],
-    );
+    check("temporal_ordered_failure_then_success");
 }
 
 #[test]
 fn extended_failure_without_success() {
-    check(
-        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: failed and not success\n",
-        &[(EVE, 0), (BOB, 5), (NOBODY, 11), (ANN, 20), (EVE, 31), (BOB, 32)],
-    );
+    check("extended_failure_without_success");
 }
 
 #[test]
 fn aliases_read_each_rules_own_field() {
-    check(
-        "title: c\ncorrelation:\n  type: temporal\n  rules: [failed, success]\n  group-by: [user]\n  timespan: 10s\n  aliases:\n    user:\n      failed: TargetUserName\n      success: LogonUser\n",
-        &[(BOB, 14), (EVE, 36)],
-    );
+    check("aliases_read_each_rules_own_field");
 }
 
 #[test]
 fn chain_of_a_burst_then_a_success() {
-    check(
-        "title: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10s\n  condition: {gte: 2}\n---\ntitle: c\ncorrelation:\n  type: temporal_ordered\n  rules: [burst, success]\n  group-by: [TargetUserName]\n  timespan: 10s\n",
-        &[(EVE, 36)],
-    );
+    check("chain_of_a_burst_then_a_success");
+}
+
+/// Spark runs every case in one session (it takes seconds to start).
+#[test]
+fn spark_agrees_on_every_case() {
+    let cases: Vec<(Vec<SigmaCorrelation>, Detections)> = CASES.iter().map(|(name, ..)| case(name)).collect();
+    let queries: Vec<(usize, String)> = cases
+        .iter()
+        .map(|(chain, _)| (chain.last().map_or(0, |c| c.group_by.len()), query(chain, Target::Spark)))
+        .collect();
+    let Some(found) = sql_detections("spark", &queries) else { return };
+    for (((name, ..), (_, expected)), found) in CASES.iter().zip(&cases).zip(found) {
+        assert_eq!(&found, expected, "spark: {name}");
+    }
 }
 
 /// The 29 correlations of the Sigma specification and pySigma's tests (`../shared/oracle/correlations`): each

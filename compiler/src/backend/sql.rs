@@ -57,6 +57,11 @@ impl Sql {
         }
     }
 
+    /// Whether a subquery may read a column of a query two levels out (Spark resolves only the next one).
+    pub(super) fn reads_two_levels_out(&self) -> bool {
+        self.dialect != Target::Spark
+    }
+
     /// Equality in which two NULLs (missing values) are equal.
     pub(super) fn same(&self, x: &str, y: &str) -> String {
         match self.dialect {

@@ -11,8 +11,9 @@
 //!
 //! A row is returned where the condition becomes true for its group, as `vigil hunt` reports a detection. The
 //! aggregate is a window function where every dialect has one over a `RANGE` frame (event_count, value_sum,
-//! value_avg) and a correlated subquery otherwise (value_count: no `COUNT(DISTINCT)` over a frame; percentiles:
-//! nearest rank, counted; temporal types: `EXISTS` per rule). When every input is a rule, the events' own columns
+//! value_avg; temporal types: `MAX` of "row of rule i" flags; `temporal_ordered` after one stage per rule that
+//! carries the latest start of an in-order chain) and a correlated subquery otherwise (value_count: no
+//! `COUNT(DISTINCT)` over a frame; percentiles: nearest rank, counted). When every input is a rule, the events' own columns
 //! come first in each row; a chain (a correlation reading correlations) keeps only the `vigil_` columns.
 
 use super::correlation::{self as shared, Input, Source};
@@ -33,6 +34,11 @@ pub fn correlation_query(
     let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
     let frame = Frame { sql: &sql, span_ms: span.saturating_mul(1000), groups: correlation.group_by.len() };
     let events = events(&sql, correlation, inputs, time_field);
+    let (stages, source) = if correlation.kind == CorrelationType::TemporalOrdered {
+        frame.chain_stages(correlation.rules.len())
+    } else {
+        (String::new(), "vigil_events".to_string())
+    };
     let value = match (correlation.kind, &correlation.condition) {
         (CorrelationType::Temporal | CorrelationType::TemporalOrdered, _) => frame.temporal(correlation)?,
         (_, Some(CorrelationCondition::Threshold { .. })) => frame.aggregate(correlation)?,
@@ -48,8 +54,8 @@ pub fn correlation_query(
         _ => "vigil_value = 1".to_string(),
     };
     Ok(format!(
-        "WITH vigil_events AS ({events}), \
-         vigil_windows AS (SELECT vigil_event.*, {value} AS vigil_value FROM vigil_events AS vigil_event), \
+        "WITH vigil_events AS ({events}){stages}, \
+         vigil_windows AS (SELECT vigil_event.*, {value} AS vigil_value FROM {source} AS vigil_event), \
          vigil_checked AS (SELECT *, CASE WHEN {holds} THEN 1 ELSE 0 END AS vigil_holds FROM vigil_windows), \
          vigil_transitions AS (SELECT *, CASE WHEN LAG(vigil_time) OVER ({partition}ORDER BY vigil_time) > vigil_time - {span_ms} \
          THEN LAG(vigil_holds) OVER ({partition}ORDER BY vigil_time) ELSE 0 END AS vigil_held FROM vigil_checked) \
@@ -147,9 +153,18 @@ impl Frame<'_> {
                 self.within("vigil_w")
             ),
             CorrelationType::ValuePercentile | CorrelationType::ValueMedian => {
-                // Nearest rank: the least value v of the window with #(values <= v) * 100 >= p * #(values).
                 let p = shared::percentile(correlation);
                 let present = |alias: &str| format!("{} AND {alias}.vigil_field IS NOT NULL", self.within(alias));
+                if !self.sql.reads_two_levels_out() {
+                    // Spark: its `percentile_disc` is the nearest rank (ceil(p * n)-th value).
+                    return Ok(format!(
+                        "(SELECT percentile_disc({}) WITHIN GROUP (ORDER BY {}) FROM vigil_events AS vigil_a WHERE {})",
+                        p / 100.0,
+                        field("vigil_a"),
+                        present("vigil_a")
+                    ));
+                }
+                // Nearest rank: the least value v of the window with #(values <= v) * 100 >= p * #(values).
                 format!(
                     "(SELECT MIN({a}) FROM vigil_events AS vigil_a WHERE {in_a} AND \
                      (SELECT COUNT(*) FROM vigil_events AS vigil_b WHERE {in_b} AND {b} <= {a}) * 100 >= {p} * \
@@ -165,15 +180,28 @@ impl Frame<'_> {
         })
     }
 
-    /// Whether rule `i` has a row in the window (after the row `after`, for ordered chains).
-    fn present(&self, i: usize, after: Option<&str>, inner: Option<String>) -> String {
-        let alias = format!("vigil_r{i}");
-        let mut tests = vec![format!("{alias}.vigil_rule = {i}"), self.within(&alias)];
-        if let Some(previous) = after {
-            tests.push(format!("{alias}.vigil_time >= {previous}.vigil_time"));
+    /// For `temporal_ordered`: one stage per rule after the first, each giving the rows of rule k the latest start
+    /// (time of a rule-0 row) of a chain of rules 0..k in time order ending at the row (`vigil_s{k}`; the start of
+    /// rule 0's own rows is their time). Returns the stages (`, name AS (...)` each) and the last one's name.
+    fn chain_stages(&self, rules: usize) -> (String, String) {
+        let mut stages = String::new();
+        let mut source = "vigil_events".to_string();
+        for k in 1..rules {
+            let previous = if k == 1 { "vigil_time".to_string() } else { format!("vigil_s{}", k - 1) };
+            stages.push_str(&format!(
+                ", vigil_chain{k} AS (SELECT *, CASE WHEN vigil_rule = {k} THEN MAX(CASE WHEN vigil_rule = {} THEN {previous} END) \
+                 OVER ({}ORDER BY vigil_time RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) END AS vigil_s{k} FROM {source})",
+                k - 1,
+                self.partition()
+            ));
+            source = format!("vigil_chain{k}");
         }
-        tests.extend(inner);
-        format!("EXISTS (SELECT 1 FROM vigil_events AS {alias} WHERE {})", tests.join(" AND "))
+        (stages, source)
+    }
+
+    /// Whether rule `i` has a row in the window: a window function, cheaper than a subquery.
+    fn seen(&self, i: usize) -> String {
+        format!("MAX(CASE WHEN vigil_event.vigil_rule = {i} THEN 1 ELSE 0 END) {} = 1", self.over())
     }
 
     /// Temporal types: 1 when the rules are in the window (in order, for `temporal_ordered`; as the extended
@@ -186,19 +214,20 @@ impl Frame<'_> {
                 flag(self.extended(c, correlation)?)
             }
             (Some(CorrelationCondition::Threshold { .. }), CorrelationType::Temporal) => {
-                let present: Vec<String> = (0..n).map(|i| flag(self.present(i, None, None))).collect();
+                let present: Vec<String> = (0..n).map(|i| flag(self.seen(i))).collect();
                 format!("({})", present.join(" + "))
             }
-            (None, CorrelationType::Temporal) => {
-                flag((0..n).map(|i| self.present(i, None, None)).collect::<Vec<_>>().join(" AND "))
-            }
+            (None, CorrelationType::Temporal) => flag((0..n).map(|i| self.seen(i)).collect::<Vec<_>>().join(" AND ")),
             (None, CorrelationType::TemporalOrdered) => {
-                // Innermost first: rule n-1 not before rule n-2, ... not before rule 0.
-                let mut inner: Option<String> = None;
-                for i in (1..n).rev() {
-                    inner = Some(self.present(i, Some(&format!("vigil_r{}", i - 1)), inner));
-                }
-                flag(if n == 0 { "1 = 0".to_string() } else { self.present(0, None, inner) })
+                // A chain of every rule in order ends in the window and starts in it.
+                let last = n.saturating_sub(1);
+                let start =
+                    if last == 0 { "vigil_event.vigil_time".to_string() } else { format!("vigil_event.vigil_s{last}") };
+                flag(format!(
+                    "MAX(CASE WHEN vigil_event.vigil_rule = {last} THEN {start} END) {} > vigil_event.vigil_time - {}",
+                    self.over(),
+                    self.span_ms
+                ))
             }
             _ => {
                 return Err(Unsupported::new(
@@ -218,7 +247,7 @@ impl Frame<'_> {
         };
         Ok(match condition {
             Condition::Ident(name) => match correlation.rules.iter().position(|r| r == name) {
-                Some(i) => self.present(i, None, None),
+                Some(i) => self.seen(i),
                 None => {
                     return Err(Unsupported::new(
                         Code::UnsupportedCorrelation,
