@@ -67,6 +67,18 @@ fn main() {
     let bytes: usize = lines.iter().map(String::len).sum();
     let rounds = std::env::var("VIGIL_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
 
+    if std::env::var_os("VIGIL_ONLY_MATCH").is_some() {
+        // For profilers: the parse + match loop alone.
+        let (full, detections) = best_of(rounds, || {
+            lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .map(|json| set.matches(&set.event(&json)).len())
+                .sum::<usize>()
+        });
+        println!("parse + match {:.1} ms, {detections} detections", full * 1e3);
+        return;
+    }
     let (floor, parsed) =
         best_of(rounds, || lines.iter().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count());
     let (decode, _) = best_of(rounds, || {
@@ -74,7 +86,7 @@ fn main() {
         for line in &lines {
             if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
                 let event = set.event(&json);
-                fields += event.all_values.len();
+                fields += event.all_values().len();
             }
         }
         fields
@@ -104,6 +116,19 @@ fn main() {
         }
     }
     println!("  candidate rules per event: {:.1} on average", candidates as f64 / events);
+    if std::env::var_os("VIGIL_PROFILE_STAGES").is_some() {
+        let parsed: Vec<serde_json::Value> = lines.iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let (decode, _) = best_of(rounds, || parsed.iter().map(|j| set.event(j).all_values().len()).sum::<usize>());
+        let events: Vec<_> = parsed.iter().map(|j| set.event(j)).collect();
+        let (candidates, _) = best_of(rounds, || events.iter().map(|e| set.candidates(e).len()).sum::<usize>());
+        let (matching, _) = best_of(rounds, || events.iter().map(|e| set.matches(e).len()).sum::<usize>());
+        println!(
+            "  stages on parsed events: decode {:.1} ms, candidates {:.1} ms, candidates + eval {:.1} ms",
+            decode * 1e3,
+            candidates * 1e3,
+            matching * 1e3
+        );
+    }
     if std::env::var_os("VIGIL_PROFILE_RULES").is_some() {
         let mut spent = vec![(0f64, 0usize); set.rules.len()];
         for line in &lines {

@@ -56,12 +56,40 @@ impl FieldTable {
 #[derive(Debug)]
 pub enum Value<'e> {
     Str(&'e str, Folded),
-    /// A JSON number: its value and its text.
-    Num(f64, String, Folded),
+    /// A JSON number: its value and its text (written only when a test reads it: most numbers are only
+    /// compared as numbers, and an allocation per number would cost more than the rest of decoding).
+    Num(f64, NumberText<'e>),
     Bool(bool),
     Null,
     /// An array: matches when any element does.
     List(Vec<Value<'e>>),
+}
+
+/// The text of a JSON number, as serde_json writes it (already lower case), made on first use.
+#[derive(Debug)]
+pub struct NumberText<'e> {
+    number: &'e serde_json::Number,
+    text: OnceCell<String>,
+}
+
+impl<'e> NumberText<'e> {
+    pub fn new(number: &'e serde_json::Number) -> NumberText<'e> {
+        NumberText { number, text: OnceCell::new() }
+    }
+
+    pub fn get(&self) -> &str {
+        self.text.get_or_init(|| self.number.to_string())
+    }
+
+    /// The length of the text, without writing it for integers.
+    pub fn text_len(&self) -> usize {
+        let digits = |n: u64| n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        match (self.number.as_u64(), self.number.as_i64()) {
+            (Some(u), _) => digits(u),
+            (None, Some(i)) => digits(i.unsigned_abs()) + 1,
+            _ => self.get().len(),
+        }
+    }
 }
 
 /// The lower-case form of a string, computed at most once per event field.
@@ -71,16 +99,16 @@ pub struct Folded(OnceCell<Option<String>>);
 impl Folded {
     /// `text` in lower case (Unicode-aware); borrowed when it already is.
     pub fn get<'s>(&'s self, text: &'s str) -> &'s str {
-        let folded =
-            self.0.get_or_init(
-                || {
-                    if text.chars().any(|c| c.is_uppercase()) {
-                        Some(text.to_lowercase())
-                    } else {
-                        None
-                    }
-                },
-            );
+        let folded = self.0.get_or_init(|| {
+            // ASCII text (nearly all log text) is scanned and folded byte by byte.
+            if text.is_ascii() {
+                text.bytes().any(|b| b.is_ascii_uppercase()).then(|| text.to_ascii_lowercase())
+            } else if text.chars().any(|c| c.is_uppercase()) {
+                Some(text.to_lowercase())
+            } else {
+                None
+            }
+        });
         folded.as_deref().unwrap_or(text)
     }
 }
@@ -90,7 +118,7 @@ impl<'e> Value<'e> {
         use serde_json::Value as J;
         match json {
             J::String(s) => Value::Str(s, Folded::default()),
-            J::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN), n.to_string(), Folded::default()),
+            J::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN), NumberText::new(n)),
             J::Bool(b) => Value::Bool(*b),
             J::Null => Value::Null,
             J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
@@ -106,7 +134,7 @@ impl<'e> Value<'e> {
     pub fn text(&self) -> Option<&str> {
         match self {
             Value::Str(s, _) => Some(s),
-            Value::Num(_, text, _) => Some(text),
+            Value::Num(_, text) => Some(text.get()),
             _ => None,
         }
     }
@@ -115,7 +143,7 @@ impl<'e> Value<'e> {
     pub fn folded(&self) -> Option<&str> {
         match self {
             Value::Str(s, f) => Some(f.get(s)),
-            Value::Num(_, text, f) => Some(f.get(text)),
+            Value::Num(_, text) => Some(text.get()),
             _ => None,
         }
     }
@@ -128,7 +156,9 @@ pub struct Event<'e> {
     /// may know hundreds, so a dense table per event would cost more than it saves).
     fields: Vec<(FieldId, Value<'e>)>,
     /// Every string and number of the event, for keywords (filled only when some rule has keywords).
-    pub all_values: Vec<Value<'e>>,
+    all_values: OnceCell<Vec<Value<'e>>>,
+    /// Whether `all_values` may be asked for (some rule has keywords).
+    keywords: bool,
     /// Shared substring scans already run on this event: which literals each field contains.
     scans: RefCell<Vec<(ScanKey, Vec<u64>)>>,
 }
@@ -136,7 +166,8 @@ pub struct Event<'e> {
 impl<'e> Event<'e> {
     /// Flattens `json`, keeping only the fields in `table` (and every value when `keywords` is set).
     pub fn new(json: &'e serde_json::Value, table: &FieldTable, keywords: bool) -> Event<'e> {
-        let mut event = Event { json, fields: Vec::new(), all_values: Vec::new(), scans: RefCell::new(Vec::new()) };
+        let mut event =
+            Event { json, fields: Vec::new(), all_values: OnceCell::new(), keywords, scans: RefCell::new(Vec::new()) };
         if let serde_json::Value::Object(root) = json {
             let evtx = root.get("Event").and_then(|e| e.as_object()).filter(|e| e.contains_key("System"));
             match evtx {
@@ -149,9 +180,6 @@ impl<'e> Event<'e> {
             }
             if table.dotted {
                 event.walk_paths(json, &mut String::new(), table);
-            }
-            if keywords {
-                collect_values(json, &mut event.all_values);
             }
         }
         // The first value of a name wins (an EVTX System field over an EventData field of the same name).
@@ -248,6 +276,23 @@ impl<'e> Event<'e> {
 
     pub fn get(&self, field: FieldId) -> Option<&Value<'e>> {
         self.fields.binary_search_by_key(&field, |(id, _)| *id).ok().map(|i| &self.fields[i].1)
+    }
+
+    /// Every string and number of the event, for keywords: collected on first use (the literal prefilter rules
+    /// most keyword rules out without them); empty when no rule has keywords.
+    pub fn all_values(&self) -> &[Value<'e>] {
+        self.all_values.get_or_init(|| {
+            let mut values = Vec::new();
+            if self.keywords {
+                collect_values(self.json, &mut values);
+            }
+            values
+        })
+    }
+
+    /// The fields of the event that some rule reads, by id.
+    pub fn fields(&self) -> impl Iterator<Item = (FieldId, &Value<'e>)> {
+        self.fields.iter().map(|(id, value)| (*id, value))
     }
 }
 

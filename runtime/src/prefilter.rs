@@ -129,11 +129,65 @@ impl ByLength {
 struct FieldFacts {
     field: Option<FieldId>,
     exact: FxHashMap<String, Vec<u32>>,
+    /// Per length, the first bytes of the exact literals that long (a bit set of 256), so that most values are
+    /// ruled out before they are folded or hashed.
+    exact_shapes: Vec<[u64; 4]>,
+    /// Exact literals and numbers are all this field's facts.
+    only_exact: bool,
     numbers: FxHashMap<i64, Vec<u32>>,
     prefixes: ByLength,
     suffixes: ByLength,
-    /// One automaton over every substring of this field, and the rules each of its patterns admits.
-    contains: Option<(AhoCorasick, Vec<Vec<u32>>)>,
+    /// Every substring of this field, and the rules each admits.
+    contains: Option<(Substrings, Vec<Vec<u32>>)>,
+}
+
+/// Finds which of a field's substring literals occur in a text. A handful are each found with `memmem` (SIMD,
+/// much faster than an automaton whose rare-byte prefilter fires everywhere in path-heavy text such as
+/// `CallTrace`); a few hundred share a DFA; more share a contiguous NFA (a DFA over thousands of literals scans a
+/// little faster but takes most of a second to build, `bench/peers.sh`).
+#[derive(Debug)]
+enum Substrings {
+    Few(Vec<memchr::memmem::Finder<'static>>),
+    Automaton(AhoCorasick),
+}
+
+/// At most this many literals are searched one by one.
+const FEW_LITERALS: usize = 4;
+/// At most this many literals share a DFA.
+const DFA_LITERALS: usize = 1000;
+
+impl Substrings {
+    fn build(literals: &[String]) -> Option<Substrings> {
+        if literals.len() <= FEW_LITERALS {
+            let finders = literals.iter().map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()).collect();
+            return Some(Substrings::Few(finders));
+        }
+        let kind = if literals.len() <= DFA_LITERALS {
+            aho_corasick::AhoCorasickKind::DFA
+        } else {
+            aho_corasick::AhoCorasickKind::ContiguousNFA
+        };
+        AhoCorasick::builder()
+            .kind(Some(kind))
+            .build(literals)
+            .or_else(|_| AhoCorasick::new(literals))
+            .ok()
+            .map(Substrings::Automaton)
+    }
+
+    /// Calls `found` with the index of every literal that occurs in `text`.
+    fn each_found(&self, text: &str, mut found: impl FnMut(usize)) {
+        match self {
+            Substrings::Few(finders) => {
+                for (i, finder) in finders.iter().enumerate() {
+                    if finder.find(text.as_bytes()).is_some() {
+                        found(i);
+                    }
+                }
+            }
+            Substrings::Automaton(ac) => ac.find_overlapping_iter(text).for_each(|m| found(m.pattern().as_usize())),
+        }
+    }
 }
 
 /// The prefilter of a rule set.
@@ -142,7 +196,14 @@ pub struct Prefilter {
     /// Rules without a witness: always candidates.
     unguarded: RuleBits,
     fields: Vec<FieldFacts>,
+    /// Per field id, the position of its facts in `fields` (`NO_FACTS` for none): an event's few fields are
+    /// looked up here, rather than each of the many fields with facts looked up in the event.
+    by_field: Vec<u32>,
+    /// The position of the keyword facts in `fields`.
+    keywords: Option<usize>,
 }
+
+const NO_FACTS: u32 = u32::MAX;
 
 impl Prefilter {
     /// Builds the prefilter of `rules` (their IR, in rule-number order); fields must already be interned.
@@ -161,7 +222,12 @@ impl Prefilter {
         for (number, expr) in rules.enumerate() {
             let number = number as u32;
             count += 1;
-            let witness = witness(expr).and_then(|w| {
+            // A witness only about `Channel` and `EventID` repeats what the rule set's index checks: cheaper to
+            // leave the rule to the index than to look its facts up again.
+            let indexed_only = |w: &Witness| {
+                !w.is_empty() && w.iter().all(|(field, _)| matches!(field.as_deref(), Some("Channel" | "EventID")))
+            };
+            let witness = witness(expr).filter(|w| !indexed_only(w)).and_then(|w| {
                 // Every field of a rule is interned when it compiles; a miss means the rule was not compiled.
                 w.into_iter()
                     .map(|(field, fact)| match field {
@@ -190,20 +256,22 @@ impl Prefilter {
             let mut contains = None;
             if !p.contains.is_empty() {
                 let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = p.contains.into_iter().unzip();
-                // A contiguous NFA: a DFA over thousands of literals scans a little faster but takes most of a
-                // second to build (`bench/peers.sh`).
-                let built = AhoCorasick::builder()
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(&literals)
-                    .or_else(|_| AhoCorasick::new(&literals));
-                match built {
-                    Ok(ac) => contains = Some((ac, rules)),
+                match Substrings::build(&literals) {
+                    Some(substrings) => contains = Some((substrings, rules)),
                     // An automaton too large to build (far beyond any rule set seen) leaves its rules unguarded.
-                    Err(_) => unguarded.extend(rules.into_iter().flatten()),
+                    None => unguarded.extend(rules.into_iter().flatten()),
                 }
             }
+            let mut exact_shapes = vec![[0u64; 4]; p.exact.keys().map(String::len).max().map_or(0, |n| n + 1)];
+            for literal in p.exact.keys() {
+                let first = literal.bytes().next().unwrap_or(0);
+                exact_shapes[literal.len()][(first / 64) as usize] |= 1 << (first % 64);
+            }
+            let only_exact = contains.is_none() && p.prefixes.0.is_empty() && p.suffixes.0.is_empty();
             facts.push(FieldFacts {
                 field,
+                exact_shapes,
+                only_exact,
                 exact: p.exact,
                 numbers: p.numbers,
                 prefixes: p.prefixes,
@@ -212,22 +280,36 @@ impl Prefilter {
             });
         }
         facts.sort_by_key(|f| f.field);
+        let mut by_field = vec![NO_FACTS; fields.len()];
+        let mut keywords = None;
+        for (position, f) in facts.iter().enumerate() {
+            match f.field {
+                Some(id) => by_field[id as usize] = position as u32,
+                None => keywords = Some(position),
+            }
+        }
         let mut bits = RuleBits::new(count);
         bits.insert_all(&unguarded);
-        Prefilter { unguarded: bits, fields: facts }
+        Prefilter { unguarded: bits, fields: facts, by_field, keywords }
     }
 
     /// The rules that may match `event`: the unguarded ones and those whose witness holds.
     pub fn admitted(&self, event: &Event<'_>) -> RuleBits {
         let mut admitted = self.unguarded.clone();
-        for facts in &self.fields {
-            match facts.field {
-                Some(field) => {
-                    if let Some(value) = event.get(field) {
-                        facts.visit(value, &mut admitted);
-                    }
-                }
-                None => event.all_values.iter().for_each(|v| facts.visit(v, &mut admitted)),
+        for (field, value) in event.fields() {
+            let position = self.by_field.get(field as usize).copied().unwrap_or(NO_FACTS);
+            if position != NO_FACTS {
+                self.fields[position as usize].visit(value, &mut admitted);
+            }
+        }
+        if let Some(keywords) = self.keywords {
+            let facts = &self.fields[keywords];
+            if facts.only_exact && facts.numbers.is_empty() {
+                // Exact keywords only: the event's texts are read straight from its JSON, and only those as long
+                // as some keyword are folded and looked up.
+                facts.visit_json(event.json, &mut admitted);
+            } else {
+                event.all_values().iter().for_each(|v| facts.visit(v, &mut admitted));
             }
         }
         admitted
@@ -235,13 +317,39 @@ impl Prefilter {
 }
 
 impl FieldFacts {
+    /// Whether `text` (ASCII, or folded) has the length and first byte of some exact literal.
+    fn may_be_exact(&self, text: &str) -> bool {
+        let first = text.bytes().next().map_or(0, |b| b.to_ascii_lowercase());
+        self.exact_shapes.get(text.len()).is_some_and(|s| s[(first / 64) as usize] & (1 << (first % 64)) != 0)
+    }
+
+    /// [`FieldFacts::visit`] for exact literals over every string and number of a JSON value.
+    fn visit_json(&self, json: &serde_json::Value, admitted: &mut RuleBits) {
+        use serde_json::Value as J;
+        match json {
+            J::String(s) => {
+                // Folding at most divides a text's length by 3 (the Kelvin sign, 3 bytes, folds to `k`): a text
+                // that long cannot fold to any keyword. `visit` skips the others of the wrong length.
+                if s.len() < self.exact_shapes.len() * 3 {
+                    self.visit(&Value::Str(s, Default::default()), admitted);
+                }
+            }
+            J::Number(n) => {
+                self.visit(&Value::Num(n.as_f64().unwrap_or(f64::NAN), crate::event::NumberText::new(n)), admitted)
+            }
+            J::Array(items) => items.iter().for_each(|v| self.visit_json(v, admitted)),
+            J::Object(map) => map.values().for_each(|v| self.visit_json(v, admitted)),
+            J::Bool(_) | J::Null => {}
+        }
+    }
+
     fn visit(&self, value: &Value<'_>, admitted: &mut RuleBits) {
         if let Value::List(items) = value {
             return items.iter().for_each(|v| self.visit(v, admitted));
         }
         if !self.numbers.is_empty() {
             let number = match value {
-                Value::Num(n, _, _) => Some(*n),
+                Value::Num(n, _) => Some(*n),
                 Value::Str(s, _) => s.trim().parse::<f64>().ok(),
                 _ => None,
             };
@@ -249,27 +357,78 @@ impl FieldFacts {
                 admitted.insert_all(rules);
             }
         }
+        let sized = |len: usize| self.exact_shapes.get(len).is_some_and(|s| *s != [0; 4]);
+        // ASCII text (nearly all log text) folds byte for byte, keeping its length: exact literals, prefixes and
+        // suffixes are looked up in a lower-cased copy of just the bytes they compare, on the stack, and the
+        // whole text is folded only for substring literals.
+        let mut buffer = [0u8; SHORT];
+        let raw_ascii = match value {
+            Value::Str(raw, _) if raw.is_ascii() => Some(*raw),
+            _ => None,
+        };
+        if let Some(raw) = raw_ascii {
+            if self.may_be_exact(raw) {
+                if let Some(rules) = lower(raw, &mut buffer).and_then(|t| self.exact.get(t)) {
+                    admitted.insert_all(rules);
+                }
+            }
+            for (len, set) in &self.prefixes.0 {
+                if let Some(rules) = raw.get(..*len).and_then(|p| lower(p, &mut buffer)).and_then(|p| set.get(p)) {
+                    admitted.insert_all(rules);
+                }
+            }
+            for (len, set) in &self.suffixes.0 {
+                let suffix = raw.len().checked_sub(*len).and_then(|start| raw.get(start..));
+                if let Some(rules) = suffix.and_then(|s| lower(s, &mut buffer)).and_then(|s| set.get(s)) {
+                    admitted.insert_all(rules);
+                }
+            }
+            if self.contains.is_none() {
+                return;
+            }
+        }
+        if self.only_exact {
+            if let Value::Num(_, text) = value {
+                if !sized(text.text_len()) {
+                    return;
+                }
+            }
+        }
         let Some(text) = value.folded() else { return };
-        if let Some(rules) = self.exact.get(text) {
-            admitted.insert_all(rules);
-        }
-        for (len, set) in &self.prefixes.0 {
-            if let Some(rules) = text.get(..*len).and_then(|p| set.get(p)) {
-                admitted.insert_all(rules);
+        if raw_ascii.is_none() {
+            if self.may_be_exact(text) {
+                if let Some(rules) = self.exact.get(text) {
+                    admitted.insert_all(rules);
+                }
+            }
+            for (len, set) in &self.prefixes.0 {
+                if let Some(rules) = text.get(..*len).and_then(|p| set.get(p)) {
+                    admitted.insert_all(rules);
+                }
+            }
+            for (len, set) in &self.suffixes.0 {
+                let suffix = text.len().checked_sub(*len).and_then(|start| text.get(start..));
+                if let Some(rules) = suffix.and_then(|s| set.get(s)) {
+                    admitted.insert_all(rules);
+                }
             }
         }
-        for (len, set) in &self.suffixes.0 {
-            let suffix = text.len().checked_sub(*len).and_then(|start| text.get(start..));
-            if let Some(rules) = suffix.and_then(|s| set.get(s)) {
-                admitted.insert_all(rules);
-            }
-        }
-        if let Some((ac, rules)) = &self.contains {
-            for found in ac.find_overlapping_iter(text) {
-                admitted.insert_all(&rules[found.pattern().as_usize()]);
-            }
+        if let Some((substrings, rules)) = &self.contains {
+            substrings.each_found(text, |i| admitted.insert_all(&rules[i]));
         }
     }
+}
+
+/// Literals longer than this are looked up in the folded text rather than a lower-cased copy.
+const SHORT: usize = 256;
+
+/// ASCII `text` lower-cased into `buffer`; `None` when it does not fit.
+fn lower<'b>(text: &str, buffer: &'b mut [u8; SHORT]) -> Option<&'b str> {
+    let out = buffer.get_mut(..text.len())?;
+    for (o, b) in out.iter_mut().zip(text.bytes()) {
+        *o = b.to_ascii_lowercase();
+    }
+    std::str::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -299,6 +458,34 @@ mod tests {
         assert_eq!(witness(&rule("detection:\n  a:\n    Image: x\n  condition: not a\n")), None);
         assert_eq!(witness(&rule("detection:\n  a:\n    Image|re: x\n  condition: a\n")), None);
         assert_eq!(witness(&rule("detection:\n  a:\n    Image|contains: ''\n  condition: a\n")), None);
+    }
+
+    /// The fast paths (lower-cased copies of ASCII text, keywords read from the JSON, numbers measured without
+    /// being written) admit what folding the whole text admits.
+    #[test]
+    fn admits_by_case_insensitive_exact_prefix_suffix_and_keyword_facts() {
+        let exprs = [
+            rule("detection:\n  k:\n    - 'MimiKatz'\n    - 'ÄBC'\n    - 4688\n  condition: k\n"),
+            rule("detection:\n  a:\n    Image|endswith: '\\CMD.exe'\n  condition: a\n"),
+            rule("detection:\n  a:\n    Image|startswith: 'C:\\Temp\\'\n  condition: a\n"),
+            rule("detection:\n  a:\n    User: 'Ödön'\n  condition: a\n"),
+        ];
+        let mut table = FieldTable::default();
+        table.intern("Image");
+        table.intern("User");
+        let prefilter = Prefilter::build(exprs.iter(), &table);
+        let admitted = |json: serde_json::Value| -> Vec<u32> {
+            let event = Event::new(&json, &table, true);
+            prefilter.admitted(&event).iter().collect()
+        };
+        assert_eq!(admitted(serde_json::json!({"x": {"y": ["mimikatz"]}})), vec![0]);
+        assert_eq!(admitted(serde_json::json!({"x": "äbc"})), vec![0]);
+        assert_eq!(admitted(serde_json::json!({"x": 4688})), vec![0]);
+        assert_eq!(admitted(serde_json::json!({"x": 46880, "y": "mimikatz!"})), Vec::<u32>::new());
+        assert_eq!(admitted(serde_json::json!({"Image": "D:\\x\\cmd.EXE"})), vec![1]);
+        assert_eq!(admitted(serde_json::json!({"Image": "c:\\TEMP\\cmd.exe"})), vec![1, 2]);
+        assert_eq!(admitted(serde_json::json!({"Image": "c:\\TEMP"})), Vec::<u32>::new());
+        assert_eq!(admitted(serde_json::json!({"User": "ÖDÖN"})), vec![3]);
     }
 
     #[test]

@@ -455,7 +455,7 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable, shared: &mut Shared
 /// A number read from a value: JSON numbers, and strings that read as numbers.
 fn numeric(value: &Value<'_>) -> Option<f64> {
     match value {
-        Value::Num(n, _, _) => Some(*n),
+        Value::Num(n, _) => Some(*n),
         Value::Str(s, _) => s.trim().parse::<f64>().ok(),
         _ => None,
     }
@@ -476,7 +476,7 @@ impl Node {
             Node::And(items) => items.iter().all(|n| n.eval(event, shared)),
             Node::Or(items) => items.iter().any(|n| n.eval(event, shared)),
             Node::Not(inner) => !inner.eval(event, shared),
-            Node::Keyword(matcher) => event.all_values.iter().any(|v| matcher.matches_value(v)),
+            Node::Keyword(matcher) => event.all_values().iter().any(|v| matcher.matches_value(v)),
             Node::Field { field, test } => {
                 let value = event.get(*field);
                 match test {

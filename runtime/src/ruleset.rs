@@ -234,7 +234,7 @@ impl RuleSet {
     pub fn candidates(&self, event: &Event<'_>) -> Vec<u32> {
         let channel = self.channel.and_then(|f| event.get(f)).and_then(Value::folded).map(str::to_string);
         let event_id = self.event_id.and_then(|f| event.get(f)).and_then(|v| match v {
-            Value::Num(n, _, _) => Some(*n as i64),
+            Value::Num(n, _) => Some(*n as i64),
             Value::Str(s, _) => s.trim().parse::<i64>().ok(),
             _ => None,
         });

@@ -125,7 +125,7 @@ impl SqliteStore {
             // Every value between separators (`keyword_pattern` in the SQL backend).
             let sep = vigil_compiler::backend::KEYWORD_SEPARATOR;
             let mut raw = String::from(sep);
-            for text in event.all_values.iter().filter_map(Value::text) {
+            for text in event.all_values().iter().filter_map(Value::text) {
                 raw.push_str(text);
                 raw.push(sep);
             }
@@ -195,7 +195,7 @@ fn json_value(value: &Value<'_>) -> serde_json::Value {
 fn sql_value(value: &Value<'_>) -> SqlValue {
     match value {
         Value::Str(s, _) => SqlValue::Text(s.to_string()),
-        Value::Num(n, text, _) => match text.parse::<i64>() {
+        Value::Num(n, text) => match text.get().parse::<i64>() {
             Ok(i) => SqlValue::Integer(i),
             Err(_) => SqlValue::Real(*n),
         },
