@@ -169,6 +169,7 @@ impl<'e> Event<'e> {
         let mut event =
             Event { json, fields: Vec::new(), all_values: OnceCell::new(), keywords, scans: RefCell::new(Vec::new()) };
         if let serde_json::Value::Object(root) = json {
+            event.fields.reserve(root.len());
             let evtx = root.get("Event").and_then(|e| e.as_object()).filter(|e| e.contains_key("System"));
             match evtx {
                 Some(record) => event.flatten_evtx(record, table),

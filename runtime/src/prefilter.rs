@@ -106,21 +106,56 @@ fn longest_literal(value: &SigmaString) -> Option<&str> {
         .max_by_key(|s| s.len())
 }
 
-/// Literals of one kind grouped by length: testing a text costs one hash lookup per distinct length.
-#[derive(Debug, Default)]
-struct ByLength(Vec<(usize, FxHashMap<String, Vec<u32>>)>);
+/// Prefix (or, reversed, suffix) literals in a byte trie: one walk along the text admits every rule whose literal
+/// starts it, however many lengths the literals have.
+#[derive(Debug)]
+struct Trie {
+    nodes: Vec<TrieNode>,
+}
 
-impl ByLength {
-    fn insert(&mut self, literal: String, rule: u32) {
-        let len = literal.len();
-        let slot = match self.0.iter().position(|(l, _)| *l == len) {
-            Some(i) => i,
-            None => {
-                self.0.push((len, FxHashMap::default()));
-                self.0.len() - 1
+#[derive(Debug, Default)]
+struct TrieNode {
+    edges: Vec<(u8, u32)>,
+    rules: Vec<u32>,
+}
+
+impl Default for Trie {
+    fn default() -> Trie {
+        Trie { nodes: vec![TrieNode::default()] }
+    }
+}
+
+impl Trie {
+    fn insert(&mut self, literal: impl Iterator<Item = u8>, rule: u32) {
+        let mut node = 0;
+        for byte in literal {
+            node = match self.nodes[node].edges.iter().find(|(b, _)| *b == byte) {
+                Some((_, next)) => *next as usize,
+                None => {
+                    self.nodes.push(TrieNode::default());
+                    let next = self.nodes.len() - 1;
+                    self.nodes[node].edges.push((byte, next as u32));
+                    next
+                }
+            };
+        }
+        self.nodes[node].rules.push(rule);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.nodes.len() == 1
+    }
+
+    /// Admits the rules of every literal the bytes start with.
+    fn walk(&self, bytes: impl Iterator<Item = u8>, admitted: &mut RuleBits) {
+        let mut node = &self.nodes[0];
+        for byte in bytes {
+            match node.edges.iter().find(|(b, _)| *b == byte) {
+                Some((_, next)) => node = &self.nodes[*next as usize],
+                None => return,
             }
-        };
-        self.0[slot].1.entry(literal).or_default().push(rule);
+            admitted.insert_all(&node.rules);
+        }
     }
 }
 
@@ -135,8 +170,9 @@ struct FieldFacts {
     /// Exact literals and numbers are all this field's facts.
     only_exact: bool,
     numbers: FxHashMap<i64, Vec<u32>>,
-    prefixes: ByLength,
-    suffixes: ByLength,
+    prefixes: Trie,
+    /// Suffixes, reversed.
+    suffixes: Trie,
     /// Every substring of this field, and the rules each admits.
     contains: Option<(Substrings, Vec<Vec<u32>>)>,
 }
@@ -212,8 +248,8 @@ impl Prefilter {
         struct Pending {
             exact: FxHashMap<String, Vec<u32>>,
             numbers: FxHashMap<i64, Vec<u32>>,
-            prefixes: ByLength,
-            suffixes: ByLength,
+            prefixes: Trie,
+            suffixes: Trie,
             contains: FxHashMap<String, Vec<u32>>,
         }
         let mut unguarded = Vec::new();
@@ -245,8 +281,8 @@ impl Prefilter {
                 match fact {
                     Fact::Exact(s) => p.exact.entry(s).or_default().push(number),
                     Fact::Number(n) => p.numbers.entry(n).or_default().push(number),
-                    Fact::Prefix(s) => p.prefixes.insert(s, number),
-                    Fact::Suffix(s) => p.suffixes.insert(s, number),
+                    Fact::Prefix(s) => p.prefixes.insert(s.bytes(), number),
+                    Fact::Suffix(s) => p.suffixes.insert(s.bytes().rev(), number),
                     Fact::Contains(s) => p.contains.entry(s).or_default().push(number),
                 }
             }
@@ -267,7 +303,7 @@ impl Prefilter {
                 let first = literal.bytes().next().unwrap_or(0);
                 exact_shapes[literal.len()][(first / 64) as usize] |= 1 << (first % 64);
             }
-            let only_exact = contains.is_none() && p.prefixes.0.is_empty() && p.suffixes.0.is_empty();
+            let only_exact = contains.is_none() && p.prefixes.is_empty() && p.suffixes.is_empty();
             facts.push(FieldFacts {
                 field,
                 exact_shapes,
@@ -358,9 +394,9 @@ impl FieldFacts {
             }
         }
         let sized = |len: usize| self.exact_shapes.get(len).is_some_and(|s| *s != [0; 4]);
-        // ASCII text (nearly all log text) folds byte for byte, keeping its length: exact literals, prefixes and
-        // suffixes are looked up in a lower-cased copy of just the bytes they compare, on the stack, and the
-        // whole text is folded only for substring literals.
+        // ASCII text (nearly all log text) folds byte for byte, keeping its length: exact literals are looked up
+        // in a lower-cased copy on the stack, prefixes and suffixes walked byte by byte, lower-cased on the way,
+        // and the whole text is folded only for substring literals.
         let mut buffer = [0u8; SHORT];
         let raw_ascii = match value {
             Value::Str(raw, _) if raw.is_ascii() => Some(*raw),
@@ -372,17 +408,8 @@ impl FieldFacts {
                     admitted.insert_all(rules);
                 }
             }
-            for (len, set) in &self.prefixes.0 {
-                if let Some(rules) = raw.get(..*len).and_then(|p| lower(p, &mut buffer)).and_then(|p| set.get(p)) {
-                    admitted.insert_all(rules);
-                }
-            }
-            for (len, set) in &self.suffixes.0 {
-                let suffix = raw.len().checked_sub(*len).and_then(|start| raw.get(start..));
-                if let Some(rules) = suffix.and_then(|s| lower(s, &mut buffer)).and_then(|s| set.get(s)) {
-                    admitted.insert_all(rules);
-                }
-            }
+            self.prefixes.walk(raw.bytes().map(|b| b.to_ascii_lowercase()), admitted);
+            self.suffixes.walk(raw.bytes().rev().map(|b| b.to_ascii_lowercase()), admitted);
             if self.contains.is_none() {
                 return;
             }
@@ -401,17 +428,8 @@ impl FieldFacts {
                     admitted.insert_all(rules);
                 }
             }
-            for (len, set) in &self.prefixes.0 {
-                if let Some(rules) = text.get(..*len).and_then(|p| set.get(p)) {
-                    admitted.insert_all(rules);
-                }
-            }
-            for (len, set) in &self.suffixes.0 {
-                let suffix = text.len().checked_sub(*len).and_then(|start| text.get(start..));
-                if let Some(rules) = suffix.and_then(|s| set.get(s)) {
-                    admitted.insert_all(rules);
-                }
-            }
+            self.prefixes.walk(text.bytes(), admitted);
+            self.suffixes.walk(text.bytes().rev(), admitted);
         }
         if let Some((substrings, rules)) = &self.contains {
             substrings.each_found(text, |i| admitted.insert_all(&rules[i]));

@@ -5,6 +5,7 @@ use crate::bits::RuleBits;
 use crate::event::{Event, FieldId, FieldTable, Value};
 use crate::prefilter::Prefilter;
 use crate::program::{compile, CompileError, Node, Shared};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use vigil_compiler::ir::{self, Expr, StrOp, Test};
 use vigil_compiler::rule::meta::Level;
@@ -64,12 +65,36 @@ struct Requirement {
 
 type Key = (Option<String>, Option<i64>);
 
+/// The rules by the (Channel, EventID) they require (`None`: any), looked up without allocating the event's
+/// channel.
+#[derive(Default)]
+struct Index {
+    by_channel: FxHashMap<String, FxHashMap<Option<i64>, RuleBits>>,
+    any_channel: FxHashMap<Option<i64>, RuleBits>,
+}
+
+impl Index {
+    fn insert(&mut self, (channel, id): Key, rules: RuleBits) {
+        match channel {
+            Some(c) => self.by_channel.entry(c).or_default().insert(id, rules),
+            None => self.any_channel.insert(id, rules),
+        };
+    }
+
+    fn get(&self, channel: Option<&str>, id: Option<i64>) -> Option<&RuleBits> {
+        match channel {
+            Some(c) => self.by_channel.get(c)?.get(&id),
+            None => self.any_channel.get(&id),
+        }
+    }
+}
+
 /// A compiled rule set.
 pub struct RuleSet {
     pub rules: Vec<CompiledRule>,
     pub fields: FieldTable,
     keywords: bool,
-    index: HashMap<Key, RuleBits>,
+    index: Index,
     shared: Shared,
     channel: Option<FieldId>,
     event_id: Option<FieldId>,
@@ -192,14 +217,13 @@ impl RuleSet {
             exprs.clear();
         }
         let prefilter = Prefilter::build(exprs.iter(), &fields);
-        let index = index
-            .into_iter()
-            .map(|(key, rules)| {
-                let mut bits = RuleBits::new(compiled.len());
-                bits.insert_all(&rules);
-                (key, bits)
-            })
-            .collect();
+        let mut by_key = Index::default();
+        for (key, rules) in index {
+            let mut bits = RuleBits::new(compiled.len());
+            bits.insert_all(&rules);
+            by_key.insert(key, bits);
+        }
+        let index = by_key;
         let set = RuleSet {
             rules: compiled,
             fields,
@@ -232,20 +256,20 @@ impl RuleSet {
 
     /// The rules the index cannot rule out for this event (their programs still decide).
     pub fn candidates(&self, event: &Event<'_>) -> Vec<u32> {
-        let channel = self.channel.and_then(|f| event.get(f)).and_then(Value::folded).map(str::to_string);
+        let channel = self.channel.and_then(|f| event.get(f)).and_then(Value::folded);
         let event_id = self.event_id.and_then(|f| event.get(f)).and_then(|v| match v {
             Value::Num(n, _) => Some(*n as i64),
             Value::Str(s, _) => s.trim().parse::<i64>().ok(),
             _ => None,
         });
         let mut candidates = RuleBits::new(self.rules.len());
-        let keys = [(channel.clone(), event_id), (channel, None), (None, event_id), (None, None)];
-        for (i, key) in keys.iter().enumerate() {
+        let keys = [(channel, event_id), (channel, None), (None, event_id), (None, None)];
+        for (i, (c, id)) in keys.iter().enumerate() {
             // Skip keys that repeat an earlier one (an event without channel or id).
-            if keys[..i].contains(key) {
+            if keys[..i].contains(&(*c, *id)) {
                 continue;
             }
-            if let Some(rules) = self.index.get(key) {
+            if let Some(rules) = self.index.get(*c, *id) {
                 candidates.union_with(rules);
             }
         }
