@@ -17,15 +17,19 @@ use std::process::ExitCode;
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// By default mimalloc commits its arenas eagerly (transparent huge pages) and returns freed memory to the OS only
-/// after a delay: `vigil hunt` over the SigmaHQ Windows rules then peaks at about 150 MB. Committing on demand and
-/// purging at once brings it to about 72 MB, and was no slower (`bench/peers.sh`; ARCHITECTURE.md, "Memory").
+/// By default mimalloc commits its arenas eagerly in transparent huge pages: `vigil hunt` over the SigmaHQ Windows
+/// rules then peaks at about 150 MB, and each 2 MB page it touches is zeroed whole (a fifth of a hunt's time went
+/// to zeroing pages, over and over when memory was purged at once). With huge pages off for the process, arenas
+/// committed on demand and mimalloc's usual 10 ms purge delay, two threads over any input peak near 90 MB and
+/// run faster (`bench/peers.sh`; ARCHITECTURE.md, "Memory").
 #[allow(unsafe_code)]
 fn tune_allocator() {
-    // SAFETY: option setters with no pointer arguments, called before any other thread exists.
+    // SAFETY: option setters and prctl with no pointer arguments, called before any other thread exists.
     unsafe {
+        #[cfg(target_os = "linux")]
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
         libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod program;
 pub mod read;
 pub mod ruleset;
 pub mod sqlite;
+mod substrings;
 pub mod time;
 
 pub use event::{Event, FieldTable};

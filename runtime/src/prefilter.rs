@@ -9,7 +9,7 @@
 
 use crate::bits::RuleBits;
 use crate::event::{Event, FieldId, FieldTable, Value};
-use aho_corasick::AhoCorasick;
+use crate::substrings::{Build, Substrings};
 use rustc_hash::FxHashMap;
 use vigil_compiler::ir::{Expr, StrOp, Test};
 use vigil_compiler::rule::value::{Part, SigmaString};
@@ -177,55 +177,6 @@ struct FieldFacts {
     contains: Option<(Substrings, Vec<Vec<u32>>)>,
 }
 
-/// Finds which of a field's substring literals occur in a text. A handful are each found with `memmem` (SIMD,
-/// much faster than an automaton whose rare-byte prefilter fires everywhere in path-heavy text such as
-/// `CallTrace`); a few hundred share a DFA; more share a contiguous NFA (a DFA over thousands of literals scans a
-/// little faster but takes most of a second to build, `bench/peers.sh`).
-#[derive(Debug)]
-enum Substrings {
-    Few(Vec<memchr::memmem::Finder<'static>>),
-    Automaton(AhoCorasick),
-}
-
-/// At most this many literals are searched one by one.
-const FEW_LITERALS: usize = 4;
-/// At most this many literals share a DFA.
-const DFA_LITERALS: usize = 1000;
-
-impl Substrings {
-    fn build(literals: &[String]) -> Option<Substrings> {
-        if literals.len() <= FEW_LITERALS {
-            let finders = literals.iter().map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()).collect();
-            return Some(Substrings::Few(finders));
-        }
-        let kind = if literals.len() <= DFA_LITERALS {
-            aho_corasick::AhoCorasickKind::DFA
-        } else {
-            aho_corasick::AhoCorasickKind::ContiguousNFA
-        };
-        AhoCorasick::builder()
-            .kind(Some(kind))
-            .build(literals)
-            .or_else(|_| AhoCorasick::new(literals))
-            .ok()
-            .map(Substrings::Automaton)
-    }
-
-    /// Calls `found` with the index of every literal that occurs in `text`.
-    fn each_found(&self, text: &str, mut found: impl FnMut(usize)) {
-        match self {
-            Substrings::Few(finders) => {
-                for (i, finder) in finders.iter().enumerate() {
-                    if finder.find(text.as_bytes()).is_some() {
-                        found(i);
-                    }
-                }
-            }
-            Substrings::Automaton(ac) => ac.find_overlapping_iter(text).for_each(|m| found(m.pattern().as_usize())),
-        }
-    }
-}
-
 /// The prefilter of a rule set.
 #[derive(Debug, Default)]
 pub struct Prefilter {
@@ -292,10 +243,10 @@ impl Prefilter {
             let mut contains = None;
             if !p.contains.is_empty() {
                 let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = p.contains.into_iter().unzip();
-                match Substrings::build(&literals) {
-                    Some(substrings) => contains = Some((substrings, rules)),
+                match Substrings::new(&literals, Build::Fast) {
+                    Ok(substrings) => contains = Some((substrings, rules)),
                     // An automaton too large to build (far beyond any rule set seen) leaves its rules unguarded.
-                    None => unguarded.extend(rules.into_iter().flatten()),
+                    Err(_) => unguarded.extend(rules.into_iter().flatten()),
                 }
             }
             let mut exact_shapes = vec![[0u64; 4]; p.exact.keys().map(String::len).max().map_or(0, |n| n + 1)];

@@ -5,6 +5,7 @@
 //! set for exact values, Aho-Corasick for substrings). Semantics are in compiler/DESIGN.md, "Matching".
 
 use crate::event::{Event, FieldId, FieldTable, Value};
+use crate::substrings::{Build, Substrings};
 use aho_corasick::AhoCorasick;
 use rustc_hash::{FxHashMap, FxHashSet as HashSet};
 use vigil_compiler::ir::{Expr, Predicate, StrOp, Test};
@@ -43,8 +44,7 @@ pub enum Leaf {
     },
     /// Every one of `count` literals occurs in the text (`contains|all`).
     AllOf {
-        ac: AhoCorasick,
-        count: usize,
+        literals: Substrings,
         cased: bool,
     },
 }
@@ -96,7 +96,7 @@ impl ByLength {
 #[derive(Debug)]
 enum Contains {
     None,
-    Own(AhoCorasick),
+    Own(Substrings),
     Shared { key: ScanKey, ids: Vec<u32> },
 }
 
@@ -131,7 +131,7 @@ impl StrMatch {
         self.exact.contains(text)
             || self.prefixes.any_prefix_of(text)
             || self.suffixes.any_suffix_of(text)
-            || matches!(&self.contains, Contains::Own(ac) if ac.is_match(text))
+            || matches!(&self.contains, Contains::Own(s) if s.is_match(text))
             || self.globs.iter().any(|g| g.is_match(text))
     }
 
@@ -293,13 +293,9 @@ impl StrBuilder {
     }
 }
 
-/// A per-rule automaton. The contiguous NFA builds in a fraction of a DFA's time and memory (thousands of rules
-/// each have a few); measured with `bench/peers.sh`, rule loading fell from 0.84 s for the Windows rules.
-fn automaton(literals: &[String]) -> Result<AhoCorasick, CompileError> {
-    AhoCorasick::builder()
-        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-        .build(literals)
-        .map_err(|e| CompileError(format!("substring matcher: {e}")))
+/// A per-rule search, quick to build (thousands of rules each have a few literals).
+fn automaton(literals: &[String]) -> Result<Substrings, CompileError> {
+    Substrings::new(literals, Build::Small).map_err(|e| CompileError(format!("substring matcher: {e}")))
 }
 
 fn regex(pattern: &str, flags: RegexFlags) -> Result<regex::Regex, CompileError> {
@@ -355,9 +351,8 @@ fn compile_and(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> 
             let builder = StrBuilder { contains: literals, ..StrBuilder::default() };
             nodes.push(Node::Field { field, test: Leaf::Str(builder.build(cased, Some(field), shared)?) });
         } else {
-            let count = literals.len();
-            let ac = automaton(&literals)?;
-            nodes.push(Node::Field { field, test: Leaf::AllOf { ac, count, cased } });
+            let literals = automaton(&literals)?;
+            nodes.push(Node::Field { field, test: Leaf::AllOf { literals, cased } });
         }
     }
     // Cheap tests (exact values, numbers) first, long scans last.
@@ -501,21 +496,8 @@ impl Leaf {
                 _ => false,
             }),
             Leaf::Null | Leaf::Exists => false,
-            Leaf::AllOf { ac, count, cased } => any(value, &|v| {
-                let Some(text) = (if *cased { v.text() } else { v.folded() }) else { return false };
-                let mut seen = vec![false; *count];
-                let mut remaining = *count;
-                for found in ac.find_overlapping_iter(text) {
-                    let slot = &mut seen[found.pattern().as_usize()];
-                    if !*slot {
-                        *slot = true;
-                        remaining -= 1;
-                        if remaining == 0 {
-                            return true;
-                        }
-                    }
-                }
-                false
+            Leaf::AllOf { literals, cased } => any(value, &|v| {
+                (if *cased { v.text() } else { v.folded() }).is_some_and(|text| literals.all_found(text))
             }),
             Leaf::Regex(re) => any(value, &|v| v.text().is_some_and(|t| re.is_match(t))),
             Leaf::Cidr(net) => any(value, &|v| {
