@@ -9,7 +9,7 @@
 
 use crate::bits::RuleBits;
 use crate::event::{Event, FieldId, FieldTable, Value};
-use crate::substrings::{Build, Substrings};
+use crate::substrings::{Build, Lazy};
 use rustc_hash::FxHashMap;
 use vigil_compiler::ir::{Expr, StrOp, Test};
 use vigil_compiler::rule::value::{Part, SigmaString};
@@ -174,7 +174,7 @@ struct FieldFacts {
     /// Suffixes, reversed.
     suffixes: Trie,
     /// Every substring of this field, and the rules each admits.
-    contains: Option<(Substrings, Vec<Vec<u32>>)>,
+    contains: Option<(Lazy, Vec<Vec<u32>>)>,
 }
 
 /// The prefilter of a rule set.
@@ -243,11 +243,7 @@ impl Prefilter {
             let mut contains = None;
             if !p.contains.is_empty() {
                 let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = p.contains.into_iter().unzip();
-                match Substrings::new(&literals, Build::Fast) {
-                    Ok(substrings) => contains = Some((substrings, rules)),
-                    // An automaton too large to build (far beyond any rule set seen) leaves its rules unguarded.
-                    Err(_) => unguarded.extend(rules.into_iter().flatten()),
-                }
+                contains = Some((Lazy::new(literals, Build::Fast), rules));
             }
             let mut exact_shapes = vec![[0u64; 4]; p.exact.keys().map(String::len).max().map_or(0, |n| n + 1)];
             for literal in p.exact.keys() {
@@ -383,7 +379,7 @@ impl FieldFacts {
             self.suffixes.walk(text.bytes().rev(), admitted);
         }
         if let Some((substrings, rules)) = &self.contains {
-            substrings.each_found(text, |i| admitted.insert_all(&rules[i]));
+            substrings.get().each_found(text, |i| admitted.insert_all(&rules[i]));
         }
     }
 }

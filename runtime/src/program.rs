@@ -5,7 +5,7 @@
 //! set for exact values, Aho-Corasick for substrings). Semantics are in compiler/DESIGN.md, "Matching".
 
 use crate::event::{Event, FieldId, FieldTable, Value};
-use crate::substrings::{Build, Substrings};
+use crate::substrings::{Build, Lazy};
 use aho_corasick::AhoCorasick;
 use rustc_hash::{FxHashMap, FxHashSet as HashSet};
 use vigil_compiler::ir::{Expr, Predicate, StrOp, Test};
@@ -44,7 +44,7 @@ pub enum Leaf {
     },
     /// Every one of `count` literals occurs in the text (`contains|all`).
     AllOf {
-        literals: Substrings,
+        literals: Lazy,
         cased: bool,
     },
 }
@@ -96,7 +96,7 @@ impl ByLength {
 #[derive(Debug)]
 enum Contains {
     None,
-    Own(Substrings),
+    Own(Lazy),
     Shared { key: ScanKey, ids: Vec<u32> },
 }
 
@@ -131,7 +131,7 @@ impl StrMatch {
         self.exact.contains(text)
             || self.prefixes.any_prefix_of(text)
             || self.suffixes.any_suffix_of(text)
-            || matches!(&self.contains, Contains::Own(s) if s.is_match(text))
+            || matches!(&self.contains, Contains::Own(s) if s.get().is_match(text))
             || self.globs.iter().any(|g| g.is_match(text))
     }
 
@@ -274,8 +274,8 @@ impl StrBuilder {
         // `contains ''` matches any text: an empty pattern is a match everywhere.
         let contains = match field {
             _ if self.contains.is_empty() => Contains::None,
-            None => Contains::Own(automaton(&self.contains)?),
-            _ if !SHARE_SUBSTRING_SCANS => Contains::Own(automaton(&self.contains)?),
+            None => Contains::Own(Lazy::new(self.contains, Build::Small)),
+            _ if !SHARE_SUBSTRING_SCANS => Contains::Own(Lazy::new(self.contains, Build::Small)),
             Some(field) => {
                 let key = (field, cased);
                 let ids = self.contains.into_iter().map(|l| shared.register(key, l)).collect();
@@ -291,11 +291,6 @@ impl StrBuilder {
             globs: self.globs,
         })
     }
-}
-
-/// A per-rule search, quick to build (thousands of rules each have a few literals).
-fn automaton(literals: &[String]) -> Result<Substrings, CompileError> {
-    Substrings::new(literals, Build::Small).map_err(|e| CompileError(format!("substring matcher: {e}")))
 }
 
 fn regex(pattern: &str, flags: RegexFlags) -> Result<regex::Regex, CompileError> {
@@ -351,8 +346,7 @@ fn compile_and(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> 
             let builder = StrBuilder { contains: literals, ..StrBuilder::default() };
             nodes.push(Node::Field { field, test: Leaf::Str(builder.build(cased, Some(field), shared)?) });
         } else {
-            let literals = automaton(&literals)?;
-            nodes.push(Node::Field { field, test: Leaf::AllOf { literals, cased } });
+            nodes.push(Node::Field { field, test: Leaf::AllOf { literals: Lazy::new(literals, Build::Small), cased } });
         }
     }
     // Cheap tests (exact values, numbers) first, long scans last.
@@ -497,7 +491,7 @@ impl Leaf {
             }),
             Leaf::Null | Leaf::Exists => false,
             Leaf::AllOf { literals, cased } => any(value, &|v| {
-                (if *cased { v.text() } else { v.folded() }).is_some_and(|text| literals.all_found(text))
+                (if *cased { v.text() } else { v.folded() }).is_some_and(|text| literals.get().all_found(text))
             }),
             Leaf::Regex(re) => any(value, &|v| v.text().is_some_and(|t| re.is_match(t))),
             Leaf::Cidr(net) => any(value, &|v| {

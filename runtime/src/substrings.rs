@@ -31,11 +31,38 @@ pub enum Substrings {
     Automaton(AhoCorasick),
 }
 
+/// [`Substrings`] built on first use: most rules of a large set are never evaluated on a given input (the index
+/// and the prefilter rule them out) and many fields never occur in it, so their searches need never be built (a
+/// fifth of loading the SigmaHQ Windows rules went to automata).
+#[derive(Debug)]
+pub struct Lazy {
+    literals: Vec<String>,
+    build: Build,
+    built: std::sync::OnceLock<Substrings>,
+}
+
+impl Lazy {
+    pub fn new(literals: Vec<String>, build: Build) -> Lazy {
+        Lazy { literals, build, built: std::sync::OnceLock::new() }
+    }
+
+    pub fn get(&self) -> &Substrings {
+        self.built.get_or_init(|| {
+            // An automaton too large to build (none is, for a rule's literals) is replaced by one search per
+            // literal: slower, the same answers.
+            Substrings::new(&self.literals, self.build).unwrap_or_else(|_| Substrings::one_by_one(&self.literals))
+        })
+    }
+}
+
 impl Substrings {
+    fn one_by_one(literals: &[String]) -> Substrings {
+        Substrings::Few(literals.iter().map(|l| Finder::new(l.as_bytes()).into_owned()).collect())
+    }
+
     pub fn new(literals: &[String], build: Build) -> Result<Substrings, aho_corasick::BuildError> {
         if literals.len() <= FEW_LITERALS {
-            let finders = literals.iter().map(|l| Finder::new(l.as_bytes()).into_owned()).collect();
-            return Ok(Substrings::Few(finders));
+            return Ok(Substrings::one_by_one(literals));
         }
         let kind = match build {
             Build::Fast if literals.len() <= DFA_LITERALS => AhoCorasickKind::DFA,
