@@ -170,7 +170,13 @@ impl<'e> Event<'e> {
             Event { json, fields: Vec::new(), all_values: OnceCell::new(), keywords, scans: RefCell::new(Vec::new()) };
         if let serde_json::Value::Object(root) = json {
             event.fields.reserve(root.len());
-            let evtx = root.get("Event").and_then(|e| e.as_object()).filter(|e| e.contains_key("System"));
+            // An EVTX record is `{"Event": {"System": ...}}`: only a one-key object is looked into (the lookup
+            // hashes the key, which flat events need not pay for).
+            let evtx = (root.len() == 1)
+                .then(|| root.get("Event"))
+                .flatten()
+                .and_then(|e| e.as_object())
+                .filter(|e| e.contains_key("System"));
             match evtx {
                 Some(record) => event.flatten_evtx(record, table),
                 None => {

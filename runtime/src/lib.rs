@@ -16,6 +16,7 @@ pub mod ruleset;
 pub mod sqlite;
 mod substrings;
 pub mod time;
+mod trie;
 
 pub use event::{Event, FieldTable};
 pub use ruleset::{CompiledRule, Rejected, RuleSet};

@@ -10,6 +10,7 @@
 use crate::bits::RuleBits;
 use crate::event::{Event, FieldId, FieldTable, Value};
 use crate::substrings::{Build, Lazy};
+use crate::trie::Trie;
 use rustc_hash::FxHashMap;
 use vigil_compiler::ir::{Expr, StrOp, Test};
 use vigil_compiler::rule::value::{Part, SigmaString};
@@ -106,56 +107,31 @@ fn longest_literal(value: &SigmaString) -> Option<&str> {
         .max_by_key(|s| s.len())
 }
 
-/// Prefix (or, reversed, suffix) literals in a byte trie: one walk along the text admits every rule whose literal
-/// starts it, however many lengths the literals have.
-#[derive(Debug)]
-struct Trie {
-    nodes: Vec<TrieNode>,
-}
-
+/// Prefix (or, reversed, suffix) literals and the rules each admits.
 #[derive(Debug, Default)]
-struct TrieNode {
-    edges: Vec<(u8, u32)>,
-    rules: Vec<u32>,
+struct Affixes {
+    trie: Trie,
+    rules: FxHashMap<u32, Vec<u32>>,
 }
 
-impl Default for Trie {
-    fn default() -> Trie {
-        Trie { nodes: vec![TrieNode::default()] }
-    }
-}
-
-impl Trie {
+impl Affixes {
     fn insert(&mut self, literal: impl Iterator<Item = u8>, rule: u32) {
-        let mut node = 0;
-        for byte in literal {
-            node = match self.nodes[node].edges.iter().find(|(b, _)| *b == byte) {
-                Some((_, next)) => *next as usize,
-                None => {
-                    self.nodes.push(TrieNode::default());
-                    let next = self.nodes.len() - 1;
-                    self.nodes[node].edges.push((byte, next as u32));
-                    next
-                }
-            };
-        }
-        self.nodes[node].rules.push(rule);
+        let end = self.trie.insert(literal);
+        self.rules.entry(end).or_default().push(rule);
     }
 
     fn is_empty(&self) -> bool {
-        self.nodes.len() == 1
+        self.trie.is_empty()
     }
 
     /// Admits the rules of every literal the bytes start with.
     fn walk(&self, bytes: impl Iterator<Item = u8>, admitted: &mut RuleBits) {
-        let mut node = &self.nodes[0];
-        for byte in bytes {
-            match node.edges.iter().find(|(b, _)| *b == byte) {
-                Some((_, next)) => node = &self.nodes[*next as usize],
-                None => return,
+        self.trie.walk(bytes, |end| {
+            if let Some(rules) = self.rules.get(&end) {
+                admitted.insert_all(rules);
             }
-            admitted.insert_all(&node.rules);
-        }
+            false
+        });
     }
 }
 
@@ -170,9 +146,9 @@ struct FieldFacts {
     /// Exact literals and numbers are all this field's facts.
     only_exact: bool,
     numbers: FxHashMap<i64, Vec<u32>>,
-    prefixes: Trie,
+    prefixes: Affixes,
     /// Suffixes, reversed.
-    suffixes: Trie,
+    suffixes: Affixes,
     /// Every substring of this field, and the rules each admits.
     contains: Option<(Lazy, Vec<Vec<u32>>)>,
 }
@@ -199,8 +175,8 @@ impl Prefilter {
         struct Pending {
             exact: FxHashMap<String, Vec<u32>>,
             numbers: FxHashMap<i64, Vec<u32>>,
-            prefixes: Trie,
-            suffixes: Trie,
+            prefixes: Affixes,
+            suffixes: Affixes,
             contains: FxHashMap<String, Vec<u32>>,
         }
         let mut unguarded = Vec::new();
@@ -311,14 +287,29 @@ impl FieldFacts {
         use serde_json::Value as J;
         match json {
             J::String(s) => {
-                // Folding at most divides a text's length by 3 (the Kelvin sign, 3 bytes, folds to `k`): a text
-                // that long cannot fold to any keyword. `visit` skips the others of the wrong length.
-                if s.len() < self.exact_shapes.len() * 3 {
+                // Folding keeps the length of ASCII text and at most divides another's by 3 (the Kelvin sign, 3
+                // bytes, folds to `k`): most texts are ruled out by their length and first byte unfolded.
+                if s.len() >= self.exact_shapes.len() * 3 {
+                    return;
+                }
+                if s.is_ascii() {
+                    let mut buffer = [0u8; SHORT];
+                    if self.may_be_exact(s) {
+                        if let Some(rules) = lower(s, &mut buffer).and_then(|t| self.exact.get(t)) {
+                            admitted.insert_all(rules);
+                        }
+                    }
+                } else {
                     self.visit(&Value::Str(s, Default::default()), admitted);
                 }
             }
             J::Number(n) => {
-                self.visit(&Value::Num(n.as_f64().unwrap_or(f64::NAN), crate::event::NumberText::new(n)), admitted)
+                let text = crate::event::NumberText::new(n);
+                if self.exact_shapes.get(text.text_len()).is_some_and(|s| *s != [0; 4]) {
+                    if let Some(rules) = self.exact.get(text.get()) {
+                        admitted.insert_all(rules);
+                    }
+                }
             }
             J::Array(items) => items.iter().for_each(|v| self.visit_json(v, admitted)),
             J::Object(map) => map.values().for_each(|v| self.visit_json(v, admitted)),

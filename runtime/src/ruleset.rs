@@ -103,7 +103,7 @@ pub struct RuleSet {
 
 /// Below this many candidates from the index, the rules are evaluated directly: the literal prefilter's pass over
 /// the event would cost more than it saves (`bench/matcher.sh`, `bench/peers.sh`).
-const PREFILTER_MIN_CANDIDATES: usize = 16;
+const PREFILTER_MIN_CANDIDATES: usize = 8;
 
 /// Values of `field` required by a top-level AND (`Channel == X` or an OR of such).
 fn required_strings(expr: &Expr, field: &str) -> Option<Vec<String>> {
