@@ -202,41 +202,58 @@ impl<'e> Event<'e> {
     }
 
     fn flatten_evtx(&mut self, record: &'e serde_json::Map<String, serde_json::Value>, table: &FieldTable) {
-        if let Some(serde_json::Value::Object(system)) = record.get("System") {
-            for (key, value) in system {
-                match value {
-                    serde_json::Value::Object(inner) => {
-                        if let Some(serde_json::Value::Object(attributes)) = inner.get("#attributes") {
-                            for (attribute, v) in attributes {
-                                let name = format!("{key}_{attribute}");
-                                self.set(&name, v, table);
-                                // `TimeCreated.SystemTime` and `Execution.ProcessID` are also known by the attribute alone.
-                                self.set(attribute, v, table);
+        // The record's objects hold a handful of keys: they are walked rather than looked up (a lookup hashes
+        // with SipHash), and `Key_attribute` names are built in one reused buffer.
+        let mut name = String::new();
+        // System first: its value of a name wins over EventData's (`Event::new` keeps the first).
+        let system_first =
+            record.iter().filter(|(k, _)| *k == "System").chain(record.iter().filter(|(k, _)| *k != "System"));
+        for (section, content) in system_first {
+            let serde_json::Value::Object(data) = content else { continue };
+            match section.as_str() {
+                "System" => {
+                    for (key, value) in data {
+                        let serde_json::Value::Object(inner) = value else {
+                            self.set(key, value, table);
+                            continue;
+                        };
+                        for (part, v) in inner {
+                            match (part.as_str(), v) {
+                                ("#attributes", serde_json::Value::Object(attributes)) => {
+                                    for (attribute, v) in attributes {
+                                        name.clear();
+                                        name.push_str(key);
+                                        name.push('_');
+                                        name.push_str(attribute);
+                                        self.set(&name, v, table);
+                                        // `TimeCreated.SystemTime` and `Execution.ProcessID` are also known by the
+                                        // attribute alone.
+                                        self.set(attribute, v, table);
+                                    }
+                                }
+                                ("#text", _) => self.set(key, value, table),
+                                _ => {}
                             }
                         }
-                        if inner.contains_key("#text") {
-                            self.set(key, value, table);
-                        }
                     }
-                    _ => self.set(key, value, table),
                 }
-            }
-        }
-        for section in ["EventData", "UserData"] {
-            if let Some(serde_json::Value::Object(data)) = record.get(section) {
-                for (key, value) in data {
-                    match value {
-                        // UserData holds one element named after the event kind; its children are the fields.
-                        serde_json::Value::Object(inner) if section == "UserData" && !inner.contains_key("#text") => {
-                            for (k, v) in inner {
-                                if k != "#attributes" {
-                                    self.set(k, v, table);
+                "EventData" => data.iter().for_each(|(key, value)| self.set(key, value, table)),
+                "UserData" => {
+                    for (key, value) in data {
+                        match value {
+                            // UserData holds one element named after the event kind; its children are the fields.
+                            serde_json::Value::Object(inner) if !inner.keys().any(|k| k == "#text") => {
+                                for (k, v) in inner {
+                                    if k != "#attributes" {
+                                        self.set(k, v, table);
+                                    }
                                 }
                             }
+                            _ => self.set(key, value, table),
                         }
-                        _ => self.set(key, value, table),
                     }
                 }
+                _ => {}
             }
         }
     }
