@@ -4,7 +4,7 @@
 //! regexes as compiled `regex`es, and an OR of string tests on one field becomes one multi-literal matcher (hash
 //! set for exact values, Aho-Corasick for substrings). Semantics are in compiler/DESIGN.md, "Matching".
 
-use crate::event::{Event, FieldId, FieldTable, Value};
+use crate::event::{Event, FieldId, FieldTable, Folded, NumberText, Value};
 use crate::substrings::{Build, Lazy};
 use aho_corasick::AhoCorasick;
 use rustc_hash::{FxHashMap, FxHashSet as HashSet};
@@ -23,12 +23,68 @@ pub enum Node {
         test: Leaf,
     },
     /// A keyword: any string or number anywhere in the event.
-    Keyword(StrMatch),
+    Keyword(Box<Keyword>),
+}
+
+/// A keyword test, with a fast path for exact values only (the usual keyword list): the event's texts are read
+/// from its JSON and those of no keyword's length are not folded.
+#[derive(Debug)]
+pub struct Keyword {
+    matcher: StrMatch,
+    /// For exact values only: `lengths[n]` when some value has n bytes.
+    exact_lengths: Option<Vec<bool>>,
+}
+
+impl Keyword {
+    fn new(matcher: StrMatch) -> Keyword {
+        let exact_only = matches!(matcher.contains, Contains::None)
+            && matcher.globs.is_empty()
+            && matcher.prefixes.0.is_empty()
+            && matcher.suffixes.0.is_empty();
+        let exact_lengths = exact_only.then(|| {
+            let mut lengths = vec![false; matcher.exact.iter().map(String::len).max().map_or(0, |n| n + 1)];
+            matcher.exact.iter().for_each(|e| lengths[e.len()] = true);
+            lengths
+        });
+        Keyword { matcher, exact_lengths }
+    }
+
+    fn matches(&self, event: &Event<'_>) -> bool {
+        match &self.exact_lengths {
+            Some(lengths) => self.any_exact(event.json, lengths),
+            None => event.all_values().iter().any(|v| self.matcher.matches_value(v)),
+        }
+    }
+
+    fn any_exact(&self, json: &serde_json::Value, lengths: &[bool]) -> bool {
+        use serde_json::Value as J;
+        let sized = |n: usize| lengths.get(n).copied().unwrap_or(false);
+        match json {
+            J::String(s) => {
+                // Folding keeps an ASCII text's length and at most divides another's by 3.
+                if s.len() >= 3 * lengths.len() || (!sized(s.len()) && (self.matcher.cased || s.is_ascii())) {
+                    return false;
+                }
+                if self.matcher.cased {
+                    self.matcher.exact.contains(s.as_str())
+                } else {
+                    self.matcher.exact.contains(Folded::default().get(s))
+                }
+            }
+            J::Number(n) => {
+                let text = NumberText::new(n);
+                sized(text.text_len()) && self.matcher.exact.contains(text.get())
+            }
+            J::Array(items) => items.iter().any(|v| self.any_exact(v, lengths)),
+            J::Object(map) => map.values().any(|v| self.any_exact(v, lengths)),
+            J::Bool(_) | J::Null => false,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub enum Leaf {
-    Str(StrMatch),
+    Str(Box<StrMatch>),
     Num(f64),
     Bool(bool),
     Null,
@@ -44,7 +100,7 @@ pub enum Leaf {
     },
     /// Every one of `count` literals occurs in the text (`contains|all`).
     AllOf {
-        literals: Lazy,
+        literals: Box<Lazy>,
         cased: bool,
     },
 }
@@ -344,9 +400,12 @@ fn compile_and(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> 
         let field = fields.intern(&field);
         if literals.len() == 1 {
             let builder = StrBuilder { contains: literals, ..StrBuilder::default() };
-            nodes.push(Node::Field { field, test: Leaf::Str(builder.build(cased, Some(field), shared)?) });
+            nodes.push(Node::Field { field, test: Leaf::Str(Box::new(builder.build(cased, Some(field), shared)?)) });
         } else {
-            nodes.push(Node::Field { field, test: Leaf::AllOf { literals: Lazy::new(literals, Build::Small), cased } });
+            nodes.push(Node::Field {
+                field,
+                test: Leaf::AllOf { literals: Box::new(Lazy::new(literals, Build::Small)), cased },
+            });
         }
     }
     // Cheap tests (exact values, numbers) first, long scans last.
@@ -380,9 +439,9 @@ fn compile_or(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> R
         nodes.push(match field {
             Some(name) => {
                 let field = fields.intern(&name);
-                Node::Field { field, test: Leaf::Str(builder.build(cased, Some(field), shared)?) }
+                Node::Field { field, test: Leaf::Str(Box::new(builder.build(cased, Some(field), shared)?)) }
             }
-            None => Node::Keyword(builder.build(cased, None, shared)?),
+            None => Node::Keyword(Box::new(Keyword::new(builder.build(cased, None, shared)?))),
         });
     }
     nodes.extend(others);
@@ -399,17 +458,17 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable, shared: &mut Shared
             Test::Str { op, value, cased } => {
                 let mut builder = StrBuilder::default();
                 builder.add(*op, value, *cased)?;
-                Ok(Node::Keyword(builder.build(*cased, None, shared)?))
+                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(*cased, None, shared)?))))
             }
             Test::Num(n) => {
                 let mut builder = StrBuilder::default();
                 builder.add(StrOp::Exact, &SigmaString::literal(n.to_string()), false)?;
-                Ok(Node::Keyword(builder.build(false, None, shared)?))
+                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(false, None, shared)?))))
             }
             Test::Regex { pattern, flags } => {
                 let mut builder = StrBuilder::default();
                 builder.globs.push(regex(pattern, *flags)?);
-                Ok(Node::Keyword(builder.build(true, None, shared)?))
+                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(true, None, shared)?))))
             }
             other => Err(CompileError(format!("{other:?} cannot be a keyword"))),
         };
@@ -419,7 +478,7 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable, shared: &mut Shared
         Test::Str { op, value, cased } => {
             let mut builder = StrBuilder::default();
             builder.add(*op, value, *cased)?;
-            Leaf::Str(builder.build(*cased, Some(field), shared)?)
+            Leaf::Str(Box::new(builder.build(*cased, Some(field), shared)?))
         }
         Test::Num(n) => Leaf::Num(number(n)),
         Test::Bool(b) => Leaf::Bool(*b),
@@ -465,7 +524,7 @@ impl Node {
             Node::And(items) => items.iter().all(|n| n.eval(event, shared)),
             Node::Or(items) => items.iter().any(|n| n.eval(event, shared)),
             Node::Not(inner) => !inner.eval(event, shared),
-            Node::Keyword(matcher) => event.all_values().iter().any(|v| matcher.matches_value(v)),
+            Node::Keyword(keyword) => keyword.matches(event),
             Node::Field { field, test } => {
                 let value = event.get(*field);
                 match test {
