@@ -45,7 +45,12 @@ fn witness(expr: &Expr) -> Option<Witness> {
     match expr {
         Expr::Const(true) | Expr::Not(_) => None,
         Expr::Const(false) => Some(Vec::new()),
-        Expr::Pred(p) => predicate_fact(&p.field, &p.test).map(|f| vec![(p.field.clone(), f)]),
+        Expr::Pred(p) => match (&p.field, &p.test) {
+            (Some(_), Test::Regex { pattern, flags }) => {
+                regex_facts(pattern, *flags).map(|facts| facts.into_iter().map(|f| (p.field.clone(), f)).collect())
+            }
+            _ => predicate_fact(&p.field, &p.test).map(|f| vec![(p.field.clone(), f)]),
+        },
         // Any operand's witness will do: take the one that admits the fewest events. `Channel` and `EventID` come
         // last: the rule set's index has already checked them.
         Expr::And(items) => items.iter().filter_map(witness).min_by_key(|w| {
@@ -94,6 +99,37 @@ fn predicate_fact(field: &Option<String>, test: &Test) -> Option<Fact> {
         }
         _ => None,
     }
+}
+
+/// Substrings one of which every match of a field regex contains: the literals its matches start with
+/// (`regex-syntax`'s extractor, which spells out the case variants of a case-insensitive regex, `ſ` and the
+/// Kelvin sign included), folded. `None` when that set is infinite or unknown, holds an empty literal (a match
+/// could start anywhere), or holds a capital sigma (the one letter whose lower case depends on its context, so that
+/// a text's folding around it could differ from the literal's).
+fn regex_facts(pattern: &str, flags: vigil_compiler::rule::value::RegexFlags) -> Option<Vec<Fact>> {
+    use regex_syntax::hir::literal::Extractor;
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(flags.ignore_case)
+        .multi_line(flags.multi_line)
+        .dot_matches_new_line(flags.dot_all)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let prefixes = Extractor::new().extract(&hir);
+    let literals = prefixes.literals()?;
+    let mut facts: Vec<Fact> = Vec::new();
+    for literal in literals {
+        let text = std::str::from_utf8(literal.as_bytes()).ok()?;
+        if text.is_empty() || text.contains('Σ') {
+            return None;
+        }
+        let fact = Fact::Contains(text.to_lowercase());
+        if !facts.contains(&fact) {
+            facts.push(fact);
+        }
+    }
+    // A regex that can match nothing gives no literals: leave it to its program.
+    (!facts.is_empty()).then_some(facts)
 }
 
 fn longest_literal(value: &SigmaString) -> Option<&str> {
@@ -410,9 +446,28 @@ mod tests {
     }
 
     #[test]
-    fn negations_and_regexes_give_no_witness() {
+    fn regexes_give_the_literals_their_matches_start_with() {
+        let w = witness(&rule("detection:\n  a:\n    Image|re: '(?i)\\\\(Power|Pwsh)Shell\\.exe'\n  condition: a\n"));
+        let mut facts: Vec<String> = w
+            .expect("a witness")
+            .into_iter()
+            .map(|(_, f)| match f {
+                Fact::Contains(s) => s,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        facts.sort();
+        facts.dedup();
+        // `s` also matches the long s, `ſ`, case-insensitively.
+        assert_eq!(facts, vec!["\\powers", "\\powerſ", "\\pwshs", "\\pwshſ", "\\pwſhs", "\\pwſhſ"]);
+        // No literal every match starts with: no witness.
+        assert_eq!(witness(&rule("detection:\n  a:\n    Image|re: '.*x'\n  condition: a\n")), None);
+        assert_eq!(witness(&rule("detection:\n  a:\n    Image|re: '[a-z]+\\d'\n  condition: a\n")), None);
+    }
+
+    #[test]
+    fn negations_give_no_witness() {
         assert_eq!(witness(&rule("detection:\n  a:\n    Image: x\n  condition: not a\n")), None);
-        assert_eq!(witness(&rule("detection:\n  a:\n    Image|re: x\n  condition: a\n")), None);
         assert_eq!(witness(&rule("detection:\n  a:\n    Image|contains: ''\n  condition: a\n")), None);
     }
 
