@@ -1,6 +1,9 @@
 //! What every target's correlation rendering shares: the inputs a correlation reads (the queries of its rules
 //! or, for chains, of other correlations) and which field each of them gives for a group-by or value field.
 
+use super::Unsupported;
+use crate::codes::Code;
+use crate::condition::Condition;
 use crate::correlation::SigmaCorrelation;
 
 /// One entry of a correlation's `rules`, already converted for the target.
@@ -66,4 +69,43 @@ pub fn percentile(correlation: &SigmaCorrelation) -> f64 {
         (Some(CorrelationCondition::Threshold { percentile: Some(p), .. }), _) => *p,
         _ => 50.0,
     }
+}
+
+/// How a language spells NOT (before a parenthesised operand), AND and OR.
+pub struct Booleans {
+    pub not: &'static str,
+    pub and: &'static str,
+    pub or: &'static str,
+}
+
+/// An extended temporal condition (`a and not b`) in a language's spelling, each rule name as `present(i)` of its
+/// position in `rules`.
+pub fn extended_condition(
+    condition: &Condition,
+    rules: &[String],
+    booleans: &Booleans,
+    present: &dyn Fn(usize) -> String,
+) -> Result<String, Unsupported> {
+    let all = |items: &[Condition], joiner: &str| -> Result<String, Unsupported> {
+        let parts: Result<Vec<String>, Unsupported> =
+            items.iter().map(|c| extended_condition(c, rules, booleans, present).map(|s| format!("({s})"))).collect();
+        Ok(parts?.join(joiner))
+    };
+    Ok(match condition {
+        Condition::Ident(name) => match rules.iter().position(|r| r == name) {
+            Some(i) => present(i),
+            None => {
+                return Err(Unsupported::new(
+                    Code::UnsupportedCorrelation,
+                    format!("`{name}` is not one of the correlation's rules"),
+                ))
+            }
+        },
+        Condition::Not(inner) => format!("{}({})", booleans.not, extended_condition(inner, rules, booleans, present)?),
+        Condition::And(items) => all(items, booleans.and)?,
+        Condition::Or(items) => all(items, booleans.or)?,
+        Condition::Selector { .. } => {
+            return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
+        }
+    })
 }

@@ -12,7 +12,6 @@ use super::correlation::{self as shared, Input, Source};
 use super::kusto::field;
 use super::{text, Unsupported};
 use crate::codes::Code;
-use crate::condition::Condition;
 use crate::correlation::{CorrelationCondition, CorrelationType, SigmaCorrelation};
 
 /// The time column of KQL tables (Microsoft Sentinel's name; `--time-field` names another).
@@ -112,7 +111,10 @@ fn aggregate(correlation: &SigmaCorrelation) -> Result<(String, String), Unsuppo
             let holds = match &correlation.condition {
                 None => (0..correlation.rules.len()).map(has).collect::<Vec<_>>().join(" and "),
                 Some(CorrelationCondition::Threshold { .. }) => threshold("array_length(vigil_rules)"),
-                Some(CorrelationCondition::Extended(c)) => extended(c, correlation, &has)?,
+                Some(CorrelationCondition::Extended(c)) => {
+                    let booleans = shared::Booleans { not: "not", and: " and ", or: " or " };
+                    shared::extended_condition(c, &correlation.rules, &booleans, &has)?
+                }
             };
             Ok((rules, holds))
         }
@@ -140,36 +142,6 @@ fn aggregate(correlation: &SigmaCorrelation) -> Result<(String, String), Unsuppo
 fn kusto_symbol(op: crate::correlation::CmpOp) -> &'static str {
     match text::condition_symbol(op) {
         "=" => "==",
-        "<>" => "!=",
         other => other,
     }
-}
-
-fn extended(
-    condition: &Condition,
-    correlation: &SigmaCorrelation,
-    has: &dyn Fn(usize) -> String,
-) -> Result<String, Unsupported> {
-    let all = |items: &[Condition], joiner: &str| -> Result<String, Unsupported> {
-        let parts: Result<Vec<String>, Unsupported> =
-            items.iter().map(|c| extended(c, correlation, has).map(|s| format!("({s})"))).collect();
-        Ok(parts?.join(joiner))
-    };
-    Ok(match condition {
-        Condition::Ident(name) => match correlation.rules.iter().position(|r| r == name) {
-            Some(i) => has(i),
-            None => {
-                return Err(Unsupported::new(
-                    Code::UnsupportedCorrelation,
-                    format!("`{name}` is not one of the correlation's rules"),
-                ))
-            }
-        },
-        Condition::Not(inner) => format!("not({})", extended(inner, correlation, has)?),
-        Condition::And(items) => all(items, " and ")?,
-        Condition::Or(items) => all(items, " or ")?,
-        Condition::Selector { .. } => {
-            return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
-        }
-    })
 }

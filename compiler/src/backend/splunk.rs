@@ -389,7 +389,10 @@ pub fn correlation_query(
     let holds = match (correlation.kind, &correlation.condition, value_field.as_deref()) {
         (CorrelationType::Temporal, Some(CorrelationCondition::Extended(c)), _) => {
             pipeline.push(format!("{window} values(vigil_rule) as vigil_rules{by}"));
-            extended(c, &correlation.rules)?
+            let booleans = shared::Booleans { not: "NOT ", and: " AND ", or: " OR " };
+            shared::extended_condition(c, &correlation.rules, &booleans, &|i| {
+                format!("isnotnull(mvfind(vigil_rules, \"^{i}$\"))")
+            })?
         }
         (CorrelationType::Temporal, Some(CorrelationCondition::Threshold { .. }), _) => {
             pipeline.push(format!("{window} dc(vigil_rule) as vigil_value{by}"));
@@ -434,31 +437,4 @@ pub fn correlation_query(
     pipeline
         .push(format!("where vigil_holds=1 AND (isnull(vigil_held) OR vigil_held=0 OR vigil_previous<={time}-{span})"));
     Ok(pipeline.join("\n| "))
-}
-
-/// An extended temporal condition over the rules in the window (`vigil_rules`, their numbers).
-fn extended(condition: &crate::condition::Condition, rules: &[String]) -> Result<String, Unsupported> {
-    use crate::condition::Condition;
-    let all = |items: &[Condition], joiner: &str| -> Result<String, Unsupported> {
-        let parts: Result<Vec<String>, Unsupported> =
-            items.iter().map(|c| extended(c, rules).map(|s| format!("({s})"))).collect();
-        Ok(parts?.join(joiner))
-    };
-    Ok(match condition {
-        Condition::Ident(name) => match rules.iter().position(|r| r == name) {
-            Some(i) => format!("isnotnull(mvfind(vigil_rules, \"^{i}$\"))"),
-            None => {
-                return Err(Unsupported::new(
-                    Code::UnsupportedCorrelation,
-                    format!("`{name}` is not one of the correlation's rules"),
-                ))
-            }
-        },
-        Condition::Not(inner) => format!("NOT ({})", extended(inner, rules)?),
-        Condition::And(items) => all(items, " AND ")?,
-        Condition::Or(items) => all(items, " OR ")?,
-        Condition::Selector { .. } => {
-            return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
-        }
-    })
 }

@@ -20,8 +20,9 @@ use super::correlation::{self as shared, Input, Source};
 use super::sql::Sql;
 use super::{text, Target, Unsupported};
 use crate::codes::Code;
-use crate::condition::Condition;
 use crate::correlation::{CorrelationCondition, CorrelationType, SigmaCorrelation};
+
+const SQL_BOOLEANS: shared::Booleans = shared::Booleans { not: "NOT ", and: " AND ", or: " OR " };
 
 pub fn correlation_query(
     dialect: Target,
@@ -211,7 +212,7 @@ impl Frame<'_> {
         let flag = |test: String| format!("CASE WHEN {test} THEN 1 ELSE 0 END");
         Ok(match (&correlation.condition, correlation.kind) {
             (Some(CorrelationCondition::Extended(c)), CorrelationType::Temporal) => {
-                flag(self.extended(c, correlation)?)
+                flag(shared::extended_condition(c, &correlation.rules, &SQL_BOOLEANS, &|i| self.seen(i))?)
             }
             (Some(CorrelationCondition::Threshold { .. }), CorrelationType::Temporal) => {
                 let present: Vec<String> = (0..n).map(|i| flag(self.seen(i))).collect();
@@ -234,32 +235,6 @@ impl Frame<'_> {
                     Code::UnsupportedCorrelation,
                     "temporal_ordered with a condition is not converted to SQL",
                 ))
-            }
-        })
-    }
-
-    /// An extended temporal condition (`a and not b`) over "rule present in the window".
-    fn extended(&self, condition: &Condition, correlation: &SigmaCorrelation) -> Result<String, Unsupported> {
-        let all = |items: &[Condition], joiner: &str| -> Result<String, Unsupported> {
-            let parts: Result<Vec<String>, Unsupported> =
-                items.iter().map(|c| self.extended(c, correlation).map(|s| format!("({s})"))).collect();
-            Ok(parts?.join(joiner))
-        };
-        Ok(match condition {
-            Condition::Ident(name) => match correlation.rules.iter().position(|r| r == name) {
-                Some(i) => self.seen(i),
-                None => {
-                    return Err(Unsupported::new(
-                        Code::UnsupportedCorrelation,
-                        format!("`{name}` is not one of the correlation's rules"),
-                    ))
-                }
-            },
-            Condition::Not(inner) => format!("NOT ({})", self.extended(inner, correlation)?),
-            Condition::And(items) => all(items, " AND ")?,
-            Condition::Or(items) => all(items, " OR ")?,
-            Condition::Selector { .. } => {
-                return Err(Unsupported::new(Code::UnsupportedCorrelation, "selectors in a correlation condition"))
             }
         })
     }
