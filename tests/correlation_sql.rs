@@ -7,9 +7,9 @@
 //! runs on SQLite, DuckDB and (with `VIGIL_POSTGRES_DSN`) PostgreSQL through `tests/engines/run_sql.py`; CI
 //! installs them all, so there a missing engine fails the test.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use vigil_compiler::backend::correlation::Input;
 use vigil_compiler::backend::{self, Options, Target};
 use vigil_compiler::correlation::SigmaCorrelation;
@@ -184,26 +184,9 @@ fn sql_detections(engine: &str, queries: &[(usize, String)]) -> Option<Vec<Detec
     if engine == "postgres" {
         request["dsn"] = serde_json::json!(std::env::var("VIGIL_POSTGRES_DSN").ok()?);
     }
-    let spawned = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/engines/run_sql.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let Ok(mut child) = spawned else {
-        assert!(std::env::var_os("CI").is_none(), "python3 must be installed in CI");
-        return None;
-    };
-    child.stdin.take()?.write_all(request.to_string().as_bytes()).ok()?;
-    let output = child.wait_with_output().ok()?;
-    if !output.status.success() {
-        let why = String::from_utf8_lossy(&output.stderr);
-        assert!(std::env::var_os("CI").is_none(), "{engine} must be installed in CI: {why}");
-        return None;
-    }
-    let results: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let results = common::run_sql(&request)?;
     let mut out = Vec::new();
-    for ((groups, sql), result) in queries.iter().zip(results.as_array()?) {
+    for ((groups, sql), result) in queries.iter().zip(&results) {
         assert!(result["error"].is_null(), "{engine}, case {}: {}\n{sql}", result["name"], result["error"]);
         let rows = result["records"].as_array()?;
         out.push(

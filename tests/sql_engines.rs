@@ -4,11 +4,11 @@
 //! return exactly the expected events. Where an engine cannot, the fixture says why, per event
 //! (`skip: {postgres: "reason"}`, or `sql:` for every SQL engine); a skip that is no longer needed fails too.
 
+mod common;
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use vigil_compiler::backend::{self, Options, Target};
 use vigil_compiler::{ir, load_str, lower, Content};
 use vigil_runtime::sqlite::SqliteStore;
@@ -81,22 +81,7 @@ fn run_python(engine: &str, fixtures: &[Fixture], dsn: Option<&str>) -> Option<V
         })
         .collect();
     let request = serde_json::json!({"engine": engine, "dsn": dsn, "cases": cases});
-    let mut child = Command::new("python3")
-        .arg(root().join("tests/engines/run_sql.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(request.to_string().as_bytes()).ok()?;
-    let output = child.wait_with_output().ok()?;
-    if !output.status.success() {
-        let why = String::from_utf8_lossy(&output.stderr);
-        assert!(std::env::var_os("CI").is_none(), "{engine} is not available in CI: {why}");
-        eprintln!("skipping {engine}: {}", why.lines().last().unwrap_or(""));
-        return None;
-    }
-    let results: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON from run_sql.py");
+    let results = common::run_sql(&request)?;
     Some(
         results
             .iter()
