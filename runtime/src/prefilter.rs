@@ -331,7 +331,11 @@ impl FieldFacts {
                 if s.is_ascii() {
                     let mut buffer = [0u8; SHORT];
                     if self.may_be_exact(s) {
-                        if let Some(rules) = lower(s, &mut buffer).and_then(|t| self.exact.get(t)) {
+                        let rules = match lower(s, &mut buffer) {
+                            Some(t) => self.exact.get(t),
+                            None => self.exact.get(&s.to_ascii_lowercase()),
+                        };
+                        if let Some(rules) = rules {
                             admitted.insert_all(rules);
                         }
                     }
@@ -378,7 +382,11 @@ impl FieldFacts {
         };
         if let Some(raw) = raw_ascii {
             if self.may_be_exact(raw) {
-                if let Some(rules) = lower(raw, &mut buffer).and_then(|t| self.exact.get(t)) {
+                let rules = match lower(raw, &mut buffer) {
+                    Some(t) => self.exact.get(t),
+                    None => value.folded().and_then(|t| self.exact.get(t)),
+                };
+                if let Some(rules) = rules {
                     admitted.insert_all(rules);
                 }
             }
@@ -497,6 +505,22 @@ mod tests {
         assert_eq!(admitted(serde_json::json!({"Image": "c:\\TEMP\\cmd.exe"})), vec![1, 2]);
         assert_eq!(admitted(serde_json::json!({"Image": "c:\\TEMP"})), Vec::<u32>::new());
         assert_eq!(admitted(serde_json::json!({"User": "ÖDÖN"})), vec![3]);
+    }
+
+    /// Literals longer than the stack copy are looked up in the folded text.
+    #[test]
+    fn long_exact_literals_are_admitted() {
+        let long = "A".repeat(SHORT + 44);
+        let exprs = [
+            rule(&format!("detection:\n  a:\n    Image: '{long}'\n  condition: a\n")),
+            rule(&format!("detection:\n  k:\n    - '{long}'\n  condition: k\n")),
+        ];
+        let mut table = FieldTable::default();
+        table.intern("Image");
+        let prefilter = Prefilter::build(exprs.iter(), &table);
+        let json = serde_json::json!({"Image": long.to_lowercase()});
+        let event = Event::new(&json, &table, true);
+        assert_eq!(prefilter.admitted(&event).iter().collect::<Vec<_>>(), vec![0, 1]);
     }
 
     #[test]
