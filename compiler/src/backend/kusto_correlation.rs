@@ -37,7 +37,7 @@ pub fn correlation_query(
         "{events}\n\
          | join kind=inner (\n    \
              {events}\n    \
-             | distinct vigil_key, vigil_anchor = vigil_time\n    \
+             | summarize by vigil_key, vigil_anchor = vigil_time\n    \
              | join kind=inner ({events}\n        \
                  | project vigil_key, vigil_time_w = vigil_time, vigil_rule_w = vigil_rule, vigil_field_w = vigil_field) on vigil_key\n    \
              | where vigil_time_w > vigil_anchor - {span}s and vigil_time_w <= vigil_anchor\n    \
