@@ -71,6 +71,23 @@ pub fn percentile(correlation: &SigmaCorrelation) -> f64 {
     }
 }
 
+/// The threshold condition on `value` (`vigil_value >= 10 AND vigil_value <= 20`) in a language's spelling: its
+/// comparison symbols, what stands around them (`gap`) and its AND. `None` without a threshold condition.
+pub fn threshold(
+    correlation: &SigmaCorrelation,
+    value: &str,
+    symbol: &dyn Fn(crate::correlation::CmpOp) -> &'static str,
+    gap: &str,
+    and: &str,
+) -> Option<String> {
+    match &correlation.condition {
+        Some(crate::correlation::CorrelationCondition::Threshold { ops, .. }) => {
+            Some(ops.iter().map(|(op, n)| format!("{value}{gap}{}{gap}{n}", symbol(*op))).collect::<Vec<_>>().join(and))
+        }
+        _ => None,
+    }
+}
+
 /// How a language spells NOT (before a parenthesised operand), AND and OR.
 pub struct Booleans {
     pub not: &'static str,

@@ -88,12 +88,7 @@ fn events(correlation: &SigmaCorrelation, inputs: &[Input], time: &str) -> Strin
 /// The aggregate over a window's rows (`vigil_*_w`) and the test of the condition on it.
 fn aggregate(correlation: &SigmaCorrelation) -> Result<(String, String), Unsupported> {
     let threshold = |value: &str| -> String {
-        match &correlation.condition {
-            Some(CorrelationCondition::Threshold { ops, .. }) => {
-                ops.iter().map(|(op, n)| format!("{value} {} {n}", kusto_symbol(*op))).collect::<Vec<_>>().join(" and ")
-            }
-            _ => "false".to_string(),
-        }
+        shared::threshold(correlation, value, &kusto_symbol, " ", " and ").unwrap_or_else(|| "false".into())
     };
     let number = "todouble(vigil_field_w)";
     let value = |aggregate: String| Ok((format!("vigil_value = {aggregate}"), threshold("vigil_value")));

@@ -377,14 +377,7 @@ pub fn correlation_query(
     pipeline.push(format!("sort 0 {time}"));
     let window = format!("streamstats time_window={span}s");
     let threshold = |value: &str| -> String {
-        match &correlation.condition {
-            Some(CorrelationCondition::Threshold { ops, .. }) => ops
-                .iter()
-                .map(|(op, n)| format!("{value}{}{n}", text::condition_symbol(*op)))
-                .collect::<Vec<_>>()
-                .join(" AND "),
-            _ => "false()".to_string(),
-        }
+        shared::threshold(correlation, value, &text::condition_symbol, "", " AND ").unwrap_or_else(|| "false()".into())
     };
     let holds = match (correlation.kind, &correlation.condition, value_field.as_deref()) {
         (CorrelationType::Temporal, Some(CorrelationCondition::Extended(c)), _) => {

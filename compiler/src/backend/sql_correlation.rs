@@ -45,15 +45,9 @@ pub fn correlation_query(
         (_, Some(CorrelationCondition::Threshold { .. })) => frame.aggregate(correlation)?,
         (kind, _) => return unsupported(format!("{} without a condition", kind.as_str())),
     };
-    let holds = match &correlation.condition {
-        Some(CorrelationCondition::Threshold { ops, .. }) => ops
-            .iter()
-            .map(|(op, threshold)| format!("vigil_value {} {threshold}", text::condition_symbol(*op)))
-            .collect::<Vec<_>>()
-            .join(" AND "),
-        // Temporal types without a count: the value is 1 when the rules (or the extended condition) hold.
-        _ => "vigil_value = 1".to_string(),
-    };
+    // Temporal types without a count: the value is 1 when the rules (or the extended condition) hold.
+    let holds = shared::threshold(correlation, "vigil_value", &text::condition_symbol, " ", " AND ")
+        .unwrap_or_else(|| "vigil_value = 1".to_string());
     Ok(format!(
         "WITH vigil_events AS ({events}){stages}, \
          vigil_windows AS (SELECT vigil_event.*, {value} AS vigil_value FROM {source} AS vigil_event), \
