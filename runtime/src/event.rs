@@ -9,6 +9,7 @@
 
 use crate::program::{ScanKey, Shared};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 
 /// Index of a field name some rule reads.
@@ -55,10 +56,11 @@ impl FieldTable {
 /// A field value of an event.
 #[derive(Debug)]
 pub enum Value<'e> {
-    Str(&'e str, Folded),
+    /// A string: borrowed from the event, or unescaped from an EVTX record's JSON text.
+    Str(Cow<'e, str>, Folded),
     /// A JSON number: its value and its text (written only when a test reads it: most numbers are only
     /// compared as numbers, and an allocation per number would cost more than the rest of decoding).
-    Num(f64, NumberText<'e>),
+    Num(f64, NumberText),
     Bool(bool),
     Null,
     /// An array: matches when any element does.
@@ -67,13 +69,13 @@ pub enum Value<'e> {
 
 /// The text of a JSON number, as serde_json writes it (already lower case), made on first use.
 #[derive(Debug)]
-pub struct NumberText<'e> {
-    number: &'e serde_json::Number,
+pub struct NumberText {
+    number: serde_json::Number,
     text: OnceCell<String>,
 }
 
-impl<'e> NumberText<'e> {
-    pub fn new(number: &'e serde_json::Number) -> NumberText<'e> {
+impl NumberText {
+    pub fn new(number: serde_json::Number) -> NumberText {
         NumberText { number, text: OnceCell::new() }
     }
 
@@ -114,11 +116,11 @@ impl Folded {
 }
 
 impl<'e> Value<'e> {
-    fn from_json(json: &'e serde_json::Value) -> Value<'e> {
+    pub(crate) fn from_json(json: &'e serde_json::Value) -> Value<'e> {
         use serde_json::Value as J;
         match json {
-            J::String(s) => Value::Str(s, Folded::default()),
-            J::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN), NumberText::new(n)),
+            J::String(s) => Value::Str(Cow::Borrowed(s), Folded::default()),
+            J::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN), NumberText::new(n.clone())),
             J::Bool(b) => Value::Bool(*b),
             J::Null => Value::Null,
             J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
@@ -127,6 +129,17 @@ impl<'e> Value<'e> {
                 Some(text) => Value::from_json(text),
                 None => Value::Null,
             },
+        }
+    }
+
+    /// A copy of the value (its lower-case form is computed again if needed).
+    pub(crate) fn duplicate(&self) -> Value<'e> {
+        match self {
+            Value::Str(s, _) => Value::Str(s.clone(), Folded::default()),
+            Value::Num(n, text) => Value::Num(*n, NumberText::new(text.number.clone())),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Null => Value::Null,
+            Value::List(items) => Value::List(items.iter().map(Value::duplicate).collect()),
         }
     }
 
@@ -149,9 +162,66 @@ impl<'e> Value<'e> {
     }
 }
 
+/// A record to match: parsed JSON, or an EVTX record as the `evtx` crate renders it, whose fields are read
+/// straight from its JSON text ([`crate::evtx_fields`]): the whole JSON tree is built only for output.
+#[derive(Debug)]
+pub enum Record {
+    Json(serde_json::Value),
+    Evtx(EvtxText),
+}
+
+/// An EVTX record's JSON text, and its JSON tree once something asked for it.
+#[derive(Debug)]
+pub struct EvtxText {
+    text: String,
+    /// `None` for text that is not JSON.
+    parsed: OnceCell<Option<serde_json::Value>>,
+}
+
+impl Record {
+    /// An EVTX record from its rendered JSON text.
+    pub fn evtx(text: String) -> Record {
+        Record::Evtx(EvtxText { text, parsed: OnceCell::new() })
+    }
+
+    /// The whole record as JSON (an EVTX record's text is parsed on first use). The `evtx` crate renders valid
+    /// JSON; text that is not would read as `null`.
+    pub fn json(&self) -> &serde_json::Value {
+        match self {
+            Record::Json(json) => json,
+            Record::Evtx(evtx) => evtx.json(),
+        }
+    }
+
+    /// The record as JSON, or why it is not JSON.
+    pub fn into_json(self) -> Result<serde_json::Value, String> {
+        match self {
+            Record::Json(json) => Ok(json),
+            Record::Evtx(EvtxText { text, parsed }) => match parsed.into_inner() {
+                Some(Some(json)) => Ok(json),
+                _ => serde_json::from_str(&text).map_err(|e| format!("EVTX record rendered as invalid JSON: {e}")),
+            },
+        }
+    }
+}
+
+impl EvtxText {
+    fn json(&self) -> &serde_json::Value {
+        static NULL: serde_json::Value = serde_json::Value::Null;
+        self.parsed.get_or_init(|| serde_json::from_str(&self.text).ok()).as_ref().unwrap_or(&NULL)
+    }
+}
+
+/// Where an event's JSON comes from.
+#[derive(Clone, Copy)]
+enum Source<'e> {
+    Json(&'e serde_json::Value),
+    Evtx(&'e EvtxText),
+}
+
 /// One event: its JSON (for output), and the values of the fields the rules read.
 pub struct Event<'e> {
-    pub json: &'e serde_json::Value,
+    source: Source<'e>,
     /// The fields of this event that some rule reads, sorted by id (an event has a few dozen fields; a rule set
     /// may know hundreds, so a dense table per event would cost more than it saves).
     fields: Vec<(FieldId, Value<'e>)>,
@@ -166,8 +236,40 @@ pub struct Event<'e> {
 impl<'e> Event<'e> {
     /// Flattens `json`, keeping only the fields in `table` (and every value when `keywords` is set).
     pub fn new(json: &'e serde_json::Value, table: &FieldTable, keywords: bool) -> Event<'e> {
-        let mut event =
-            Event { json, fields: Vec::new(), all_values: OnceCell::new(), keywords, scans: RefCell::new(Vec::new()) };
+        Event::from_source(Source::Json(json), table, keywords)
+    }
+
+    /// [`Event::new`] for any record: an EVTX record's fields are read from its text, unless a rule reads dotted
+    /// paths (those need the record's JSON tree).
+    pub fn of(record: &'e Record, table: &FieldTable, keywords: bool) -> Event<'e> {
+        match record {
+            Record::Json(json) => Event::new(json, table, keywords),
+            Record::Evtx(evtx) => Event::from_source(Source::Evtx(evtx), table, keywords),
+        }
+    }
+
+    fn from_source(source: Source<'e>, table: &FieldTable, keywords: bool) -> Event<'e> {
+        let mut event = Event {
+            source,
+            fields: Vec::new(),
+            all_values: OnceCell::new(),
+            keywords,
+            scans: RefCell::new(Vec::new()),
+        };
+        if let Source::Evtx(evtx) = source {
+            if !table.dotted {
+                if let Some(decoded) = crate::evtx_fields::decode(&evtx.text, table, keywords) {
+                    event.fields = decoded.fields;
+                    if let Some(values) = decoded.values {
+                        let _ = event.all_values.set(values);
+                    }
+                    event.fields.sort_by_key(|(id, _)| *id);
+                    event.fields.dedup_by_key(|(id, _)| *id);
+                    return event;
+                }
+            }
+        }
+        let json = event.json();
         if let serde_json::Value::Object(root) = json {
             event.fields.reserve(root.len());
             // An EVTX record is `{"Event": {"System": ...}}`: only a one-key object is looked into (the lookup
@@ -193,6 +295,22 @@ impl<'e> Event<'e> {
         event.fields.sort_by_key(|(id, _)| *id);
         event.fields.dedup_by_key(|(id, _)| *id);
         event
+    }
+
+    /// The event's JSON tree, when it has one already (an EVTX record's is built only when asked for).
+    pub fn json_tree(&self) -> Option<&'e serde_json::Value> {
+        match self.source {
+            Source::Json(json) => Some(json),
+            Source::Evtx(evtx) => evtx.parsed.get().map(|p| p.as_ref().unwrap_or(&serde_json::Value::Null)),
+        }
+    }
+
+    /// The event's JSON (an EVTX record's is parsed on first use).
+    pub fn json(&self) -> &'e serde_json::Value {
+        match self.source {
+            Source::Json(json) => json,
+            Source::Evtx(evtx) => evtx.json(),
+        }
     }
 
     fn set(&mut self, name: &str, value: &'e serde_json::Value, table: &FieldTable) {
@@ -308,7 +426,7 @@ impl<'e> Event<'e> {
         self.all_values.get_or_init(|| {
             let mut values = Vec::new();
             if self.keywords {
-                collect_values(self.json, &mut values);
+                collect_values(self.json(), &mut values);
             }
             values
         })
@@ -378,7 +496,7 @@ mod tests {
 
     #[test]
     fn folding_is_unicode_aware_and_lazy() {
-        let value = Value::Str("ÄBC", Folded::default());
+        let value = Value::Str(Cow::Borrowed("ÄBC"), Folded::default());
         assert_eq!(value.folded(), Some("äbc"));
     }
 }

@@ -9,6 +9,7 @@
 mod bits;
 pub mod correlation;
 pub mod event;
+mod evtx_fields;
 mod prefilter;
 pub mod program;
 pub mod read;
@@ -18,6 +19,6 @@ mod substrings;
 pub mod time;
 mod trie;
 
-pub use event::{Event, FieldTable};
+pub use event::{Event, FieldTable, Record};
 pub use ruleset::{CompiledRule, Rejected, RuleSet};
 pub use vigil_compiler::ir;

@@ -299,10 +299,11 @@ impl Prefilter {
         }
         if let Some(keywords) = self.keywords {
             let facts = &self.fields[keywords];
-            if facts.only_exact && facts.numbers.is_empty() {
+            let tree = event.json_tree().filter(|_| facts.only_exact && facts.numbers.is_empty());
+            if let Some(json) = tree {
                 // Exact keywords only: the event's texts are read straight from its JSON, and only those as long
                 // as some keyword are folded and looked up.
-                facts.visit_json(event.json, &mut admitted);
+                facts.visit_json(json, &mut admitted);
             } else {
                 event.all_values().iter().for_each(|v| facts.visit(v, &mut admitted));
             }
@@ -340,11 +341,11 @@ impl FieldFacts {
                         }
                     }
                 } else {
-                    self.visit(&Value::Str(s, Default::default()), admitted);
+                    self.visit(&Value::Str(s.into(), Default::default()), admitted);
                 }
             }
             J::Number(n) => {
-                let text = crate::event::NumberText::new(n);
+                let text = crate::event::NumberText::new(n.clone());
                 if self.exact_shapes.get(text.text_len()).is_some_and(|s| *s != [0; 4]) {
                     if let Some(rules) = self.exact.get(text.get()) {
                         admitted.insert_all(rules);
@@ -377,7 +378,7 @@ impl FieldFacts {
         // and the whole text is folded only for substring literals.
         let mut buffer = [0u8; SHORT];
         let raw_ascii = match value {
-            Value::Str(raw, _) if raw.is_ascii() => Some(*raw),
+            Value::Str(raw, _) if raw.is_ascii() => Some(raw.as_ref()),
             _ => None,
         };
         if let Some(raw) = raw_ascii {

@@ -50,9 +50,9 @@ impl Keyword {
     }
 
     fn matches(&self, event: &Event<'_>) -> bool {
-        match &self.exact_lengths {
-            Some(lengths) => self.any_exact(event.json, lengths),
-            None => event.all_values().iter().any(|v| self.matcher.matches_value(v)),
+        match (&self.exact_lengths, event.json_tree()) {
+            (Some(lengths), Some(json)) => self.any_exact(json, lengths),
+            _ => event.all_values().iter().any(|v| self.matcher.matches_value(v)),
         }
     }
 
@@ -72,7 +72,7 @@ impl Keyword {
                 }
             }
             J::Number(n) => {
-                let text = NumberText::new(n);
+                let text = NumberText::new(n.clone());
                 sized(text.text_len()) && self.matcher.exact.contains(text.get())
             }
             J::Array(items) => items.iter().any(|v| self.any_exact(v, lengths)),

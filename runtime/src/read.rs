@@ -2,6 +2,7 @@
 //! of these, and EVTX files. Everything streams: memory does not grow with the input. A malformed line or a
 //! corrupt EVTX record is reported and skipped; the rest is still read.
 
+use crate::event::Record;
 use flate2::read::MultiGzDecoder;
 use serde::de::{SeqAccess, Visitor};
 use std::fs::File;
@@ -19,15 +20,25 @@ pub enum Raw {
     /// A line of a JSON-lines file, not parsed yet.
     Line(String),
     Value(serde_json::Value),
+    /// An EVTX record rendered as JSON text (the matcher reads its fields from the text: [`Record`]).
+    Evtx(String),
     Error(String),
 }
 
 impl Raw {
-    /// The event, or why it could not be read; `position` names the record in the message.
+    /// The event as JSON, or why it could not be read; `position` names the record in the message.
     pub fn parse(self, position: u64) -> Result<serde_json::Value, String> {
+        self.into_record(position)?.into_json()
+    }
+
+    /// The event as the matcher reads it, or why it could not be read.
+    pub fn into_record(self, position: u64) -> Result<Record, String> {
         match self {
-            Raw::Line(line) => serde_json::from_str(line.trim()).map_err(|e| format!("line {position}: {e}")),
-            Raw::Value(value) => Ok(value),
+            Raw::Line(line) => {
+                serde_json::from_str(line.trim()).map(Record::Json).map_err(|e| format!("line {position}: {e}"))
+            }
+            Raw::Value(value) => Ok(Record::Json(value)),
+            Raw::Evtx(text) => Ok(Record::evtx(text)),
             Raw::Error(message) => Err(message),
         }
     }
@@ -70,10 +81,10 @@ fn read_evtx<T: std::io::Read + std::io::Seek>(
     mut parser: evtx::EvtxParser<T>,
     sink: &mut RawSink<'_>,
 ) -> std::io::Result<()> {
-    for (i, record) in parser.records_json_value().enumerate() {
+    for (i, record) in parser.records_json().enumerate() {
         let position = i as u64 + 1;
         match record {
-            Ok(record) => sink(position, Raw::Value(record.data)),
+            Ok(record) => sink(position, Raw::Evtx(record.data)),
             Err(e) => sink(position, Raw::Error(format!("unreadable EVTX record: {e}"))),
         }
     }

@@ -2,7 +2,7 @@
 //! can match, so that an event is only tested against its candidates.
 
 use crate::bits::RuleBits;
-use crate::event::{Event, FieldId, FieldTable, Value};
+use crate::event::{Event, FieldId, FieldTable, Record, Value};
 use crate::prefilter::Prefilter;
 use crate::program::{compile, CompileError, Node, Shared};
 use rustc_hash::FxHashMap;
@@ -240,6 +240,11 @@ impl RuleSet {
     /// The event, decoded for these rules.
     pub fn event<'e>(&self, json: &'e serde_json::Value) -> Event<'e> {
         Event::new(json, &self.fields, self.keywords)
+    }
+
+    /// Any record, decoded for these rules (an EVTX record straight from its text).
+    pub fn decode<'e>(&self, record: &'e Record) -> Event<'e> {
+        Event::of(record, &self.fields, self.keywords)
     }
 
     /// Indices of the rules that match, in rule order.

@@ -198,13 +198,16 @@ impl Matching<'_> {
     fn batch(&self, seq: u64, file: usize, records: Vec<(u64, Raw)>) -> Done {
         let mut result = Self::empty(seq, file, None);
         for (record, raw) in records {
-            match raw.parse(record) {
-                Ok(json) => {
+            match raw.into_record(record) {
+                Ok(parsed) => {
                     result.events += 1;
-                    let matched = self.rules.matches(&self.rules.event(&json));
+                    let event = self.rules.decode(&parsed);
+                    let matched = self.rules.matches(&event);
+                    // An EVTX record's JSON tree is built only here, for a detection's output.
+                    let json = || event.json();
                     for rule in matched {
                         if let Some(extract) = self.extract {
-                            result.hits.extend(extract.hit(rule, &json, (file as u32, record)));
+                            result.hits.extend(extract.hit(rule, json(), (file as u32, record)));
                             // Base rules of correlations with `generate: false` print nothing themselves.
                             if extract.suppressed.get(rule as usize).copied().unwrap_or(false) {
                                 continue;
@@ -213,7 +216,7 @@ impl Matching<'_> {
                         result.per_rule.push(rule);
                         (self.format)(
                             &mut result.output,
-                            &Found { rule, file: &self.shown[file], record, event: &json },
+                            &Found { rule, file: &self.shown[file], record, event: json() },
                         );
                     }
                 }

@@ -1,0 +1,546 @@
+//! An EVTX record's fields read straight from the JSON text the `evtx` crate renders, in one pass and without
+//! building the record's JSON tree (building it costs as much as rendering the record): only the fields some rule
+//! reads are decoded, their strings borrowed from the text unless they hold escapes; the rest is skipped, or, when
+//! some rule has keywords, kept as the record's list of values.
+//!
+//! The names are those of [`Event::new`](crate::event::Event::new)'s flattening of the same record, which this
+//! must agree with (`runtime/tests/evtx_fields.rs` compares both on every record of `../shared/evtx`):
+//! `Event.System.X` is `X`, its `#attributes` `X_Attr` and `Attr`, `{"#text": v, ...}` is `v`,
+//! `Event.EventData.X` is `X`, `Event.UserData.<Kind>.X` is `X`. A record of another shape (or text that is not
+//! JSON) is `None`, and left to the general path. The `evtx` crate numbers repeated names (`Data_1`), so an object
+//! never holds a key twice; were one to, the first value would be kept here and the last there.
+
+use crate::event::{FieldId, FieldTable, Folded, NumberText, Value};
+use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// What [`decode`] reads from a record.
+pub(crate) struct Decoded<'e> {
+    /// The fields `table` names: System's first, then the others, in document order (the caller keeps the first
+    /// value of a name).
+    pub fields: Vec<(FieldId, Value<'e>)>,
+    /// Every string and number of the record, in document order, when asked for.
+    pub values: Option<Vec<Value<'e>>>,
+}
+
+/// Reads one rendered EVTX record: the fields `table` names, and every value when `all_values` is set.
+pub(crate) fn decode<'e>(text: &'e str, table: &FieldTable, all_values: bool) -> Option<Decoded<'e>> {
+    let mut fields =
+        Fields { table, system: Vec::new(), rest: Vec::new(), all: all_values.then(Vec::new), name: String::new() };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let evtx = Root(&mut fields).deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    if !evtx {
+        return None;
+    }
+    let Fields { mut system, rest, all, .. } = fields;
+    system.extend(rest);
+    Some(Decoded { fields: system, values: all })
+}
+
+struct Fields<'t, 'e> {
+    table: &'t FieldTable,
+    system: Vec<(FieldId, Value<'e>)>,
+    rest: Vec<(FieldId, Value<'e>)>,
+    /// Every string and number read so far, when asked for.
+    all: Option<Vec<Value<'e>>>,
+    /// Reused for `Key_attribute` names.
+    name: String,
+}
+
+impl<'e> Fields<'_, 'e> {
+    /// A seed for a value, decoded when `wanted` (and collected into `all` either way).
+    fn value(&mut self, wanted: bool) -> ValueSeed<'_, 'e> {
+        ValueSeed { wanted, all: self.all.as_mut() }
+    }
+
+    /// Skips a map's next value (collecting it into `all`).
+    fn skip<'de: 'e, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
+        match &mut self.all {
+            Some(all) => map.next_value_seed(AllValues(all)),
+            None => map.next_value::<IgnoredAny>().map(drop),
+        }
+    }
+}
+
+/// `{"Event": {...}}`: whether the record has that shape, with a `System` section.
+struct Root<'a, 't, 'e>(&'a mut Fields<'t, 'e>);
+
+impl<'de: 'e, 'e> DeserializeSeed<'de> for Root<'_, '_, 'e> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'e, 'e> Visitor<'de> for Root<'_, '_, 'e> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an EVTX record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut evtx = false;
+        let mut keys = 0;
+        while let Some(key) = map.next_key_seed(Key)? {
+            keys += 1;
+            if key == "Event" && keys == 1 {
+                evtx = map.next_value_seed(Sections(&mut *self.0))?;
+            } else {
+                self.0.skip(&mut map)?;
+            }
+        }
+        Ok(evtx && keys == 1)
+    }
+}
+
+/// The sections of `Event`: whether there is a `System`.
+struct Sections<'a, 't, 'e>(&'a mut Fields<'t, 'e>);
+
+impl<'de: 'e, 'e> DeserializeSeed<'de> for Sections<'_, '_, 'e> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'e, 'e> Visitor<'de> for Sections<'_, '_, 'e> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the sections of an EVTX record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let fields = self.0;
+        let mut system = false;
+        while let Some(key) = map.next_key_seed(Key)? {
+            let kind = match key.as_ref() {
+                "System" => Kind::System,
+                "EventData" => Kind::EventData,
+                "UserData" => Kind::UserData,
+                _ => {
+                    fields.skip(&mut map)?;
+                    continue;
+                }
+            };
+            system |= matches!(kind, Kind::System);
+            map.next_value_seed(Section(&mut *fields, kind))?;
+        }
+        Ok(system)
+    }
+    // Any other value: not an EVTX record (the general path reads it).
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    System,
+    EventData,
+    UserData,
+}
+
+/// One section's fields (a section that is not an object has none; its values are still collected).
+struct Section<'a, 't, 'e>(&'a mut Fields<'t, 'e>, Kind);
+
+impl<'de: 'e, 'e> DeserializeSeed<'de> for Section<'_, '_, 'e> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'e, 'e> Visitor<'de> for Section<'_, '_, 'e> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a section of an EVTX record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Section(fields, kind) = self;
+        while let Some(key) = map.next_key_seed(Key)? {
+            match kind {
+                Kind::System => map.next_value_seed(MemberSeed(SystemMember { fields: &mut *fields, key: &key }))?,
+                Kind::EventData => {
+                    let id = fields.table.get(&key);
+                    if let Some(value) = map.next_value_seed(fields.value(id.is_some()))? {
+                        fields.rest.push((id.unwrap_or_default(), value));
+                    }
+                }
+                Kind::UserData => {
+                    map.next_value_seed(MemberSeed(UserDataMember { fields: &mut *fields, key: &key }))?
+                }
+            }
+        }
+        Ok(())
+    }
+    fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: Error>(self, n: i64) -> Result<(), E> {
+        self.0.value(false).visitor().visit_i64(n).map(drop)
+    }
+    fn visit_u64<E: Error>(self, n: u64) -> Result<(), E> {
+        self.0.value(false).visitor().visit_u64(n).map(drop)
+    }
+    fn visit_f64<E: Error>(self, n: f64) -> Result<(), E> {
+        self.0.value(false).visitor().visit_f64(n).map(drop)
+    }
+    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<(), E> {
+        self.0.value(false).visitor().visit_borrowed_str(s).map(drop)
+    }
+    fn visit_str<E: Error>(self, s: &str) -> Result<(), E> {
+        self.0.value(false).visitor().visit_str(s).map(drop)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.value(false).visitor().visit_seq(seq).map(drop)
+    }
+}
+
+/// A `System` member: a value (`"Channel": "Security"`), or an element whose `#attributes` are fields of their
+/// own (`Provider_Name` and `Name`) and whose `#text`, if any, is the member's value.
+struct SystemMember<'a, 'k, 't, 'e> {
+    fields: &'a mut Fields<'t, 'e>,
+    key: &'k str,
+}
+
+/// A `UserData` member: the one element named after the event kind, whose children are the fields (or, with a
+/// `#text`, a value of its own).
+struct UserDataMember<'a, 'k, 't, 'e> {
+    fields: &'a mut Fields<'t, 'e>,
+    key: &'k str,
+}
+
+/// A section member: a value is kept under the member's name when a rule reads it; an object is read by `object`.
+trait Member<'e>: Sized {
+    /// A seed for the member's value.
+    fn value(&mut self, wanted: bool) -> ValueSeed<'_, 'e>;
+    fn id(&self) -> Option<FieldId>;
+    fn keep(self, id: FieldId, value: Value<'e>);
+    fn object<'de: 'e, A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error>;
+}
+
+impl<'e> Member<'e> for SystemMember<'_, '_, '_, 'e> {
+    fn value(&mut self, wanted: bool) -> ValueSeed<'_, 'e> {
+        self.fields.value(wanted)
+    }
+    fn id(&self) -> Option<FieldId> {
+        self.fields.table.get(self.key)
+    }
+    fn keep(self, id: FieldId, value: Value<'e>) {
+        self.fields.system.push((id, value));
+    }
+    fn object<'de: 'e, A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let id = self.id();
+        let fields = self.fields;
+        while let Some(part) = map.next_key_seed(Key)? {
+            match part.as_ref() {
+                "#attributes" => map.next_value_seed(Attributes { fields: &mut *fields, element: self.key })?,
+                "#text" => {
+                    if let Some(value) = map.next_value_seed(fields.value(id.is_some()))? {
+                        fields.system.push((id.unwrap_or_default(), value));
+                    }
+                }
+                _ => fields.skip(&mut map)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'e> Member<'e> for UserDataMember<'_, '_, '_, 'e> {
+    fn value(&mut self, wanted: bool) -> ValueSeed<'_, 'e> {
+        self.fields.value(wanted)
+    }
+    fn id(&self) -> Option<FieldId> {
+        self.fields.table.get(self.key)
+    }
+    fn keep(self, id: FieldId, value: Value<'e>) {
+        self.fields.rest.push((id, value));
+    }
+    fn object<'de: 'e, A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // Whether the element has a `#text` is known only at its end: its children are held until then.
+        let id = self.id();
+        let fields = self.fields;
+        let mut children = Vec::new();
+        let mut text = None;
+        while let Some(key) = map.next_key_seed(Key)? {
+            match key.as_ref() {
+                "#attributes" => fields.skip(&mut map)?,
+                "#text" => text = Some(map.next_value_seed(fields.value(id.is_some()))?),
+                _ => {
+                    let child = fields.table.get(&key);
+                    if let Some(value) = map.next_value_seed(fields.value(child.is_some()))? {
+                        children.push((child.unwrap_or_default(), value));
+                    }
+                }
+            }
+        }
+        match (text, id) {
+            (None, _) => fields.rest.extend(children),
+            (Some(value), Some(id)) => fields.rest.push((id, value.unwrap_or(Value::Null))),
+            (Some(_), None) => {}
+        }
+        Ok(())
+    }
+}
+
+/// Reads a member with [`Member`].
+struct MemberSeed<M>(M);
+
+impl<'de: 'e, 'e, M: Member<'e>> DeserializeSeed<'de> for MemberSeed<M> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'e, M: Member<'e>> MemberSeed<M> {
+    /// A value that is not an object: kept when a rule reads the member.
+    fn scalar<E>(mut self, read: impl FnOnce(ValueVisitor<'_, 'e>) -> Result<Option<Value<'e>>, E>) -> Result<(), E> {
+        let id = self.0.id();
+        if let Some(value) = read(self.0.value(id.is_some()).visitor())? {
+            if let Some(id) = id {
+                self.0.keep(id, value);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de: 'e, 'e, M: Member<'e>> Visitor<'de> for MemberSeed<M> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member of an EVTX record section")
+    }
+    fn visit_bool<E: Error>(self, b: bool) -> Result<(), E> {
+        self.scalar(|v| v.visit_bool(b))
+    }
+    fn visit_i64<E: Error>(self, n: i64) -> Result<(), E> {
+        self.scalar(|v| v.visit_i64(n))
+    }
+    fn visit_u64<E: Error>(self, n: u64) -> Result<(), E> {
+        self.scalar(|v| v.visit_u64(n))
+    }
+    fn visit_f64<E: Error>(self, n: f64) -> Result<(), E> {
+        self.scalar(|v| v.visit_f64(n))
+    }
+    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<(), E> {
+        self.scalar(|v| v.visit_borrowed_str(s))
+    }
+    fn visit_str<E: Error>(self, s: &str) -> Result<(), E> {
+        self.scalar(|v| v.visit_str(s))
+    }
+    fn visit_unit<E: Error>(self) -> Result<(), E> {
+        self.scalar(|v| v.visit_unit())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.scalar(|v| v.visit_seq(seq))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.0.object(map)
+    }
+}
+
+/// The `#attributes` of a `System` element: each is a field by two names, `Element_Attribute` and `Attribute`
+/// (`TimeCreated.SystemTime` is read as `SystemTime`).
+struct Attributes<'a, 'k, 't, 'e> {
+    fields: &'a mut Fields<'t, 'e>,
+    element: &'k str,
+}
+
+impl<'de: 'e, 'e> DeserializeSeed<'de> for Attributes<'_, '_, '_, 'e> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'e, 'e> Visitor<'de> for Attributes<'_, '_, '_, 'e> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the attributes of an EVTX element")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let fields = self.fields;
+        while let Some(attribute) = map.next_key_seed(Key)? {
+            fields.name.clear();
+            fields.name.push_str(self.element);
+            fields.name.push('_');
+            fields.name.push_str(&attribute);
+            let long = fields.table.get(&fields.name);
+            let short = fields.table.get(&attribute);
+            if let Some(value) = map.next_value_seed(fields.value(long.is_some() || short.is_some()))? {
+                match (long, short) {
+                    (Some(long), Some(short)) => {
+                        fields.system.push((long, value.duplicate()));
+                        fields.system.push((short, value));
+                    }
+                    (Some(id), None) | (None, Some(id)) => fields.system.push((id, value)),
+                    (None, None) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+    // Not an object: no attributes, and its values are collected.
+    fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: Error>(self, n: i64) -> Result<(), E> {
+        self.fields.value(false).visitor().visit_i64(n).map(drop)
+    }
+    fn visit_u64<E: Error>(self, n: u64) -> Result<(), E> {
+        self.fields.value(false).visitor().visit_u64(n).map(drop)
+    }
+    fn visit_f64<E: Error>(self, n: f64) -> Result<(), E> {
+        self.fields.value(false).visitor().visit_f64(n).map(drop)
+    }
+    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<(), E> {
+        self.fields.value(false).visitor().visit_borrowed_str(s).map(drop)
+    }
+    fn visit_str<E: Error>(self, s: &str) -> Result<(), E> {
+        self.fields.value(false).visitor().visit_str(s).map(drop)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.fields.value(false).visitor().visit_seq(seq).map(drop)
+    }
+}
+
+/// A field's value, read as [`Value::from_json`] reads the same JSON: `Some` when `wanted`; every string and
+/// number in it also goes to `all` when that is kept.
+struct ValueSeed<'a, 'e> {
+    wanted: bool,
+    all: Option<&'a mut Vec<Value<'e>>>,
+}
+
+impl<'a, 'e> ValueSeed<'a, 'e> {
+    fn visitor(self) -> ValueVisitor<'a, 'e> {
+        ValueVisitor { wanted: self.wanted, all: self.all }
+    }
+}
+
+impl<'de: 'e, 'e> DeserializeSeed<'de> for ValueSeed<'_, 'e> {
+    type Value = Option<Value<'e>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        if self.wanted || self.all.is_some() {
+            d.deserialize_any(self.visitor())
+        } else {
+            d.deserialize_ignored_any(IgnoredAny).map(|_| None)
+        }
+    }
+}
+
+struct ValueVisitor<'a, 'e> {
+    wanted: bool,
+    all: Option<&'a mut Vec<Value<'e>>>,
+}
+
+impl<'e> ValueVisitor<'_, 'e> {
+    /// A string or number: collected, and returned when wanted.
+    fn scalar(self, value: Value<'e>) -> Option<Value<'e>> {
+        match (self.all, self.wanted) {
+            (Some(all), true) => {
+                all.push(value.duplicate());
+                Some(value)
+            }
+            (Some(all), false) => {
+                all.push(value);
+                None
+            }
+            (None, wanted) => wanted.then_some(value),
+        }
+    }
+
+    fn number(self, n: f64, number: Option<serde_json::Number>) -> Option<Value<'e>> {
+        // serde_json reads only finite numbers, which `Number` holds.
+        number.and_then(|number| self.scalar(Value::Num(n, NumberText::new(number))))
+    }
+}
+
+impl<'de: 'e, 'e> Visitor<'de> for ValueVisitor<'_, 'e> {
+    type Value = Option<Value<'e>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: Error>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(self.wanted.then_some(Value::Bool(b)))
+    }
+    fn visit_i64<E: Error>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(self.number(n as f64, Some(n.into())))
+    }
+    fn visit_u64<E: Error>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(self.number(n as f64, Some(n.into())))
+    }
+    fn visit_f64<E: Error>(self, n: f64) -> Result<Self::Value, E> {
+        Ok(self.number(n, serde_json::Number::from_f64(n)))
+    }
+    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(self.scalar(Value::Str(Cow::Borrowed(s), Folded::default())))
+    }
+    fn visit_str<E: Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(self.scalar(Value::Str(Cow::Owned(s.to_string()), Folded::default())))
+    }
+    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(self.wanted.then_some(Value::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let ValueVisitor { wanted, mut all } = self;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(ValueSeed { wanted, all: all.as_deref_mut() })? {
+            items.extend(wanted.then(|| item.unwrap_or(Value::Null)));
+        }
+        Ok(wanted.then_some(Value::List(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // `{"#text": 4688, "#attributes": {...}}` is the value 4688; an object without `#text` is null.
+        let ValueVisitor { wanted, mut all } = self;
+        let mut text = None;
+        while let Some(key) = map.next_key_seed(Key)? {
+            if key == "#text" {
+                text = map.next_value_seed(ValueSeed { wanted, all: all.as_deref_mut() })?;
+            } else {
+                match all.as_deref_mut() {
+                    Some(all) => map.next_value_seed(AllValues(all))?,
+                    None => map.next_value::<IgnoredAny>().map(drop)?,
+                }
+            }
+        }
+        Ok(wanted.then(|| text.unwrap_or(Value::Null)))
+    }
+}
+
+/// An object key, borrowed from the text unless it holds escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+    fn visit_str<E: Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_string()))
+    }
+}
+
+/// Every string and number of a value, into the record's list.
+struct AllValues<'a, 'e>(&'a mut Vec<Value<'e>>);
+
+impl<'de: 'e, 'e> DeserializeSeed<'de> for AllValues<'_, 'e> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        ValueSeed { wanted: false, all: Some(self.0) }.deserialize(d).map(drop)
+    }
+}

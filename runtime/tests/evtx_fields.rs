@@ -1,0 +1,135 @@
+//! An EVTX record's fields read straight from its JSON text are those the general path reads from its JSON tree:
+//! on every record of `../shared/evtx`, with every name the record could be read by, the same fields with the same
+//! values, and the same list of values for keywords.
+
+mod common;
+
+use std::path::Path;
+use vigil_runtime::event::Value;
+use vigil_runtime::{read, Event, FieldTable, Record};
+
+/// Every name the flattening could give a value of `json`: each key at any depth, and `Element_attribute`.
+fn intern_names(json: &serde_json::Value, table: &mut FieldTable) {
+    let serde_json::Value::Object(map) = json else {
+        if let serde_json::Value::Array(items) = json {
+            items.iter().for_each(|item| intern_names(item, table));
+        }
+        return;
+    };
+    for (key, value) in map {
+        table.intern(key);
+        if let Some(serde_json::Value::Object(attributes)) = value.get("#attributes") {
+            for attribute in attributes.keys() {
+                table.intern(&format!("{key}_{attribute}"));
+            }
+        }
+        intern_names(value, table);
+    }
+}
+
+/// A value as text, for comparing.
+fn show(value: &Value<'_>) -> String {
+    match value {
+        Value::Str(s, _) => format!("str {s}"),
+        Value::Num(n, text) => format!("num {n} {}", text.get()),
+        Value::Bool(b) => format!("bool {b}"),
+        Value::Null => "null".into(),
+        Value::List(items) => format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn fields(event: &Event<'_>, table: &FieldTable) -> Vec<String> {
+    event.fields().map(|(id, value)| format!("{} = {}", table.name(id), show(value))).collect()
+}
+
+fn evtx_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            evtx_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "evtx") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn fields_from_the_text_equal_fields_from_the_tree() {
+    let Some(shared) = common::shared("evtx") else { return };
+    let mut files = Vec::new();
+    evtx_files(&shared.join("evtx"), &mut files);
+    files.sort();
+    let (mut records, mut compared_fields) = (0usize, 0usize);
+    for file in &files {
+        read::read_path_raw(file, &mut |position, raw| {
+            let Ok(record) = raw.into_record(position) else { return };
+            assert!(matches!(record, Record::Evtx(_)), "EVTX records are read as text");
+            let tree = record.json().clone();
+            let mut table = FieldTable::default();
+            intern_names(&tree, &mut table);
+            let from_tree = Event::new(&tree, &table, true);
+            let from_text = Event::of(&record, &table, true);
+            let (expected, actual) = (fields(&from_tree, &table), fields(&from_text, &table));
+            assert_eq!(actual, expected, "{} record {position}", file.display());
+            let values = |e: &Event<'_>| e.all_values().iter().map(show).collect::<Vec<_>>();
+            assert_eq!(values(&from_text), values(&from_tree), "{} record {position}", file.display());
+            records += 1;
+            compared_fields += expected.len();
+        })
+        .expect("readable");
+    }
+    eprintln!("{records} records, {compared_fields} fields compared");
+    assert!(records > 8000, "the EVTX samples hold 8,255 records");
+}
+
+#[test]
+fn records_of_other_shapes_take_the_general_path() {
+    let mut table = FieldTable::default();
+    for name in ["Event", "Image", "System", "Channel"] {
+        table.intern(name);
+    }
+    for text in [
+        r#"{"Image": "C:\\x.exe"}"#,
+        r#"{"Event": {"EventData": {"Image": "a"}}}"#,
+        r#"{"Event": {"System": {"Channel": "S"}}, "Image": "b"}"#,
+        r#"{"Event": 5}"#,
+        r#"[1, 2]"#,
+    ] {
+        let tree: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        let record = Record::evtx(text.to_string());
+        let expected = fields(&Event::new(&tree, &table, true), &table);
+        assert_eq!(fields(&Event::of(&record, &table, true), &table), expected, "{text}");
+    }
+    // Text that is not JSON has no fields (the `evtx` crate never renders such text).
+    let record = Record::evtx("{\"Event\": ".into());
+    assert!(fields(&Event::of(&record, &table, true), &table).is_empty());
+    assert!(record.into_json().is_err());
+}
+
+#[test]
+fn escaped_strings_and_attributes_read_as_in_the_tree() {
+    let text = r##"{"Event": {"#attributes": {"xmlns": "x"}, "System": {
+        "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon", "Guid": "{5770}"}},
+        "EventID": {"#attributes": {"Qualifiers": 16384}, "#text": 4688}, "Channel": "Security",
+        "TimeCreated": {"#attributes": {"SystemTime": "2025-01-01T00:00:00Z"}}, "Keywords": "0x80", "Level": 1.5},
+        "EventData": {"Image": "C:\\Windows\\x.exe", "Hashes": ["a", {"#text": "b"}, 3], "Empty": null,
+            "Obj": {"k": "v"}, "Uni": "\u00c4\u0042"},
+        "UserData": {"LogFileCleared": {"#attributes": {"xmlns": "y"}, "SubjectUserName": "bob"}}}}"##;
+    let tree: serde_json::Value = serde_json::from_str(text).expect("JSON");
+    let mut table = FieldTable::default();
+    intern_names(&tree, &mut table);
+    let record = Record::evtx(text.to_string());
+    let from_text = Event::of(&record, &table, true);
+    let from_tree = Event::new(&tree, &table, true);
+    assert_eq!(fields(&from_text, &table), fields(&from_tree, &table));
+    let image = from_text.get(table.get("Image").expect("interned")).expect("read");
+    assert_eq!(image.text(), Some("C:\\Windows\\x.exe"));
+    assert_eq!(
+        from_text.get(table.get("Provider_Name").expect("interned")).and_then(Value::text),
+        Some("Microsoft-Windows-Sysmon")
+    );
+    let values = |e: &Event<'_>| e.all_values().iter().map(show).collect::<Vec<_>>();
+    assert_eq!(values(&from_text), values(&from_tree));
+    // Detections print the record's JSON, parsed from the text when asked.
+    assert_eq!(from_text.json(), &tree);
+}
