@@ -32,6 +32,20 @@ impl RuleBits {
         self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a &= b);
     }
 
+    /// The rules in every one of the set's `parts` equal parts (of a multiple of 64 rules each), numbered from 0
+    /// in each part.
+    pub fn intersect_parts(&self, parts: usize) -> RuleBits {
+        let words = self.0.len() / parts;
+        if words == 0 {
+            return RuleBits(Vec::new());
+        }
+        let mut out = RuleBits(self.0[..words].to_vec());
+        for part in self.0.chunks_exact(words).skip(1) {
+            out.0.iter_mut().zip(part).for_each(|(a, b)| *a &= b);
+        }
+        out
+    }
+
     pub fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
@@ -75,5 +89,8 @@ mod tests {
         assert_eq!(a.iter().collect::<Vec<_>>(), vec![64]);
         assert!(!a.contains(3) && a.contains(64) && !a.contains(5000));
         assert!(RuleBits::new(10).is_empty());
+        let mut halves = RuleBits::new(128);
+        halves.insert_all(&[1, 2, 64 + 2, 64 + 3]);
+        assert_eq!(halves.intersect_parts(2).iter().collect::<Vec<_>>(), vec![2]);
     }
 }

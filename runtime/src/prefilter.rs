@@ -1,11 +1,12 @@
 //! Literal witnesses: a cheap pass over an event that rules out most rules before any of them is evaluated.
 //!
-//! For each rule we derive, from its IR, a set of facts about single field values ("`Image` ends with
-//! `\cmd.exe`", "`CommandLine` contains `-enc`", "`EventID` is 4688") such that every event the rule matches
-//! satisfies at least one of them. The facts of all rules are merged per field into hash sets and one
-//! Aho-Corasick automaton, so one pass over the event's fields tells which rules are still possible. A rule
-//! without such a set (a negation or a regex at the top, say) is always a candidate. The facts only ever admit a
-//! superset of the matching rules: the rules' own programs still decide.
+//! For each rule we derive, from its IR, up to two *witnesses*: sets of facts about single field values ("`Image`
+//! ends with `\cmd.exe`", "`CommandLine` contains `-enc`", "`EventID` is 4688") such that every event the rule
+//! matches satisfies at least one fact of each. The facts of all rules are merged per field into hash sets, tries
+//! and one substring automaton, so one pass over the event's fields tells which witnesses hold, and a rule stays a
+//! candidate when all of its witnesses do. A rule without a witness (a negation or a regex at the top, say) is
+//! always a candidate. The facts only ever admit a superset of the matching rules: the rules' own programs still
+//! decide.
 
 use crate::bits::RuleBits;
 use crate::event::{Event, FieldId, FieldTable, Value};
@@ -37,34 +38,71 @@ impl Fact {
     }
 }
 
-/// The field a fact is about; `None` for keywords (any value of the event).
+/// Facts about fields (`None`: keywords, any value of the event) of which at least one holds on every event an
+/// expression matches.
 type Witness = Vec<(Option<String>, Fact)>;
 
-/// Facts of which at least one holds on every event matching `expr`; `None` when no such set is known.
-fn witness(expr: &Expr) -> Option<Witness> {
-    match expr {
-        Expr::Const(true) | Expr::Not(_) => None,
-        Expr::Const(false) => Some(Vec::new()),
+/// How many witnesses of a rule the prefilter checks: the rule is admitted when each holds (`Company` is
+/// `Microsoft Corporation` on most events, but not together with `Image` ending in `\csi.exe`).
+const WITNESSES_PER_RULE: usize = 2;
+
+/// How many witnesses an expression keeps, the best ones, while they are combined.
+const WITNESSES_KEPT: usize = 4;
+
+/// Witnesses that all hold on every event matching `expr` (a conjunction of disjunctions of facts), best first:
+/// those that admit the fewest events by [`Fact::weight`], and those only about `Channel` and `EventID` last (the
+/// rule set's index has checked them). Empty when none is known.
+fn witnesses(expr: &Expr) -> Vec<Witness> {
+    let mut found = match expr {
+        Expr::Const(true) | Expr::Not(_) => Vec::new(),
+        // A witness without facts: never holds.
+        Expr::Const(false) => vec![Vec::new()],
         Expr::Pred(p) => match (&p.field, &p.test) {
-            (Some(_), Test::Regex { pattern, flags }) => {
-                regex_facts(pattern, *flags).map(|facts| facts.into_iter().map(|f| (p.field.clone(), f)).collect())
-            }
-            _ => predicate_fact(&p.field, &p.test).map(|f| vec![(p.field.clone(), f)]),
+            (Some(_), Test::Regex { pattern, flags }) => regex_facts(pattern, *flags)
+                .map(|facts| facts.into_iter().map(|f| (p.field.clone(), f)).collect())
+                .into_iter()
+                .collect(),
+            _ => predicate_fact(&p.field, &p.test).map(|f| vec![(p.field.clone(), f)]).into_iter().collect(),
         },
-        // Any operand's witness will do: take the one that admits the fewest events. `Channel` and `EventID` come
-        // last: the rule set's index has already checked them.
-        Expr::And(items) => items.iter().filter_map(witness).min_by_key(|w| {
-            let indexed = w.iter().all(|(field, _)| matches!(field.as_deref(), Some("Channel" | "EventID")));
-            (indexed, w.iter().map(|(_, f)| f.weight()).sum::<u32>())
-        }),
+        // Every operand's witnesses hold.
+        Expr::And(items) => items.iter().flat_map(witnesses).collect(),
+        // (a1 and a2) or (b1 and b2) implies (a1 or b1), (a1 or b2), (a2 or b1) and (a2 or b2). A branch without a
+        // witness leaves the whole without one.
         Expr::Or(items) => {
-            let mut all = Vec::new();
+            let mut product = vec![Vec::new()];
             for item in items {
-                all.extend(witness(item)?);
+                let branch = witnesses(item);
+                if branch.is_empty() {
+                    return Vec::new();
+                }
+                product = product
+                    .iter()
+                    .flat_map(|a: &Witness| {
+                        branch.iter().map(move |b| {
+                            let mut both = a.clone();
+                            both.extend(b.iter().filter(|fact| !a.contains(fact)).cloned());
+                            both
+                        })
+                    })
+                    .collect();
+                best_first(&mut product);
             }
-            Some(all)
+            product
         }
-    }
+    };
+    best_first(&mut found);
+    found
+}
+
+/// Sorts witnesses best first and keeps [`WITNESSES_KEPT`] of them (leaving one out only weakens the conjunction).
+fn best_first(witnesses: &mut Vec<Witness>) {
+    witnesses.sort_by_cached_key(|w| (indexed_only(w), w.iter().map(|(_, f)| f.weight()).sum::<u32>()));
+    witnesses.truncate(WITNESSES_KEPT);
+}
+
+/// A witness only about `Channel` and `EventID` repeats what the rule set's index checks.
+fn indexed_only(w: &Witness) -> bool {
+    !w.is_empty() && w.iter().all(|(field, _)| matches!(field.as_deref(), Some("Channel" | "EventID")))
 }
 
 fn predicate_fact(field: &Option<String>, test: &Test) -> Option<Fact> {
@@ -192,7 +230,7 @@ struct FieldFacts {
 /// The prefilter of a rule set.
 #[derive(Debug, Default)]
 pub struct Prefilter {
-    /// Rules without a witness: always candidates.
+    /// Witnesses not checked (rules with fewer than [`WITNESSES_PER_RULE`]): they always hold.
     unguarded: RuleBits,
     fields: Vec<FieldFacts>,
     /// Per field id, the position of its facts in `fields` (`NO_FACTS` for none): an event's few fields are
@@ -215,38 +253,42 @@ impl Prefilter {
             suffixes: Affixes,
             contains: FxHashMap<String, Vec<u32>>,
         }
-        let mut unguarded = Vec::new();
-        let mut count = 0;
+        let rules: Vec<&Expr> = rules.collect();
+        // The k-th witness of rule r is bit `r + k * stride` of the set a pass over the event fills.
+        let stride = rules.len().next_multiple_of(64);
+        let mut unguarded = RuleBits::new(stride * WITNESSES_PER_RULE);
         let mut pending: FxHashMap<Option<FieldId>, Pending> = FxHashMap::default();
-        for (number, expr) in rules.enumerate() {
+        for (number, expr) in rules.iter().enumerate() {
             let number = number as u32;
-            count += 1;
-            // A witness only about `Channel` and `EventID` repeats what the rule set's index checks: cheaper to
-            // leave the rule to the index than to look its facts up again.
-            let indexed_only = |w: &Witness| {
-                !w.is_empty() && w.iter().all(|(field, _)| matches!(field.as_deref(), Some("Channel" | "EventID")))
-            };
-            let witness = witness(expr).filter(|w| !indexed_only(w)).and_then(|w| {
-                // Every field of a rule is interned when it compiles; a miss means the rule was not compiled.
-                w.into_iter()
-                    .map(|(field, fact)| match field {
-                        Some(name) => fields.get(&name).map(|id| (Some(id), fact)),
-                        None => Some((None, fact)),
-                    })
-                    .collect::<Option<Vec<_>>>()
-            });
-            let Some(witness) = witness else {
-                unguarded.push(number);
-                continue;
-            };
-            for (field, fact) in witness {
-                let p = pending.entry(field).or_default();
-                match fact {
-                    Fact::Exact(s) => p.exact.entry(s).or_default().push(number),
-                    Fact::Number(n) => p.numbers.entry(n).or_default().push(number),
-                    Fact::Prefix(s) => p.prefixes.insert(s.bytes(), number),
-                    Fact::Suffix(s) => p.suffixes.insert(s.bytes().rev(), number),
-                    Fact::Contains(s) => p.contains.entry(s).or_default().push(number),
+            // Leaving the index's checks to the index is cheaper than looking their facts up again.
+            let chosen: Vec<Witness> =
+                witnesses(expr).into_iter().filter(|w| !indexed_only(w)).take(WITNESSES_PER_RULE).collect();
+            // A witness not checked always holds.
+            for k in chosen.len()..WITNESSES_PER_RULE {
+                unguarded.insert(number + (k * stride) as u32);
+            }
+            for (k, witness) in chosen.into_iter().enumerate() {
+                let bit = number + (k * stride) as u32;
+                for (field, fact) in witness {
+                    // Every field of a rule is interned when it compiles.
+                    let field = match field {
+                        Some(name) => match fields.get(&name) {
+                            Some(id) => Some(id),
+                            None => {
+                                unguarded.insert(bit);
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
+                    let p = pending.entry(field).or_default();
+                    match fact {
+                        Fact::Exact(s) => p.exact.entry(s).or_default().push(bit),
+                        Fact::Number(n) => p.numbers.entry(n).or_default().push(bit),
+                        Fact::Prefix(s) => p.prefixes.insert(s.bytes(), bit),
+                        Fact::Suffix(s) => p.suffixes.insert(s.bytes().rev(), bit),
+                        Fact::Contains(s) => p.contains.entry(s).or_default().push(bit),
+                    }
                 }
             }
         }
@@ -283,13 +325,17 @@ impl Prefilter {
                 None => keywords = Some(position),
             }
         }
-        let mut bits = RuleBits::new(count);
-        bits.insert_all(&unguarded);
-        Prefilter { unguarded: bits, fields: facts, by_field, keywords }
+        Prefilter { unguarded, fields: facts, by_field, keywords }
     }
 
-    /// The rules that may match `event`: the unguarded ones and those whose witness holds.
+    /// The rules that may match `event`: those each of whose witnesses holds (a rule without witnesses always
+    /// does).
     pub fn admitted(&self, event: &Event<'_>) -> RuleBits {
+        self.witnessed(event).intersect_parts(WITNESSES_PER_RULE)
+    }
+
+    /// Which witnesses hold on `event` (or are not checked), one bit per rule and witness.
+    fn witnessed(&self, event: &Event<'_>) -> RuleBits {
         let mut admitted = self.unguarded.clone();
         for (field, value) in event.fields() {
             let position = self.by_field.get(field as usize).copied().unwrap_or(NO_FACTS);
@@ -359,8 +405,14 @@ impl FieldFacts {
     }
 
     fn visit(&self, value: &Value<'_>, admitted: &mut RuleBits) {
-        if let Value::List(items) = value {
-            return items.iter().for_each(|v| self.visit(v, admitted));
+        match value {
+            Value::List(items) => return items.iter().for_each(|v| self.visit(v, admitted)),
+            // String tests read a boolean as its text (`Initiated: 'true'` matches the JSON `true` of an EVTX record).
+            Value::Bool(b) => {
+                let text = if *b { "true" } else { "false" };
+                return self.visit(&Value::Str(text.into(), Default::default()), admitted);
+            }
+            _ => {}
         }
         if !self.numbers.is_empty() {
             let number = match value {
@@ -444,14 +496,64 @@ mod tests {
         vigil_compiler::lower(rule).expr
     }
 
+    /// The best witness of `expr`, if any.
+    fn witness(expr: &Expr) -> Option<Witness> {
+        witnesses(expr).into_iter().next()
+    }
+
     #[test]
-    fn and_takes_the_cheapest_operand_and_or_takes_all() {
-        let expr = rule("detection:\n  a:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: x\n  b:\n    EventID: 7\n  condition: a or b\n");
-        let w = witness(&expr).expect("a witness");
+    fn and_keeps_every_operand_and_or_combines_the_branches() {
+        let image = || (Some("Image".to_string()), Fact::Suffix("\\cmd.exe".into()));
+        let command_line = || (Some("CommandLine".to_string()), Fact::Contains("xyz1".into()));
+        let event_id = || (Some("EventID".to_string()), Fact::Number(7));
+        let expr = rule("detection:\n  a:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: xyz1\n  b:\n    EventID: 7\n  condition: a or b\n");
+        // (Image and CommandLine) or EventID: (Image or EventID) and (CommandLine or EventID), the cheaper first.
+        assert_eq!(witnesses(&expr), vec![vec![image(), event_id()], vec![command_line(), event_id()]]);
+        let expr =
+            rule("detection:\n  a:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: xyz1\n  condition: a\n");
+        assert_eq!(witnesses(&expr), vec![vec![image()], vec![command_line()]]);
+        // A branch without a witness leaves the OR without one.
+        let expr =
+            rule("detection:\n  a:\n    Image|endswith: '\\cmd.exe'\n  b:\n    User: x\n  condition: a or not b\n");
+        assert_eq!(witnesses(&expr), Vec::<Witness>::new());
+    }
+
+    /// A rule is admitted only when both of its witnesses hold.
+    #[test]
+    fn both_witnesses_of_a_rule_must_hold() {
+        let exprs = [rule(
+            "detection:\n  a:\n    Image|endswith: '\\csi.exe'\n  b:\n    Company: 'Microsoft Corporation'\n  condition: a and b\n",
+        )];
+        let mut table = FieldTable::default();
+        table.intern("Image");
+        table.intern("Company");
+        let prefilter = Prefilter::build(exprs.iter(), &table);
+        let admitted = |json: serde_json::Value| -> Vec<u32> {
+            let event = Event::new(&json, &table, false);
+            prefilter.admitted(&event).iter().collect()
+        };
+        assert_eq!(admitted(serde_json::json!({"Image": "C:\\csi.exe", "Company": "microsoft corporation"})), vec![0]);
         assert_eq!(
-            w,
-            vec![(Some("Image".into()), Fact::Suffix("\\cmd.exe".into())), (Some("EventID".into()), Fact::Number(7))]
+            admitted(serde_json::json!({"Image": "C:\\cmd.exe", "Company": "Microsoft Corporation"})),
+            Vec::<u32>::new()
         );
+        assert_eq!(admitted(serde_json::json!({"Image": "C:\\CSI.exe"})), Vec::<u32>::new());
+    }
+
+    /// String tests read booleans as their text, and so do the facts.
+    #[test]
+    fn booleans_are_admitted_by_their_text() {
+        let exprs = [rule("detection:\n  a:\n    Initiated: 'true'\n  condition: a\n")];
+        let mut table = FieldTable::default();
+        table.intern("Initiated");
+        let prefilter = Prefilter::build(exprs.iter(), &table);
+        let admitted = |json: serde_json::Value| -> Vec<u32> {
+            let event = Event::new(&json, &table, false);
+            prefilter.admitted(&event).iter().collect()
+        };
+        assert_eq!(admitted(serde_json::json!({"Initiated": true})), vec![0]);
+        assert_eq!(admitted(serde_json::json!({"Initiated": [false, true]})), vec![0]);
+        assert_eq!(admitted(serde_json::json!({"Initiated": false})), Vec::<u32>::new());
     }
 
     #[test]

@@ -105,53 +105,62 @@ pub struct RuleSet {
 /// the event would cost more than it saves (`bench/matcher.sh`, `bench/peers.sh`).
 const PREFILTER_MIN_CANDIDATES: usize = 8;
 
-/// Values of `field` required by a top-level AND (`Channel == X` or an OR of such).
+/// The value a predicate `field == "X"` requires (lower case), if it is one.
 fn required_strings(expr: &Expr, field: &str) -> Option<Vec<String>> {
-    let one = |e: &Expr| match e {
+    match expr {
         Expr::Pred(p) if p.field.as_deref() == Some(field) => match &p.test {
-            Test::Str { op: StrOp::Exact, value, cased: false } => value.as_plain().map(str::to_lowercase),
+            Test::Str { op: StrOp::Exact, value, cased: false } => value.as_plain().map(|v| vec![v.to_lowercase()]),
             _ => None,
         },
         _ => None,
-    };
-    match expr {
-        Expr::Or(items) => items.iter().map(one).collect(),
-        other => one(other).map(|v| vec![v]),
     }
 }
 
+/// The integer a predicate `field == N` requires, if it is one.
 fn required_numbers(expr: &Expr, field: &str) -> Option<Vec<i64>> {
-    let one = |e: &Expr| match e {
+    match expr {
         Expr::Pred(p) if p.field.as_deref() == Some(field) => match &p.test {
             Test::Num(n) => {
                 let f = n.as_f64();
-                (f.fract() == 0.0).then_some(f as i64)
+                (f.fract() == 0.0).then_some(vec![f as i64])
             }
             _ => None,
         },
         _ => None,
-    };
-    match expr {
-        Expr::Or(items) => items.iter().map(one).collect(),
-        other => one(other).map(|v| vec![v]),
     }
 }
 
+/// What every match of `expr` requires of Channel and EventID: a top-level AND takes each from the first operand
+/// that requires it; an OR requires the union of its branches' values, when every branch requires some.
 fn requirement(expr: &Expr) -> Requirement {
-    let parts: &[Expr] = match expr {
-        Expr::And(items) => items,
-        other => std::slice::from_ref(other),
-    };
-    let mut req = Requirement::default();
-    for part in parts {
-        if req.channels.is_none() {
-            req.channels = required_strings(part, "Channel");
+    match expr {
+        Expr::And(parts) => {
+            let mut req = Requirement::default();
+            for part in parts {
+                let Requirement { channels, event_ids } = requirement(part);
+                req.channels = req.channels.or(channels);
+                req.event_ids = req.event_ids.or(event_ids);
+            }
+            req
         }
-        if req.event_ids.is_none() {
-            req.event_ids = required_numbers(part, "EventID");
+        Expr::Or(branches) => {
+            fn union<T: Ord>(values: Option<Vec<Vec<T>>>) -> Option<Vec<T>> {
+                let mut all: Vec<T> = values?.into_iter().flatten().collect();
+                all.sort();
+                all.dedup();
+                Some(all)
+            }
+            let reqs: Vec<Requirement> = branches.iter().map(requirement).collect();
+            Requirement {
+                channels: union(reqs.iter().map(|r| r.channels.clone()).collect()),
+                event_ids: union(reqs.iter().map(|r| r.event_ids.clone()).collect()),
+            }
         }
+        Expr::Pred(_) => {
+            Requirement { channels: required_strings(expr, "Channel"), event_ids: required_numbers(expr, "EventID") }
+        }
+        Expr::Not(_) | Expr::Const(_) => Requirement::default(),
     }
-    req
 }
 
 fn has_keywords(expr: &Expr) -> bool {

@@ -1,16 +1,17 @@
 //! The literal prefilter and the (Channel, EventID) index only ever rule out rules that cannot match: on a sample
-//! of the Mordor events, every rule of the SigmaHQ corpus that matches when evaluated directly is among the
-//! event's candidates (rules as written, without routing, so that the prefilter does nearly all the pruning).
+//! of the Mordor events and on every record of the EVTX samples (typed values: booleans, numbers), every rule of
+//! the SigmaHQ corpus that matches when evaluated directly is among the event's candidates (rules as written,
+//! without routing, so that the prefilter does nearly all the pruning).
 
 mod common;
 
 use common::yaml_files;
+use std::path::Path;
 use vigil_compiler::{load_str, lower, Content};
-use vigil_runtime::{read, RuleSet};
+use vigil_runtime::{read, Event, RuleSet};
 
-#[test]
-fn candidates_include_every_matching_rule() {
-    let Some(shared) = common::shared("mordor") else { return };
+/// Every rule of the corpus, as written.
+fn corpus(shared: &Path) -> RuleSet {
     let mut files = Vec::new();
     yaml_files(&shared.join("sigma/rules"), &mut files);
     let mut rules = Vec::new();
@@ -22,7 +23,63 @@ fn candidates_include_every_matching_rule() {
             }
         }
     }
-    let (set, _) = RuleSet::build(rules);
+    RuleSet::build(rules).0
+}
+
+/// Checks that every rule matching `event` is a candidate; counts (matches, candidates).
+fn check(set: &RuleSet, event: &Event<'_>, place: &dyn Fn() -> String) -> (usize, usize) {
+    let admitted = set.candidates(event);
+    let mut matches = 0;
+    for rule in 0..set.rules.len() as u32 {
+        if set.rule_matches(rule, event) {
+            matches += 1;
+            assert!(
+                admitted.binary_search(&rule).is_ok(),
+                "{}: {} matches but was not a candidate",
+                place(),
+                set.rules[rule as usize].path
+            );
+        }
+    }
+    (matches, admitted.len())
+}
+
+#[test]
+fn evtx_candidates_include_every_matching_rule() {
+    let Some(shared) = common::shared("evtx") else { return };
+    let set = corpus(&shared);
+    let mut files = Vec::new();
+    evtx_files(&shared.join("evtx"), &mut files);
+    let (mut events, mut matches, mut candidates) = (0usize, 0usize, 0usize);
+    for path in &files {
+        read::read_path_raw(path, &mut |position, raw| {
+            let Ok(record) = raw.into_record(position) else { return };
+            let (m, c) = check(&set, &set.decode(&record), &|| format!("{}: record {position}", path.display()));
+            events += 1;
+            matches += m;
+            candidates += c;
+        })
+        .expect("readable");
+    }
+    assert!(events > 8000 && matches > 500, "too small a sample: {events} events, {matches} matches");
+    eprintln!("{events} records, {matches} matches, {:.1} candidates per record", candidates as f64 / events as f64);
+}
+
+fn evtx_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            evtx_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "evtx") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn candidates_include_every_matching_rule() {
+    let Some(shared) = common::shared("mordor") else { return };
+    let set = corpus(&shared);
     let (mut events, mut matches, mut candidates) = (0usize, 0usize, 0usize);
     let mut sets: Vec<_> =
         std::fs::read_dir(shared.join("mordor")).expect("mordor").flatten().map(|e| e.path()).collect();
@@ -35,20 +92,10 @@ fn candidates_include_every_matching_rule() {
                 return;
             }
             let event = set.event(&json);
-            let admitted = set.candidates(&event);
+            let (m, c) = check(&set, &event, &|| format!("{}:{line}", path.display()));
             events += 1;
-            candidates += admitted.len();
-            for rule in 0..set.rules.len() as u32 {
-                if set.rule_matches(rule, &event) {
-                    matches += 1;
-                    assert!(
-                        admitted.binary_search(&rule).is_ok(),
-                        "{}:{line}: {} matches but was not a candidate",
-                        path.display(),
-                        set.rules[rule as usize].path
-                    );
-                }
-            }
+            matches += m;
+            candidates += c;
         })
         .expect("readable");
     }
