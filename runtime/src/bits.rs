@@ -9,6 +9,11 @@ impl RuleBits {
         RuleBits(vec![0; len.div_ceil(64)])
     }
 
+    /// An empty set of the same size as `other`.
+    pub fn empty_like(other: &RuleBits) -> RuleBits {
+        RuleBits(vec![0; other.0.len()])
+    }
+
     pub fn insert(&mut self, rule: u32) {
         self.0[(rule / 64) as usize] |= 1 << (rule % 64);
     }

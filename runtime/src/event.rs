@@ -7,6 +7,8 @@
 //! `Event.UserData.<Kind>.X` is `X`. Nested objects of other events are reachable by their dotted paths
 //! (`protoPayload.serviceName`), and every event also answers to its dotted paths (`Event.System.Channel`).
 
+use crate::bits::RuleBits;
+use crate::evtx_fields::Sink;
 use crate::program::{ScanKey, Shared};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -132,6 +134,17 @@ impl<'e> Value<'e> {
         }
     }
 
+    /// A copy of the value that borrows nothing.
+    pub(crate) fn to_owned_value(&self) -> Value<'static> {
+        match self {
+            Value::Str(s, _) => Value::Str(Cow::Owned(s.to_string()), Folded::default()),
+            Value::Num(n, text) => Value::Num(*n, NumberText::new(text.number.clone())),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Null => Value::Null,
+            Value::List(items) => Value::List(items.iter().map(Value::to_owned_value).collect()),
+        }
+    }
+
     /// A copy of the value (its lower-case form is computed again if needed).
     pub(crate) fn duplicate(&self) -> Value<'e> {
         match self {
@@ -229,6 +242,8 @@ pub struct Event<'e> {
     all_values: OnceCell<Vec<Value<'e>>>,
     /// Whether `all_values` may be asked for (some rule has keywords).
     keywords: bool,
+    /// The prefilter's keyword witnesses that hold, found while an EVTX record was read.
+    pub(crate) keyword_witnesses: Option<RuleBits>,
     /// Shared substring scans already run on this event: which literals each field contains.
     scans: RefCell<Vec<(ScanKey, Vec<u64>)>>,
 }
@@ -242,33 +257,55 @@ impl<'e> Event<'e> {
     /// [`Event::new`] for any record: an EVTX record's fields are read from its text, unless a rule reads dotted
     /// paths (those need the record's JSON tree).
     pub fn of(record: &'e Record, table: &FieldTable, keywords: bool) -> Event<'e> {
+        Event::of_visiting(record, table, keywords, None).0
+    }
+
+    /// [`Event::of`], handing every string and number of an EVTX record to `visit` while its text is read; and
+    /// whether they all were (not when the record was read another way).
+    pub(crate) fn of_visiting(
+        record: &'e Record,
+        table: &FieldTable,
+        keywords: bool,
+        visit: Option<&mut Sink<'_>>,
+    ) -> (Event<'e>, bool) {
         match record {
-            Record::Json(json) => Event::new(json, table, keywords),
-            Record::Evtx(evtx) => Event::from_source(Source::Evtx(evtx), table, keywords),
+            Record::Json(json) => (Event::new(json, table, keywords), false),
+            Record::Evtx(evtx) => {
+                let mut event = Event::empty(Source::Evtx(evtx), keywords);
+                if !table.dotted {
+                    if let Some(fields) = crate::evtx_fields::decode(&evtx.text, table, visit) {
+                        event.fields = fields;
+                        event.fields.sort_by_key(|(id, _)| *id);
+                        event.fields.dedup_by_key(|(id, _)| *id);
+                        return (event, true);
+                    }
+                }
+                event.flatten(table);
+                (event, false)
+            }
         }
     }
 
-    fn from_source(source: Source<'e>, table: &FieldTable, keywords: bool) -> Event<'e> {
-        let mut event = Event {
+    fn empty(source: Source<'e>, keywords: bool) -> Event<'e> {
+        Event {
             source,
             fields: Vec::new(),
             all_values: OnceCell::new(),
             keywords,
+            keyword_witnesses: None,
             scans: RefCell::new(Vec::new()),
-        };
-        if let Source::Evtx(evtx) = source {
-            if !table.dotted {
-                if let Some(decoded) = crate::evtx_fields::decode(&evtx.text, table, keywords) {
-                    event.fields = decoded.fields;
-                    if let Some(values) = decoded.values {
-                        let _ = event.all_values.set(values);
-                    }
-                    event.fields.sort_by_key(|(id, _)| *id);
-                    event.fields.dedup_by_key(|(id, _)| *id);
-                    return event;
-                }
-            }
         }
+    }
+
+    fn from_source(source: Source<'e>, table: &FieldTable, keywords: bool) -> Event<'e> {
+        let mut event = Event::empty(source, keywords);
+        event.flatten(table);
+        event
+    }
+
+    /// Reads the fields from the event's JSON tree.
+    fn flatten(&mut self, table: &FieldTable) {
+        let event = self;
         let json = event.json();
         if let serde_json::Value::Object(root) = json {
             event.fields.reserve(root.len());
@@ -294,7 +331,6 @@ impl<'e> Event<'e> {
         // The first value of a name wins (an EVTX System field over an EventData field of the same name).
         event.fields.sort_by_key(|(id, _)| *id);
         event.fields.dedup_by_key(|(id, _)| *id);
-        event
     }
 
     /// The event's JSON tree, when it has one already (an EVTX record's is built only when asked for).
@@ -425,7 +461,20 @@ impl<'e> Event<'e> {
     pub fn all_values(&self) -> &[Value<'e>] {
         self.all_values.get_or_init(|| {
             let mut values = Vec::new();
-            if self.keywords {
+            if !self.keywords {
+                return values;
+            }
+            // An EVTX record's values are read again from its text (only keyword rules the prefilter admits ask).
+            let read = match self.source {
+                Source::Evtx(evtx) => crate::evtx_fields::decode(
+                    &evtx.text,
+                    &FieldTable::default(),
+                    Some(&mut |v: &Value<'_>| values.push(v.to_owned_value())),
+                ),
+                Source::Json(_) => None,
+            };
+            if read.is_none() {
+                values.clear();
                 collect_values(self.json(), &mut values);
             }
             values

@@ -15,52 +15,48 @@ use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, Seq
 use std::borrow::Cow;
 use std::fmt;
 
-/// What [`decode`] reads from a record.
-pub(crate) struct Decoded<'e> {
-    /// The fields `table` names: System's first, then the others, in document order (the caller keeps the first
-    /// value of a name).
-    pub fields: Vec<(FieldId, Value<'e>)>,
-    /// Every string and number of the record, in document order, when asked for.
-    pub values: Option<Vec<Value<'e>>>,
-}
+/// Receives every string and number of a record as it is read (what
+/// [`Event::all_values`](crate::event::Event::all_values) lists).
+pub(crate) type Sink<'s> = dyn FnMut(&Value<'_>) + 's;
 
-/// Reads one rendered EVTX record: the fields `table` names, and every value when `all_values` is set.
-pub(crate) fn decode<'e>(text: &'e str, table: &FieldTable, all_values: bool) -> Option<Decoded<'e>> {
-    let mut fields =
-        Fields { table, system: Vec::new(), rest: Vec::new(), all: all_values.then(Vec::new), name: String::new() };
+/// Reads one rendered EVTX record: the fields `table` names (System's first, then the others, in document order;
+/// the caller keeps the first value of a name), handing every string and number to `sink` if there is one.
+pub(crate) fn decode<'e>(
+    text: &'e str,
+    table: &FieldTable,
+    sink: Option<&mut Sink<'_>>,
+) -> Option<Vec<(FieldId, Value<'e>)>> {
+    let sink = sink.map(|s| s as &mut Sink<'_>);
+    let mut fields = Fields { table, system: Vec::new(), rest: Vec::new(), sink, name: String::new() };
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let evtx = Root(&mut fields).deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
     if !evtx {
         return None;
     }
-    let Fields { mut system, rest, all, .. } = fields;
+    let Fields { mut system, rest, .. } = fields;
     system.extend(rest);
-    Some(Decoded { fields: system, values: all })
+    Some(system)
 }
 
 struct Fields<'t, 'e> {
     table: &'t FieldTable,
     system: Vec<(FieldId, Value<'e>)>,
     rest: Vec<(FieldId, Value<'e>)>,
-    /// Every string and number read so far, when asked for.
-    all: Option<Vec<Value<'e>>>,
+    sink: Option<&'t mut Sink<'t>>,
     /// Reused for `Key_attribute` names.
     name: String,
 }
 
 impl<'e> Fields<'_, 'e> {
-    /// A seed for a value, decoded when `wanted` (and collected into `all` either way).
+    /// A seed for a value, decoded when `wanted` (and handed to the sink either way).
     fn value(&mut self, wanted: bool) -> ValueSeed<'_, 'e> {
-        ValueSeed { wanted, all: self.all.as_mut() }
+        ValueSeed { wanted, sink: self.sink.as_deref_mut().map(|s| s as &mut Sink<'_>), text: std::marker::PhantomData }
     }
 
-    /// Skips a map's next value (collecting it into `all`).
+    /// Skips a map's next value (handing it to the sink).
     fn skip<'de: 'e, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
-        match &mut self.all {
-            Some(all) => map.next_value_seed(AllValues(all)),
-            None => map.next_value::<IgnoredAny>().map(drop),
-        }
+        map.next_value_seed(self.value(false)).map(drop)
     }
 }
 
@@ -410,22 +406,23 @@ impl<'de: 'e, 'e> Visitor<'de> for Attributes<'_, '_, '_, 'e> {
 }
 
 /// A field's value, read as [`Value::from_json`] reads the same JSON: `Some` when `wanted`; every string and
-/// number in it also goes to `all` when that is kept.
+/// number in it also goes to the sink, if there is one.
 struct ValueSeed<'a, 'e> {
     wanted: bool,
-    all: Option<&'a mut Vec<Value<'e>>>,
+    sink: Option<&'a mut Sink<'a>>,
+    text: std::marker::PhantomData<&'e str>,
 }
 
 impl<'a, 'e> ValueSeed<'a, 'e> {
     fn visitor(self) -> ValueVisitor<'a, 'e> {
-        ValueVisitor { wanted: self.wanted, all: self.all }
+        ValueVisitor { wanted: self.wanted, sink: self.sink, text: std::marker::PhantomData }
     }
 }
 
 impl<'de: 'e, 'e> DeserializeSeed<'de> for ValueSeed<'_, 'e> {
     type Value = Option<Value<'e>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        if self.wanted || self.all.is_some() {
+        if self.wanted || self.sink.is_some() {
             d.deserialize_any(self.visitor())
         } else {
             d.deserialize_ignored_any(IgnoredAny).map(|_| None)
@@ -435,28 +432,38 @@ impl<'de: 'e, 'e> DeserializeSeed<'de> for ValueSeed<'_, 'e> {
 
 struct ValueVisitor<'a, 'e> {
     wanted: bool,
-    all: Option<&'a mut Vec<Value<'e>>>,
+    sink: Option<&'a mut Sink<'a>>,
+    text: std::marker::PhantomData<&'e str>,
 }
 
 impl<'e> ValueVisitor<'_, 'e> {
-    /// A string or number: collected, and returned when wanted.
+    /// A string or number: handed to the sink, and returned when wanted.
     fn scalar(self, value: Value<'e>) -> Option<Value<'e>> {
-        match (self.all, self.wanted) {
-            (Some(all), true) => {
-                all.push(value.duplicate());
-                Some(value)
-            }
-            (Some(all), false) => {
-                all.push(value);
-                None
-            }
-            (None, wanted) => wanted.then_some(value),
+        if let Some(sink) = self.sink {
+            sink(&value);
         }
+        self.wanted.then_some(value)
+    }
+
+    /// A string that holds escapes (unescaped into a buffer of the parser's): copied only when wanted.
+    fn transient(self, s: &str) -> Option<Value<'e>> {
+        if self.wanted {
+            return self.scalar(Value::Str(Cow::Owned(s.to_string()), Folded::default()));
+        }
+        if let Some(sink) = self.sink {
+            sink(&Value::Str(Cow::Borrowed(s), Folded::default()));
+        }
+        None
     }
 
     fn number(self, n: f64, number: Option<serde_json::Number>) -> Option<Value<'e>> {
         // serde_json reads only finite numbers, which `Number` holds.
         number.and_then(|number| self.scalar(Value::Num(n, NumberText::new(number))))
+    }
+
+    /// A seed for an element of this value, read the same way.
+    fn element(&mut self, wanted: bool) -> ValueSeed<'_, 'e> {
+        ValueSeed { wanted, sink: self.sink.as_deref_mut().map(|s| s as &mut Sink<'_>), text: std::marker::PhantomData }
     }
 }
 
@@ -481,31 +488,29 @@ impl<'de: 'e, 'e> Visitor<'de> for ValueVisitor<'_, 'e> {
         Ok(self.scalar(Value::Str(Cow::Borrowed(s), Folded::default())))
     }
     fn visit_str<E: Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(self.scalar(Value::Str(Cow::Owned(s.to_string()), Folded::default())))
+        Ok(self.transient(s))
     }
     fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
         Ok(self.wanted.then_some(Value::Null))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let ValueVisitor { wanted, mut all } = self;
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let wanted = self.wanted;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(ValueSeed { wanted, all: all.as_deref_mut() })? {
+        while let Some(item) = seq.next_element_seed(self.element(wanted))? {
             items.extend(wanted.then(|| item.unwrap_or(Value::Null)));
         }
         Ok(wanted.then_some(Value::List(items)))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
         // `{"#text": 4688, "#attributes": {...}}` is the value 4688; an object without `#text` is null.
-        let ValueVisitor { wanted, mut all } = self;
+        let wanted = self.wanted;
         let mut text = None;
         while let Some(key) = map.next_key_seed(Key)? {
+            let seed = self.element(wanted && key == "#text");
             if key == "#text" {
-                text = map.next_value_seed(ValueSeed { wanted, all: all.as_deref_mut() })?;
+                text = map.next_value_seed(seed)?;
             } else {
-                match all.as_deref_mut() {
-                    Some(all) => map.next_value_seed(AllValues(all))?,
-                    None => map.next_value::<IgnoredAny>().map(drop)?,
-                }
+                map.next_value_seed(seed)?;
             }
         }
         Ok(wanted.then(|| text.unwrap_or(Value::Null)))
@@ -532,15 +537,5 @@ impl<'de> Visitor<'de> for Key {
     }
     fn visit_str<E: Error>(self, s: &str) -> Result<Self::Value, E> {
         Ok(Cow::Owned(s.to_string()))
-    }
-}
-
-/// Every string and number of a value, into the record's list.
-struct AllValues<'a, 'e>(&'a mut Vec<Value<'e>>);
-
-impl<'de: 'e, 'e> DeserializeSeed<'de> for AllValues<'_, 'e> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        ValueSeed { wanted: false, all: Some(self.0) }.deserialize(d).map(drop)
     }
 }

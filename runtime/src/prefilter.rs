@@ -338,6 +338,24 @@ impl Prefilter {
         self.witnessed(event).intersect_parts(WITNESSES_PER_RULE)
     }
 
+    /// Whether some witness is about keywords (any value of an event).
+    pub(crate) fn has_keyword_facts(&self) -> bool {
+        self.keywords.is_some()
+    }
+
+    /// An empty set of witnesses, for [`Prefilter::visit_keyword`].
+    pub(crate) fn no_witnesses(&self) -> RuleBits {
+        RuleBits::empty_like(&self.unguarded)
+    }
+
+    /// Adds the keyword witnesses `value` satisfies to `seen`: an EVTX record's values are visited as its text is
+    /// read, rather than listed for [`Prefilter::admitted`].
+    pub(crate) fn visit_keyword(&self, value: &Value<'_>, seen: &mut RuleBits) {
+        if let Some(keywords) = self.keywords {
+            self.fields[keywords].visit(value, seen);
+        }
+    }
+
     /// Which witnesses hold on `event` (or are not checked), one bit per rule and witness.
     fn witnessed(&self, event: &Event<'_>) -> RuleBits {
         let mut admitted = self.unguarded.clone();
@@ -347,7 +365,9 @@ impl Prefilter {
                 self.fields[position as usize].visit(value, &mut admitted);
             }
         }
-        if let Some(keywords) = self.keywords {
+        if let Some(seen) = &event.keyword_witnesses {
+            admitted.union_with(seen);
+        } else if let Some(keywords) = self.keywords {
             let facts = &self.fields[keywords];
             let tree = event.json_tree().filter(|_| facts.only_exact && facts.numbers.is_empty());
             if let Some(json) = tree {

@@ -253,7 +253,17 @@ impl RuleSet {
 
     /// Any record, decoded for these rules (an EVTX record straight from its text).
     pub fn decode<'e>(&self, record: &'e Record) -> Event<'e> {
-        Event::of(record, &self.fields, self.keywords)
+        if !self.prefilter.has_keyword_facts() || !matches!(record, Record::Evtx(_)) {
+            return Event::of(record, &self.fields, self.keywords);
+        }
+        // An EVTX record's values meet the keyword facts as its text is read, rather than being listed.
+        let mut seen = self.prefilter.no_witnesses();
+        let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut seen);
+        let (mut event, visited) = Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit));
+        if visited {
+            event.keyword_witnesses = Some(seen);
+        }
+        event
     }
 
     /// Indices of the rules that match, in rule order.
