@@ -75,16 +75,18 @@ fn witnesses(expr: &Expr) -> Vec<Witness> {
                 if branch.is_empty() {
                     return Vec::new();
                 }
-                product = product
-                    .iter()
-                    .flat_map(|a: &Witness| {
-                        branch.iter().map(move |b| {
-                            let mut both = a.clone();
-                            both.extend(b.iter().filter(|fact| !a.contains(fact)).cloned());
-                            both
-                        })
-                    })
-                    .collect();
+                // Built by moving: an OR of thousands of literals is one witness growing by one fact per branch.
+                let mut combined = Vec::with_capacity(product.len() * branch.len());
+                for a in product {
+                    let (last, others) = branch.split_last().expect("not empty");
+                    for b in others {
+                        combined.push(a.iter().chain(b).cloned().collect());
+                    }
+                    let mut a = a;
+                    a.extend(last.iter().cloned());
+                    combined.push(a);
+                }
+                product = combined;
                 best_first(&mut product);
             }
             product
