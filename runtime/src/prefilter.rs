@@ -49,6 +49,9 @@ const WITNESSES_PER_RULE: usize = 2;
 /// How many witnesses an expression keeps, the best ones, while they are combined.
 const WITNESSES_KEPT: usize = 4;
 
+/// The number of facts past which an OR's witnesses stop multiplying (see [`witnesses`]).
+const LARGE_WITNESS: usize = 512;
+
 /// Witnesses that all hold on every event matching `expr` (a conjunction of disjunctions of facts), best first:
 /// those that admit the fewest events by [`Fact::weight`], and those only about `Channel` and `EventID` last (the
 /// rule set's index has checked them). Empty when none is known.
@@ -71,9 +74,14 @@ fn witnesses(expr: &Expr) -> Vec<Witness> {
         Expr::Or(items) => {
             let mut product = vec![Vec::new()];
             for item in items {
-                let branch = witnesses(item);
+                let mut branch = witnesses(item);
                 if branch.is_empty() {
                     return Vec::new();
+                }
+                // Past a few hundred facts, each witness would be copied per alternative of every later branch
+                // (quadratic in a large OR): the branch's best witness alone goes on.
+                if product.iter().map(Vec::len).sum::<usize>() > LARGE_WITNESS {
+                    branch.truncate(1);
                 }
                 // Built by moving: an OR of thousands of literals is one witness growing by one fact per branch.
                 let mut combined = Vec::with_capacity(product.len() * branch.len());
