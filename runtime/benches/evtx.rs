@@ -52,9 +52,10 @@ fn main() {
         detections = 0;
         for file in &files {
             read::read_path_raw(file, &mut |position, raw| {
-                if let Ok(record) = raw.into_record(position) {
-                    let event = set.decode(&record);
-                    detections += set.matches(&event).len();
+                if let Ok(record) = raw.into_record() {
+                    if let Ok(event) = set.decode(&record, position) {
+                        detections += set.matches(&event).len();
+                    }
                 }
             })
             .expect("readable");
@@ -64,16 +65,18 @@ fn main() {
     if std::env::var_os("VIGIL_PROFILE_STAGES").is_some() {
         let mut parsed = Vec::new();
         for file in &files {
-            read::read_path_raw(file, &mut |p, raw| parsed.extend(raw.into_record(p).ok())).expect("readable");
+            read::read_path_raw(file, &mut |_, raw| parsed.extend(raw.into_record().ok())).expect("readable");
         }
         let time = |f: &dyn Fn() -> usize| {
             let start = Instant::now();
             let n = f();
             (start.elapsed().as_secs_f64() * 1e3, n)
         };
-        let (decode, _) = time(&|| parsed.iter().map(|j| set.decode(j).get(0).is_some() as usize).sum());
-        let (candidates, n) = time(&|| parsed.iter().map(|j| set.candidates(&set.decode(j)).len()).sum());
-        let (matching, _) = time(&|| parsed.iter().map(|j| set.matches(&set.decode(j)).len()).sum());
+        let (decode, _) =
+            time(&|| parsed.iter().map(|j| set.decode(j, 0).expect("JSON").get(0).is_some() as usize).sum());
+        let (candidates, n) =
+            time(&|| parsed.iter().map(|j| set.candidates(&set.decode(j, 0).expect("JSON")).len()).sum());
+        let (matching, _) = time(&|| parsed.iter().map(|j| set.matches(&set.decode(j, 0).expect("JSON")).len()).sum());
         println!(
             "  stages: decode {decode:.1} ms, + candidates {candidates:.1} ms ({:.1} per record), + eval {matching:.1} ms",
             n as f64 / parsed.len() as f64

@@ -8,8 +8,8 @@
 //! (`protoPayload.serviceName`), and every event also answers to its dotted paths (`Event.System.Channel`).
 
 use crate::bits::RuleBits;
-use crate::evtx_fields::Sink;
 use crate::program::{ScanKey, Shared};
+use crate::text_fields::Sink;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
@@ -134,17 +134,6 @@ impl<'e> Value<'e> {
         }
     }
 
-    /// A copy of the value that borrows nothing.
-    pub(crate) fn to_owned_value(&self) -> Value<'static> {
-        match self {
-            Value::Str(s, _) => Value::Str(Cow::Owned(s.to_string()), Folded::default()),
-            Value::Num(n, text) => Value::Num(*n, NumberText::new(text.number.clone())),
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Null => Value::Null,
-            Value::List(items) => Value::List(items.iter().map(Value::to_owned_value).collect()),
-        }
-    }
-
     /// A copy of the value (its lower-case form is computed again if needed).
     pub(crate) fn duplicate(&self) -> Value<'e> {
         match self {
@@ -175,50 +164,81 @@ impl<'e> Value<'e> {
     }
 }
 
-/// A record to match: parsed JSON, or an EVTX record as the `evtx` crate renders it, whose fields are read
-/// straight from its JSON text ([`crate::evtx_fields`]): the whole JSON tree is built only for output.
+/// A record to match: parsed JSON, or JSON text (a JSON line, an EVTX record as the `evtx` crate renders it),
+/// whose fields are read straight from the text ([`crate::text_fields`]): its JSON tree is built only for output.
 #[derive(Debug)]
 pub enum Record {
     Json(serde_json::Value),
-    Evtx(EvtxText),
+    Text(JsonText),
 }
 
-/// An EVTX record's JSON text, and its JSON tree once something asked for it.
+/// A record's JSON text, and its JSON tree once something asked for it.
 #[derive(Debug)]
-pub struct EvtxText {
+pub struct JsonText {
     text: String,
+    kind: TextKind,
     /// `None` for text that is not JSON.
     parsed: OnceCell<Option<serde_json::Value>>,
 }
 
+/// Where a record's text comes from, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Line,
+    Evtx,
+}
+
 impl Record {
-    /// An EVTX record from its rendered JSON text.
-    pub fn evtx(text: String) -> Record {
-        Record::Evtx(EvtxText { text, parsed: OnceCell::new() })
+    /// A JSON line, not parsed yet.
+    pub fn line(text: String) -> Record {
+        Record::Text(JsonText { text, kind: TextKind::Line, parsed: OnceCell::new() })
     }
 
-    /// The whole record as JSON (an EVTX record's text is parsed on first use). The `evtx` crate renders valid
-    /// JSON; text that is not would read as `null`.
+    /// An EVTX record from its rendered JSON text.
+    pub fn evtx(text: String) -> Record {
+        Record::Text(JsonText { text, kind: TextKind::Evtx, parsed: OnceCell::new() })
+    }
+
+    /// The whole record as JSON (text is parsed on first use; text that is not JSON reads as `null`, and
+    /// [`RuleSet::decode`](crate::RuleSet::decode) reports it).
     pub fn json(&self) -> &serde_json::Value {
         match self {
             Record::Json(json) => json,
-            Record::Evtx(evtx) => evtx.json(),
+            Record::Text(text) => text.json(),
         }
     }
 
-    /// The record as JSON, or why it is not JSON.
-    pub fn into_json(self) -> Result<serde_json::Value, String> {
+    /// The record as JSON, or why it is not JSON; `position` names the record in the message.
+    pub fn into_json(self, position: u64) -> Result<serde_json::Value, String> {
         match self {
             Record::Json(json) => Ok(json),
-            Record::Evtx(EvtxText { text, parsed }) => match parsed.into_inner() {
+            Record::Text(JsonText { text, kind, parsed }) => match parsed.into_inner() {
                 Some(Some(json)) => Ok(json),
-                _ => serde_json::from_str(&text).map_err(|e| format!("EVTX record rendered as invalid JSON: {e}")),
+                _ => serde_json::from_str(text.trim()).map_err(|e| invalid(kind, position, &e)),
             },
+        }
+    }
+
+    /// Why the record cannot be read, if it is text that is not JSON (parsed here to find out).
+    pub fn error(&self, position: u64) -> Option<String> {
+        match self {
+            Record::Json(_) => None,
+            Record::Text(text) => serde_json::from_str::<serde::de::IgnoredAny>(&text.text)
+                .err()
+                .map(|e| invalid(text.kind, position, &e)),
         }
     }
 }
 
-impl EvtxText {
+/// The message for a record that is not JSON.
+fn invalid(kind: TextKind, position: u64, error: &serde_json::Error) -> String {
+    match kind {
+        TextKind::Line => format!("line {position}: {error}"),
+        TextKind::Evtx => format!("EVTX record {position} rendered as invalid JSON: {error}"),
+    }
+}
+
+impl JsonText {
     fn json(&self) -> &serde_json::Value {
         static NULL: serde_json::Value = serde_json::Value::Null;
         self.parsed.get_or_init(|| serde_json::from_str(&self.text).ok()).as_ref().unwrap_or(&NULL)
@@ -229,7 +249,7 @@ impl EvtxText {
 #[derive(Clone, Copy)]
 enum Source<'e> {
     Json(&'e serde_json::Value),
-    Evtx(&'e EvtxText),
+    Text(&'e JsonText),
 }
 
 /// One event: its JSON (for output), and the values of the fields the rules read.
@@ -254,34 +274,34 @@ impl<'e> Event<'e> {
         Event::from_source(Source::Json(json), table, keywords)
     }
 
-    /// [`Event::new`] for any record: an EVTX record's fields are read from its text, unless a rule reads dotted
-    /// paths (those need the record's JSON tree).
-    pub fn of(record: &'e Record, table: &FieldTable, keywords: bool) -> Event<'e> {
-        Event::of_visiting(record, table, keywords, None).0
+    /// [`Event::new`] for any record: the fields of JSON text are read from the text, unless a rule reads dotted
+    /// paths (those need the record's JSON tree); `None` for text that is not JSON.
+    pub fn of(record: &'e Record, table: &FieldTable, keywords: bool) -> Option<Event<'e>> {
+        Event::of_visiting(record, table, keywords, None).map(|(event, _)| event)
     }
 
-    /// [`Event::of`], handing every string and number of an EVTX record to `visit` while its text is read; and
-    /// whether they all were (not when the record was read another way).
+    /// [`Event::of`], handing every string and number of JSON text to `visit` while it is read; and whether they
+    /// all were (not when the record was read another way).
     pub(crate) fn of_visiting(
         record: &'e Record,
         table: &FieldTable,
         keywords: bool,
         visit: Option<&mut Sink<'_>>,
-    ) -> (Event<'e>, bool) {
+    ) -> Option<(Event<'e>, bool)> {
         match record {
-            Record::Json(json) => (Event::new(json, table, keywords), false),
-            Record::Evtx(evtx) => {
-                let mut event = Event::empty(Source::Evtx(evtx), keywords);
+            Record::Json(json) => Some((Event::new(json, table, keywords), false)),
+            Record::Text(text) => {
+                let mut event = Event::empty(Source::Text(text), keywords);
                 if !table.dotted {
-                    if let Some(fields) = crate::evtx_fields::decode(&evtx.text, table, visit) {
+                    if let Some(fields) = crate::text_fields::decode(&text.text, table, visit) {
                         event.fields = fields;
-                        event.fields.sort_by_key(|(id, _)| *id);
-                        event.fields.dedup_by_key(|(id, _)| *id);
-                        return (event, true);
+                        return Some((event, true));
                     }
                 }
+                // Another shape, or not JSON at all.
+                text.parsed.get_or_init(|| serde_json::from_str(&text.text).ok()).as_ref()?;
                 event.flatten(table);
-                (event, false)
+                Some((event, false))
             }
         }
     }
@@ -337,7 +357,7 @@ impl<'e> Event<'e> {
     pub fn json_tree(&self) -> Option<&'e serde_json::Value> {
         match self.source {
             Source::Json(json) => Some(json),
-            Source::Evtx(evtx) => evtx.parsed.get().map(|p| p.as_ref().unwrap_or(&serde_json::Value::Null)),
+            Source::Text(text) => text.parsed.get().map(|p| p.as_ref().unwrap_or(&serde_json::Value::Null)),
         }
     }
 
@@ -345,7 +365,7 @@ impl<'e> Event<'e> {
     pub fn json(&self) -> &'e serde_json::Value {
         match self.source {
             Source::Json(json) => json,
-            Source::Evtx(evtx) => evtx.json(),
+            Source::Text(text) => text.json(),
         }
     }
 
@@ -457,26 +477,16 @@ impl<'e> Event<'e> {
     }
 
     /// Every string and number of the event, for keywords: collected on first use (the literal prefilter rules
-    /// most keyword rules out without them); empty when no rule has keywords.
+    /// most keyword rules out without them, and reads JSON text's values as it is decoded); empty when no rule has
+    /// keywords.
     pub fn all_values(&self) -> &[Value<'e>] {
         self.all_values.get_or_init(|| {
             let mut values = Vec::new();
             if !self.keywords {
                 return values;
             }
-            // An EVTX record's values are read again from its text (only keyword rules the prefilter admits ask).
-            let read = match self.source {
-                Source::Evtx(evtx) => crate::evtx_fields::decode(
-                    &evtx.text,
-                    &FieldTable::default(),
-                    Some(&mut |v: &Value<'_>| values.push(v.to_owned_value())),
-                ),
-                Source::Json(_) => None,
-            };
-            if read.is_none() {
-                values.clear();
-                collect_values(self.json(), &mut values);
-            }
+            // JSON text is parsed here (only keyword rules the prefilter admits ask).
+            collect_values(self.json(), &mut values);
             values
         })
     }

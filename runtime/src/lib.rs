@@ -9,13 +9,13 @@
 mod bits;
 pub mod correlation;
 pub mod event;
-mod evtx_fields;
 mod prefilter;
 pub mod program;
 pub mod read;
 pub mod ruleset;
 pub mod sqlite;
 mod substrings;
+mod text_fields;
 pub mod time;
 mod trie;
 

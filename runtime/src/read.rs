@@ -28,15 +28,14 @@ pub enum Raw {
 impl Raw {
     /// The event as JSON, or why it could not be read; `position` names the record in the message.
     pub fn parse(self, position: u64) -> Result<serde_json::Value, String> {
-        self.into_record(position)?.into_json()
+        self.into_record()?.into_json(position)
     }
 
-    /// The event as the matcher reads it, or why it could not be read.
-    pub fn into_record(self, position: u64) -> Result<Record, String> {
+    /// The event as the matcher reads it (JSON text is not parsed: [`RuleSet::decode`](crate::RuleSet::decode)
+    /// reads it, and says when it is not JSON), or why it could not be read.
+    pub fn into_record(self) -> Result<Record, String> {
         match self {
-            Raw::Line(line) => {
-                serde_json::from_str(line.trim()).map(Record::Json).map_err(|e| format!("line {position}: {e}"))
-            }
+            Raw::Line(line) => Ok(Record::line(line)),
             Raw::Value(value) => Ok(Record::Json(value)),
             Raw::Evtx(text) => Ok(Record::evtx(text)),
             Raw::Error(message) => Err(message),

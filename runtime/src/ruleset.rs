@@ -251,19 +251,23 @@ impl RuleSet {
         Event::new(json, &self.fields, self.keywords)
     }
 
-    /// Any record, decoded for these rules (an EVTX record straight from its text).
-    pub fn decode<'e>(&self, record: &'e Record) -> Event<'e> {
-        if !self.prefilter.has_keyword_facts() || !matches!(record, Record::Evtx(_)) {
-            return Event::of(record, &self.fields, self.keywords);
-        }
-        // An EVTX record's values meet the keyword facts as its text is read, rather than being listed.
-        let mut seen = self.prefilter.no_witnesses();
-        let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut seen);
-        let (mut event, visited) = Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit));
-        if visited {
-            event.keyword_witnesses = Some(seen);
-        }
-        event
+    /// Any record, decoded for these rules (JSON text straight from the text), or why it cannot be read;
+    /// `position` names the record in the message.
+    pub fn decode<'e>(&self, record: &'e Record, position: u64) -> Result<Event<'e>, String> {
+        let read = if self.prefilter.has_keyword_facts() && matches!(record, Record::Text(_)) {
+            // The text's values meet the keyword facts as it is read, rather than being listed.
+            let mut seen = self.prefilter.no_witnesses();
+            let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut seen);
+            Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit)).map(|(mut event, visited)| {
+                if visited {
+                    event.keyword_witnesses = Some(seen);
+                }
+                event
+            })
+        } else {
+            Event::of(record, &self.fields, self.keywords)
+        };
+        read.ok_or_else(|| record.error(position).unwrap_or_else(|| format!("record {position}: not JSON")))
     }
 
     /// Indices of the rules that match, in rule order.

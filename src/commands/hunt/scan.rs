@@ -198,12 +198,12 @@ impl Matching<'_> {
     fn batch(&self, seq: u64, file: usize, records: Vec<(u64, Raw)>) -> Done {
         let mut result = Self::empty(seq, file, None);
         for (record, raw) in records {
-            match raw.into_record(record) {
-                Ok(parsed) => {
+            let parsed = raw.into_record();
+            match parsed.as_ref().map_err(Clone::clone).and_then(|parsed| self.rules.decode(parsed, record)) {
+                Ok(event) => {
                     result.events += 1;
-                    let event = self.rules.decode(&parsed);
                     let matched = self.rules.matches(&event);
-                    // An EVTX record's JSON tree is built only here, for a detection's output.
+                    // The JSON tree of a record read as text is built only here, for a detection's output.
                     let json = || event.json();
                     for rule in matched {
                         if let Some(extract) = self.extract {

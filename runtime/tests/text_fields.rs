@@ -1,6 +1,6 @@
-//! An EVTX record's fields read straight from its JSON text are those the general path reads from its JSON tree:
-//! on every record of `../shared/evtx`, with every name the record could be read by, the same fields with the same
-//! values, and the same list of values for keywords.
+//! A record's fields read straight from its JSON text are those the general path reads from its JSON tree: on
+//! every record of `../shared/evtx` and every Mordor event, with every name the record could be read by, the same
+//! fields with the same values; and so for other shapes, repeated keys and text that is not JSON.
 
 mod common;
 
@@ -53,8 +53,20 @@ fn evtx_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// Compares the fields read from `record`'s text with those read from its tree, with every name it could give.
+fn compare(record: &Record, place: &dyn Fn() -> String) -> usize {
+    let tree = record.json().clone();
+    let mut table = FieldTable::default();
+    intern_names(&tree, &mut table);
+    let from_tree = Event::new(&tree, &table, true);
+    let from_text = Event::of(record, &table, true).expect("JSON");
+    let (expected, actual) = (fields(&from_tree, &table), fields(&from_text, &table));
+    assert_eq!(actual, expected, "{}", place());
+    expected.len()
+}
+
 #[test]
-fn fields_from_the_text_equal_fields_from_the_tree() {
+fn evtx_fields_from_the_text_equal_fields_from_the_tree() {
     let Some(shared) = common::shared("evtx") else { return };
     let mut files = Vec::new();
     evtx_files(&shared.join("evtx"), &mut files);
@@ -62,19 +74,10 @@ fn fields_from_the_text_equal_fields_from_the_tree() {
     let (mut records, mut compared_fields) = (0usize, 0usize);
     for file in &files {
         read::read_path_raw(file, &mut |position, raw| {
-            let Ok(record) = raw.into_record(position) else { return };
-            assert!(matches!(record, Record::Evtx(_)), "EVTX records are read as text");
-            let tree = record.json().clone();
-            let mut table = FieldTable::default();
-            intern_names(&tree, &mut table);
-            let from_tree = Event::new(&tree, &table, true);
-            let from_text = Event::of(&record, &table, true);
-            let (expected, actual) = (fields(&from_tree, &table), fields(&from_text, &table));
-            assert_eq!(actual, expected, "{} record {position}", file.display());
-            let values = |e: &Event<'_>| e.all_values().iter().map(show).collect::<Vec<_>>();
-            assert_eq!(values(&from_text), values(&from_tree), "{} record {position}", file.display());
+            let record = raw.into_record().expect("a record");
+            assert!(matches!(record, Record::Text(_)), "EVTX records are read as text");
+            compared_fields += compare(&record, &|| format!("{} record {position}", file.display()));
             records += 1;
-            compared_fields += expected.len();
         })
         .expect("readable");
     }
@@ -83,27 +86,62 @@ fn fields_from_the_text_equal_fields_from_the_tree() {
 }
 
 #[test]
-fn records_of_other_shapes_take_the_general_path() {
+fn json_line_fields_from_the_text_equal_fields_from_the_tree() {
+    let Some(shared) = common::shared("mordor") else { return };
+    let mut files: Vec<_> =
+        std::fs::read_dir(shared.join("mordor")).expect("mordor").flatten().map(|e| e.path()).collect();
+    files.sort();
+    let (mut lines, mut compared_fields) = (0usize, 0usize);
+    for file in files.iter().filter(|p| p.to_string_lossy().ends_with(".jsonl.gz")) {
+        read::read_path_raw(file, &mut |position, raw| {
+            let record = raw.into_record().expect("a record");
+            if record.error(position).is_some() {
+                return;
+            }
+            compared_fields += compare(&record, &|| format!("{}:{position}", file.display()));
+            lines += 1;
+        })
+        .expect("readable");
+    }
+    eprintln!("{lines} lines, {compared_fields} fields compared");
+    assert!(lines > 30_000, "the Mordor datasets hold 30,685 events");
+}
+
+#[test]
+fn other_shapes_repeated_keys_and_bad_text_read_as_in_the_tree() {
     let mut table = FieldTable::default();
-    for name in ["Event", "Image", "System", "Channel"] {
+    for name in ["Event", "Image", "System", "Channel", "ProcessID", "Name"] {
         table.intern(name);
     }
     for text in [
-        r#"{"Image": "C:\\x.exe"}"#,
-        r#"{"Event": {"EventData": {"Image": "a"}}}"#,
-        r#"{"Event": {"System": {"Channel": "S"}}, "Image": "b"}"#,
-        r#"{"Event": 5}"#,
-        r#"[1, 2]"#,
+        r##"{"Image": "C:\\x.exe"}"##,
+        r##"{"Event": {"EventData": {"Image": "a"}}}"##,
+        r##"{"Event": {"System": {"Channel": "S"}}, "Image": "b"}"##,
+        r##"{"Image": "b", "Event": {"System": {"Channel": "S"}}}"##,
+        r##"{"Event": 5}"##,
+        r##"[1, 2]"##,
+        r##"7"##,
+        r##"{}"##,
+        // A repeated key keeps its last value, in a flat object and in a section.
+        r##"{"Image": "first", "Channel": "c", "Image": "last"}"##,
+        r##"{"Event": {"System": {"Channel": "one", "Channel": "two"}, "EventData": {"Image": "a", "Image": "b"}}}"##,
+        // System's value of a name wins over EventData's, wherever EventData is.
+        r##"{"Event": {"EventData": {"ProcessID": 1}, "System": {"Execution": {"#attributes": {"ProcessID": 2}}}}}"##,
+        r##"{"Event": {"System": {"Provider": {"#attributes": {"Name": "p", "Name": "q"}}}}}"##,
+        r##"{"Event": {"System": {"Channel": {"#text": "a", "#text": "b"}}}}"##,
+        r##"{"Event": {"System": {}, "UserData": {"Kind": {"Image": "x", "Image": "y"}}}}"##,
     ] {
         let tree: serde_json::Value = serde_json::from_str(text).expect("JSON");
-        let record = Record::evtx(text.to_string());
         let expected = fields(&Event::new(&tree, &table, true), &table);
-        assert_eq!(fields(&Event::of(&record, &table, true), &table), expected, "{text}");
+        for record in [Record::line(text.to_string()), Record::evtx(text.to_string())] {
+            assert_eq!(fields(&Event::of(&record, &table, true).expect("JSON"), &table), expected, "{text}");
+        }
     }
-    // Text that is not JSON has no fields (the `evtx` crate never renders such text).
-    let record = Record::evtx("{\"Event\": ".into());
-    assert!(fields(&Event::of(&record, &table, true), &table).is_empty());
-    assert!(record.into_json().is_err());
+    // Text that is not JSON is no event, and says why.
+    let record = Record::line("{\"Image\": ".into());
+    assert!(Event::of(&record, &table, true).is_none());
+    assert!(record.error(3).is_some_and(|e| e.starts_with("line 3: EOF while parsing")), "{:?}", record.error(3));
+    assert!(record.into_json(3).is_err());
 }
 
 #[test]
@@ -119,7 +157,7 @@ fn escaped_strings_and_attributes_read_as_in_the_tree() {
     let mut table = FieldTable::default();
     intern_names(&tree, &mut table);
     let record = Record::evtx(text.to_string());
-    let from_text = Event::of(&record, &table, true);
+    let from_text = Event::of(&record, &table, true).expect("JSON");
     let from_tree = Event::new(&tree, &table, true);
     assert_eq!(fields(&from_text, &table), fields(&from_tree, &table));
     let image = from_text.get(table.get("Image").expect("interned")).expect("read");

@@ -1,14 +1,16 @@
-//! An EVTX record's fields read straight from the JSON text the `evtx` crate renders, in one pass and without
-//! building the record's JSON tree (building it costs as much as rendering the record): only the fields some rule
-//! reads are decoded, their strings borrowed from the text unless they hold escapes; the rest is skipped, or, when
-//! some rule has keywords, kept as the record's list of values.
+//! A record's fields read straight from its JSON text, in one pass and without building its JSON tree (building
+//! the tree costs more than everything else the matcher does with a JSON line, and as much as rendering an EVTX
+//! record): only the fields some rule reads are decoded, their strings borrowed from the text unless they hold
+//! escapes; the rest is only checked to be JSON, or handed to a sink that wants every value (the prefilter's keyword
+//! facts, which then need no list of the record's values).
 //!
-//! The names are those of [`Event::new`](crate::event::Event::new)'s flattening of the same record, which this
-//! must agree with (`runtime/tests/evtx_fields.rs` compares both on every record of `../shared/evtx`):
-//! `Event.System.X` is `X`, its `#attributes` `X_Attr` and `Attr`, `{"#text": v, ...}` is `v`,
-//! `Event.EventData.X` is `X`, `Event.UserData.<Kind>.X` is `X`. A record of another shape (or text that is not
-//! JSON) is `None`, and left to the general path. The `evtx` crate numbers repeated names (`Data_1`), so an object
-//! never holds a key twice; were one to, the first value would be kept here and the last there.
+//! The names and values are those of [`Event::new`](crate::event::Event::new)'s flattening of the same JSON, which
+//! this must agree with (`runtime/tests/text_fields.rs` compares both on every Mordor event and EVTX record): a
+//! flat object's members are fields; an EVTX record (`{"Event": {"System": ...}}`) gives `Event.System.X` as `X`,
+//! its `#attributes` as `X_Attr` and `Attr`, `{"#text": v, ...}` as `v`, `Event.EventData.X` as `X`,
+//! `Event.UserData.<Kind>.X` as `X`. When one name is read twice, the first object to give it wins (System's over
+//! EventData's), and within one object the last value of a repeated key (as a JSON object keeps it). Text of any
+//! other shape, or that is not JSON, is `None` and left to the tree.
 
 use crate::event::{FieldId, FieldTable, Folded, NumberText, Value};
 use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -16,36 +18,59 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// Receives every string and number of a record as it is read (what
-/// [`Event::all_values`](crate::event::Event::all_values) lists).
+/// [`Event::all_values`](crate::event::Event::all_values) lists, and more when a key repeats).
 pub(crate) type Sink<'s> = dyn FnMut(&Value<'_>) + 's;
 
-/// Reads one rendered EVTX record: the fields `table` names (System's first, then the others, in document order;
-/// the caller keeps the first value of a name), handing every string and number to `sink` if there is one.
+/// A field as read: its id, the object it was read from (numbered in reading order), its value.
+type Read<'e> = (FieldId, u32, Value<'e>);
+
+/// Reads one record's JSON text: the fields `table` names, sorted by id, handing every string and number to `sink`
+/// if there is one.
 pub(crate) fn decode<'e>(
     text: &'e str,
     table: &FieldTable,
     sink: Option<&mut Sink<'_>>,
 ) -> Option<Vec<(FieldId, Value<'e>)>> {
     let sink = sink.map(|s| s as &mut Sink<'_>);
-    let mut fields = Fields { table, system: Vec::new(), rest: Vec::new(), sink, name: String::new() };
+    let mut fields = Fields { table, system: Vec::new(), rest: Vec::new(), sink, name: String::new(), objects: 0 };
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let evtx = Root(&mut fields).deserialize(&mut deserializer).ok()?;
+    let shape = Root(&mut fields).deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
-    if !evtx {
+    if shape == Shape::Other {
         return None;
     }
     let Fields { mut system, rest, .. } = fields;
     system.extend(rest);
-    Some(system)
+    Some(kept(system))
+}
+
+/// The value each field keeps: that of the first object to give it, and within that object the last.
+fn kept(mut read: Vec<Read<'_>>) -> Vec<(FieldId, Value<'_>)> {
+    // Stable: reading order within each field.
+    read.sort_by_key(|(id, _, _)| *id);
+    let mut out = Vec::with_capacity(read.len());
+    let mut read = read.into_iter().peekable();
+    while let Some((id, object, mut value)) = read.next() {
+        while let Some((_, other, later)) = read.next_if(|(next, _, _)| *next == id) {
+            if other == object {
+                value = later;
+            }
+        }
+        out.push((id, value));
+    }
+    out
 }
 
 struct Fields<'t, 'e> {
     table: &'t FieldTable,
-    system: Vec<(FieldId, Value<'e>)>,
-    rest: Vec<(FieldId, Value<'e>)>,
+    /// The fields of an EVTX record's System section (they win over the others).
+    system: Vec<Read<'e>>,
+    rest: Vec<Read<'e>>,
     sink: Option<&'t mut Sink<'t>>,
     /// Reused for `Key_attribute` names.
     name: String,
+    /// Objects entered so far.
+    objects: u32,
 }
 
 impl<'e> Fields<'_, 'e> {
@@ -58,35 +83,61 @@ impl<'e> Fields<'_, 'e> {
     fn skip<'de: 'e, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
         map.next_value_seed(self.value(false)).map(drop)
     }
+
+    /// The number of an object being entered.
+    fn enter(&mut self) -> u32 {
+        self.objects += 1;
+        self.objects
+    }
 }
 
-/// `{"Event": {...}}`: whether the record has that shape, with a `System` section.
+/// How a record's fields are named.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Shape {
+    /// A flat object: each member is a field.
+    Flat,
+    /// `{"Event": {"System": ..., "EventData": ...}}`.
+    Evtx,
+    /// Anything else: left to the tree.
+    Other,
+}
+
+/// A record: its shape, its fields read into `Fields`.
 struct Root<'a, 't, 'e>(&'a mut Fields<'t, 'e>);
 
 impl<'de: 'e, 'e> DeserializeSeed<'de> for Root<'_, '_, 'e> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+    type Value = Shape;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de: 'e, 'e> Visitor<'de> for Root<'_, '_, 'e> {
-    type Value = bool;
+    type Value = Shape;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an EVTX record")
+        f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut evtx = false;
-        let mut keys = 0;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let fields = self.0;
+        let object = fields.enter();
+        let mut shape = Shape::Flat;
+        let mut first = true;
         while let Some(key) = map.next_key_seed(Key)? {
-            keys += 1;
-            if key == "Event" && keys == 1 {
-                evtx = map.next_value_seed(Sections(&mut *self.0))?;
+            if first && key == "Event" {
+                // An EVTX record, if `Event` holds a System section and is the only member.
+                shape = if map.next_value_seed(Sections(&mut *fields))? { Shape::Evtx } else { Shape::Other };
+            } else if shape != Shape::Flat {
+                shape = Shape::Other;
+                fields.skip(&mut map)?;
             } else {
-                self.0.skip(&mut map)?;
+                let id = fields.table.get(&key);
+                if let Some(value) = map.next_value_seed(fields.value(id.is_some()))? {
+                    fields.rest.push((id.unwrap_or_default(), object, value));
+                }
             }
+            first = false;
         }
-        Ok(evtx && keys == 1)
+        Ok(shape)
     }
 }
 
@@ -150,17 +201,20 @@ impl<'de: 'e, 'e> Visitor<'de> for Section<'_, '_, 'e> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let Section(fields, kind) = self;
+        let object = fields.enter();
         while let Some(key) = map.next_key_seed(Key)? {
             match kind {
-                Kind::System => map.next_value_seed(MemberSeed(SystemMember { fields: &mut *fields, key: &key }))?,
+                Kind::System => {
+                    map.next_value_seed(MemberSeed(SystemMember { fields: &mut *fields, key: &key, object }))?
+                }
                 Kind::EventData => {
                     let id = fields.table.get(&key);
                     if let Some(value) = map.next_value_seed(fields.value(id.is_some()))? {
-                        fields.rest.push((id.unwrap_or_default(), value));
+                        fields.rest.push((id.unwrap_or_default(), object, value));
                     }
                 }
                 Kind::UserData => {
-                    map.next_value_seed(MemberSeed(UserDataMember { fields: &mut *fields, key: &key }))?
+                    map.next_value_seed(MemberSeed(UserDataMember { fields: &mut *fields, key: &key, object }))?
                 }
             }
         }
@@ -197,6 +251,8 @@ impl<'de: 'e, 'e> Visitor<'de> for Section<'_, '_, 'e> {
 struct SystemMember<'a, 'k, 't, 'e> {
     fields: &'a mut Fields<'t, 'e>,
     key: &'k str,
+    /// The System object.
+    object: u32,
 }
 
 /// A `UserData` member: the one element named after the event kind, whose children are the fields (or, with a
@@ -204,6 +260,8 @@ struct SystemMember<'a, 'k, 't, 'e> {
 struct UserDataMember<'a, 'k, 't, 'e> {
     fields: &'a mut Fields<'t, 'e>,
     key: &'k str,
+    /// The UserData object.
+    object: u32,
 }
 
 /// A section member: a value is kept under the member's name when a rule reads it; an object is read by `object`.
@@ -223,17 +281,18 @@ impl<'e> Member<'e> for SystemMember<'_, '_, '_, 'e> {
         self.fields.table.get(self.key)
     }
     fn keep(self, id: FieldId, value: Value<'e>) {
-        self.fields.system.push((id, value));
+        self.fields.system.push((id, self.object, value));
     }
     fn object<'de: 'e, A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let id = self.id();
         let fields = self.fields;
+        // The member's value is its `#text`, read from the member (the last one, as a JSON object keeps it).
         while let Some(part) = map.next_key_seed(Key)? {
             match part.as_ref() {
                 "#attributes" => map.next_value_seed(Attributes { fields: &mut *fields, element: self.key })?,
                 "#text" => {
                     if let Some(value) = map.next_value_seed(fields.value(id.is_some()))? {
-                        fields.system.push((id.unwrap_or_default(), value));
+                        fields.system.push((id.unwrap_or_default(), self.object, value));
                     }
                 }
                 _ => fields.skip(&mut map)?,
@@ -251,12 +310,13 @@ impl<'e> Member<'e> for UserDataMember<'_, '_, '_, 'e> {
         self.fields.table.get(self.key)
     }
     fn keep(self, id: FieldId, value: Value<'e>) {
-        self.fields.rest.push((id, value));
+        self.fields.rest.push((id, self.object, value));
     }
     fn object<'de: 'e, A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         // Whether the element has a `#text` is known only at its end: its children are held until then.
         let id = self.id();
         let fields = self.fields;
+        let element = fields.enter();
         let mut children = Vec::new();
         let mut text = None;
         while let Some(key) = map.next_key_seed(Key)? {
@@ -266,14 +326,14 @@ impl<'e> Member<'e> for UserDataMember<'_, '_, '_, 'e> {
                 _ => {
                     let child = fields.table.get(&key);
                     if let Some(value) = map.next_value_seed(fields.value(child.is_some()))? {
-                        children.push((child.unwrap_or_default(), value));
+                        children.push((child.unwrap_or_default(), element, value));
                     }
                 }
             }
         }
         match (text, id) {
             (None, _) => fields.rest.extend(children),
-            (Some(value), Some(id)) => fields.rest.push((id, value.unwrap_or(Value::Null))),
+            (Some(value), Some(id)) => fields.rest.push((id, self.object, value.unwrap_or(Value::Null))),
             (Some(_), None) => {}
         }
         Ok(())
@@ -358,6 +418,7 @@ impl<'de: 'e, 'e> Visitor<'de> for Attributes<'_, '_, '_, 'e> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let fields = self.fields;
+        let object = fields.enter();
         while let Some(attribute) = map.next_key_seed(Key)? {
             fields.name.clear();
             fields.name.push_str(self.element);
@@ -368,10 +429,10 @@ impl<'de: 'e, 'e> Visitor<'de> for Attributes<'_, '_, '_, 'e> {
             if let Some(value) = map.next_value_seed(fields.value(long.is_some() || short.is_some()))? {
                 match (long, short) {
                     (Some(long), Some(short)) => {
-                        fields.system.push((long, value.duplicate()));
-                        fields.system.push((short, value));
+                        fields.system.push((long, object, value.duplicate()));
+                        fields.system.push((short, object, value));
                     }
-                    (Some(id), None) | (None, Some(id)) => fields.system.push((id, value)),
+                    (Some(id), None) | (None, Some(id)) => fields.system.push((id, object, value)),
                     (None, None) => {}
                 }
             }
