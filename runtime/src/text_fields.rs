@@ -1,8 +1,9 @@
 //! A record's fields read straight from its JSON text, in one pass and without building its JSON tree (building
-//! the tree costs more than everything else the matcher does with a JSON line, and as much as rendering an EVTX
-//! record): only the fields some rule reads are decoded, their strings borrowed from the text unless they hold
-//! escapes; the rest is only checked to be JSON, or handed to a sink that wants every value (the prefilter's keyword
-//! facts, which then need no list of the record's values).
+//! the tree of a Mordor line costs about as much as the prefilter and the rules together, and that of an EVTX
+//! record as much as rendering it: `bench/matcher.sh`, `bench/evtx.sh`): only the fields some rule reads are
+//! decoded, their strings borrowed from the text unless they hold escapes; the rest is only checked to be JSON, or
+//! handed to a sink that wants every value (the prefilter's keyword facts, which then need no list of the record's
+//! values).
 //!
 //! The names and values are those of [`Event::new`](crate::event::Event::new)'s flattening of the same JSON, which
 //! this must agree with (`runtime/tests/text_fields.rs` compares both on every Mordor event and EVTX record): a
