@@ -1,9 +1,10 @@
 //! The Vigil runtime: rules compiled into one matcher, and the event readers it runs over.
 //!
 //! ```text
-//! ir::Rule --program::compile--> Node ----+
-//!                                          +--> RuleSet (index by Channel/EventID, literal prefilter) --matches--> rule indices
-//! file --read::read_path--> JSON --Event::new (flatten, decode only the fields rules read)--^
+//! ir::Rule --program::compile--> Node --+
+//!                                        +--> RuleSet (index by Channel/EventID, literal prefilter) --matches--> rules
+//! file --read::read_path_raw--> Record --+
+//!        (JSON text, or parsed JSON)     RuleSet::decode: only the fields rules read (text_fields for JSON text)
 //! ```
 
 mod bits;
