@@ -51,6 +51,11 @@ impl RuleBits {
         out
     }
 
+    /// Whether the two sets share a rule.
+    pub fn intersects(&self, other: &RuleBits) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
+
     pub fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
@@ -97,5 +102,6 @@ mod tests {
         let mut halves = RuleBits::new(128);
         halves.insert_all(&[1, 2, 64 + 2, 64 + 3]);
         assert_eq!(halves.intersect_parts(2).iter().collect::<Vec<_>>(), vec![2]);
+        assert!(union.intersects(&b) && !RuleBits::new(130).intersects(&union));
     }
 }

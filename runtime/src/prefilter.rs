@@ -223,6 +223,8 @@ impl Affixes {
 #[derive(Debug)]
 struct FieldFacts {
     field: Option<FieldId>,
+    /// The rules these facts can admit: when none is a candidate, the field is not looked at.
+    rules: RuleBits,
     exact: FxHashMap<String, Vec<u32>>,
     /// Per length, the first bytes of the exact literals that long (a bit set of 256), so that most values are
     /// ruled out before they are folded or hashed.
@@ -308,6 +310,12 @@ impl Prefilter {
         }
         let mut facts = Vec::with_capacity(pending.len());
         for (field, p) in pending {
+            // The rules this field's facts can admit (a witness bit is a rule number plus a multiple of `stride`).
+            let mut rules = RuleBits::new(stride);
+            let affixes = p.prefixes.rules.values().chain(p.suffixes.rules.values());
+            for bits in p.exact.values().chain(p.numbers.values()).chain(p.contains.values()).chain(affixes) {
+                bits.iter().for_each(|bit| rules.insert(bit % stride as u32));
+            }
             let mut contains = None;
             if !p.contains.is_empty() {
                 let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = p.contains.into_iter().unzip();
@@ -321,6 +329,7 @@ impl Prefilter {
             let only_exact = contains.is_none() && p.prefixes.is_empty() && p.suffixes.is_empty();
             facts.push(FieldFacts {
                 field,
+                rules,
                 exact_shapes,
                 only_exact,
                 exact: p.exact,
@@ -345,7 +354,14 @@ impl Prefilter {
     /// The rules that may match `event`: those each of whose witnesses holds (a rule without witnesses always
     /// does).
     pub fn admitted(&self, event: &Event<'_>) -> RuleBits {
-        self.witnessed(event).intersect_parts(WITNESSES_PER_RULE)
+        self.witnessed(event, None).intersect_parts(WITNESSES_PER_RULE)
+    }
+
+    /// [`Prefilter::admitted`] among `candidates` (the index's): a field whose facts admit none of them is not
+    /// looked at (Sysmon's `Hashes` are scanned for thousands of driver hashes only when a driver rule is a
+    /// candidate). Rules outside `candidates` may or may not be in the answer.
+    pub fn admitted_among(&self, event: &Event<'_>, candidates: &RuleBits) -> RuleBits {
+        self.witnessed(event, Some(candidates)).intersect_parts(WITNESSES_PER_RULE)
     }
 
     /// Whether some witness is about keywords (any value of an event).
@@ -367,12 +383,15 @@ impl Prefilter {
     }
 
     /// Which witnesses hold on `event` (or are not checked), one bit per rule and witness.
-    fn witnessed(&self, event: &Event<'_>) -> RuleBits {
+    fn witnessed(&self, event: &Event<'_>, among: Option<&RuleBits>) -> RuleBits {
         let mut admitted = self.unguarded.clone();
         for (field, value) in event.fields() {
             let position = self.by_field.get(field as usize).copied().unwrap_or(NO_FACTS);
             if position != NO_FACTS {
-                self.fields[position as usize].visit(value, &mut admitted);
+                let facts = &self.fields[position as usize];
+                if among.is_none_or(|candidates| facts.rules.intersects(candidates)) {
+                    facts.visit(value, &mut admitted);
+                }
             }
         }
         if let Some(seen) = &event.keyword_witnesses {

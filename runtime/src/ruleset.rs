@@ -302,7 +302,8 @@ impl RuleSet {
             }
         }
         if candidates.len() >= PREFILTER_MIN_CANDIDATES {
-            candidates.intersect_with(&self.prefilter.admitted(event));
+            let admitted = self.prefilter.admitted_among(event, &candidates);
+            candidates.intersect_with(&admitted);
         }
         let candidates = candidates
             .iter()
