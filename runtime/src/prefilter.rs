@@ -353,6 +353,7 @@ impl Prefilter {
 
     /// The rules that may match `event`: those each of whose witnesses holds (a rule without witnesses always
     /// does).
+    #[cfg(test)]
     pub fn admitted(&self, event: &Event<'_>) -> RuleBits {
         self.witnessed(event, None).intersect_parts(WITNESSES_PER_RULE)
     }
