@@ -33,15 +33,7 @@ pub(crate) fn decode<'e>(
     sink: Option<&mut Sink<'_>>,
 ) -> Option<Vec<(FieldId, Value<'e>)>> {
     let sink = sink.map(|s| s as &mut Sink<'_>);
-    // Sized for an EVTX record's System fields and a Sysmon event's data (growing costs more than the spare room).
-    let mut fields = Fields {
-        table,
-        system: Vec::with_capacity(16),
-        rest: Vec::with_capacity(32),
-        sink,
-        name: String::with_capacity(32),
-        objects: 0,
-    };
+    let mut fields = Fields { table, system: Vec::new(), rest: Vec::new(), sink, name: String::new(), objects: 0 };
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let shape = Root(&mut fields).deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
