@@ -223,8 +223,9 @@ impl Affixes {
 #[derive(Debug)]
 struct FieldFacts {
     field: Option<FieldId>,
-    /// The rules these facts can admit: when none is a candidate, the field is not looked at.
-    rules: RuleBits,
+    /// The rules the substring facts can admit: when none is a candidate, the field's text is not scanned (the
+    /// other facts are looked up, which costs less than this check).
+    scanned_rules: RuleBits,
     exact: FxHashMap<String, Vec<u32>>,
     /// Per length, the first bytes of the exact literals that long (a bit set of 256), so that most values are
     /// ruled out before they are folded or hashed.
@@ -310,11 +311,11 @@ impl Prefilter {
         }
         let mut facts = Vec::with_capacity(pending.len());
         for (field, p) in pending {
-            // The rules this field's facts can admit (a witness bit is a rule number plus a multiple of `stride`).
-            let mut rules = RuleBits::new(stride);
-            let affixes = p.prefixes.rules.values().chain(p.suffixes.rules.values());
-            for bits in p.exact.values().chain(p.numbers.values()).chain(p.contains.values()).chain(affixes) {
-                bits.iter().for_each(|bit| rules.insert(bit % stride as u32));
+            // The rules this field's substring facts can admit (a witness bit is a rule number plus a multiple of
+            // `stride`).
+            let mut scanned_rules = RuleBits::new(stride);
+            for bits in p.contains.values() {
+                bits.iter().for_each(|bit| scanned_rules.insert(bit % stride as u32));
             }
             let mut contains = None;
             if !p.contains.is_empty() {
@@ -329,7 +330,7 @@ impl Prefilter {
             let only_exact = contains.is_none() && p.prefixes.is_empty() && p.suffixes.is_empty();
             facts.push(FieldFacts {
                 field,
-                rules,
+                scanned_rules,
                 exact_shapes,
                 only_exact,
                 exact: p.exact,
@@ -358,8 +359,8 @@ impl Prefilter {
         self.witnessed(event, None).intersect_parts(WITNESSES_PER_RULE)
     }
 
-    /// [`Prefilter::admitted`] among `candidates` (the index's): a field whose facts admit none of them is not
-    /// looked at (Sysmon's `Hashes` are scanned for thousands of driver hashes only when a driver rule is a
+    /// [`Prefilter::admitted`] among `candidates` (the index's): a field whose substring facts admit none of them
+    /// is not scanned (Sysmon's `Hashes` are searched for thousands of driver hashes only when a driver rule is a
     /// candidate). Rules outside `candidates` may or may not be in the answer.
     pub fn admitted_among(&self, event: &Event<'_>, candidates: &RuleBits) -> RuleBits {
         self.witnessed(event, Some(candidates)).intersect_parts(WITNESSES_PER_RULE)
@@ -379,7 +380,7 @@ impl Prefilter {
     /// read, rather than listed for [`Prefilter::admitted`].
     pub(crate) fn visit_keyword(&self, value: &Value<'_>, seen: &mut RuleBits) {
         if let Some(keywords) = self.keywords {
-            self.fields[keywords].visit(value, seen);
+            self.fields[keywords].visit(value, seen, true);
         }
     }
 
@@ -390,9 +391,8 @@ impl Prefilter {
             let position = self.by_field.get(field as usize).copied().unwrap_or(NO_FACTS);
             if position != NO_FACTS {
                 let facts = &self.fields[position as usize];
-                if among.is_none_or(|candidates| facts.rules.intersects(candidates)) {
-                    facts.visit(value, &mut admitted);
-                }
+                let scan = facts.contains.is_some() && among.is_none_or(|c| facts.scanned_rules.intersects(c));
+                facts.visit(value, &mut admitted, scan);
             }
         }
         if let Some(seen) = &event.keyword_witnesses {
@@ -405,7 +405,7 @@ impl Prefilter {
                 // as some keyword are folded and looked up.
                 facts.visit_json(json, &mut admitted);
             } else {
-                event.all_values().iter().for_each(|v| facts.visit(v, &mut admitted));
+                event.all_values().iter().for_each(|v| facts.visit(v, &mut admitted, true));
             }
         }
         admitted
@@ -441,7 +441,7 @@ impl FieldFacts {
                         }
                     }
                 } else {
-                    self.visit(&Value::Str(s.into(), Default::default()), admitted);
+                    self.visit(&Value::Str(s.into(), Default::default()), admitted, true);
                 }
             }
             J::Number(n) => {
@@ -458,13 +458,15 @@ impl FieldFacts {
         }
     }
 
-    fn visit(&self, value: &Value<'_>, admitted: &mut RuleBits) {
+    /// Adds the witnesses `value` satisfies; substring facts only when `scan` (none of their rules is a candidate
+    /// otherwise).
+    fn visit(&self, value: &Value<'_>, admitted: &mut RuleBits, scan: bool) {
         match value {
-            Value::List(items) => return items.iter().for_each(|v| self.visit(v, admitted)),
+            Value::List(items) => return items.iter().for_each(|v| self.visit(v, admitted, scan)),
             // String tests read a boolean as its text (`Initiated: 'true'` matches the JSON `true` of an EVTX record).
             Value::Bool(b) => {
                 let text = if *b { "true" } else { "false" };
-                return self.visit(&Value::Str(text.into(), Default::default()), admitted);
+                return self.visit(&Value::Str(text.into(), Default::default()), admitted, scan);
             }
             _ => {}
         }
@@ -499,7 +501,7 @@ impl FieldFacts {
             }
             self.prefixes.walk(raw.bytes().map(|b| b.to_ascii_lowercase()), admitted);
             self.suffixes.walk(raw.bytes().rev().map(|b| b.to_ascii_lowercase()), admitted);
-            if self.contains.is_none() {
+            if self.contains.is_none() || !scan {
                 return;
             }
         }
@@ -520,7 +522,7 @@ impl FieldFacts {
             self.prefixes.walk(text.bytes(), admitted);
             self.suffixes.walk(text.bytes().rev(), admitted);
         }
-        if let Some((substrings, rules)) = &self.contains {
+        if let Some((substrings, rules)) = self.contains.as_ref().filter(|_| scan) {
             substrings.get().each_found(text, |i| admitted.insert_all(&rules[i]));
         }
     }
