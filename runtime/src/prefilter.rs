@@ -481,16 +481,23 @@ impl FieldFacts {
             }
         }
         let sized = |len: usize| self.exact_shapes.get(len).is_some_and(|s| *s != [0; 4]);
+        // Exact literals only (keywords, usually): a text too long to fold to any of them (folding at most divides
+        // a text's length by 3) is not even scanned for being ASCII.
+        if let Value::Str(raw, _) = value {
+            if self.only_exact && self.numbers.is_empty() && raw.len() >= self.exact_shapes.len() * 3 {
+                return;
+            }
+        }
         // ASCII text (nearly all log text) folds byte for byte, keeping its length: exact literals are looked up
         // in a lower-cased copy on the stack, prefixes and suffixes walked byte by byte, lower-cased on the way,
         // and the whole text is folded only for substring literals.
-        let mut buffer = [0u8; SHORT];
         let raw_ascii = match value {
             Value::Str(raw, _) if raw.is_ascii() => Some(raw.as_ref()),
             _ => None,
         };
         if let Some(raw) = raw_ascii {
             if self.may_be_exact(raw) {
+                let mut buffer = [0u8; SHORT];
                 let rules = match lower(raw, &mut buffer) {
                     Some(t) => self.exact.get(t),
                     None => value.folded().and_then(|t| self.exact.get(t)),
@@ -499,8 +506,12 @@ impl FieldFacts {
                     admitted.insert_all(rules);
                 }
             }
-            self.prefixes.walk(raw.bytes().map(|b| b.to_ascii_lowercase()), admitted);
-            self.suffixes.walk(raw.bytes().rev().map(|b| b.to_ascii_lowercase()), admitted);
+            if !self.prefixes.is_empty() {
+                self.prefixes.walk(raw.bytes().map(|b| b.to_ascii_lowercase()), admitted);
+            }
+            if !self.suffixes.is_empty() {
+                self.suffixes.walk(raw.bytes().rev().map(|b| b.to_ascii_lowercase()), admitted);
+            }
             if self.contains.is_none() || !scan {
                 return;
             }
