@@ -85,12 +85,11 @@ fn witnesses(expr: &Expr) -> Vec<Witness> {
                 }
                 // Built by moving: an OR of thousands of literals is one witness growing by one fact per branch.
                 let mut combined = Vec::with_capacity(product.len() * branch.len());
-                for a in product {
-                    let (last, others) = branch.split_last().expect("not empty");
+                let Some((last, others)) = branch.split_last() else { return Vec::new() };
+                for mut a in product {
                     for b in others {
                         combined.push(a.iter().chain(b).cloned().collect());
                     }
-                    let mut a = a;
                     a.extend(last.iter().cloned());
                     combined.push(a);
                 }

@@ -92,6 +92,43 @@ impl<'e> Fields<'_, 'e> {
     }
 }
 
+/// The `visit_*` methods of a visitor that reads objects only: any other value has no fields, and its strings and
+/// numbers go to the sink (through `$fields`, the visitor's [`Fields`]).
+macro_rules! other_values_to_sink {
+    ($this:ident => $fields:expr) => {
+        fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E: Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E: Error>(self, n: i64) -> Result<(), E> {
+            let $this = self;
+            $fields.value(false).visitor().visit_i64(n).map(drop)
+        }
+        fn visit_u64<E: Error>(self, n: u64) -> Result<(), E> {
+            let $this = self;
+            $fields.value(false).visitor().visit_u64(n).map(drop)
+        }
+        fn visit_f64<E: Error>(self, n: f64) -> Result<(), E> {
+            let $this = self;
+            $fields.value(false).visitor().visit_f64(n).map(drop)
+        }
+        fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<(), E> {
+            let $this = self;
+            $fields.value(false).visitor().visit_borrowed_str(s).map(drop)
+        }
+        fn visit_str<E: Error>(self, s: &str) -> Result<(), E> {
+            let $this = self;
+            $fields.value(false).visitor().visit_str(s).map(drop)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            let $this = self;
+            $fields.value(false).visitor().visit_seq(seq).map(drop)
+        }
+    };
+}
+
 /// How a record's fields are named.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Shape {
@@ -221,30 +258,7 @@ impl<'de: 'e, 'e> Visitor<'de> for Section<'_, '_, 'e> {
         }
         Ok(())
     }
-    fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: Error>(self, n: i64) -> Result<(), E> {
-        self.0.value(false).visitor().visit_i64(n).map(drop)
-    }
-    fn visit_u64<E: Error>(self, n: u64) -> Result<(), E> {
-        self.0.value(false).visitor().visit_u64(n).map(drop)
-    }
-    fn visit_f64<E: Error>(self, n: f64) -> Result<(), E> {
-        self.0.value(false).visitor().visit_f64(n).map(drop)
-    }
-    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<(), E> {
-        self.0.value(false).visitor().visit_borrowed_str(s).map(drop)
-    }
-    fn visit_str<E: Error>(self, s: &str) -> Result<(), E> {
-        self.0.value(false).visitor().visit_str(s).map(drop)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.0.value(false).visitor().visit_seq(seq).map(drop)
-    }
+    other_values_to_sink!(section => section.0);
 }
 
 /// A `System` member: a value (`"Channel": "Security"`), or an element whose `#attributes` are fields of their
@@ -440,31 +454,8 @@ impl<'de: 'e, 'e> Visitor<'de> for Attributes<'_, '_, '_, 'e> {
         }
         Ok(())
     }
-    // Not an object: no attributes, and its values are collected.
-    fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: Error>(self, n: i64) -> Result<(), E> {
-        self.fields.value(false).visitor().visit_i64(n).map(drop)
-    }
-    fn visit_u64<E: Error>(self, n: u64) -> Result<(), E> {
-        self.fields.value(false).visitor().visit_u64(n).map(drop)
-    }
-    fn visit_f64<E: Error>(self, n: f64) -> Result<(), E> {
-        self.fields.value(false).visitor().visit_f64(n).map(drop)
-    }
-    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<(), E> {
-        self.fields.value(false).visitor().visit_borrowed_str(s).map(drop)
-    }
-    fn visit_str<E: Error>(self, s: &str) -> Result<(), E> {
-        self.fields.value(false).visitor().visit_str(s).map(drop)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.fields.value(false).visitor().visit_seq(seq).map(drop)
-    }
+    // Not an object: no attributes.
+    other_values_to_sink!(attributes => attributes.fields);
 }
 
 /// A field's value, read as [`Value::from_json`] reads the same JSON: `Some` when `wanted`; every string and
