@@ -19,6 +19,7 @@ mod substrings;
 mod text_fields;
 pub mod time;
 mod trie;
+mod witness;
 
 pub use event::{Event, FieldTable, Record};
 pub use ruleset::{CompiledRule, Rejected, RuleSet};
