@@ -40,6 +40,18 @@ fn record(line: &str) -> Record {
     Record::line(line.to_string())
 }
 
+/// Reads every line as `vigil hunt` does and sums `count` over the events.
+fn over_events(set: &RuleSet, lines: &[String], count: impl Fn(&Event<'_>) -> usize) -> usize {
+    let mut total = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let record = record(line);
+        if let Ok(event) = set.decode(&record, i as u64 + 1) {
+            total += count(&event);
+        }
+    }
+    total
+}
+
 fn main() {
     let shared = PathBuf::from(std::env::var("VIGIL_SHARED").unwrap_or_else(|_| "../shared".into()));
     let rules_dir = shared.join("sigma/rules/windows");
@@ -76,16 +88,7 @@ fn main() {
 
     if std::env::var_os("VIGIL_ONLY_MATCH").is_some() {
         // For profilers: the parse + match loop alone.
-        let (full, detections) = best_of(rounds, || {
-            let mut detections = 0;
-            for (i, line) in lines.iter().enumerate() {
-                let record = record(line);
-                if let Ok(event) = set.decode(&record, i as u64 + 1) {
-                    detections += set.matches(&event).len();
-                }
-            }
-            detections
-        });
+        let (full, detections) = best_of(rounds, || over_events(&set, &lines, |e| set.matches(e).len()));
         println!("parse + match {:.1} ms, {detections} detections", full * 1e3);
         return;
     }
@@ -93,26 +96,8 @@ fn main() {
         best_of(rounds, || lines.iter().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count());
     let (validate, _) =
         best_of(rounds, || lines.iter().filter(|l| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok()).count());
-    let (decode, _) = best_of(rounds, || {
-        let mut fields = 0usize;
-        for (i, line) in lines.iter().enumerate() {
-            let record = record(line);
-            if let Ok(event) = set.decode(&record, i as u64 + 1) {
-                fields += event.fields().count();
-            }
-        }
-        fields
-    });
-    let (full, detections) = best_of(rounds, || {
-        let mut detections = 0;
-        for (i, line) in lines.iter().enumerate() {
-            let record = record(line);
-            if let Ok(event) = set.decode(&record, i as u64 + 1) {
-                detections += set.matches(&event).len();
-            }
-        }
-        detections
-    });
+    let (decode, _) = best_of(rounds, || over_events(&set, &lines, |e| e.fields().count()));
+    let (full, detections) = best_of(rounds, || over_events(&set, &lines, |e| set.matches(e).len()));
     let events = lines.len() as f64;
     let mut candidates = 0usize;
     let mut by_channel: std::collections::BTreeMap<String, (usize, usize)> = Default::default();

@@ -48,8 +48,7 @@ fn check(set: &RuleSet, event: &Event<'_>, place: &dyn Fn() -> String) -> (usize
 fn evtx_candidates_include_every_matching_rule() {
     let Some(shared) = common::shared("evtx") else { return };
     let set = corpus(&shared);
-    let mut files = Vec::new();
-    evtx_files(&shared.join("evtx"), &mut files);
+    let files = common::evtx_files(&shared.join("evtx"));
     let (mut events, mut matches, mut candidates) = (0usize, 0usize, 0usize);
     for path in &files {
         read::read_path_raw(path, &mut |position, raw| {
@@ -64,17 +63,6 @@ fn evtx_candidates_include_every_matching_rule() {
     }
     assert!(events > 8000 && matches > 500, "too small a sample: {events} events, {matches} matches");
     eprintln!("{events} records, {matches} matches, {:.1} candidates per record", candidates as f64 / events as f64);
-}
-
-fn evtx_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            evtx_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "evtx") {
-            out.push(path);
-        }
-    }
 }
 
 #[test]

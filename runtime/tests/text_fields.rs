@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 use vigil_runtime::event::Value;
 use vigil_runtime::{read, Event, FieldTable, Record};
 
@@ -42,17 +41,6 @@ fn fields(event: &Event<'_>, table: &FieldTable) -> Vec<String> {
     event.fields().map(|(id, value)| format!("{} = {}", table.name(id), show(value))).collect()
 }
 
-fn evtx_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            evtx_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "evtx") {
-            out.push(path);
-        }
-    }
-}
-
 /// Compares the fields read from `record`'s text with those read from its tree, with every name it could give.
 fn compare(record: &Record, place: &dyn Fn() -> String) -> usize {
     let tree = record.json().clone();
@@ -68,9 +56,7 @@ fn compare(record: &Record, place: &dyn Fn() -> String) -> usize {
 #[test]
 fn evtx_fields_from_the_text_equal_fields_from_the_tree() {
     let Some(shared) = common::shared("evtx") else { return };
-    let mut files = Vec::new();
-    evtx_files(&shared.join("evtx"), &mut files);
-    files.sort();
+    let files = common::evtx_files(&shared.join("evtx"));
     let (mut records, mut compared_fields) = (0usize, 0usize);
     for file in &files {
         read::read_path_raw(file, &mut |position, raw| {

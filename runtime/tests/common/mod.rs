@@ -17,11 +17,24 @@ pub fn shared(what: &str) -> Option<PathBuf> {
 
 /// Every `.yml` file under `dir`.
 pub fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    files_with(dir, "yml", out);
+}
+
+/// Every `.evtx` file under `dir`, sorted.
+pub fn evtx_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    files_with(dir, "evtx", &mut out);
+    out.sort();
+    out
+}
+
+/// Every file under `dir` whose extension is `ext`.
+fn files_with(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
         if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yml") {
+            files_with(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.push(path);
         }
     }
