@@ -137,13 +137,13 @@ fn predicate_fact(field: &Option<String>, test: &Test) -> Option<Fact> {
     }
 }
 
-/// Substrings one of which every match of a field regex contains: the literals its matches start with
-/// (`regex-syntax`'s extractor, which spells out the case variants of a case-insensitive regex, `ſ` and the
-/// Kelvin sign included), folded. `None` when that set is infinite or unknown, holds an empty literal (a match
+/// Substrings one of which every match of a field regex contains: the literals its matches, or the matches of a
+/// tail of its top-level concatenation, start with (`regex-syntax`'s extractor, which spells out the case variants
+/// of a case-insensitive regex, `ſ` and the Kelvin sign included), folded. `None` when that set is infinite or unknown, holds an empty literal (a match
 /// could start anywhere), or holds a capital sigma (the one letter whose lower case depends on its context, so that
 /// a text's folding around it could differ from the literal's).
 fn regex_facts(pattern: &str, flags: vigil_compiler::rule::value::RegexFlags) -> Option<Vec<Fact>> {
-    use regex_syntax::hir::literal::Extractor;
+    use regex_syntax::hir::{Hir, HirKind};
     let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(flags.ignore_case)
         .multi_line(flags.multi_line)
@@ -151,7 +151,46 @@ fn regex_facts(pattern: &str, flags: vigil_compiler::rule::value::RegexFlags) ->
         .build()
         .parse(pattern)
         .ok()?;
-    let prefixes = Extractor::new().extract(&hir);
+    // Every match of a concatenation holds a match of each of its tails: the literals a tail's matches start with
+    // witness the regex as well, and an inner literal (`werfaultsecure` in `\.exe\s+[^"]{0,64}werfaultsecure`) is
+    // often far rarer than the first one. The best set wins: longest shortest literal, then fewest literals.
+    let mut node = &hir;
+    while let HirKind::Capture(capture) = node.kind() {
+        node = &capture.sub;
+    }
+    let mut best = literal_facts(&hir);
+    if let HirKind::Concat(items) = node.kind() {
+        for start in 1..items.len().min(MAX_TAILS) {
+            let tail = literal_facts(&Hir::concat(items[start..].to_vec()));
+            if score(&tail).0 >= MIN_TAIL_LITERAL && score(&tail) > score(&best) {
+                best = tail;
+            }
+        }
+    }
+    best
+}
+
+/// The shortest literal a tail must give to be used: a character or two is in nearly every text, and scanning for it
+/// costs more than evaluating the regex.
+const MIN_TAIL_LITERAL: usize = 3;
+
+/// How many tails of a regex's concatenation [`regex_facts`] tries.
+const MAX_TAILS: usize = 32;
+
+/// How good a witness a set of substrings is: its shortest literal's length, then the fewer the better.
+fn score(facts: &Option<Vec<Fact>>) -> (usize, std::cmp::Reverse<usize>) {
+    let Some(facts) = facts else { return (0, std::cmp::Reverse(0)) };
+    let shortest = facts.iter().map(|f| match f {
+        Fact::Contains(s) => s.chars().count(),
+        _ => 0,
+    });
+    (shortest.min().unwrap_or(0), std::cmp::Reverse(facts.len()))
+}
+
+/// The literals the matches of `hir` start with, folded, as substring facts.
+fn literal_facts(hir: &regex_syntax::hir::Hir) -> Option<Vec<Fact>> {
+    use regex_syntax::hir::literal::Extractor;
+    let prefixes = Extractor::new().extract(hir);
     let literals = prefixes.literals()?;
     let mut facts: Vec<Fact> = Vec::new();
     for literal in literals {
@@ -217,7 +256,7 @@ pub(crate) mod tests {
     /// A rule is admitted only when both of its witnesses hold.
     #[test]
     fn regexes_give_the_literals_their_matches_start_with() {
-        let w = witness(&rule("detection:\n  a:\n    Image|re: '(?i)\\\\(Power|Pwsh)Shell\\.exe'\n  condition: a\n"));
+        let w = witness(&rule("detection:\n  a:\n    Image|re: '(?i)\\\\(Power|Pwsh)Shell'\n  condition: a\n"));
         let mut facts: Vec<String> = w
             .expect("a witness")
             .into_iter()
@@ -247,5 +286,22 @@ pub(crate) mod tests {
     fn globs_give_their_longest_literal_folded() {
         let w = witness(&rule("detection:\n  a:\n    Image: 'x?\\PowerShell*.EXE'\n  condition: a\n"));
         assert_eq!(w, Some(vec![(Some("Image".into()), Fact::Contains("\\powershell".into()))]));
+    }
+
+    #[test]
+    fn regexes_give_an_inner_literal_when_it_is_rarer_than_their_start() {
+        let w = witness(&rule(
+            "detection:\n  a:\n    CommandLine|re: '(?i)\\.exe\\s+\\S{0,64}werfaultsecure\\.exe'\n  condition: a\n",
+        ))
+        .expect("a witness");
+        assert!(
+            w.iter().all(
+                |(_, f)| matches!(f, Fact::Contains(s) if s.len() > 4 && "werfaultsecure.exe".contains(s.as_str()))
+            ),
+            "the inner literal, not `.exe`: {w:?}"
+        );
+        // The start is kept when no tail does better.
+        let w = witness(&rule("detection:\n  a:\n    CommandLine|re: 'powershell.*-enc'\n  condition: a\n"));
+        assert_eq!(w, Some(vec![(Some("CommandLine".into()), Fact::Contains("powershell".into()))]));
     }
 }
