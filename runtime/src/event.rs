@@ -24,6 +24,9 @@ pub struct FieldTable {
     names: Vec<String>,
     /// Whether any rule reads a dotted path, so that nested objects are worth walking by path.
     dotted: bool,
+    /// What the names read before an underscore (`Provider` of `Provider_Name`): an EVTX element's attributes are
+    /// looked up as `Element_Attribute` only when some name starts so.
+    underscored: rustc_hash::FxHashSet<String>,
 }
 
 impl FieldTable {
@@ -35,7 +38,15 @@ impl FieldTable {
         self.names.push(name.to_string());
         self.ids.insert(name.to_string(), id);
         self.dotted |= name.contains('.');
+        for (at, _) in name.match_indices('_') {
+            self.underscored.insert(name[..at].to_string());
+        }
         id
+    }
+
+    /// Whether some name starts with `prefix` and an underscore.
+    pub(crate) fn has_underscored(&self, prefix: &str) -> bool {
+        self.underscored.contains(prefix)
     }
 
     pub fn get(&self, name: &str) -> Option<FieldId> {

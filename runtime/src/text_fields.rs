@@ -434,12 +434,17 @@ impl<'de: 'e, 'e> Visitor<'de> for Attributes<'_, '_, '_, 'e> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let fields = self.fields;
         let object = fields.enter();
+        let long_names = fields.table.has_underscored(self.element);
         while let Some(attribute) = map.next_key_seed(Key)? {
-            fields.name.clear();
-            fields.name.push_str(self.element);
-            fields.name.push('_');
-            fields.name.push_str(&attribute);
-            let long = fields.table.get(&fields.name);
+            let long = long_names
+                .then(|| {
+                    fields.name.clear();
+                    fields.name.push_str(self.element);
+                    fields.name.push('_');
+                    fields.name.push_str(&attribute);
+                    fields.table.get(&fields.name)
+                })
+                .flatten();
             let short = fields.table.get(&attribute);
             if let Some(value) = map.next_value_seed(fields.value(long.is_some() || short.is_some()))? {
                 match (long, short) {
