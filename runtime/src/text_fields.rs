@@ -47,12 +47,19 @@ pub(crate) fn decode<'e>(
 
 /// The value each field keeps: that of the first object to give it, and within that object the last.
 fn kept(mut read: Vec<Read<'_>>) -> Vec<(FieldId, Value<'_>)> {
-    // Stable: reading order within each field.
-    read.sort_by_key(|(id, _, _)| *id);
-    let mut out = Vec::with_capacity(read.len());
-    let mut read = read.into_iter().peekable();
-    while let Some((id, object, mut value)) = read.next() {
-        while let Some((_, other, later)) = read.next_if(|(next, _, _)| *next == id) {
+    // The (small) keys are sorted, in reading order within each field, and each value is moved once.
+    let mut order: Vec<(FieldId, u32)> = read.iter().enumerate().map(|(at, (id, _, _))| (*id, at as u32)).collect();
+    order.sort_unstable();
+    let mut take = |at: u32| {
+        let (_, object, value) = &mut read[at as usize];
+        (*object, std::mem::replace(value, Value::Null))
+    };
+    let mut out = Vec::with_capacity(order.len());
+    let mut order = order.into_iter().peekable();
+    while let Some((id, at)) = order.next() {
+        let (object, mut value) = take(at);
+        while let Some((_, later)) = order.next_if(|(next, _)| *next == id) {
+            let (other, later) = take(later);
             if other == object {
                 value = later;
             }
