@@ -381,19 +381,21 @@ mod tests {
     use super::*;
     use crate::witness::tests::rule;
 
+    /// The rules `exprs`' prefilter admits for an event, with `fields` interned (`keywords`: events keep their
+    /// values for keywords).
+    fn admitted_by(exprs: &[Expr], fields: &[&str], keywords: bool) -> impl Fn(serde_json::Value) -> Vec<u32> {
+        let mut table = FieldTable::default();
+        fields.iter().for_each(|f| drop(table.intern(f)));
+        let prefilter = Prefilter::build(exprs.iter(), &table);
+        move |json| prefilter.admitted(&Event::new(&json, &table, keywords)).iter().collect()
+    }
+
     #[test]
     fn both_witnesses_of_a_rule_must_hold() {
         let exprs = [rule(
             "detection:\n  a:\n    Image|endswith: '\\csi.exe'\n  b:\n    Company: 'Microsoft Corporation'\n  condition: a and b\n",
         )];
-        let mut table = FieldTable::default();
-        table.intern("Image");
-        table.intern("Company");
-        let prefilter = Prefilter::build(exprs.iter(), &table);
-        let admitted = |json: serde_json::Value| -> Vec<u32> {
-            let event = Event::new(&json, &table, false);
-            prefilter.admitted(&event).iter().collect()
-        };
+        let admitted = admitted_by(&exprs, &["Image", "Company"], false);
         assert_eq!(admitted(serde_json::json!({"Image": "C:\\csi.exe", "Company": "microsoft corporation"})), vec![0]);
         assert_eq!(
             admitted(serde_json::json!({"Image": "C:\\cmd.exe", "Company": "Microsoft Corporation"})),
@@ -406,13 +408,7 @@ mod tests {
     #[test]
     fn booleans_are_admitted_by_their_text() {
         let exprs = [rule("detection:\n  a:\n    Initiated: 'true'\n  condition: a\n")];
-        let mut table = FieldTable::default();
-        table.intern("Initiated");
-        let prefilter = Prefilter::build(exprs.iter(), &table);
-        let admitted = |json: serde_json::Value| -> Vec<u32> {
-            let event = Event::new(&json, &table, false);
-            prefilter.admitted(&event).iter().collect()
-        };
+        let admitted = admitted_by(&exprs, &["Initiated"], false);
         assert_eq!(admitted(serde_json::json!({"Initiated": true})), vec![0]);
         assert_eq!(admitted(serde_json::json!({"Initiated": [false, true]})), vec![0]);
         assert_eq!(admitted(serde_json::json!({"Initiated": false})), Vec::<u32>::new());
@@ -426,14 +422,7 @@ mod tests {
             rule("detection:\n  a:\n    Image|startswith: 'C:\\Temp\\'\n  condition: a\n"),
             rule("detection:\n  a:\n    User: 'Ödön'\n  condition: a\n"),
         ];
-        let mut table = FieldTable::default();
-        table.intern("Image");
-        table.intern("User");
-        let prefilter = Prefilter::build(exprs.iter(), &table);
-        let admitted = |json: serde_json::Value| -> Vec<u32> {
-            let event = Event::new(&json, &table, true);
-            prefilter.admitted(&event).iter().collect()
-        };
+        let admitted = admitted_by(&exprs, &["Image", "User"], true);
         assert_eq!(admitted(serde_json::json!({"x": {"y": ["mimikatz"]}})), vec![0]);
         assert_eq!(admitted(serde_json::json!({"x": "äbc"})), vec![0]);
         assert_eq!(admitted(serde_json::json!({"x": 4688})), vec![0]);
