@@ -385,7 +385,9 @@ mod tests {
     /// values for keywords).
     fn admitted_by(exprs: &[Expr], fields: &[&str], keywords: bool) -> impl Fn(serde_json::Value) -> Vec<u32> {
         let mut table = FieldTable::default();
-        fields.iter().for_each(|f| drop(table.intern(f)));
+        for field in fields {
+            table.intern(field);
+        }
         let prefilter = Prefilter::build(exprs.iter(), &table);
         move |json| prefilter.admitted(&Event::new(&json, &table, keywords)).iter().collect()
     }
