@@ -3,7 +3,8 @@
 use crate::codes::Code;
 use crate::condition::{self, Condition};
 use crate::diagnostic::{Diagnostics, Pos};
-use crate::rule::meta::{expect_string, expect_string_list, parse_meta, Meta};
+use crate::ir::meta::Meta;
+use crate::rule::meta::{expect_string, expect_string_list, parse_meta};
 use crate::yaml::{Kind, Node};
 use std::collections::BTreeMap;
 

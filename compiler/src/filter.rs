@@ -2,8 +2,9 @@
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostics, Pos};
+use crate::ir::meta::{LogSource, Meta};
 use crate::rule::detection::NamedDetection;
-use crate::rule::meta::{expect_string_list, parse_logsource, parse_meta, LogSource, Meta};
+use crate::rule::meta::{expect_string_list, parse_logsource, parse_meta};
 use crate::rule::{parse_detection_block_skipping, ParsedCondition};
 use crate::yaml::{Kind, Node};
 

@@ -165,7 +165,7 @@ fn correlations_get_their_fields_mapped() {
     let set = PipelineSet::new(vec![pipeline::parse(text, "p").expect("loads")], Options::default());
     let doc = "title: c\ncorrelation:\n    type: value_count\n    rules: [r]\n    group-by: [TargetUserName, IpAddress]\n    timespan: 5m\n    condition:\n        gte: 3\n        field: TargetUserName\n";
     let Some(Content::Correlation(mut correlation)) = load_str(doc).remove(0).content else { panic!("correlation") };
-    let windows = vigil_compiler::rule::meta::LogSource { product: Some("windows".into()), ..Default::default() };
+    let windows = vigil_compiler::ir::meta::LogSource { product: Some("windows".into()), ..Default::default() };
     set.apply_correlation(&mut correlation, std::slice::from_ref(&windows)).expect("applies");
     assert_eq!(correlation.group_by, vec!["user.name", "IpAddress"]);
     let SigmaCorrelation { condition, .. } = &correlation;

@@ -8,8 +8,8 @@ use crate::event::{Event, FieldId, FieldTable, Folded, NumberText, Value};
 use crate::substrings::{Build, Lazy};
 use aho_corasick::AhoCorasick;
 use rustc_hash::{FxHashMap, FxHashSet as HashSet};
+use vigil_compiler::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
 use vigil_compiler::ir::{Expr, Predicate, StrOp, Test};
-use vigil_compiler::rule::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
 
 /// A compiled boolean program.
 #[derive(Debug)]

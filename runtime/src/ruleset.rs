@@ -7,8 +7,8 @@ use crate::prefilter::Prefilter;
 use crate::program::{compile, CompileError, Node, Shared};
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
+use vigil_compiler::ir::meta::Level;
 use vigil_compiler::ir::{self, Expr, StrOp, Test};
-use vigil_compiler::rule::meta::Level;
 
 /// A rule ready to run.
 #[derive(Debug)]

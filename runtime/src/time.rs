@@ -3,7 +3,7 @@
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
-use vigil_compiler::rule::value::TimeUnit;
+use vigil_compiler::ir::value::TimeUnit;
 
 /// Reads RFC 3339 (`2025-11-27T07:40:10.165Z`) and Sysmon's `2025-11-27 07:40:10.132` (UTC, no zone).
 pub fn parse(text: &str) -> Option<PrimitiveDateTime> {

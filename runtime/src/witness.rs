@@ -2,8 +2,8 @@
 //! `\cmd.exe`", "`CommandLine` contains `-enc`", "`EventID` is 4688"), derived from the rule's IR. The prefilter
 //! (`prefilter.rs`) checks them all in one pass over an event.
 
+use vigil_compiler::ir::value::{Part, SigmaString};
 use vigil_compiler::ir::{Expr, StrOp, Test};
-use vigil_compiler::rule::value::{Part, SigmaString};
 
 /// A fact about one value (folded to lower case, as uncased tests see it).
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +142,7 @@ fn predicate_fact(field: &Option<String>, test: &Test) -> Option<Fact> {
 /// of a case-insensitive regex, `ſ` and the Kelvin sign included), folded. `None` when that set is infinite or unknown, holds an empty literal (a match
 /// could start anywhere), or holds a capital sigma (the one letter whose lower case depends on its context, so that
 /// a text's folding around it could differ from the literal's).
-fn regex_facts(pattern: &str, flags: vigil_compiler::rule::value::RegexFlags) -> Option<Vec<Fact>> {
+fn regex_facts(pattern: &str, flags: vigil_compiler::ir::value::RegexFlags) -> Option<Vec<Fact>> {
     use regex_syntax::hir::{Hir, HirKind};
     let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(flags.ignore_case)

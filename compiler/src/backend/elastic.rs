@@ -10,8 +10,8 @@ use super::text::{self, shape, Piece, Shape};
 use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
+use crate::ir::value::TimeUnit;
 use crate::ir::{StrOp, Test};
-use crate::rule::value::TimeUnit;
 
 /// A field name for ES|QL and EQL: dotted names are fine, anything else goes in backticks.
 fn backticked(name: &str) -> String {
@@ -371,7 +371,7 @@ impl Language for Eql {
 }
 
 /// A string test's pattern, refusing control characters the language cannot write.
-fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
     let pieces = text::pattern(op, value)?;
     text::plain_text(&pieces, "Elasticsearch")?;
     Ok(pieces)

@@ -7,8 +7,8 @@ use super::text::{self, shape, Piece, Shape};
 use super::walk::{render, Language};
 use super::{Context, Unsupported};
 use crate::codes::Code;
+use crate::ir::value::TimeUnit;
 use crate::ir::{StrOp, Test};
-use crate::rule::value::TimeUnit;
 
 struct Kusto;
 
@@ -142,7 +142,7 @@ impl Language for Kusto {
 }
 
 /// A string test's pattern, refusing control characters the language cannot write.
-fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
     let pieces = text::pattern(op, value)?;
     text::plain_text(&pieces, "KQL")?;
     Ok(pieces)

@@ -6,7 +6,7 @@
 
 use super::Unsupported;
 use crate::codes::Code;
-use crate::rule::value::RegexFlags;
+use crate::ir::value::RegexFlags;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// The Lucene form of `pattern`: a whole-value match, so `.*` is added at each unanchored end.

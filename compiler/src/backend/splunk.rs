@@ -48,7 +48,7 @@ fn needs_eval(e: &Unsupported) -> bool {
 fn command(expr: &Expr) -> Result<Option<String>, Unsupported> {
     let (predicate, negated) = match expr {
         Expr::Pred(p) => (p, false),
-        Expr::Not(inner) => match inner.as_ref() {
+        Expr::Not(inner) => match &**inner {
             Expr::Pred(p) => (p, true),
             _ => return Ok(None),
         },
@@ -303,7 +303,7 @@ pub fn saved_search(rule: &ir::Rule, query: &str) -> String {
 }
 
 /// A string test's pattern, refusing control characters the language cannot write.
-fn pattern(op: StrOp, value: &crate::rule::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
     let pieces = text::pattern(op, value)?;
     text::plain_text(&pieces, "SPL")?;
     Ok(pieces)

@@ -8,8 +8,8 @@ use super::text::{self, like, like_needs_escape, lowered, pattern, Piece};
 use super::walk::{render, Language};
 use super::{Context, Target, Unsupported};
 use crate::codes::Code;
+use crate::ir::value::{RegexFlags, TimeUnit};
 use crate::ir::{StrOp, Test};
-use crate::rule::value::{RegexFlags, TimeUnit};
 
 /// The column keywords are searched in unless `--keyword-field` says otherwise.
 pub const DEFAULT_KEYWORD_COLUMN: &str = "_raw";

@@ -4,8 +4,8 @@
 use super::Unsupported;
 use crate::codes::Code;
 use crate::correlation::CmpOp;
+use crate::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString};
 use crate::ir::StrOp;
-use crate::rule::value::{CompareOp, Number, Part, RegexFlags, SigmaString};
 
 /// One piece of a string pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]

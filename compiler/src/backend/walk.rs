@@ -3,8 +3,8 @@
 
 use super::text::{pattern, Piece};
 use super::Unsupported;
+use crate::ir::value::SigmaString;
 use crate::ir::{Expr, Predicate, StrOp, Test};
-use crate::rule::value::SigmaString;
 
 /// What a target spells and how it renders single tests.
 pub trait Language {
@@ -46,74 +46,91 @@ pub trait Language {
 /// Renders an expression. Every compound operand of a compound expression is grouped, whatever the target's
 /// precedence rules: the output reads the same in every language (Splunk's OR binds tighter than its AND).
 pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
-    let max = lang.max_operands().max(2);
     match expr {
-        Expr::And(items) | Expr::Or(items) if items.len() > max => {
-            let is_and = matches!(expr, Expr::And(_));
-            let chunks: Vec<Expr> = items
-                .chunks(max)
-                .map(|chunk| match chunk {
-                    [one] => one.clone(),
-                    many if is_and => Expr::And(many.to_vec()),
-                    many => Expr::Or(many.to_vec()),
-                })
-                .collect();
-            // Built directly: the flattening constructors would undo the grouping.
-            render(lang, &if is_and { Expr::And(chunks) } else { Expr::Or(chunks) })
-        }
         Expr::Const(b) => Ok(lang.constant(*b)),
         Expr::Pred(p) => lang.predicate(p.field.as_deref(), &p.test),
-        Expr::Not(inner) => Ok(lang.not(render(lang, inner)?, matches!(inner.as_ref(), Expr::And(_) | Expr::Or(_)))),
-        Expr::And(items) => {
-            let parts: Result<Vec<_>, _> = items.iter().map(|i| operand(lang, i)).collect();
-            Ok(parts?.join(lang.and()))
+        Expr::Not(inner) => Ok(lang.not(render(lang, inner)?, matches!(**inner, Expr::And(_) | Expr::Or(_)))),
+        Expr::And(items) => junction(lang, items, true),
+        Expr::Or(items) => junction(lang, items, false),
+    }
+}
+
+/// The operands of an AND (`is_and`) or an OR, joined. More operands than the target takes in one junction are
+/// split into groups of at most that many, and the groups grouped again until one junction holds them all.
+fn junction(lang: &dyn Language, items: &[Expr], is_and: bool) -> Result<String, Unsupported> {
+    let max = lang.max_operands().max(2);
+    let joiner = if is_and { lang.and() } else { lang.or() };
+    if items.len() <= max {
+        return if is_and { and_operands(lang, items) } else { or_operands(lang, items) };
+    }
+    let mut parts = items
+        .chunks(max)
+        .map(|chunk| match chunk {
+            [one] => operand(lang, one),
+            many => junction(lang, many, is_and).map(|text| lang.group(text)),
+        })
+        .collect::<Result<Vec<String>, Unsupported>>()?;
+    while parts.len() > max {
+        parts = parts
+            .chunks(max)
+            .map(|chunk| match chunk {
+                [one] => one.clone(),
+                many => lang.group(many.join(joiner)),
+            })
+            .collect();
+    }
+    Ok(parts.join(joiner))
+}
+
+fn and_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Unsupported> {
+    let parts: Result<Vec<_>, _> = items.iter().map(|i| operand(lang, i)).collect();
+    Ok(parts?.join(lang.and()))
+}
+
+fn or_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Unsupported> {
+    let mut parts = Vec::with_capacity(items.len());
+    let mut i = 0;
+    while i < items.len() {
+        // A run of string tests on one field becomes one list test where the target has one: a list with
+        // wildcards, else lists of the exact values in it. Each run is looked at once (lists of
+        // thousands of hashes must not cost a square).
+        let Some((field, _)) = pattern_member(&items[i]) else {
+            parts.push(operand(lang, &items[i])?);
+            i += 1;
+            continue;
+        };
+        let mut j = i + 1;
+        while items.get(j).and_then(pattern_member).is_some_and(|(f, _)| f == field) {
+            j += 1;
         }
-        Expr::Or(items) => {
-            let mut parts = Vec::with_capacity(items.len());
-            let mut i = 0;
-            while i < items.len() {
-                // A run of string tests on one field becomes one list test where the target has one: a list with
-                // wildcards, else lists of the exact values in it. Each run is looked at once (lists of
-                // thousands of hashes must not cost a square).
-                let Some((field, _)) = pattern_member(&items[i]) else {
-                    parts.push(operand(lang, &items[i])?);
-                    i += 1;
+        let run = &items[i..j];
+        i = j;
+        if run.len() > 1 {
+            let patterns: Result<Vec<Vec<Piece>>, Unsupported> =
+                run.iter().filter_map(pattern_member).map(|(_, p)| p).collect();
+            if let Some(list) = lang.pattern_list(field, &patterns?)? {
+                parts.push(list);
+                continue;
+            }
+        }
+        let mut k = 0;
+        while k < run.len() {
+            let mut values = Vec::new();
+            while let Some((_, v)) = run.get(k + values.len()).and_then(list_member) {
+                values.push(v);
+            }
+            if values.len() > 1 {
+                if let Some(list) = lang.in_list(field, &values) {
+                    parts.push(list);
+                    k += values.len();
                     continue;
-                };
-                let mut j = i + 1;
-                while items.get(j).and_then(pattern_member).is_some_and(|(f, _)| f == field) {
-                    j += 1;
-                }
-                let run = &items[i..j];
-                i = j;
-                if run.len() > 1 {
-                    let patterns: Result<Vec<Vec<Piece>>, Unsupported> =
-                        run.iter().filter_map(pattern_member).map(|(_, p)| p).collect();
-                    if let Some(list) = lang.pattern_list(field, &patterns?)? {
-                        parts.push(list);
-                        continue;
-                    }
-                }
-                let mut k = 0;
-                while k < run.len() {
-                    let mut values = Vec::new();
-                    while let Some((_, v)) = run.get(k + values.len()).and_then(list_member) {
-                        values.push(v);
-                    }
-                    if values.len() > 1 {
-                        if let Some(list) = lang.in_list(field, &values) {
-                            parts.push(list);
-                            k += values.len();
-                            continue;
-                        }
-                    }
-                    parts.push(operand(lang, &run[k])?);
-                    k += 1;
                 }
             }
-            Ok(parts.join(lang.or()))
+            parts.push(operand(lang, &run[k])?);
+            k += 1;
         }
     }
+    Ok(parts.join(lang.or()))
 }
 
 fn operand(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {

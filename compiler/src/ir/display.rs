@@ -1,7 +1,7 @@
 //! The printable form of the IR, used in snapshots and `vigil` debugging output. One node per line, indented.
 
 use super::{Expr, Predicate, Rule, StrOp, Test};
-use crate::rule::value::{Part, SigmaString};
+use crate::ir::value::{Part, SigmaString};
 use std::fmt::{self, Write};
 
 /// Quotes a value as Sigma authors write it: single quotes, `''` for a quote, backslashes as they are.

@@ -5,21 +5,70 @@
 //! [`Expr::and`], [`Expr::or`] and [`Expr::negate`], which flatten and simplify, so consumers see canonical trees.
 
 mod display;
+pub mod meta;
+pub mod value;
 
-use crate::rule::meta::{LogSource, Meta};
-use crate::rule::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
+use crate::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
+use meta::{LogSource, Meta};
 
 /// A boolean expression over predicates.
+///
+/// `Not`, `And` and `Or` hold types whose contents only this module can build, so every tree is canonical: it
+/// comes from [`Expr::and`], [`Expr::or`] and [`Expr::negate`]. Consumers match on the variants and read the
+/// operands through `Deref` (or take them with `into_vec` / `into_inner`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// Only the result of simplification (an empty `all of`, a dropped item); never written by users.
     Const(bool),
     Pred(Box<Predicate>),
-    Not(Box<Expr>),
-    /// Two or more operands, none of them an `And`.
-    And(Vec<Expr>),
-    /// Two or more operands, none of them an `Or`.
-    Or(Vec<Expr>),
+    /// Never a `Not` or a constant.
+    Not(Negated),
+    /// Two or more operands, none of them an `And` or a constant.
+    And(Operands),
+    /// Two or more operands, none of them an `Or` or a constant.
+    Or(Operands),
+}
+
+/// The operands of an `And` or an `Or`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operands(Vec<Expr>);
+
+impl Operands {
+    pub fn into_vec(self) -> Vec<Expr> {
+        self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Operands {
+    type Item = &'a Expr;
+    type IntoIter = std::slice::Iter<'a, Expr>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl std::ops::Deref for Operands {
+    type Target = [Expr];
+    fn deref(&self) -> &[Expr] {
+        &self.0
+    }
+}
+
+/// The operand of a `Not`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Negated(Box<Expr>);
+
+impl Negated {
+    pub fn into_inner(self) -> Expr {
+        *self.0
+    }
+}
+
+impl std::ops::Deref for Negated {
+    type Target = Expr;
+    fn deref(&self) -> &Expr {
+        &self.0
+    }
 }
 
 impl Expr {
@@ -45,25 +94,25 @@ impl Expr {
             match operand {
                 Expr::Const(c) if c == identity => {}
                 Expr::Const(c) => return Expr::Const(c),
-                Expr::And(inner) if is_and => flat.extend(inner),
-                Expr::Or(inner) if !is_and => flat.extend(inner),
+                Expr::And(inner) if is_and => flat.extend(inner.0),
+                Expr::Or(inner) if !is_and => flat.extend(inner.0),
                 other => flat.push(other),
             }
         }
         match flat.len() {
             0 => Expr::Const(identity),
             1 => flat.pop().unwrap_or(Expr::Const(identity)),
-            _ if is_and => Expr::And(flat),
-            _ => Expr::Or(flat),
+            _ if is_and => Expr::And(Operands(flat)),
+            _ => Expr::Or(Operands(flat)),
         }
     }
 
     /// Negation: `not not x` is `x`, `not true` is `false`.
     pub fn negate(operand: Expr) -> Expr {
         match operand {
-            Expr::Not(inner) => *inner,
+            Expr::Not(inner) => inner.into_inner(),
             Expr::Const(c) => Expr::Const(!c),
-            other => Expr::Not(Box::new(other)),
+            other => Expr::Not(Negated(Box::new(other))),
         }
     }
 
@@ -208,7 +257,7 @@ mod tests {
         assert_eq!(Expr::or(vec![]), Expr::Const(false));
         assert_eq!(
             Expr::and(vec![leaf("a"), Expr::and(vec![leaf("b"), leaf("c")])]),
-            Expr::And(vec![leaf("a"), leaf("b"), leaf("c")])
+            Expr::And(Operands(vec![leaf("a"), leaf("b"), leaf("c")]))
         );
         assert_eq!(Expr::or(vec![leaf("a"), Expr::Const(true)]), Expr::Const(true));
         assert_eq!(Expr::and(vec![leaf("a"), Expr::Const(true)]), leaf("a"));

@@ -5,9 +5,10 @@
 use super::RunState;
 use crate::condition::Condition;
 use crate::correlation::SigmaCorrelation;
+use crate::ir::meta::{Level, LogSource, Meta, Status};
+use crate::ir::value::SigmaString;
 use crate::rule::detection::DetectionItem;
-use crate::rule::meta::{Level, LogSource, Meta, Status};
-use crate::rule::value::{SigmaString, Value};
+use crate::rule::value::Value;
 use crate::rule::SigmaRule;
 use regex::Regex;
 use std::cmp::Ordering;

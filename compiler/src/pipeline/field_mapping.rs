@@ -4,8 +4,9 @@
 
 use super::transform::{mark, rewrite_items, Failure, Replace, Transformation};
 use super::{ProcessingItem, RunState};
+use crate::ir::value::Part;
 use crate::rule::detection::Detection;
-use crate::rule::value::{Part, Value};
+use crate::rule::value::Value;
 use crate::rule::SigmaRule;
 
 impl ProcessingItem {

@@ -5,7 +5,8 @@ use super::transform::{CaseMethod, PlaceholderFilter, RegexMethod, Transformatio
 use super::{OutputStep, Pipeline, ProcessingItem};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Pos};
-use crate::rule::value::{Number, SigmaString, Value};
+use crate::ir::value::{Number, SigmaString};
+use crate::rule::value::Value;
 use crate::yaml::{self, Kind, Node};
 use regex::Regex;
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@ use super::conditions::{
 use super::load::{scalar_json, value_pos, Loader};
 use crate::codes::Code;
 use crate::condition::{self, Condition};
-use crate::rule::meta::LogSource;
+use crate::ir::meta::LogSource;
 use crate::yaml::{Kind, Node};
 use regex::Regex;
 

@@ -24,7 +24,7 @@ pub use transform::Transformation;
 use crate::codes::Code;
 use crate::correlation::SigmaCorrelation;
 use crate::diagnostic::{Diagnostic, Pos};
-use crate::rule::meta::LogSource;
+use crate::ir::meta::LogSource;
 use crate::rule::SigmaRule;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -3,8 +3,9 @@
 
 use super::transform::{Failure, PlaceholderFilter, RegexMethod};
 use crate::codes::Code;
-use crate::rule::meta::LogSource;
-use crate::rule::value::{Number, Part, RegexFlags, SigmaString, Value};
+use crate::ir::meta::LogSource;
+use crate::ir::value::{Number, Part, RegexFlags, SigmaString};
+use crate::rule::value::Value;
 use crate::yaml::{Kind, Node};
 use std::borrow::Cow;
 

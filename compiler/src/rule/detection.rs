@@ -2,9 +2,10 @@
 //! keywords. Every value runs through its modifier chain here, so later stages see typed values only.
 
 use super::modifiers::{apply_chain, Modifier, ModifierError, RawValue};
-use super::value::{Number, Value};
+use super::value::Value;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostics, Pos};
+use crate::ir::value::Number;
 use crate::yaml::{Kind, Node};
 
 /// One `field|modifiers: values` entry.

@@ -11,9 +11,10 @@ pub mod value;
 use crate::codes::Code;
 use crate::condition::{self, Condition};
 use crate::diagnostic::{Diagnostics, Pos};
+use crate::ir::meta::{LogSource, Meta};
 use crate::yaml::{Kind, Node};
 use detection::{parse_detection, NamedDetection};
-use meta::{parse_logsource, parse_meta, LogSource, Meta};
+use meta::{parse_logsource, parse_meta};
 
 /// A condition string and its parse tree.
 #[derive(Clone, Debug, PartialEq)]

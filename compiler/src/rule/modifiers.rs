@@ -3,7 +3,8 @@
 //! Modifiers run left to right, each on the values the previous one produced, as in pySigma. `all` and `neq` act on
 //! the whole item instead. Order and type problems are reported with `modifier-order` / `modifier-type`.
 
-use super::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit, Value};
+use super::value::Value;
+use crate::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
 use base64::Engine as _;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
