@@ -130,7 +130,7 @@ pub struct ConvertArgs {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Engine {
+pub enum HuntEngine {
     /// The compiled multi-rule matcher.
     Matcher,
     /// An embedded SQLite database and each rule's SQL (`vigil convert -t sqlite`).
@@ -165,8 +165,8 @@ pub struct HuntArgs {
     pub output: Option<PathBuf>,
     /// Evaluation engine: the compiled matcher, or SQLite running each rule's generated SQL (the same
     /// detections, as a cross-check of the SQL; slower).
-    #[arg(long, value_enum, default_value_t = Engine::Matcher)]
-    pub engine: Engine,
+    #[arg(long, value_enum, default_value_t = HuntEngine::Matcher)]
+    pub engine: HuntEngine,
     /// With `--engine sqlite`: keep the events in this SQLite database file (table `logs`) for further SQL.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,

@@ -3,7 +3,7 @@
 mod cli;
 mod commands;
 mod output;
-mod pipelines;
+mod report;
 mod rule_files;
 
 use clap::Parser;

@@ -1,11 +1,23 @@
-//! Finding and reading Sigma files named on the command line.
+//! Finding the Sigma files named on the command line and compiling them (`vigil_compiler::compile`), one file per
+//! core.
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use vigil_compiler::compile::{compile_path, unreadable, Compilation, Settings, SourceFile};
+use vigil_compiler::{Code, Diagnostic};
 
 /// A file to read, or a path that could not be used.
 pub enum Found {
     File(PathBuf),
     Missing { path: PathBuf, error: String },
+}
+
+impl Found {
+    pub fn path(&self) -> &Path {
+        match self {
+            Found::File(path) | Found::Missing { path, .. } => path,
+        }
+    }
 }
 
 /// Expands the given paths: files as they are, directories recursively to their `.yml`/`.yaml` files, sorted so
@@ -45,29 +57,22 @@ fn is_yaml(path: &Path) -> bool {
         && !name.ends_with(".tests.yml")
 }
 
-/// Reads a file as UTF-8 text.
-pub fn read(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-}
-
-/// Opens a found file: its path as shown to the user, and its text. A missing or unreadable file is reported on
-/// stderr and gives `None`, so that callers count an I/O error and go on with the other files.
-pub fn open(found: &Found) -> Option<(String, String)> {
-    let path = match found {
-        Found::File(path) => path,
+/// Compiles one found file; a missing path is a file that could not be read (`file-unreadable`).
+pub fn compile_found(found: &Found, settings: &Settings) -> SourceFile {
+    match found {
+        Found::File(path) => compile_path(path, path.display().to_string(), settings),
         Found::Missing { path, error } => {
-            eprintln!("vigil: {}: {error}", path.display());
-            return None;
-        }
-    };
-    let shown = path.display().to_string();
-    match read(path) {
-        Ok(text) => Some((shown, text)),
-        Err(error) => {
-            eprintln!("vigil: {shown}: {error}");
-            None
+            unreadable(path.display().to_string(), Diagnostic::error(Code::FileUnreadable, None, error.clone()))
         }
     }
+}
+
+/// Compiles every file of `found`, in parallel, in order.
+pub fn compile_each(found: &[Found], settings: &Settings) -> Vec<SourceFile> {
+    found.par_iter().map(|f| compile_found(f, settings)).collect()
+}
+
+/// Finds and compiles the files under `paths` and links their correlations.
+pub fn compile(paths: &[PathBuf], settings: &Settings) -> Compilation {
+    Compilation::new(compile_each(&find(paths), settings), settings)
 }

@@ -10,11 +10,10 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use vigil_compiler::backend::correlation::Input;
-use vigil_compiler::backend::{self, Options, Target};
-use vigil_compiler::correlation::SigmaCorrelation;
-use vigil_compiler::{load_str, lower, Content};
-use vigil_runtime::correlation::{Engine, Hit, Spec};
+use vigil_compiler::backend::{self, ConvertOptions, Target};
+use vigil_compiler::compile::{compile_source, Compilation, Settings};
+use vigil_compiler::ir::correlation::{Correlation, InputField, InputSource};
+use vigil_runtime::correlation::{CorrelationEngine, Hit, Spec};
 use vigil_runtime::sqlite::SqliteStore;
 
 const RULES: &str = "title: Failed logon
@@ -90,40 +89,49 @@ fn rows() -> Vec<Vec<serde_json::Value>> {
         .collect()
 }
 
-/// The correlation documents of a case, in order: the last is the one checked, the others are what it chains.
-fn correlations(text: &str) -> Vec<SigmaCorrelation> {
-    load_str(text)
-        .into_iter()
-        .map(|d| match d.content {
-            Some(Content::Correlation(c)) => c,
-            _ => panic!("not a correlation: {text}"),
-        })
-        .collect()
+/// The rules and a case's correlation documents, compiled together.
+fn compiled(text: &str) -> Compilation {
+    let settings = Settings::default();
+    let compilation =
+        Compilation::new(vec![compile_source("case".into(), format!("{RULES}---\n{text}"), &settings)], &settings);
+    for (file, d) in compilation.diagnostics() {
+        assert!(!d.is_error(), "{}: {d}", file.path);
+    }
+    compilation
+}
+
+/// The correlations of a case, lowered, in dependency order: the last is the one checked, the others are what it
+/// chains.
+fn correlations(text: &str) -> Vec<Correlation> {
+    compiled(text).correlations.into_iter().map(|c| c.correlation).collect()
 }
 
 type Detections = BTreeSet<(Vec<Option<String>>, i64)>;
 
-/// Inputs are numbered 0 (failed), 1 (success), then one per correlation of the chain.
-fn input_number(name: &str, chain: &[SigmaCorrelation]) -> usize {
-    match name {
-        "failed" => 0,
-        "success" => 1,
-        other => 2 + chain.iter().position(|c| c.meta.name.as_deref() == Some(other)).expect("a known name"),
+/// Inputs are numbered 0 (failed), 1 (success): the rules in order; then one per correlation of the chain.
+fn input_number(source: InputSource) -> usize {
+    match source {
+        InputSource::Rule(r) => r,
+        InputSource::Correlation(c) => 2 + c,
     }
 }
 
 /// The engine's detections of the last correlation, with the events fed in `order`.
-fn engine_detections(chain: &[SigmaCorrelation], order: &[usize]) -> Detections {
+fn engine_detections(chain: &[Correlation], order: &[usize]) -> Detections {
     let specs = chain
         .iter()
         .enumerate()
         .map(|(k, c)| {
-            let inputs = c.rules.iter().map(|r| (input_number(r, chain), r.clone())).collect();
+            let inputs = c.inputs.iter().map(|i| input_number(i.source)).collect();
+            let chained = |i: usize| match c.inputs[i].source {
+                InputSource::Correlation(other) => Some(chain[other].group_by.clone()),
+                InputSource::Rule(_) => None,
+            };
             let output = (k + 1 < chain.len()).then_some(2 + k);
-            Spec::from_rule(c, inputs, output)
+            Spec::new(c, inputs, &chained, output)
         })
         .collect();
-    let mut engine = Engine::new(specs, 60_000, 1000);
+    let mut engine = CorrelationEngine::new(specs, 60_000, 1000);
     let mut found = Vec::new();
     for &i in order {
         let (t, id, user, bytes) = TIMELINE[i];
@@ -146,26 +154,43 @@ fn engine_detections(chain: &[SigmaCorrelation], order: &[usize]) -> Detections 
         .collect()
 }
 
+/// The queries of a compilation's correlations for `target`, in order, each from the queries of what it reads.
+fn correlation_queries(
+    compilation: &Compilation,
+    target: Target,
+    options: &ConvertOptions,
+) -> Vec<Result<String, String>> {
+    let rules: Vec<Option<String>> = compilation
+        .rules()
+        .map(|r| {
+            backend::convert(&r.rule.rule, target, "default", &r.rule.state, options).ok().map(|mut q| q.remove(0))
+        })
+        .collect();
+    let mut done: Vec<Result<String, String>> = Vec::new();
+    for linked in &compilation.correlations {
+        let c = &linked.correlation;
+        let reads: Option<Vec<String>> = c
+            .inputs
+            .iter()
+            .map(|i| match i.source {
+                InputSource::Rule(r) => rules[r].clone(),
+                InputSource::Correlation(o) => done[o].clone().ok(),
+            })
+            .collect();
+        let reads = reads.expect("every input converts");
+        done.push(backend::convert_correlation(c, &reads, target, options).map_err(|e| {
+            assert_eq!(e.code, vigil_compiler::Code::UnsupportedCorrelation, "{}: {e}", c.meta.title);
+            e.to_string()
+        }));
+    }
+    done
+}
+
 /// The last correlation's query for `target`, the chain's queries feeding it.
-fn query(chain: &[SigmaCorrelation], target: Target) -> String {
-    let options = Options { table: Some("logs".into()), ..Options::default() };
-    let mut inputs: BTreeMap<String, Input> = BTreeMap::new();
-    for document in load_str(RULES) {
-        let Some(Content::Rule(rule)) = document.content else { panic!("rule") };
-        let name = rule.meta.name.clone().expect("named");
-        let q = backend::convert(&lower(rule), target, "default", &Default::default(), &options).expect("rule");
-        inputs.insert(name, Input::rule(q[0].clone()));
-    }
-    let mut last = String::new();
-    for c in chain {
-        let reads: Vec<Input> = c.rules.iter().map(|r| inputs[r].clone()).collect();
-        last = backend::convert_correlation(c, &reads, target, &options)
-            .unwrap_or_else(|e| panic!("{}: {e}", target.name()));
-        if let Some(name) = &c.meta.name {
-            inputs.insert(name.clone(), Input::correlation(last.clone(), c.group_by.clone()));
-        }
-    }
-    last
+fn query(text: &str, target: Target) -> String {
+    let options = ConvertOptions { table: Some("logs".into()), ..ConvertOptions::default() };
+    let queries = correlation_queries(&compiled(text), target, &options);
+    queries.last().cloned().expect("a correlation").unwrap_or_else(|e| panic!("{}: {e}", target.name()))
 }
 
 /// Runs SQL on `engine` (sqlite, duckdb, postgres, spark) over the timeline: per query, its rows' group values and
@@ -274,19 +299,19 @@ const CASES: &[(&str, &str, Expected)] = &[
     ),
 ];
 
-fn case(name: &str) -> (Vec<SigmaCorrelation>, Detections) {
+fn case(name: &str) -> (&'static str, Vec<Correlation>, Detections) {
     let (_, text, expected) = CASES.iter().find(|(n, ..)| *n == name).expect("a case");
     let expected = expected
         .iter()
         .map(|(group, t)| (group.iter().map(|v| v.map(str::to_string)).collect(), EPOCH + *t as i64 * 1000))
         .collect();
-    (correlations(text), expected)
+    (text, correlations(text), expected)
 }
 
 /// Checks one case: the engine finds the expected detections (in order and shuffled), and SQLite, DuckDB and
 /// PostgreSQL find the same.
 fn check(name: &str) {
-    let (chain, expected) = case(name);
+    let (text, chain, expected) = case(name);
     let in_order: Vec<usize> = (0..TIMELINE.len()).collect();
     assert_eq!(engine_detections(&chain, &in_order), expected, "engine: {name}");
     let mut shuffled = in_order.clone();
@@ -294,7 +319,7 @@ fn check(name: &str) {
     shuffled.swap(12, 14);
     assert_eq!(engine_detections(&chain, &shuffled), expected, "engine, out of order: {name}");
     for (engine, target) in [("sqlite", Target::Sqlite), ("duckdb", Target::Duckdb), ("postgres", Target::Postgres)] {
-        let sql = query(&chain, target);
+        let sql = query(text, target);
         let groups = chain.last().map_or(0, |c| c.group_by.len());
         if let Some(found) = sql_detections(engine, &[(groups, sql.clone())]) {
             assert_eq!(found[0], expected, "{engine}: {name}\n{sql}");
@@ -365,13 +390,13 @@ fn chain_of_a_burst_then_a_success() {
 /// Spark runs every case in one session (it takes seconds to start).
 #[test]
 fn spark_agrees_on_every_case() {
-    let cases: Vec<(Vec<SigmaCorrelation>, Detections)> = CASES.iter().map(|(name, ..)| case(name)).collect();
+    let cases: Vec<(&str, Vec<Correlation>, Detections)> = CASES.iter().map(|(name, ..)| case(name)).collect();
     let queries: Vec<(usize, String)> = cases
         .iter()
-        .map(|(chain, _)| (chain.last().map_or(0, |c| c.group_by.len()), query(chain, Target::Spark)))
+        .map(|(text, chain, _)| (chain.last().map_or(0, |c| c.group_by.len()), query(text, Target::Spark)))
         .collect();
     let Some(found) = sql_detections("spark", &queries) else { return };
-    for (((name, ..), (_, expected)), found) in CASES.iter().zip(&cases).zip(found) {
+    for (((name, ..), (_, _, expected)), found) in CASES.iter().zip(&cases).zip(found) {
         assert_eq!(&found, expected, "spark: {name}");
     }
 }
@@ -390,32 +415,26 @@ fn spec_and_pysigma_examples_convert_and_run() {
     let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     files.retain(|p| p.extension().is_some_and(|x| x == "yml"));
     files.sort();
-    let options = Options { table: Some("logs".into()), ..Options::default() };
+    let options = ConvertOptions { table: Some("logs".into()), ..ConvertOptions::default() };
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for path in &files {
-        let text = std::fs::read_to_string(path).expect("readable");
-        let documents = load_str(&text);
-        let rules: Vec<Rule> = documents
-            .iter()
-            .filter_map(|d| match &d.content {
-                Some(Content::Rule(r)) => Some(lower(r.clone())),
-                _ => None,
-            })
-            .collect();
-        let correlations: Vec<&SigmaCorrelation> = documents
-            .iter()
-            .filter_map(|d| match &d.content {
-                Some(Content::Correlation(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let settings = Settings::default();
+        let compilation = Compilation::of_files(std::slice::from_ref(path), &settings);
+        let documents =
+            compilation.files[0].documents.iter().filter(|d| d.kind == vigil_compiler::DocumentKind::Correlation);
+        assert_eq!(documents.count(), compilation.correlations.len(), "{}: every correlation resolves", path.display());
+        let rules: Vec<Rule> = compilation.rules().map(|r| r.rule.rule.clone()).collect();
         // Every field a correlation reads becomes a column of the store.
         let mut fields = BTreeSet::new();
-        for c in &correlations {
+        for linked in &compilation.correlations {
+            let c = &linked.correlation;
             fields.extend(c.group_by.iter().cloned());
-            fields.extend(c.aliases.values().flat_map(|m| m.values().cloned()));
-            if let Some(vigil_compiler::correlation::CorrelationCondition::Threshold { field, .. }) = &c.condition {
-                fields.extend(field.iter().cloned());
+            for input in &c.inputs {
+                for place in input.group_fields.iter().chain(&input.value) {
+                    if let InputField::Field(f) = place {
+                        fields.insert(f.clone());
+                    }
+                }
             }
         }
         let mut with_fields = rules.first().cloned().expect("a base rule");
@@ -425,46 +444,22 @@ fn spec_and_pysigma_examples_convert_and_run() {
         let mut store = SqliteStore::create(None, &store_rules).expect("store");
         store.commit().expect("commit");
         for target in [Target::Sqlite, Target::Postgres, Target::Duckdb, Target::Spark, Target::Kusto, Target::Splunk] {
-            let mut inputs: BTreeMap<String, Input> = BTreeMap::new();
-            for rule in &rules {
-                let q = backend::convert(rule, target, "default", &Default::default(), &options).expect("base rule");
-                for name in rule.meta.id.iter().chain(&rule.meta.name) {
-                    inputs.insert(name.clone(), Input::rule(q[0].clone()));
-                }
-            }
-            // In dependency order: a correlation may come before the one it reads (the specification's example).
-            let mut pending: Vec<&SigmaCorrelation> = correlations.clone();
-            while !pending.is_empty() {
-                let before = pending.len();
-                let mut waiting = Vec::new();
-                for c in pending {
-                    let reads: Option<Vec<Input>> = c.rules.iter().map(|r| inputs.get(r).cloned()).collect();
-                    let Some(reads) = reads else {
-                        waiting.push(c);
-                        continue;
-                    };
-                    let entry = counts.entry(target.name()).or_default();
-                    match backend::convert_correlation(c, &reads, target, &options) {
-                        Ok(q) => {
-                            entry.0 += 1;
-                            if target == Target::Sqlite {
-                                store
-                                    .count(&q)
-                                    .unwrap_or_else(|e| panic!("{}: {}: {e}\n{q}", path.display(), c.meta.title));
-                            }
-                            for name in c.meta.id.iter().chain(&c.meta.name) {
-                                inputs.insert(name.clone(), Input::correlation(q.clone(), c.group_by.clone()));
-                            }
-                        }
-                        Err(e) => {
-                            assert_eq!(e.code, vigil_compiler::Code::UnsupportedCorrelation, "{}: {e}", path.display());
-                            entry.1 += 1;
-                            eprintln!("{} {}: {}: {e}", target.name(), path.display(), c.meta.title);
+            let queries = correlation_queries(&compilation, target, &options);
+            for (linked, query) in compilation.correlations.iter().zip(queries) {
+                let entry = counts.entry(target.name()).or_default();
+                match query {
+                    Ok(q) => {
+                        entry.0 += 1;
+                        if target == Target::Sqlite {
+                            let title = &linked.correlation.meta.title;
+                            store.count(&q).unwrap_or_else(|e| panic!("{}: {title}: {e}\n{q}", path.display()));
                         }
                     }
+                    Err(e) => {
+                        entry.1 += 1;
+                        eprintln!("{} {}: {}: {e}", target.name(), path.display(), linked.correlation.meta.title);
+                    }
                 }
-                assert!(waiting.len() < before, "{}: a correlation reads an unknown rule", path.display());
-                pending = waiting;
             }
         }
     }

@@ -9,8 +9,9 @@ mod common;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use vigil_compiler::backend::{self, Options, Target};
-use vigil_compiler::{ir, load_str, lower, Content};
+use vigil_compiler::backend::{self, ConvertOptions, Target};
+use vigil_compiler::compile::{compile_source, Settings};
+use vigil_compiler::ir;
 use vigil_runtime::sqlite::SqliteStore;
 use vigil_runtime::RuleSet;
 
@@ -48,18 +49,19 @@ fn fixtures() -> Vec<Fixture> {
         .map(|path| {
             let text = std::fs::read_to_string(&path).expect("UTF-8");
             let (rule_text, cases_text) = text.split_once("\n---\n").expect("a rule, `---`, then the events");
-            let Some(Content::Rule(rule)) = load_str(rule_text).remove(0).content else {
+            let file = compile_source(path.display().to_string(), rule_text.to_string(), &Settings::default());
+            let Some(rule) = file.documents[0].rule() else {
                 panic!("{}: the rule does not load", path.display());
             };
             let cases: Cases = serde_yaml::from_str(cases_text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("").to_string();
-            Fixture { name, rule: lower(rule), cases: cases.events }
+            Fixture { name, rule: rule.rule.clone(), cases: cases.events }
         })
         .collect()
 }
 
 fn query(fixture: &Fixture, target: Target) -> String {
-    let options = Options { table: Some("logs".into()), ..Options::default() };
+    let options = ConvertOptions { table: Some("logs".into()), ..ConvertOptions::default() };
     let mut queries = backend::convert(&fixture.rule, target, "default", &Default::default(), &options)
         .unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
     queries.remove(0)
@@ -102,7 +104,7 @@ fn run_sqlite(fixtures: &[Fixture]) -> Vec<Outcome> {
                 store.add(0, i as u64 + 1, &case.event)?;
             }
             store.commit()?;
-            Ok(store.run(&query(f, Target::Sqlite))?.into_iter().map(|(_, record, _)| record).collect())
+            Ok(store.run(&query(f, Target::Sqlite))?.into_iter().map(|row| row.record).collect())
         })
         .collect()
 }
@@ -113,7 +115,7 @@ fn run_matcher(fixtures: &[Fixture]) -> Vec<Outcome> {
         .map(|f| {
             let (set, rejected) = RuleSet::build(vec![(f.name.clone(), f.rule.clone())]);
             if let Some(r) = rejected.first() {
-                return Err(r.reason.clone());
+                return Err(r.diagnostic.to_string());
             }
             Ok(f.cases
                 .iter()

@@ -6,9 +6,8 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use vigil_compiler::backend::{self, Options, Target};
-use vigil_compiler::pipeline::{Options as PipelineOptions, PipelineSet};
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::backend::{self, ConvertOptions as Options, Target};
+use vigil_compiler::compile::{compile_source, Settings};
 
 // The same allocator as the `vigil` binary.
 #[global_allocator]
@@ -52,17 +51,14 @@ fn main() {
         std::process::exit(2);
     }
     let rounds: usize = std::env::var("VIGIL_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(10);
-    let pipelines = PipelineSet::resolve(&["sysmon".into(), "windows".into()], PipelineOptions::default())
-        .expect("built-in pipelines");
+    let settings = Settings::routing();
     let options = Options::default();
     // The IR once, for the backend-only figure.
     let mut prepared = Vec::new();
     for text in &texts {
-        for document in load_str(text) {
-            if let Some(Content::Rule(mut rule)) = document.content {
-                if let Ok(state) = pipelines.apply(&mut rule) {
-                    prepared.push((lower(rule), state));
-                }
+        for document in compile_source(String::new(), text.clone(), &settings).documents {
+            if let Some(lowered) = document.rule() {
+                prepared.push((lowered.rule.clone(), lowered.state.clone()));
             }
         }
     }
@@ -78,12 +74,9 @@ fn main() {
         let (whole, _) = best_of(rounds, || {
             let mut converted = 0;
             for text in &texts {
-                for document in load_str(text) {
-                    if let Some(Content::Rule(mut rule)) = document.content {
-                        if let Ok(state) = pipelines.apply(&mut rule) {
-                            converted +=
-                                backend::convert(&lower(rule), target, "default", &state, &options).is_ok() as usize;
-                        }
+                for document in compile_source(String::new(), text.clone(), &settings).documents {
+                    if let Some(r) = document.rule() {
+                        converted += backend::convert(&r.rule, target, "default", &r.state, &options).is_ok() as usize;
                     }
                 }
             }

@@ -40,6 +40,12 @@ codes! {
     /// The file is empty or has only comments.
     EmptyFile = "empty-file",
 
+    // --- Files ---
+    /// A rule or pipeline file that cannot be read (missing, a directory loop, no permission).
+    FileUnreadable = "file-unreadable",
+    /// A file that is not UTF-8 text; the position is that of the first invalid byte.
+    InvalidUtf8 = "invalid-utf8",
+
     // --- Rule metadata ---
     /// `title` is missing.
     MissingTitle = "missing-title",
@@ -85,6 +91,8 @@ codes! {
     NullKeyword = "null-keyword",
     /// A `re` value that does not compile.
     InvalidRegex = "invalid-regex",
+    /// A regular expression (or wildcard pattern) that compiles to more than the matcher's size budget.
+    RegexTooLarge = "regex-too-large",
     /// A `cidr` value that is not a network.
     InvalidCidr = "invalid-cidr",
     /// A time-part value out of range (`hour: 25`).
@@ -117,6 +125,10 @@ codes! {
     // --- Correlation and filter documents ---
     /// A correlation rule whose `correlation` block is incomplete or inconsistent.
     InvalidCorrelation = "invalid-correlation",
+    /// A correlation names a rule (by id or name) that is not among the rules loaded with it.
+    UnknownRuleReference = "unknown-rule-reference",
+    /// Correlations that read each other in a circle.
+    CorrelationCycle = "correlation-cycle",
     /// A filter document whose `filter` block is incomplete or inconsistent.
     InvalidFilter = "invalid-filter",
 
@@ -178,6 +190,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 61);
+        assert_eq!(seen.len(), 66);
     }
 }

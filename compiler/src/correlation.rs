@@ -1,89 +1,14 @@
-//! Correlation rules (Sigma v2): parsed and checked here; evaluated by the runtime.
+//! Correlation rules (Sigma v2): parsed and checked here, as written; `ir::correlation` holds them resolved and
+//! lowered, which is what backends and the runtime read.
 
 use crate::codes::Code;
 use crate::condition::{self, Condition};
 use crate::diagnostic::{Diagnostics, Pos};
+use crate::ir::correlation::{CmpOp, CorrelationType};
 use crate::ir::meta::Meta;
 use crate::rule::meta::{expect_string, expect_string_list, parse_meta};
 use crate::yaml::{Kind, Node};
 use std::collections::BTreeMap;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CorrelationType {
-    EventCount,
-    ValueCount,
-    Temporal,
-    TemporalOrdered,
-    ValueSum,
-    ValueAvg,
-    ValuePercentile,
-    ValueMedian,
-}
-
-impl CorrelationType {
-    pub fn parse(text: &str) -> Option<Self> {
-        use CorrelationType::*;
-        Some(match text {
-            "event_count" => EventCount,
-            "value_count" => ValueCount,
-            "temporal" => Temporal,
-            "temporal_ordered" => TemporalOrdered,
-            "value_sum" => ValueSum,
-            "value_avg" => ValueAvg,
-            "value_percentile" => ValuePercentile,
-            "value_median" => ValueMedian,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        use CorrelationType::*;
-        match self {
-            EventCount => "event_count",
-            ValueCount => "value_count",
-            Temporal => "temporal",
-            TemporalOrdered => "temporal_ordered",
-            ValueSum => "value_sum",
-            ValueAvg => "value_avg",
-            ValuePercentile => "value_percentile",
-            ValueMedian => "value_median",
-        }
-    }
-
-    pub fn is_temporal(self) -> bool {
-        matches!(self, CorrelationType::Temporal | CorrelationType::TemporalOrdered)
-    }
-
-    /// Types that aggregate a field's values.
-    pub fn needs_field(self) -> bool {
-        use CorrelationType::*;
-        matches!(self, ValueCount | ValueSum | ValueAvg | ValuePercentile | ValueMedian)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CmpOp {
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Eq,
-    Neq,
-}
-
-impl CmpOp {
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "gt" => CmpOp::Gt,
-            "gte" => CmpOp::Gte,
-            "lt" => CmpOp::Lt,
-            "lte" => CmpOp::Lte,
-            "eq" => CmpOp::Eq,
-            "neq" => CmpOp::Neq,
-            _ => return None,
-        })
-    }
-}
 
 /// The condition of a correlation.
 #[derive(Clone, Debug, PartialEq)]

@@ -29,7 +29,8 @@ impl Pos {
     }
 }
 
-/// A problem found in a document.
+/// A problem, wherever it was found: in a file's YAML, a rule, a pipeline, the matcher's compilation of a rule, or
+/// a conversion for one target. Every command prints it the same way ([`render`], [`Diagnostic::to_json`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
@@ -37,19 +38,65 @@ pub struct Diagnostic {
     pub message: String,
     /// Where in the file; `None` when the problem concerns the whole file.
     pub pos: Option<Pos>,
+    /// The conversion target the problem is about (`unsupported-regex` on `splunk`); `None` for the others.
+    pub target: Option<&'static str>,
 }
 
 impl Diagnostic {
     pub fn error(code: Code, pos: impl Into<Option<Pos>>, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: Severity::Error, message: message.into(), pos: pos.into() }
+        Diagnostic { code, severity: Severity::Error, message: message.into(), pos: pos.into(), target: None }
     }
 
     pub fn warning(code: Code, pos: impl Into<Option<Pos>>, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: Severity::Warning, message: message.into(), pos: pos.into() }
+        Diagnostic { code, severity: Severity::Warning, message: message.into(), pos: pos.into(), target: None }
+    }
+
+    /// An error whose position is filled in later, by the caller that knows which rule it concerns (a backend
+    /// or the matcher sees the IR, which carries no positions).
+    pub fn unlocated(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic::error(code, None, message)
+    }
+
+    /// The same diagnostic at `pos`, unless it already has a position.
+    pub fn located(mut self, pos: Pos) -> Self {
+        self.pos.get_or_insert(pos);
+        self
+    }
+
+    /// The same diagnostic, about conversions to `target`.
+    pub fn for_target(mut self, target: &'static str) -> Self {
+        self.target = Some(target);
+        self
     }
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// The one JSON form of a diagnostic: `{"code", "severity", "message", "line", "column"}`, and `"target"` for
+    /// conversion problems.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut json = serde_json::json!({
+            "code": self.code.as_str(),
+            "severity": self.severity,
+            "message": self.message,
+            "line": self.pos.map(|p| p.line),
+            "column": self.pos.map(|p| p.column),
+        });
+        if let (Some(target), Some(map)) = (self.target, json.as_object_mut()) {
+            map.insert("target".into(), target.into());
+        }
+        json
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    /// `message [code]`, with the target: for one-line reports where the location is shown apart.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.target {
+            Some(target) => write!(f, "{} [{}, {target}]", self.message, self.code),
+            None => write!(f, "{} [{}]", self.message, self.code),
+        }
     }
 }
 
@@ -96,11 +143,14 @@ pub fn render(diagnostic: &Diagnostic, path: &str, source: &str) -> String {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
+    let target = diagnostic.target.map(|t| format!(" ({t})")).unwrap_or_default();
     let Some(pos) = diagnostic.pos else {
-        return format!("{path}: {severity}[{}]: {}\n", diagnostic.code, diagnostic.message);
+        return format!("{path}: {severity}[{}]{target}: {}\n", diagnostic.code, diagnostic.message);
     };
-    let mut out =
-        format!("{path}:{}:{}: {severity}[{}]: {}\n", pos.line, pos.column, diagnostic.code, diagnostic.message);
+    let mut out = format!(
+        "{path}:{}:{}: {severity}[{}]{target}: {}\n",
+        pos.line, pos.column, diagnostic.code, diagnostic.message
+    );
     if let Some(line) = source.lines().nth(pos.line.saturating_sub(1) as usize) {
         let gutter = pos.line.to_string();
         let pad = " ".repeat(gutter.len());

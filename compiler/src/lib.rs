@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod codes;
+pub mod compile;
 pub mod condition;
 pub mod correlation;
 pub mod diagnostic;
@@ -19,6 +20,7 @@ pub mod load;
 pub mod lower;
 pub mod pipeline;
 pub mod rule;
+pub mod sql_table;
 pub mod yaml;
 
 pub use codes::Code;

@@ -4,10 +4,10 @@
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-use vigil_compiler::backend::correlation::Input;
-use vigil_compiler::backend::{self, Options, Target};
-use vigil_compiler::pipeline::{Options as PipelineOptions, PipelineSet};
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::backend::{self, ConvertOptions as Options, Target};
+use vigil_compiler::compile::{compile_source, Compilation, Compiled, Settings};
+use vigil_compiler::ir::correlation::InputSource;
+use vigil_compiler::pipeline::{PipelineOptions, PipelineSet};
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -43,21 +43,20 @@ fn cases() -> Vec<(String, String, Vec<String>)> {
 fn render(target: Target, format: &str) -> String {
     let mut out = String::new();
     for (label, text, pipelines) in cases() {
-        let set = PipelineSet::resolve(&pipelines, PipelineOptions::default()).expect("built-in pipelines");
-        let Some(Content::Rule(mut rule)) = load_str(&text).remove(0).content else {
-            panic!("{label}: not a rule");
+        let set = PipelineSet::resolve(&pipelines, false, PipelineOptions::default()).expect("built-in pipelines");
+        let file = compile_source(label.clone(), text, &Settings::new(set));
+        let Some(lowered) = file.documents[0].rule() else {
+            panic!("{label}: not a rule: {:?}", file.documents[0].diagnostics);
         };
-        let state = set.apply(&mut rule).expect("pipelines apply");
-        let rule = lower(rule);
         let _ = writeln!(out, "# {label}");
-        match backend::convert(&rule, target, format, &state, &Options::default()) {
+        match backend::convert(&lowered.rule, target, format, &lowered.state, &Options::default()) {
             Ok(queries) => {
                 for q in queries {
                     let _ = writeln!(out, "{q}");
                 }
             }
             Err(e) => {
-                let _ = writeln!(out, "unsupported: {e}");
+                let _ = writeln!(out, "unsupported: {} [{}]", e.message, e.code);
             }
         }
         out.push('\n');
@@ -81,14 +80,11 @@ fn splunk_savedsearches_format() {
 
 #[test]
 fn unknown_formats_are_unsupported() {
-    let Some(Content::Rule(rule)) =
-        load_str("title: t\nlogsource: {product: x}\ndetection:\n  s: {a: b}\n  condition: s\n").remove(0).content
-    else {
-        panic!("rule")
-    };
-    let error =
-        backend::convert(&lower(rule), Target::Kusto, "savedsearches", &Default::default(), &Options::default())
-            .expect_err("kusto has no savedsearches");
+    let text = "title: t\nlogsource: {product: x}\ndetection:\n  s: {a: b}\n  condition: s\n";
+    let file = compile_source("t".into(), text.into(), &Settings::default());
+    let rule = &file.documents[0].rule().expect("rule").rule;
+    let error = backend::convert(rule, Target::Kusto, "savedsearches", &Default::default(), &Options::default())
+        .expect_err("kusto has no savedsearches");
     assert_eq!(error.code, vigil_compiler::Code::UnsupportedFormat);
 }
 
@@ -96,40 +92,41 @@ fn unknown_formats_are_unsupported() {
 fn correlations_on_every_target() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/correlations/logons.yml");
     let text = std::fs::read_to_string(&path).expect("fixture");
-    let documents = load_str(&text);
+    let settings = Settings::default();
+    let compilation = Compilation::new(vec![compile_source("logons".into(), text, &settings)], &settings);
     let mut out = String::new();
     for target in Target::ALL {
-        let mut queries: std::collections::HashMap<String, Input> = std::collections::HashMap::new();
         // KQL correlations read tables; the SQL targets' default table is `logs` either way.
         let options = Options { table: Some("logs".into()), ..Options::default() };
         let _ = writeln!(out, "## {}", target.name());
-        for document in &documents {
-            match &document.content {
-                Some(Content::Rule(rule)) => {
-                    let name = rule.meta.name.clone().unwrap_or_default();
-                    let converted =
-                        backend::convert(&lower(rule.clone()), target, "default", &Default::default(), &options);
-                    if let Ok(mut q) = converted {
-                        queries.insert(name, Input::rule(q.remove(0)));
-                    }
-                }
-                Some(Content::Correlation(c)) => {
-                    let inputs: Vec<Input> = c.rules.iter().filter_map(|r| queries.get(r).cloned()).collect();
-                    let _ = writeln!(out, "# {}", c.meta.title);
-                    match backend::convert_correlation(c, &inputs, target, &options) {
-                        Ok(q) => {
-                            if let Some(name) = &c.meta.name {
-                                queries.insert(name.clone(), Input::correlation(q.clone(), c.group_by.clone()));
-                            }
-                            let _ = writeln!(out, "{q}");
-                        }
-                        Err(e) => {
-                            let _ = writeln!(out, "unsupported: {e}");
-                        }
-                    }
-                }
-                _ => {}
-            }
+        let rules: Vec<Option<String>> = compilation
+            .rules()
+            .map(|r| {
+                backend::convert(&r.rule.rule, target, "default", &r.rule.state, &options).ok().map(|mut q| q.remove(0))
+            })
+            .collect();
+        // Each correlation from the queries of what it reads (in dependency order), printed in document order.
+        let mut correlations: Vec<Result<String, vigil_compiler::Diagnostic>> = Vec::new();
+        for linked in &compilation.correlations {
+            let c = &linked.correlation;
+            let inputs: Vec<String> = c
+                .inputs
+                .iter()
+                .filter_map(|i| match i.source {
+                    InputSource::Rule(r) => rules[r].clone(),
+                    InputSource::Correlation(o) => correlations[o].clone().ok(),
+                })
+                .collect();
+            correlations.push(backend::convert_correlation(c, &inputs, target, &options));
+        }
+        for (d, document) in compilation.files[0].documents.iter().enumerate() {
+            let Some(Compiled::Correlation(_)) = &document.compiled else { continue };
+            let (c, linked) = compilation.correlation_of(0, d).expect("every correlation resolves");
+            let _ = writeln!(out, "# {}", linked.correlation.meta.title);
+            let _ = match &correlations[c] {
+                Ok(q) => writeln!(out, "{q}"),
+                Err(e) => writeln!(out, "unsupported: {} [{}]", e.message, e.code),
+            };
         }
         out.push('\n');
     }

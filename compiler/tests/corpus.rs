@@ -98,7 +98,7 @@ fn legacy_folders_are_ok_or_rejected_with_a_specific_code() {
 /// (`rule_failure`) are counted and listed with their reason; anything else is a failure.
 #[test]
 fn builtin_pipelines_apply_to_every_active_rule() {
-    use vigil_compiler::pipeline::{builtin, Options, PipelineSet};
+    use vigil_compiler::pipeline::{builtin, PipelineOptions as Options, PipelineSet};
     let Some(root) = common::shared_sigma() else { return };
     let mut rules = Vec::new();
     for folder in ACTIVE {
@@ -113,7 +113,7 @@ fn builtin_pipelines_apply_to_every_active_rule() {
     }
     assert!(rules.len() >= 3700, "expected the whole active corpus, got {} rules", rules.len());
     for name in builtin::names() {
-        let set = PipelineSet::resolve(&[name.to_string()], Options::default()).expect("built-in loads");
+        let set = PipelineSet::resolve(&[name.to_string()], false, Options::default()).expect("built-in loads");
         let mut rejected = Vec::new();
         for (path, rule) in &rules {
             let mut rule = rule.clone();

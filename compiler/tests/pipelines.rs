@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::Path;
 use vigil_compiler::correlation::SigmaCorrelation;
-use vigil_compiler::pipeline::{self, Options, PipelineSet};
+use vigil_compiler::pipeline::{self, PipelineOptions as Options, PipelineSet};
 use vigil_compiler::{load_str, lower, Content};
 
 fn read(path: &Path) -> String {
@@ -39,7 +39,7 @@ fn describe(set: &PipelineSet, rules: &str) -> String {
                 }
             }
             Err(e) => {
-                let _ = writeln!(out, "error[{}] {} (item {:?})", e.code, e.message, e.item);
+                let _ = writeln!(out, "error[{}] {}", e.code, e.message);
             }
         }
     }
@@ -226,7 +226,7 @@ fn builtins_on_sigmahq_samples() {
         "rules/windows/network_connection/net_connection_win_rdp_outbound_over_non_standard_tools.yml",
     ];
     for name in ["sysmon", "windows", "windows-audit", "ecs-windows", "evtx", "helk"] {
-        let set = PipelineSet::resolve(&[name.to_string()], Options::default()).expect("built-in");
+        let set = PipelineSet::resolve(&[name.to_string()], false, Options::default()).expect("built-in");
         let mut out = String::new();
         for sample in samples {
             let text = read(&root.join(sample));

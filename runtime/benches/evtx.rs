@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
-use vigil_compiler::pipeline::{Options, PipelineSet};
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::compile::{Compilation, Settings};
 use vigil_runtime::{read, RuleSet};
 
 #[global_allocator]
@@ -14,19 +13,8 @@ fn main() {
     let shared = PathBuf::from(std::env::var("VIGIL_SHARED").unwrap_or_else(|_| "../shared".into()));
     let mut files = walk(&shared.join("evtx"), "evtx");
     files.sort();
-    let routing = PipelineSet::resolve(&["sysmon".into(), "windows".into()], Options::default()).expect("built-ins");
-    let mut rules = Vec::new();
-    for entry in walk(&shared.join("sigma/rules/windows"), "yml") {
-        let text = std::fs::read_to_string(&entry).expect("rule");
-        for document in load_str(&text) {
-            if let Some(Content::Rule(mut rule)) = document.content {
-                if routing.apply(&mut rule).is_ok() {
-                    rules.push((entry.display().to_string(), lower(rule)));
-                }
-            }
-        }
-    }
-    let (set, _) = RuleSet::build(rules);
+    let rule_files = walk(&shared.join("sigma/rules/windows"), "yml");
+    let (set, _) = RuleSet::build(Compilation::of_files(&rule_files, &Settings::routing()).into_rules());
 
     // Best of `VIGIL_ROUNDS` (5) for each, alternating, so that all see the same machine. The floor is the evtx
     // crate's parsed records (`records_json_value`: each record rendered as JSON and parsed into a tree); the
@@ -73,7 +61,7 @@ fn main() {
             (start.elapsed().as_secs_f64() * 1e3, n)
         };
         let (decode, _) =
-            time(&|| parsed.iter().map(|j| set.decode(j, 0).expect("JSON").get(0).is_some() as usize).sum());
+            time(&|| parsed.iter().map(|j| set.decode(j, 0).expect("JSON").event.get(0).is_some() as usize).sum());
         let (candidates, n) =
             time(&|| parsed.iter().map(|j| set.candidates(&set.decode(j, 0).expect("JSON")).len()).sum());
         let (matching, _) = time(&|| parsed.iter().map(|j| set.matches(&set.decode(j, 0).expect("JSON")).len()).sum());

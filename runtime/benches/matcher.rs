@@ -6,9 +6,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use vigil_compiler::pipeline::{Options, PipelineSet};
-use vigil_compiler::{load_str, lower, Content};
-use vigil_runtime::{Event, Record, RuleSet};
+use vigil_compiler::compile::{Compilation, Settings};
+use vigil_runtime::{DecodedEvent, Record, RuleSet};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -41,7 +40,7 @@ fn record(line: &str) -> Record {
 }
 
 /// Reads every line as `vigil hunt` does and sums `count` over the events.
-fn over_events(set: &RuleSet, lines: &[String], count: impl Fn(&Event<'_>) -> usize) -> usize {
+fn over_events(set: &RuleSet, lines: &[String], count: impl Fn(&DecodedEvent<'_>) -> usize) -> usize {
     let mut total = 0;
     for (i, line) in lines.iter().enumerate() {
         let record = record(line);
@@ -58,23 +57,11 @@ fn main() {
     let mut rule_files = Vec::new();
     files(&rules_dir, ".yml", &mut rule_files);
     // VIGIL_NO_ROUTING=1: the rules as written, without the log-source conditions (as `vigil hunt --no-routing`).
-    let pipelines: Vec<String> = match std::env::var_os("VIGIL_NO_ROUTING") {
-        Some(_) => Vec::new(),
-        None => vec!["sysmon".into(), "windows".into()],
+    let settings = match std::env::var_os("VIGIL_NO_ROUTING") {
+        Some(_) => Settings::default(),
+        None => Settings::routing(),
     };
-    let routing = PipelineSet::resolve(&pipelines, Options::default()).expect("built-ins");
-    let mut rules = Vec::new();
-    for path in &rule_files {
-        let text = std::fs::read_to_string(path).expect("rule");
-        for document in load_str(&text) {
-            if let Some(Content::Rule(mut rule)) = document.content {
-                if routing.apply(&mut rule).is_ok() {
-                    rules.push((path.display().to_string(), lower(rule)));
-                }
-            }
-        }
-    }
-    let (set, rejected) = RuleSet::build(rules);
+    let (set, rejected) = RuleSet::build(Compilation::of_files(&rule_files, &settings).into_rules());
     let mut event_files = Vec::new();
     files(&shared.join("mordor"), ".jsonl.gz", &mut event_files);
     event_files.sort();
@@ -96,7 +83,7 @@ fn main() {
         best_of(rounds, || lines.iter().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count());
     let (validate, _) =
         best_of(rounds, || lines.iter().filter(|l| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok()).count());
-    let (decode, _) = best_of(rounds, || over_events(&set, &lines, |e| e.fields().count()));
+    let (decode, _) = best_of(rounds, || over_events(&set, &lines, |e| e.event.fields().count()));
     let (full, detections) = best_of(rounds, || over_events(&set, &lines, |e| set.matches(e).len()));
     let events = lines.len() as f64;
     let mut candidates = 0usize;
@@ -106,7 +93,7 @@ fn main() {
         if let Ok(event) = set.decode(&record, 0) {
             let n = set.candidates(&event).len();
             candidates += n;
-            let channel = event.json().get("Channel").and_then(|c| c.as_str()).unwrap_or("-").to_string();
+            let channel = event.event.json().get("Channel").and_then(|c| c.as_str()).unwrap_or("-").to_string();
             let entry = by_channel.entry(channel).or_default();
             entry.0 += 1;
             entry.1 += n;
@@ -117,8 +104,8 @@ fn main() {
         let records: Vec<Record> = lines.iter().map(|l| record(l)).collect();
         let decoded = |r| set.decode(r, 0).ok();
         let (decode, _) =
-            best_of(rounds, || records.iter().filter_map(decoded).map(|e| e.fields().count()).sum::<usize>());
-        let events: Vec<Event<'_>> = records.iter().filter_map(decoded).collect();
+            best_of(rounds, || records.iter().filter_map(decoded).map(|e| e.event.fields().count()).sum::<usize>());
+        let events: Vec<DecodedEvent<'_>> = records.iter().filter_map(decoded).collect();
         let (candidates, _) = best_of(rounds, || events.iter().map(|e| set.candidates(e).len()).sum::<usize>());
         let (matching, _) = best_of(rounds, || events.iter().map(|e| set.matches(e).len()).sum::<usize>());
         println!(
@@ -135,7 +122,7 @@ fn main() {
             if let Ok(event) = set.decode(&record, 0) {
                 for r in set.candidates(&event) {
                     let start = Instant::now();
-                    std::hint::black_box(set.rule_matches(r, &event));
+                    std::hint::black_box(set.rule_matches(r, &event.event));
                     spent[r as usize].0 += start.elapsed().as_secs_f64();
                     spent[r as usize].1 += 1;
                 }

@@ -19,8 +19,7 @@
 //!   reaching the limit is reported (new groups are dropped until old ones expire).
 
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
-use vigil_compiler::condition::Condition;
-use vigil_compiler::correlation::{CmpOp, CorrelationCondition, CorrelationType, SigmaCorrelation};
+use vigil_compiler::ir::correlation::{CmpOp, Condition, Correlation, CorrelationType, InputField};
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -28,7 +27,7 @@ pub type Millis = i64;
 /// A detection entering the engine.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
-    /// Which input it is, as numbered by [`Engine::new`] (`inputs`).
+    /// Which input it is, as numbered by [`CorrelationEngine::new`] (`inputs`).
     pub input: usize,
     pub time: Millis,
     /// The event's values of every correlation's group-by fields and aggregated field, by field name.
@@ -63,42 +62,64 @@ pub struct Limits {
 #[derive(Clone, Debug)]
 pub struct Spec {
     pub kind: CorrelationType,
-    /// The inputs it reads, with the rule name the correlation uses for each (for aliases and extended conditions).
-    pub inputs: Vec<(usize, String)>,
+    /// What it reads, in the order of its `rules`.
+    pub inputs: Vec<SpecInput>,
     pub group_by: Vec<String>,
-    /// alias -> (rule name -> field)
-    pub aliases: BTreeMap<String, BTreeMap<String, String>>,
     pub timespan_ms: Millis,
-    pub condition: Option<CorrelationCondition>,
+    pub condition: Option<Condition>,
+    pub percentile: f64,
     /// The input this correlation's own detections feed (chains), if another correlation reads it.
     pub output: Option<usize>,
 }
 
+/// One input of a correlation: the engine input it is, and the names its hits carry each field under.
+#[derive(Clone, Debug)]
+pub struct SpecInput {
+    pub input: usize,
+    /// Per group-by field, the hit field holding it (`None`: the input has no such value).
+    pub group_keys: Vec<Option<String>>,
+    /// The hit field holding the aggregated value.
+    pub value_key: Option<String>,
+}
+
 impl Spec {
-    /// A spec from a parsed correlation; `inputs` are the engine inputs of its `rules`, in order.
-    pub fn from_rule(rule: &SigmaCorrelation, inputs: Vec<(usize, String)>, output: Option<usize>) -> Spec {
+    /// A spec from a lowered correlation: `inputs[i]` is the engine input of its `i`-th input, and
+    /// `chained_group_by(i)` the group-by fields of the correlation it reads if it is a chain (a chained
+    /// detection's hit carries its group values under those names).
+    pub fn new(
+        correlation: &Correlation,
+        inputs: Vec<usize>,
+        chained_group_by: &dyn Fn(usize) -> Option<Vec<String>>,
+        output: Option<usize>,
+    ) -> Spec {
+        let inputs = correlation
+            .inputs
+            .iter()
+            .zip(inputs)
+            .enumerate()
+            .map(|(i, (lowered, input))| {
+                let key = |field: &InputField| match field {
+                    InputField::Field(name) => Some(name.clone()),
+                    InputField::ChainedGroup(k) => chained_group_by(i).and_then(|g| g.get(*k).cloned()),
+                    InputField::Missing => None,
+                };
+                SpecInput {
+                    input,
+                    group_keys: lowered.group_fields.iter().map(key).collect(),
+                    value_key: lowered.value.as_ref().and_then(key),
+                }
+            })
+            .collect();
         Spec {
-            kind: rule.kind,
+            kind: correlation.kind,
             inputs,
-            group_by: rule.group_by.clone(),
-            aliases: rule.aliases.clone(),
-            timespan_ms: rule
+            group_by: correlation.group_by.clone(),
+            timespan_ms: correlation
                 .timespan
                 .map_or(Millis::MAX / 4, |s| Millis::try_from(s).unwrap_or(Millis::MAX).saturating_mul(1000)),
-            condition: rule.condition.clone(),
+            condition: correlation.condition.clone(),
+            percentile: correlation.percentile,
             output,
-        }
-    }
-
-    /// The field a group-by name reads for a rule: its alias mapping, or the name itself.
-    fn field_for(&self, group_field: &str, rule_name: &str) -> String {
-        self.aliases.get(group_field).and_then(|m| m.get(rule_name)).cloned().unwrap_or_else(|| group_field.to_string())
-    }
-
-    fn value_field(&self) -> Option<&str> {
-        match &self.condition {
-            Some(CorrelationCondition::Threshold { field, .. }) => field.first().map(String::as_str),
-            _ => None,
         }
     }
 }
@@ -141,7 +162,7 @@ impl Ord for Pending {
 }
 
 /// The correlation engine.
-pub struct Engine {
+pub struct CorrelationEngine {
     specs: Vec<Spec>,
     /// input -> the correlations reading it, with the rule's position in each.
     readers: HashMap<usize, Vec<(usize, usize)>>,
@@ -161,17 +182,17 @@ pub struct Engine {
 /// the window rather than every key ever seen.
 const SWEEP_EVERY: u32 = 16_384;
 
-impl Engine {
-    pub fn new(specs: Vec<Spec>, lateness: Millis, max_groups: usize) -> Engine {
+impl CorrelationEngine {
+    pub fn new(specs: Vec<Spec>, lateness: Millis, max_groups: usize) -> CorrelationEngine {
         let mut readers: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
         for (c, spec) in specs.iter().enumerate() {
-            for (position, (input, _)) in spec.inputs.iter().enumerate() {
-                readers.entry(*input).or_default().push((c, position));
+            for (position, input) in spec.inputs.iter().enumerate() {
+                readers.entry(input.input).or_default().push((c, position));
             }
         }
         let groups = specs.iter().map(|_| HashMap::new()).collect();
         let since_sweep = vec![0; specs.len()];
-        Engine {
+        CorrelationEngine {
             since_sweep,
             specs,
             readers,
@@ -238,10 +259,10 @@ impl Engine {
 
     fn update(&mut self, c: usize, position: usize, hit: &Hit) -> Option<Detection> {
         let spec = &self.specs[c];
-        let rule_name = &spec.inputs[position].1;
-        let key: Vec<Option<String>> =
-            spec.group_by.iter().map(|g| hit.fields.get(&spec.field_for(g, rule_name)).cloned()).collect();
-        let value = spec.value_field().and_then(|f| hit.fields.get(&spec.field_for(f, rule_name)).cloned());
+        let input = &spec.inputs[position];
+        let read = |key: &Option<String>| key.as_ref().and_then(|k| hit.fields.get(k).cloned());
+        let key: Vec<Option<String>> = input.group_keys.iter().map(read).collect();
+        let value = read(&input.value_key);
         let groups = &mut self.groups[c];
         self.since_sweep[c] += 1;
         if self.since_sweep[c] >= SWEEP_EVERY {
@@ -324,19 +345,14 @@ fn evaluate(spec: &Spec, window: &VecDeque<Kept>) -> (bool, Option<f64>) {
         CorrelationType::ValuePercentile | CorrelationType::ValueMedian => {
             let mut n = numbers();
             n.sort_by(f64::total_cmp);
-            let p = match (&spec.condition, spec.kind) {
-                (_, CorrelationType::ValueMedian) => 50.0,
-                (Some(CorrelationCondition::Threshold { percentile: Some(p), .. }), _) => *p,
-                _ => 50.0,
-            };
-            percentile(&n, p)
+            percentile(&n, spec.percentile)
         }
         CorrelationType::Temporal | CorrelationType::TemporalOrdered => {
             return (temporal_holds(spec, window), None);
         }
     };
     let holds = match (&spec.condition, aggregate) {
-        (Some(CorrelationCondition::Threshold { ops, .. }), Some(value)) => {
+        (Some(Condition::Threshold(ops)), Some(value)) => {
             ops.iter().all(|(op, threshold)| compare(*op, value, *threshold))
         }
         _ => false,
@@ -348,7 +364,7 @@ fn temporal_holds(spec: &Spec, window: &VecDeque<Kept>) -> bool {
     let n = spec.inputs.len();
     let seen = |rule: usize| window.iter().any(|k| k.rule == rule);
     let ordered = spec.kind == CorrelationType::TemporalOrdered;
-    if let Some(CorrelationCondition::Extended(condition)) = &spec.condition {
+    if let Some(Condition::Inputs(condition)) = &spec.condition {
         // Ordered: the condition over the rules seen, and those rules' hits in the listed order.
         if ordered {
             let present: Vec<usize> = (0..n).filter(|r| seen(*r)).collect();
@@ -356,11 +372,10 @@ fn temporal_holds(spec: &Spec, window: &VecDeque<Kept>) -> bool {
                 return false;
             }
         }
-        let by_name = |name: &str| spec.inputs.iter().position(|(_, n)| n == name).is_some_and(seen);
-        return eval_extended(condition, &by_name);
+        return condition.eval(&seen);
     }
     let needed = match &spec.condition {
-        Some(CorrelationCondition::Threshold { ops, .. }) => ops.clone(),
+        Some(Condition::Threshold(ops)) => ops.clone(),
         _ => vec![(CmpOp::Gte, n as f64)],
     };
     // How many rules are in the window: distinct rules, or for `temporal_ordered` the most rules whose hits
@@ -385,30 +400,25 @@ fn in_order(window: &VecDeque<Kept>, rules: &[usize]) -> usize {
     tails.len()
 }
 
-fn eval_extended(condition: &Condition, seen: &dyn Fn(&str) -> bool) -> bool {
-    match condition {
-        Condition::Ident(name) => seen(name),
-        Condition::Not(inner) => !eval_extended(inner, seen),
-        Condition::And(items) => items.iter().all(|c| eval_extended(c, seen)),
-        Condition::Or(items) => items.iter().any(|c| eval_extended(c, seen)),
-        // Selectors do not occur in correlation conditions (the parser rejects them).
-        Condition::Selector { .. } => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_compiler::{load_str, Content};
+    use vigil_compiler::compile::{compile_source, Compilation, Settings};
 
-    /// A correlation from its `correlation:` block, reading inputs 0, 1, ... named after its rules.
+    /// A correlation from its `correlation:` block, compiled with a rule for each name it reads, reading
+    /// engine inputs 0, 1, ... in the order of its rules.
     fn spec(block: &str) -> Spec {
-        let text = format!("title: c\nname: c\ncorrelation:\n{block}");
-        let Some(Content::Correlation(rule)) = load_str(&text).remove(0).content else {
-            panic!("not a correlation: {text}")
-        };
-        let inputs = rule.rules.iter().enumerate().map(|(i, name)| (i, name.clone())).collect();
-        Spec::from_rule(&rule, inputs, None)
+        let mut text = format!("title: tested\nname: tested\ncorrelation:\n{block}");
+        for name in ["failed", "logon", "r", "a", "b", "c", "proc", "many_failures", "success"] {
+            text.push_str(&format!(
+                "---\ntitle: {name}\nname: {name}\nlogsource: {{product: x}}\ndetection: {{s: {{f: 1}}, condition: s}}\n"
+            ));
+        }
+        let settings = Settings::default();
+        let compilation = Compilation::new(vec![compile_source("test".into(), text, &settings)], &settings);
+        let linked = compilation.correlations.first().unwrap_or_else(|| panic!("not a correlation: {block}"));
+        let inputs = (0..linked.correlation.inputs.len()).collect();
+        Spec::new(&linked.correlation, inputs, &|_| None, None)
     }
 
     fn hit(input: usize, seconds: i64, fields: &[(&str, &str)]) -> Hit {
@@ -422,7 +432,7 @@ mod tests {
 
     /// Runs hits through one correlation (no lateness) and returns (window end in seconds, value) per detection.
     fn run(spec: Spec, hits: Vec<Hit>) -> Vec<(i64, Option<f64>)> {
-        let mut engine = Engine::new(vec![spec], 0, 1000);
+        let mut engine = CorrelationEngine::new(vec![spec], 0, 1000);
         let mut out = Vec::new();
         for h in hits {
             out.extend(engine.push(h));
@@ -452,7 +462,7 @@ mod tests {
         );
         // Events without the field form their own group (Host = none).
         let hits = vec![hit(0, 0, &[]), hit(0, 1, &[]), hit(0, 2, &[("Host", "x")])];
-        let mut engine = Engine::new(vec![s], 0, 10);
+        let mut engine = CorrelationEngine::new(vec![s], 0, 10);
         let mut found = Vec::new();
         for h in hits {
             found.extend(engine.push(h));
@@ -565,7 +575,7 @@ mod tests {
             hit(1, 10, &[("User", "alice")]),
             hit(1, 11, &[("User", "bob")]),
         ];
-        let mut engine = Engine::new(vec![s], 0, 10);
+        let mut engine = CorrelationEngine::new(vec![s], 0, 10);
         let found: Vec<Detection> = hits.into_iter().flat_map(|h| engine.push(h)).collect();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].group, vec![("user".to_string(), Some("alice".to_string()))]);
@@ -575,7 +585,7 @@ mod tests {
     fn out_of_order_hits_within_the_lateness_are_reordered() {
         let s = spec("  type: temporal_ordered\n  rules: [a, b]\n  group-by: [Host]\n  timespan: 5s\n");
         let h = |input, t| hit(input, t, &[("Host", "h")]);
-        let mut engine = Engine::new(vec![s], 3000, 10);
+        let mut engine = CorrelationEngine::new(vec![s], 3000, 10);
         let mut found = Vec::new();
         // b at 2 arrives before a at 1: within 3 s of lateness, a is processed first.
         for hit in [h(1, 2), h(0, 1), h(1, 20), h(0, 30), h(0, 10)] {
@@ -597,8 +607,9 @@ mod tests {
             spec("  type: temporal_ordered\n  rules: [many_failures, success]\n  group-by: [User]\n  timespan: 1m\n");
         // Inputs: 0 failed logon, 1 successful logon, 2 the first correlation's detections.
         let failures = Spec { output: Some(2), ..failures };
-        followed.inputs = vec![(2, "many_failures".into()), (1, "success".into())];
-        let mut engine = Engine::new(vec![failures, followed], 0, 100);
+        followed.inputs[0].input = 2;
+        followed.inputs[1].input = 1;
+        let mut engine = CorrelationEngine::new(vec![failures, followed], 0, 100);
         let u = |input, t| hit(input, t, &[("User", "eve")]);
         let mut found = Vec::new();
         for h in [u(0, 0), u(0, 1), u(0, 2), u(1, 30)] {
@@ -612,7 +623,7 @@ mod tests {
     #[test]
     fn state_is_bounded() {
         let s = spec("  type: event_count\n  rules: [r]\n  group-by: [User]\n  timespan: 10s\n  condition: {gte: 2}\n");
-        let mut engine = Engine::new(vec![s], 0, 3);
+        let mut engine = CorrelationEngine::new(vec![s], 0, 3);
         for (i, user) in ["a", "b", "c", "d"].iter().enumerate() {
             engine.push(hit(0, i as i64, &[("User", user)]));
         }

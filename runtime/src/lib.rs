@@ -8,19 +8,25 @@
 //! ```
 
 mod bits;
+pub mod correlate;
 pub mod correlation;
+mod decode;
 pub mod event;
+pub mod fields;
 mod prefilter;
 pub mod program;
 pub mod read;
+pub mod record;
 pub mod ruleset;
 pub mod sqlite;
 mod substrings;
-mod text_fields;
+
 pub mod time;
 mod trie;
 mod witness;
 
-pub use event::{Event, FieldTable, Record};
-pub use ruleset::{CompiledRule, Rejected, RuleSet};
+pub use event::Event;
+pub use fields::{FieldId, FieldTable, Value};
+pub use record::Record;
+pub use ruleset::{CompiledRule, DecodedEvent, Rejected, RuleSet};
 pub use vigil_compiler::ir;

@@ -9,7 +9,8 @@
 //! decide.
 
 use crate::bits::RuleBits;
-use crate::event::{Event, FieldId, FieldTable, Value};
+use crate::event::Event;
+use crate::fields::{FieldId, FieldTable, Value};
 use crate::substrings::{Build, Lazy};
 use crate::trie::Trie;
 use crate::witness::{indexed_only, witnesses, Fact, Witness, WITNESSES_PER_RULE};
@@ -181,14 +182,20 @@ impl Prefilter {
     /// does).
     #[cfg(test)]
     pub fn admitted(&self, event: &Event<'_>) -> RuleBits {
-        self.witnessed(event, None).intersect_parts(WITNESSES_PER_RULE)
+        self.witnessed(event, None, None).intersect_parts(WITNESSES_PER_RULE)
     }
 
     /// [`Prefilter::admitted`] among `candidates` (the index's): a field whose substring facts admit none of them
     /// is not scanned (Sysmon's `Hashes` are searched for thousands of driver hashes only when a driver rule is a
-    /// candidate). Rules outside `candidates` may or may not be in the answer.
-    pub fn admitted_among(&self, event: &Event<'_>, candidates: &RuleBits) -> RuleBits {
-        self.witnessed(event, Some(candidates)).intersect_parts(WITNESSES_PER_RULE)
+    /// candidate). Rules outside `candidates` may or may not be in the answer. `keywords_seen`: the keyword
+    /// witnesses found while the record was read, if it was read that way.
+    pub fn admitted_among(
+        &self,
+        event: &Event<'_>,
+        keywords_seen: Option<&RuleBits>,
+        candidates: &RuleBits,
+    ) -> RuleBits {
+        self.witnessed(event, keywords_seen, Some(candidates)).intersect_parts(WITNESSES_PER_RULE)
     }
 
     /// Whether some witness is about keywords (any value of an event).
@@ -210,7 +217,7 @@ impl Prefilter {
     }
 
     /// Which witnesses hold on `event` (or are not checked), one bit per rule and witness.
-    fn witnessed(&self, event: &Event<'_>, among: Option<&RuleBits>) -> RuleBits {
+    fn witnessed(&self, event: &Event<'_>, keywords_seen: Option<&RuleBits>, among: Option<&RuleBits>) -> RuleBits {
         let mut admitted = self.unguarded.clone();
         for (field, value) in event.fields() {
             let position = self.by_field.get(field as usize).copied().unwrap_or(NO_FACTS);
@@ -220,7 +227,7 @@ impl Prefilter {
                 facts.visit(value, &mut admitted, scan);
             }
         }
-        if let Some(seen) = &event.keyword_witnesses {
+        if let Some(seen) = keywords_seen {
             admitted.union_with(seen);
         } else if let Some(keywords) = self.keywords {
             let facts = &self.fields[keywords];
@@ -270,7 +277,7 @@ impl FieldFacts {
                 }
             }
             J::Number(n) => {
-                let text = crate::event::NumberText::new(n.clone());
+                let text = crate::fields::NumberText::new(n.clone());
                 if self.exact_shapes.get(text.text_len()).is_some_and(|s| *s != [0; 4]) {
                     if let Some(rules) = self.exact.get(text.get()) {
                         admitted.insert_all(rules);

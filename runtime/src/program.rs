@@ -4,12 +4,13 @@
 //! regexes as compiled `regex`es, and an OR of string tests on one field becomes one multi-literal matcher (hash
 //! set for exact values, Aho-Corasick for substrings). Semantics are in compiler/DESIGN.md, "Matching".
 
-use crate::event::{Event, FieldId, FieldTable, Folded, NumberText, Value};
+use crate::event::Event;
+use crate::fields::{FieldId, FieldTable, Folded, NumberText, Value};
 use crate::substrings::{Build, Lazy};
-use aho_corasick::AhoCorasick;
-use rustc_hash::{FxHashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 use vigil_compiler::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
 use vigil_compiler::ir::{Expr, Predicate, StrOp, Test};
+use vigil_compiler::{Code, Diagnostic};
 
 /// A compiled boolean program.
 #[derive(Debug)]
@@ -93,16 +94,7 @@ pub enum Leaf {
     Cidr(ipnet::IpNet),
     Compare(CompareOp, f64),
     TimePart(TimeUnit, i64),
-    FieldRef {
-        other: FieldId,
-        op: StrOp,
-        cased: bool,
-    },
-    /// Every one of `count` literals occurs in the text (`contains|all`).
-    AllOf {
-        literals: Box<Lazy>,
-        cased: bool,
-    },
+    FieldRef { other: FieldId, op: StrOp, cased: bool },
 }
 
 impl Node {
@@ -115,7 +107,7 @@ impl Node {
                 test: Leaf::Num(_) | Leaf::Bool(_) | Leaf::Null | Leaf::Exists | Leaf::Compare(..), ..
             } => 1,
             Node::Field { test: Leaf::Str(m), .. } if m.is_cheap() => 2,
-            Node::Field { test: Leaf::Regex(_) | Leaf::AllOf { .. }, .. } => 5,
+            Node::Field { test: Leaf::Regex(_), .. } => 5,
             Node::Keyword(_) => 6,
             Node::Not(_) | Node::And(_) | Node::Or(_) => 4,
             _ => 3,
@@ -147,24 +139,12 @@ impl ByLength {
     }
 }
 
-/// Substring tests: keywords keep their own automaton; field tests point into the automaton shared by every
-/// rule that reads the field, which runs once per event and field.
+/// Substring tests, in an automaton of their own built on first use.
 #[derive(Debug)]
 enum Contains {
     None,
     Own(Lazy),
-    Shared { key: ScanKey, ids: Vec<u32> },
 }
-
-/// Whether field substring tests share one automaton per field. Measured on the SigmaHQ Windows rules over the
-/// Mordor events (`bench/matcher.sh`): sharing made matching slower (720 ms against 546 ms), because an
-/// overlapping scan reports every occurrence of thousands of literals while a rule's own automaton stops at its
-/// first hit, and the (Channel, EventID) index already leaves few rules per event. Kept switchable to measure
-/// again as the rule sets and inputs grow.
-const SHARE_SUBSTRING_SCANS: bool = false;
-
-/// A field and its case mode: the unit of shared substring scanning.
-pub type ScanKey = (FieldId, bool);
 
 /// String tests, on folded text unless `cased`.
 #[derive(Debug)]
@@ -201,77 +181,23 @@ impl StrMatch {
             }
         }
     }
-
-    /// The test on a field value, with the shared substring scan of that field.
-    fn matches_field(&self, value: &Value<'_>, event: &Event<'_>, shared: &Shared) -> bool {
-        if self.matches_value(value) {
-            return true;
-        }
-        match &self.contains {
-            Contains::Shared { key, ids } => event.scan(*key, value, shared).is_some_and(|bits| {
-                ids.iter().any(|&id| bits.get((id / 64) as usize).is_some_and(|word| word & (1 << (id % 64)) != 0))
-            }),
-            _ => false,
-        }
-    }
 }
 
-/// The literals of every rule's substring tests, per field and case mode, and their automata.
-#[derive(Debug, Default)]
-pub struct Shared {
-    literals: FxHashMap<ScanKey, (Vec<String>, FxHashMap<String, u32>)>,
-    automata: FxHashMap<ScanKey, AhoCorasick>,
+/// Why a rule cannot be compiled: a diagnostic without a position (the caller knows the rule's).
+fn failed(code: Code, message: String) -> Diagnostic {
+    Diagnostic::unlocated(code, message)
 }
 
-impl Shared {
-    fn register(&mut self, key: ScanKey, literal: String) -> u32 {
-        let (list, ids) = self.literals.entry(key).or_default();
-        if let Some(&id) = ids.get(&literal) {
-            return id;
-        }
-        let id = list.len() as u32;
-        ids.insert(literal.clone(), id);
-        list.push(literal);
-        id
-    }
-
-    /// Builds one automaton per field once every rule is compiled.
-    pub fn finish(&mut self) -> Result<(), CompileError> {
-        for (key, (literals, _)) in &self.literals {
-            let ac = AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(literals)
-                .or_else(|_| AhoCorasick::new(literals))
-                .map_err(|e| CompileError(format!("substring matcher: {e}")))?;
-            self.automata.insert(*key, ac);
-        }
-        Ok(())
-    }
-
-    /// Every literal of `key` found in `text`, as a bit set.
-    pub(crate) fn scan(&self, key: ScanKey, text: &str, bits: &mut Vec<u64>) {
-        let Some(ac) = self.automata.get(&key) else { return };
-        bits.resize(ac.patterns_len().div_ceil(64), 0);
-        for found in ac.find_overlapping_iter(text) {
-            let id = found.pattern().as_u32();
-            bits[(id / 64) as usize] |= 1 << (id % 64);
-        }
-    }
-}
-
-/// Why a rule cannot be compiled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompileError(pub String);
-
-fn literal(value: &SigmaString) -> Result<String, CompileError> {
+fn literal(value: &SigmaString) -> Result<String, Diagnostic> {
     let mut out = String::new();
     for part in &value.parts {
         match part {
             Part::Lit(s) => out.push_str(s),
             Part::Placeholder(name) => {
-                return Err(CompileError(format!(
-                    "unresolved placeholder `%{name}%`: resolve it with a pipeline (value_placeholders, wildcard_placeholders)"
-                )))
+                return Err(failed(
+                    Code::UnsupportedPlaceholder,
+                    format!("unresolved placeholder `%{name}%`: resolve it with a pipeline (value_placeholders, wildcard_placeholders)"),
+                ))
             }
             Part::AnyRun | Part::AnyChar => out.push(if matches!(part, Part::AnyRun) { '*' } else { '?' }),
         }
@@ -279,7 +205,7 @@ fn literal(value: &SigmaString) -> Result<String, CompileError> {
     Ok(out)
 }
 
-fn glob_regex(value: &SigmaString, cased: bool) -> Result<regex::Regex, CompileError> {
+fn glob_regex(value: &SigmaString, cased: bool) -> Result<regex::Regex, Diagnostic> {
     let mut pattern = String::from("(?s)^");
     for part in &value.parts {
         match part {
@@ -290,12 +216,15 @@ fn glob_regex(value: &SigmaString, cased: bool) -> Result<regex::Regex, CompileE
             Part::AnyRun => pattern.push_str(".*"),
             Part::AnyChar => pattern.push('.'),
             Part::Placeholder(name) => {
-                return Err(CompileError(format!("unresolved placeholder `%{name}%`: resolve it with a pipeline")))
+                return Err(failed(
+                    Code::UnsupportedPlaceholder,
+                    format!("unresolved placeholder `%{name}%`: resolve it with a pipeline"),
+                ))
             }
         }
     }
     pattern.push('$');
-    regex::Regex::new(&pattern).map_err(|e| CompileError(format!("glob `{value}`: {e}")))
+    regex::Regex::new(&pattern).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
 }
 
 /// Collects string tests into one matcher.
@@ -309,7 +238,7 @@ struct StrBuilder {
 }
 
 impl StrBuilder {
-    fn add(&mut self, op: StrOp, value: &SigmaString, cased: bool) -> Result<(), CompileError> {
+    fn add(&mut self, op: StrOp, value: &SigmaString, cased: bool) -> Result<(), Diagnostic> {
         if op == StrOp::Glob {
             self.globs.push(glob_regex(value, cased)?);
             return Ok(());
@@ -325,97 +254,66 @@ impl StrBuilder {
         Ok(())
     }
 
-    /// `field` is `None` for keywords, which keep their own automaton.
-    fn build(self, cased: bool, field: Option<FieldId>, shared: &mut Shared) -> Result<StrMatch, CompileError> {
+    fn build(self, cased: bool) -> StrMatch {
         // `contains ''` matches any text: an empty pattern is a match everywhere.
-        let contains = match field {
-            _ if self.contains.is_empty() => Contains::None,
-            None => Contains::Own(Lazy::new(self.contains, Build::Small)),
-            _ if !SHARE_SUBSTRING_SCANS => Contains::Own(Lazy::new(self.contains, Build::Small)),
-            Some(field) => {
-                let key = (field, cased);
-                let ids = self.contains.into_iter().map(|l| shared.register(key, l)).collect();
-                Contains::Shared { key, ids }
-            }
+        let contains = if self.contains.is_empty() {
+            Contains::None
+        } else {
+            Contains::Own(Lazy::new(self.contains, Build::Small))
         };
-        Ok(StrMatch {
+        StrMatch {
             cased,
             exact: self.exact,
             prefixes: self.prefixes,
             suffixes: self.suffixes,
             contains,
             globs: self.globs,
-        })
+        }
     }
 }
 
-fn regex(pattern: &str, flags: RegexFlags) -> Result<regex::Regex, CompileError> {
+/// A regex that did not compile: too large for the matcher's budget, or invalid.
+fn regex_failure(what: &str, error: regex::Error) -> Diagnostic {
+    match error {
+        regex::Error::CompiledTooBig(limit) => failed(
+            Code::RegexTooLarge,
+            format!("{what} compiles to more than the {} MB a regular expression may take", limit >> 20),
+        ),
+        other => failed(Code::InvalidRegex, format!("{what}: {other}")),
+    }
+}
+
+fn regex(pattern: &str, flags: RegexFlags) -> Result<regex::Regex, Diagnostic> {
     regex::RegexBuilder::new(pattern)
         .case_insensitive(flags.ignore_case)
         .multi_line(flags.multi_line)
         .dot_matches_new_line(flags.dot_all)
         .size_limit(50 << 20)
         .build()
-        .map_err(|e| CompileError(format!("regular expression `{pattern}`: {e}")))
+        .map_err(|e| regex_failure(&format!("regular expression `{pattern}`"), e))
 }
 
 /// Compiles an IR expression, interning the fields it reads.
-pub fn compile(expr: &Expr, fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
+pub fn compile(expr: &Expr, fields: &mut FieldTable) -> Result<Node, Diagnostic> {
     Ok(match expr {
         Expr::Const(b) => Node::Const(*b),
-        Expr::Not(inner) => Node::Not(Box::new(compile(inner, fields, shared)?)),
-        Expr::And(items) => compile_and(items, fields, shared)?,
-        Expr::Or(items) => compile_or(items, fields, shared)?,
-        Expr::Pred(p) => compile_predicate(p, fields, shared)?,
+        Expr::Not(inner) => Node::Not(Box::new(compile(inner, fields)?)),
+        Expr::And(items) => compile_and(items, fields)?,
+        Expr::Or(items) => compile_or(items, fields)?,
+        Expr::Pred(p) => compile_predicate(p, fields)?,
     })
 }
 
-/// Whether `contains|all` literals merge into one automaton pass. Measured with `bench/matcher.sh`, merging made
-/// matching slower (937 ms against 801 ms): a single literal is searched with SIMD and usually fails at once,
-/// while the merged pass scans the whole (often very long PowerShell) text. Off; kept to measure again.
-const MERGE_CONTAINS_ALL: bool = false;
-
-/// An AND, its cheapest tests first; with `MERGE_CONTAINS_ALL`, the substring tests of one literal on the same
-/// field (`contains|all`) become one automaton pass that stops when it has seen every literal.
-fn compile_and(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
-    let mut groups: Vec<(String, bool, Vec<String>)> = Vec::new();
-    let mut others = Vec::new();
-    for item in items {
-        if let (true, Expr::Pred(p)) = (MERGE_CONTAINS_ALL, item) {
-            if let (Some(field), Test::Str { op: StrOp::Contains, value, cased }) = (&p.field, &p.test) {
-                if let Some(text) = value.as_plain().filter(|t| !t.is_empty()) {
-                    let text = if *cased { text.to_string() } else { text.to_lowercase() };
-                    match groups.iter_mut().find(|(f, c, _)| f == field && c == cased) {
-                        Some((_, _, literals)) => literals.push(text),
-                        None => groups.push((field.clone(), *cased, vec![text])),
-                    }
-                    continue;
-                }
-            }
-        }
-        others.push(compile(item, fields, shared)?);
-    }
-    let mut nodes = Vec::with_capacity(groups.len() + others.len());
-    for (field, cased, literals) in groups {
-        let field = fields.intern(&field);
-        if literals.len() == 1 {
-            let builder = StrBuilder { contains: literals, ..StrBuilder::default() };
-            nodes.push(Node::Field { field, test: Leaf::Str(Box::new(builder.build(cased, Some(field), shared)?)) });
-        } else {
-            nodes.push(Node::Field {
-                field,
-                test: Leaf::AllOf { literals: Box::new(Lazy::new(literals, Build::Small)), cased },
-            });
-        }
-    }
-    // Cheap tests (exact values, numbers) first, long scans last.
-    nodes.extend(others);
+/// An AND, its cheapest tests first (numbers and exact values before scans), so a failing cheap test spares the
+/// expensive ones.
+fn compile_and(items: &[Expr], fields: &mut FieldTable) -> Result<Node, Diagnostic> {
+    let mut nodes = items.iter().map(|item| compile(item, fields)).collect::<Result<Vec<Node>, Diagnostic>>()?;
     nodes.sort_by_key(Node::cost);
     Ok(if nodes.len() == 1 { nodes.pop().unwrap_or(Node::Const(true)) } else { Node::And(nodes) })
 }
 
 /// An OR: string tests on the same field (and case mode) merge into one matcher.
-fn compile_or(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
+fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Node, Diagnostic> {
     let mut groups: Vec<(Option<String>, bool, StrBuilder)> = Vec::new();
     let mut others = Vec::new();
     for item in items {
@@ -425,23 +323,23 @@ fn compile_or(items: &[Expr], fields: &mut FieldTable, shared: &mut Shared) -> R
                     Some(i) => &mut groups[i].2,
                     None => {
                         groups.push((p.field.clone(), *cased, StrBuilder::default()));
-                        &mut groups.last_mut().map(|g| &mut g.2).ok_or_else(|| CompileError("empty group".into()))?
+                        &mut groups.last_mut().expect("a group was just pushed").2
                     }
                 };
                 group.add(*op, value, *cased)?;
                 continue;
             }
         }
-        others.push(compile(item, fields, shared)?);
+        others.push(compile(item, fields)?);
     }
     let mut nodes: Vec<Node> = Vec::with_capacity(groups.len() + others.len());
     for (field, cased, builder) in groups {
         nodes.push(match field {
             Some(name) => {
                 let field = fields.intern(&name);
-                Node::Field { field, test: Leaf::Str(Box::new(builder.build(cased, Some(field), shared)?)) }
+                Node::Field { field, test: Leaf::Str(Box::new(builder.build(cased))) }
             }
-            None => Node::Keyword(Box::new(Keyword::new(builder.build(cased, None, shared)?))),
+            None => Node::Keyword(Box::new(Keyword::new(builder.build(cased)))),
         });
     }
     nodes.extend(others);
@@ -452,25 +350,25 @@ fn number(n: &Number) -> f64 {
     n.as_f64()
 }
 
-fn compile_predicate(p: &Predicate, fields: &mut FieldTable, shared: &mut Shared) -> Result<Node, CompileError> {
+fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Node, Diagnostic> {
     let Some(name) = &p.field else {
         return match &p.test {
             Test::Str { op, value, cased } => {
                 let mut builder = StrBuilder::default();
                 builder.add(*op, value, *cased)?;
-                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(*cased, None, shared)?))))
+                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(*cased)))))
             }
             Test::Num(n) => {
                 let mut builder = StrBuilder::default();
                 builder.add(StrOp::Exact, &SigmaString::literal(n.to_string()), false)?;
-                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(false, None, shared)?))))
+                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(false)))))
             }
             Test::Regex { pattern, flags } => {
                 let mut builder = StrBuilder::default();
                 builder.globs.push(regex(pattern, *flags)?);
-                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(true, None, shared)?))))
+                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(true)))))
             }
-            other => Err(CompileError(format!("{other:?} cannot be a keyword"))),
+            other => Err(failed(Code::UnsupportedValue, format!("{other:?} cannot be a keyword"))),
         };
     };
     let field = fields.intern(name);
@@ -478,7 +376,7 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable, shared: &mut Shared
         Test::Str { op, value, cased } => {
             let mut builder = StrBuilder::default();
             builder.add(*op, value, *cased)?;
-            Leaf::Str(Box::new(builder.build(*cased, Some(field), shared)?))
+            Leaf::Str(Box::new(builder.build(*cased)))
         }
         Test::Num(n) => Leaf::Num(number(n)),
         Test::Bool(b) => Leaf::Bool(*b),
@@ -492,9 +390,10 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable, shared: &mut Shared
             Leaf::FieldRef { other: fields.intern(other), op: *op, cased: *cased }
         }
         Test::QueryExpression { expression, .. } => {
-            return Err(CompileError(format!(
-                "query expression `{expression}` is for backends; the matcher cannot run it"
-            )))
+            return Err(failed(
+                Code::UnsupportedValue,
+                format!("query expression `{expression}` is for backends; the matcher cannot run it"),
+            ))
         }
     };
     Ok(Node::Field { field, test })
@@ -518,19 +417,18 @@ fn any(value: &Value<'_>, test: &impl Fn(&Value<'_>) -> bool) -> bool {
 
 impl Node {
     /// Evaluates the program on an event.
-    pub fn eval(&self, event: &Event<'_>, shared: &Shared) -> bool {
+    pub fn eval(&self, event: &Event<'_>) -> bool {
         match self {
             Node::Const(b) => *b,
-            Node::And(items) => items.iter().all(|n| n.eval(event, shared)),
-            Node::Or(items) => items.iter().any(|n| n.eval(event, shared)),
-            Node::Not(inner) => !inner.eval(event, shared),
+            Node::And(items) => items.iter().all(|n| n.eval(event)),
+            Node::Or(items) => items.iter().any(|n| n.eval(event)),
+            Node::Not(inner) => !inner.eval(event),
             Node::Keyword(keyword) => keyword.matches(event),
             Node::Field { field, test } => {
                 let value = event.get(*field);
                 match test {
                     Leaf::Null => matches!(value, None | Some(Value::Null)),
                     Leaf::Exists => value.is_some(),
-                    Leaf::Str(m) => value.is_some_and(|v| m.matches_field(v, event, shared)),
                     _ => value.is_some_and(|v| test.matches(v, event)),
                 }
             }
@@ -549,9 +447,6 @@ impl Leaf {
                 _ => false,
             }),
             Leaf::Null | Leaf::Exists => false,
-            Leaf::AllOf { literals, cased } => any(value, &|v| {
-                (if *cased { v.text() } else { v.folded() }).is_some_and(|text| literals.get().all_found(text))
-            }),
             Leaf::Regex(re) => any(value, &|v| v.text().is_some_and(|t| re.is_match(t))),
             Leaf::Cidr(net) => any(value, &|v| {
                 v.text().and_then(|t| t.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip))

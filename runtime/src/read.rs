@@ -2,7 +2,7 @@
 //! of these, and EVTX files. Everything streams: memory does not grow with the input. A malformed line or a
 //! corrupt EVTX record is reported and skipped; the rest is still read.
 
-use crate::event::Record;
+use crate::record::Record;
 use flate2::read::MultiGzDecoder;
 use serde::de::{SeqAccess, Visitor};
 use std::fs::File;

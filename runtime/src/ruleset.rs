@@ -2,20 +2,22 @@
 //! can match, so that an event is only tested against its candidates.
 
 use crate::bits::RuleBits;
-use crate::event::{Event, FieldId, FieldTable, Record, Value};
+use crate::event::Event;
+use crate::fields::{FieldId, FieldTable, Value};
 use crate::prefilter::Prefilter;
-use crate::program::{compile, CompileError, Node, Shared};
+use crate::program::{compile, Node};
+use crate::record::Record;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
-use vigil_compiler::ir::meta::Level;
+use vigil_compiler::ir::meta::Meta;
 use vigil_compiler::ir::{self, Expr, StrOp, Test};
+use vigil_compiler::Diagnostic;
 
 /// A rule ready to run.
 #[derive(Debug)]
 pub struct CompiledRule {
-    pub id: Option<String>,
-    pub title: String,
-    pub level: Option<Level>,
+    /// Title, id, level, tags, ...: what detections report.
+    pub meta: Meta,
     pub path: String,
     /// The rule's position in the list given to [`RuleSet::build`] (rules that could not be compiled are left
     /// out, so it can differ from the rule's index here).
@@ -48,12 +50,18 @@ fn anchor(expr: &Expr) -> Option<&str> {
     parts.iter().filter_map(needs).find(|f| *f != "Channel" && *f != "EventID")
 }
 
-/// A rule that could not be compiled, and why.
+/// A rule that could not be compiled: its position in the list given to [`RuleSet::build`], and why.
 #[derive(Debug, Clone)]
 pub struct Rejected {
-    pub path: String,
-    pub title: String,
-    pub reason: String,
+    pub index: usize,
+    pub diagnostic: Diagnostic,
+}
+
+/// An event decoded for a rule set, with what the prefilter learnt while it was read.
+pub struct DecodedEvent<'e> {
+    pub event: Event<'e>,
+    /// The prefilter's keyword witnesses that hold, when they were found while the record's text was read.
+    keyword_witnesses: Option<RuleBits>,
 }
 
 /// What the index knows about a rule's log source: the channels and event ids it requires, if any.
@@ -95,7 +103,6 @@ pub struct RuleSet {
     pub fields: FieldTable,
     keywords: bool,
     index: Index,
-    shared: Shared,
     channel: Option<FieldId>,
     event_id: Option<FieldId>,
     prefilter: Prefilter,
@@ -173,20 +180,28 @@ impl RuleSet {
     /// Compiles `rules` (IR with its source path); rules that cannot be compiled are returned with the reason
     /// and never stop the others.
     pub fn build(rules: Vec<(String, ir::Rule)>) -> (RuleSet, Vec<Rejected>) {
+        RuleSet::build_reading(rules, &[])
+    }
+
+    /// [`RuleSet::build`], with events decoded for `also_read` too: the fields a detection must report
+    /// (correlation group-by and value fields, the event time), read in the same pass as the rules' own.
+    pub fn build_reading(rules: Vec<(String, ir::Rule)>, also_read: &[&str]) -> (RuleSet, Vec<Rejected>) {
         let mut fields = FieldTable::default();
         let channel = fields.intern("Channel");
         let event_id = fields.intern("EventID");
+        for name in also_read {
+            fields.intern(name);
+        }
         let mut compiled = Vec::with_capacity(rules.len());
         let mut rejected = Vec::new();
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
-        let mut shared = Shared::default();
         let mut exprs = Vec::new();
         for (source_index, (path, rule)) in rules.into_iter().enumerate() {
-            let program = match compile(&rule.expr, &mut fields, &mut shared) {
+            let program = match compile(&rule.expr, &mut fields) {
                 Ok(p) => p,
-                Err(CompileError(reason)) => {
-                    rejected.push(Rejected { path, title: rule.meta.title, reason });
+                Err(diagnostic) => {
+                    rejected.push(Rejected { index: source_index, diagnostic });
                     continue;
                 }
             };
@@ -208,22 +223,7 @@ impl RuleSet {
             }
             let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
             exprs.push(rule.expr);
-            compiled.push(CompiledRule {
-                id: rule.meta.id,
-                title: rule.meta.title,
-                level: rule.meta.level,
-                path,
-                source_index,
-                program,
-                anchor,
-            });
-        }
-        if let Err(CompileError(reason)) = shared.finish() {
-            // Only an automaton too large to build; every rule is affected, so none is kept.
-            for rule in compiled.drain(..) {
-                rejected.push(Rejected { path: rule.path, title: rule.title, reason: reason.clone() });
-            }
-            exprs.clear();
+            compiled.push(CompiledRule { meta: rule.meta, path, source_index, program, anchor });
         }
         let prefilter = Prefilter::build(exprs.iter(), &fields);
         let mut by_key = Index::default();
@@ -238,7 +238,6 @@ impl RuleSet {
             fields,
             keywords,
             index,
-            shared,
             channel: Some(channel),
             event_id: Some(event_id),
             prefilter,
@@ -247,43 +246,40 @@ impl RuleSet {
     }
 
     /// The event, decoded for these rules.
-    pub fn event<'e>(&self, json: &'e serde_json::Value) -> Event<'e> {
-        Event::new(json, &self.fields, self.keywords)
+    pub fn event<'e>(&self, json: &'e serde_json::Value) -> DecodedEvent<'e> {
+        DecodedEvent { event: Event::new(json, &self.fields, self.keywords), keyword_witnesses: None }
     }
 
     /// Any record, decoded for these rules (JSON text straight from the text), or why it cannot be read;
     /// `position` names the record in the message.
-    pub fn decode<'e>(&self, record: &'e Record, position: u64) -> Result<Event<'e>, String> {
+    pub fn decode<'e>(&self, record: &'e Record, position: u64) -> Result<DecodedEvent<'e>, String> {
         let read = if self.prefilter.has_keyword_facts() && matches!(record, Record::Text(_)) {
             // The text's values meet the keyword facts as it is read, rather than being listed.
             let mut seen = self.prefilter.no_witnesses();
             let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut seen);
-            Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit)).map(|(mut event, visited)| {
-                if visited {
-                    event.keyword_witnesses = Some(seen);
-                }
-                event
-            })
+            Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit))
+                .map(|(event, visited)| DecodedEvent { event, keyword_witnesses: visited.then_some(seen) })
         } else {
-            Event::of(record, &self.fields, self.keywords)
+            Event::of(record, &self.fields, self.keywords).map(|event| DecodedEvent { event, keyword_witnesses: None })
         };
         read.ok_or_else(|| record.error(position).unwrap_or_else(|| format!("record {position}: not JSON")))
     }
 
     /// Indices of the rules that match, in rule order.
-    pub fn matches(&self, event: &Event<'_>) -> Vec<u32> {
-        let mut candidates = self.candidates(event);
-        candidates.retain(|&r| self.rules[r as usize].program.eval(event, &self.shared));
+    pub fn matches(&self, decoded: &DecodedEvent<'_>) -> Vec<u32> {
+        let mut candidates = self.candidates(decoded);
+        candidates.retain(|&r| self.rules[r as usize].program.eval(&decoded.event));
         candidates
     }
 
     /// Whether rule `index` matches the event (for diagnostics and benchmarks).
     pub fn rule_matches(&self, index: u32, event: &Event<'_>) -> bool {
-        self.rules[index as usize].program.eval(event, &self.shared)
+        self.rules[index as usize].program.eval(event)
     }
 
     /// The rules the index cannot rule out for this event (their programs still decide).
-    pub fn candidates(&self, event: &Event<'_>) -> Vec<u32> {
+    pub fn candidates(&self, decoded: &DecodedEvent<'_>) -> Vec<u32> {
+        let event = &decoded.event;
         let channel = self.channel.and_then(|f| event.get(f)).and_then(Value::folded);
         let event_id = self.event_id.and_then(|f| event.get(f)).and_then(|v| match v {
             Value::Num(n, _) => Some(*n as i64),
@@ -302,7 +298,7 @@ impl RuleSet {
             }
         }
         if candidates.len() >= PREFILTER_MIN_CANDIDATES {
-            let admitted = self.prefilter.admitted_among(event, &candidates);
+            let admitted = self.prefilter.admitted_among(event, decoded.keyword_witnesses.as_ref(), &candidates);
             candidates.intersect_with(&admitted);
         }
         let candidates = candidates

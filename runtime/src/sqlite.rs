@@ -8,7 +8,8 @@
 //! Three functions are registered so that the standard SQL the sqlite target writes has Sigma's semantics here:
 //! `regexp` (the `regex` crate, for `REGEXP`), and Unicode-aware `like` and `lower` (SQLite's own fold ASCII only).
 
-use crate::event::{Event, FieldId, FieldTable, Value};
+use crate::event::Event;
+use crate::fields::{FieldId, FieldTable, Value};
 use regex::Regex;
 use rusqlite::functions::FunctionFlags;
 pub use rusqlite::types::Value as SqlValue;
@@ -18,8 +19,17 @@ use std::path::Path;
 use std::sync::Arc;
 use vigil_compiler::ir::{self, Test};
 
-/// The table the sqlite target is told to query here.
-pub const TABLE: &str = "logs";
+use vigil_compiler::sql_table::KEYWORD_SEPARATOR;
+pub use vigil_compiler::sql_table::TABLE;
+
+/// A row a rule's query returned: where its event came from, the event's JSON text and its time as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub file: u32,
+    pub record: u64,
+    pub event: String,
+    pub time: Option<String>,
+}
 
 /// The events of a hunt, loaded into SQLite.
 pub struct SqliteStore {
@@ -30,6 +40,8 @@ pub struct SqliteStore {
     /// of them present in the event.
     columns: Vec<Vec<FieldId>>,
     keywords: bool,
+    /// The fields holding the event's time, for `_time`.
+    time_fields: Vec<FieldId>,
     insert: String,
     /// The column names after the four fixed ones.
     names: Vec<String>,
@@ -57,6 +69,17 @@ fn fields_of(rules: &[&ir::Rule]) -> (FieldTable, bool) {
     (table, keywords)
 }
 
+/// Whether some rule reads `name` (a time field gets a column of its own only then).
+fn rules_read(rules: &[&ir::Rule], name: &str) -> bool {
+    let mut read = false;
+    for rule in rules {
+        rule.expr.visit_predicates(&mut |p| {
+            read |= p.field.as_deref() == Some(name) || matches!(&p.test, Test::FieldRef { field, .. } if field == name)
+        });
+    }
+    read
+}
+
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -71,9 +94,14 @@ impl SqliteStore {
         }
         .map_err(sql_error)?;
         register_functions(&conn).map_err(sql_error)?;
-        let (table, keywords) = fields_of(rules);
+        let (mut table, keywords) = fields_of(rules);
+        let time_names = crate::time::time_fields(None);
+        let time_fields: Vec<FieldId> = time_names.iter().map(|name| table.intern(name)).collect();
         let mut by_name: Vec<(String, Vec<FieldId>)> = Vec::new();
         for id in 0..table.len() as FieldId {
+            if time_fields.contains(&id) && !rules_read(rules, table.name(id)) {
+                continue;
+            }
             let folded = table.name(id).to_lowercase();
             match by_name.iter_mut().find(|(name, _)| name.to_lowercase() == folded) {
                 Some((_, ids)) => ids.push(id),
@@ -94,7 +122,7 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;").map_err(sql_error)?;
         let placeholders: Vec<String> = (1..=columns.len() + 5).map(|i| format!("?{i}")).collect();
         let insert = format!("INSERT INTO {TABLE} VALUES ({})", placeholders.join(", "));
-        Ok(SqliteStore { conn, table, columns, keywords, insert, names })
+        Ok(SqliteStore { conn, table, columns, keywords, time_fields, insert, names })
     }
 
     /// Every column name, the five fixed ones (`_file`, `_record`, `_event`, `_raw`, `_time`) first.
@@ -123,7 +151,7 @@ impl SqliteStore {
         values.push(SqlValue::Text(json.to_string()));
         values.push(if self.keywords {
             // Every value between separators (`keyword_pattern` in the SQL backend).
-            let sep = vigil_compiler::backend::KEYWORD_SEPARATOR;
+            let sep = KEYWORD_SEPARATOR;
             let mut raw = String::from(sep);
             for text in event.all_values().iter().filter_map(Value::text) {
                 raw.push_str(text);
@@ -133,7 +161,8 @@ impl SqliteStore {
         } else {
             SqlValue::Null
         });
-        values.push(crate::time::event_time(json).map_or(SqlValue::Null, SqlValue::Text));
+        let time = crate::time::event_time(&event, &self.time_fields);
+        values.push(time.map_or(SqlValue::Null, |t| SqlValue::Text(t.to_string())));
         for ids in &self.columns {
             values.push(ids.iter().find_map(|&id| event.get(id)).map_or(SqlValue::Null, sql_value));
         }
@@ -145,13 +174,20 @@ impl SqliteStore {
         self.conn.execute_batch("COMMIT;").map_err(sql_error)
     }
 
-    /// Runs one rule's query (`SELECT * FROM logs WHERE ...`, as the sqlite target writes it): the (file,
-    /// record, event JSON) of every row it returns, in input order.
-    pub fn run(&self, query: &str) -> Result<Vec<(u32, u64, String)>, String> {
-        let wrapped = format!("SELECT _file, _record, _event FROM ({query}) ORDER BY _file, _record");
+    /// Runs one rule's query (`SELECT * FROM logs WHERE ...`, as the sqlite target writes it): every row it
+    /// returns, in input order.
+    pub fn run(&self, query: &str) -> Result<Vec<Row>, String> {
+        let wrapped = format!("SELECT _file, _record, _event, _time FROM ({query}) ORDER BY _file, _record");
         let mut statement = self.conn.prepare(&wrapped).map_err(sql_error)?;
         let rows = statement
-            .query_map([], |row| Ok((row.get::<_, i64>(0)? as u32, row.get::<_, i64>(1)? as u64, row.get(2)?)))
+            .query_map([], |row| {
+                Ok(Row {
+                    file: row.get::<_, i64>(0)? as u32,
+                    record: row.get::<_, i64>(1)? as u64,
+                    event: row.get(2)?,
+                    time: row.get(3)?,
+                })
+            })
             .map_err(sql_error)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(sql_error)
     }
@@ -171,7 +207,7 @@ impl SqliteStore {
             SqlValue::Text(t) => serde_json::Value::String(t),
             _ => serde_json::Value::Null,
         };
-        let time = crate::time::event_time(json).map_or(serde_json::Value::Null, Into::into);
+        let time = crate::time::event_time(&event, &self.time_fields).map_or(serde_json::Value::Null, Into::into);
         let mut values = vec![file.into(), record.into(), json.to_string().into(), raw, time];
         for ids in &self.columns {
             values.push(ids.iter().find_map(|&id| event.get(id)).map_or(serde_json::Value::Null, json_value));

@@ -83,28 +83,6 @@ impl Substrings {
         }
     }
 
-    /// Whether every literal occurs in `text` (`contains|all`).
-    pub fn all_found(&self, text: &str) -> bool {
-        match self {
-            Substrings::Few(finders) => finders.iter().all(|f| f.find(text.as_bytes()).is_some()),
-            Substrings::Automaton(ac) => {
-                let mut seen = vec![false; ac.patterns_len()];
-                let mut remaining = ac.patterns_len();
-                for found in ac.find_overlapping_iter(text) {
-                    let slot = &mut seen[found.pattern().as_usize()];
-                    if !*slot {
-                        *slot = true;
-                        remaining -= 1;
-                        if remaining == 0 {
-                            return true;
-                        }
-                    }
-                }
-                remaining == 0
-            }
-        }
-    }
-
     /// Calls `found` with the index of every literal that occurs in `text` (possibly more than once).
     pub fn each_found(&self, text: &str, mut found: impl FnMut(usize)) {
         match self {
@@ -137,8 +115,6 @@ mod tests {
                 found.dedup();
                 assert_eq!(found, vec![0, 1], "overlapping literals are both found");
                 assert!(s.is_match("..x.."));
-                assert!(s.all_found("abcd x q1q2q3"));
-                assert!(!s.all_found("abcd"));
                 assert!(!s.is_match("ab cd"));
             }
         }

@@ -1,5 +1,8 @@
-//! Timestamps in event values, for the time-part modifiers (`hour`, `day`, ...).
+//! Timestamps: an event's time (for output and correlation windows) and parts of timestamps in event values (the
+//! time-part modifiers `hour`, `day`, ...).
 
+use crate::event::Event;
+use crate::fields::{FieldId, Value};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -21,16 +24,25 @@ pub fn parse(text: &str) -> Option<PrimitiveDateTime> {
         .ok()
 }
 
-/// The time an event carries, as written: the EVTX `SystemTime`, else the first of `@timestamp`, `UtcTime`,
-/// `TimeCreated`, `EventTime`, `timestamp`, `time`.
-pub fn event_time(event: &serde_json::Value) -> Option<String> {
-    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    if let Some(t) = event.pointer("/Event/System/TimeCreated/#attributes/SystemTime").and_then(text) {
-        return Some(t);
+/// The fields holding an event's time, in the order they are tried: the EVTX `TimeCreated` `SystemTime`, then
+/// `@timestamp`, `UtcTime`, `TimeCreated`, `EventTime`, `timestamp`, `time`; or only the one the user named
+/// (`--time-field`, a field name as rules write it).
+pub fn time_fields(user: Option<&str>) -> Vec<&str> {
+    match user {
+        Some(field) => vec![field],
+        None => {
+            vec!["TimeCreated_SystemTime", "@timestamp", "UtcTime", "TimeCreated", "EventTime", "timestamp", "time"]
+        }
     }
-    ["@timestamp", "UtcTime", "TimeCreated", "EventTime", "timestamp", "time"]
-        .iter()
-        .find_map(|k| event.get(*k).and_then(text))
+}
+
+/// The time an event carries, as written: the first of `fields` (ids of [`time_fields`] in the rule set's table,
+/// so that the event decoded for the rules already holds them) whose value is a string.
+pub fn event_time<'e>(event: &'e Event<'_>, fields: &[FieldId]) -> Option<&'e str> {
+    fields.iter().find_map(|id| match event.get(*id)? {
+        Value::Str(text, _) => Some(text.as_ref()),
+        _ => None,
+    })
 }
 
 /// A timestamp as milliseconds since the Unix epoch (UTC), for correlation windows.

@@ -224,11 +224,10 @@ pub(crate) mod tests {
 
     /// The IR of a rule with this detection.
     pub(crate) fn rule(text: &str) -> Expr {
+        use vigil_compiler::compile::{compile_source, Settings};
         let yaml = format!("title: t\nlogsource: {{product: windows}}\n{text}");
-        let Some(vigil_compiler::Content::Rule(rule)) = vigil_compiler::load_str(&yaml).remove(0).content else {
-            panic!("not a rule: {yaml}")
-        };
-        vigil_compiler::lower(rule).expr
+        let file = compile_source("test".into(), yaml.clone(), &Settings::default());
+        file.documents[0].rule().unwrap_or_else(|| panic!("not a rule: {yaml}")).rule.expr.clone()
     }
 
     /// The best witness of `expr`, if any.

@@ -2,7 +2,7 @@
 //! `match: true|false`. Every modifier and value type has one; the SQL backends run the same files.
 
 use std::path::Path;
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::compile::{compile_source, Settings};
 use vigil_runtime::RuleSet;
 
 #[derive(serde::Deserialize)]
@@ -27,10 +27,11 @@ fn every_conformance_fixture() {
     for path in files {
         let text = std::fs::read_to_string(&path).expect("UTF-8");
         let (rule_text, cases_text) = text.split_once("\n---\n").expect("a rule, `---`, then the events");
-        let Some(Content::Rule(rule)) = load_str(rule_text).remove(0).content else {
+        let file = compile_source(path.display().to_string(), rule_text.to_string(), &Settings::default());
+        let Some(rule) = file.documents[0].rule() else {
             panic!("{}: the rule does not load", path.display());
         };
-        let (rules, rejected) = RuleSet::build(vec![(path.display().to_string(), lower(rule))]);
+        let (rules, rejected) = RuleSet::build(vec![(path.display().to_string(), rule.rule.clone())]);
         assert!(rejected.is_empty(), "{}: {rejected:?}", path.display());
         let cases: Cases = serde_yaml::from_str(cases_text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for (i, case) in cases.events.iter().enumerate() {

@@ -9,7 +9,7 @@ use common::yaml_files;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::path::Path;
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::compile::{compile_path, Settings};
 use vigil_runtime::{read, RuleSet};
 
 /// (rule path as the oracle names it, event set file, 1-based line)
@@ -35,10 +35,9 @@ fn matches_agree_with_pysigma_sqlite_on_mordor() {
             .or_else(|_| path.strip_prefix(shared.join("oracle")))
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let text = std::fs::read_to_string(path).expect("UTF-8");
-        for document in load_str(&text) {
-            if let Some(Content::Rule(rule)) = document.content {
-                rules.push((name.clone(), lower(rule)));
+        for document in compile_path(path, name.clone(), &Settings::default()).documents {
+            if let Some(rule) = document.rule() {
+                rules.push((name.clone(), rule.rule.clone()));
             }
         }
     }

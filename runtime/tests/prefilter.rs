@@ -7,31 +7,22 @@ mod common;
 
 use common::yaml_files;
 use std::path::Path;
-use vigil_compiler::{load_str, lower, Content};
-use vigil_runtime::{read, Event, RuleSet};
+use vigil_compiler::compile::{Compilation, Settings};
+use vigil_runtime::{read, DecodedEvent, RuleSet};
 
 /// Every rule of the corpus, as written.
 fn corpus(shared: &Path) -> RuleSet {
     let mut files = Vec::new();
     yaml_files(&shared.join("sigma/rules"), &mut files);
-    let mut rules = Vec::new();
-    for path in &files {
-        let text = std::fs::read_to_string(path).expect("UTF-8");
-        for document in load_str(&text) {
-            if let Some(Content::Rule(rule)) = document.content {
-                rules.push((path.display().to_string(), lower(rule)));
-            }
-        }
-    }
-    RuleSet::build(rules).0
+    RuleSet::build(Compilation::of_files(&files, &Settings::default()).into_rules()).0
 }
 
 /// Checks that every rule matching `event` is a candidate; counts (matches, candidates).
-fn check(set: &RuleSet, event: &Event<'_>, place: &dyn Fn() -> String) -> (usize, usize) {
+fn check(set: &RuleSet, event: &DecodedEvent<'_>, place: &dyn Fn() -> String) -> (usize, usize) {
     let admitted = set.candidates(event);
     let mut matches = 0;
     for rule in 0..set.rules.len() as u32 {
-        if set.rule_matches(rule, event) {
+        if set.rule_matches(rule, &event.event) {
             matches += 1;
             assert!(
                 admitted.binary_search(&rule).is_ok(),

@@ -5,9 +5,7 @@ mod common;
 
 use common::yaml_files;
 use std::path::{Path, PathBuf};
-use vigil_compiler::pipeline::{Options, PipelineSet};
-use vigil_compiler::yaml::Kind;
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::compile::{compile_path, Settings};
 use vigil_runtime::{read, RuleSet};
 
 fn sigma_root() -> Option<PathBuf> {
@@ -30,18 +28,13 @@ fn count(rules: &RuleSet, path: &Path) -> (u64, u64) {
 
 /// The test files an info.yml lists, with their `match_count` when given.
 fn expected_counts(info: &str) -> Vec<(String, Option<i64>)> {
-    let (docs, _) = vigil_compiler::yaml::parse(info);
-    let Some(doc) = docs.first() else { return Vec::new() };
-    let Some(Kind::Seq(tests)) = doc.root.get("regression_tests_info").map(|n| &n.kind) else { return Vec::new() };
+    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(info) else { return Vec::new() };
+    let Some(tests) = doc.get("regression_tests_info").and_then(|t| t.as_sequence()) else { return Vec::new() };
     tests
         .iter()
         .filter_map(|t| {
             let path = t.get("path")?.as_str()?.to_string();
-            let count = match t.get("match_count").map(|n| &n.kind) {
-                Some(Kind::Int(i)) => Some(*i),
-                _ => None,
-            };
-            Some((path, count))
+            Some((path, t.get("match_count").and_then(|n| n.as_i64())))
         })
         .collect()
 }
@@ -57,7 +50,7 @@ const STALE_MATCH_COUNTS: &[(&str, &str)] = &[
 #[test]
 fn every_regression_case_matches_on_json_and_evtx() {
     let Some(root) = sigma_root() else { return };
-    let routing = PipelineSet::resolve(&["sysmon".into(), "windows".into()], Options::default()).expect("built-ins");
+    let routing = Settings::routing();
     let mut files = Vec::new();
     for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"] {
         yaml_files(&root.join(folder), &mut files);
@@ -66,9 +59,9 @@ fn every_regression_case_matches_on_json_and_evtx() {
     let mut failures = Vec::new();
     let mut count_differences = Vec::new();
     for path in files {
-        let text = std::fs::read_to_string(&path).expect("UTF-8");
-        for document in load_str(&text) {
-            let Some(Content::Rule(mut rule)) = document.content else { continue };
+        for document in compile_path(&path, path.display().to_string(), &routing).documents {
+            let Some(lowered) = document.rule() else { continue };
+            let rule = lowered.rule.clone();
             let Some(serde_json::Value::String(info_path)) = rule.meta.custom.get("regression_tests_path").cloned()
             else {
                 continue;
@@ -77,9 +70,8 @@ fn every_regression_case_matches_on_json_and_evtx() {
                 missing.push(info_path);
                 continue;
             };
-            routing.apply(&mut rule).expect("routing applies");
             let title = rule.meta.title.clone();
-            let (rules, rejected) = RuleSet::build(vec![(path.display().to_string(), lower(rule))]);
+            let (rules, rejected) = RuleSet::build(vec![(path.display().to_string(), rule)]);
             assert!(rejected.is_empty(), "{}: {rejected:?}", path.display());
             for (evtx, expected) in expected_counts(&info) {
                 let evtx = root.join(&evtx);

@@ -1,15 +1,13 @@
-//! `vigil check`: load and lower every document, report every diagnostic, then one summary line.
+//! `vigil check`: compile every document, report every diagnostic, then one summary line.
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::pipelines;
-use crate::rule_files::{self, Found};
+use crate::{report, rule_files};
 use rayon::prelude::*;
 use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
+use vigil_compiler::compile::{Settings, SourceFile};
 use vigil_compiler::diagnostic::render;
-use vigil_compiler::pipeline::{self, PipelineSet};
-use vigil_compiler::{load_str, lower, Content, Diagnostic, DocumentKind, LoadedDocument, Severity};
 
 /// What checking one file produced: its output text and its counts.
 #[derive(Default)]
@@ -24,9 +22,11 @@ struct FileReport {
 
 pub fn run(args: &CheckArgs) -> u8 {
     let started = Instant::now();
-    let Some(pipelines) = pipelines::resolve(&args.pipeline) else { return 2 };
+    let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
+    let settings = Settings::new(pipelines);
     let found = rule_files::find(&args.paths);
-    let reports: Vec<FileReport> = found.par_iter().map(|f| check_one(f, args.format, &pipelines)).collect();
+    let reports: Vec<FileReport> =
+        found.par_iter().map(|f| check_one(&rule_files::compile_found(f, &settings), args.format)).collect();
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -62,27 +62,17 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
 }
 
-fn check_one(found: &Found, format: CheckFormat, pipelines: &PipelineSet) -> FileReport {
-    let Some((shown, text)) = rule_files::open(found) else {
+fn check_one(file: &SourceFile, format: CheckFormat) -> FileReport {
+    if !file.readable {
+        for d in file.documents.iter().flat_map(|d| &d.diagnostics) {
+            report::problem(file, d);
+        }
         return FileReport { io_error: true, ..FileReport::default() };
-    };
+    }
     let mut report = FileReport::default();
-    for mut document in load_str(&text) {
-        if document.kind == DocumentKind::Pipeline {
-            // A pipeline file among the rules (like `rules/pipelines/`): checked as a pipeline.
-            if let Err(problems) = pipeline::parse(&text, &shown) {
-                document.diagnostics.extend(problems);
-            }
-        }
-        // Pipelines and lowering are part of the check: they are what every later stage depends on.
-        if let Some(Content::Rule(mut rule)) = document.content.take() {
-            match pipelines.apply(&mut rule) {
-                Ok(_) => drop(lower(rule)),
-                Err(error) => document.diagnostics.push(error.into_diagnostic(rule.pos)),
-            }
-        }
+    for document in &file.documents {
         report.documents += 1;
-        let errors = document.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let errors = document.diagnostics.iter().filter(|d| d.is_error()).count();
         report.errors += errors;
         report.warnings += document.diagnostics.len() - errors;
         if errors == 0 {
@@ -91,38 +81,24 @@ fn check_one(found: &Found, format: CheckFormat, pipelines: &PipelineSet) -> Fil
         match format {
             CheckFormat::Text => {
                 for diagnostic in &document.diagnostics {
-                    report.output.push_str(&render(diagnostic, &shown, &text));
+                    report.output.push_str(&render(diagnostic, &file.path, &file.text));
                 }
             }
             CheckFormat::Json => {
-                report.output.push_str(&json_line(&shown, &document, errors == 0));
+                let diagnostics: Vec<_> = document.diagnostics.iter().map(|d| d.to_json()).collect();
+                let line = json!({
+                    "path": file.path,
+                    "document": document.index,
+                    "id": document.id,
+                    "title": document.title,
+                    "kind": document.kind.as_str(),
+                    "ok": errors == 0,
+                    "diagnostics": diagnostics,
+                });
+                report.output.push_str(&line.to_string());
                 report.output.push('\n');
             }
         }
     }
     report
-}
-
-fn json_line(path: &str, document: &LoadedDocument, ok: bool) -> String {
-    let diagnostics: Vec<_> = document.diagnostics.iter().map(diagnostic_json).collect();
-    json!({
-        "path": path,
-        "document": document.index,
-        "id": document.id,
-        "title": document.title,
-        "kind": document.kind.as_str(),
-        "ok": ok,
-        "diagnostics": diagnostics,
-    })
-    .to_string()
-}
-
-fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
-    json!({
-        "code": d.code.as_str(),
-        "severity": d.severity,
-        "message": d.message,
-        "line": d.pos.map(|p| p.line),
-        "column": d.pos.map(|p| p.column),
-    })
 }

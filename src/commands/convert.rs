@@ -1,57 +1,99 @@
 //! `vigil convert`: rules in, queries out.
 
 use crate::cli::ConvertArgs;
-use crate::{pipelines, rule_files};
+use crate::{report, rule_files};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
-use vigil_compiler::backend::correlation::Input;
-use vigil_compiler::backend::{self, Options, Target, Unsupported};
-use vigil_compiler::pipeline::PipelineSet;
-use vigil_compiler::{load_str, lower, Code, Content, DocumentKind, LoadedDocument};
+use vigil_compiler::backend::{self, ConvertOptions, Target};
+use vigil_compiler::compile::{Compilation, Compiled, Document, Settings};
+use vigil_compiler::ir::correlation::InputSource;
+use vigil_compiler::{Code, Diagnostic, DocumentKind};
 
-/// The outcome of one rule document.
-struct Converted {
-    path: String,
-    id: Option<String>,
-    title: Option<String>,
-    result: Result<Vec<String>, (String, String)>,
+/// The outcome of one document to convert: the file (its position in the compilation), the document, and its
+/// queries or why it has none.
+pub struct Converted<'c> {
+    pub file: usize,
+    pub document: &'c Document,
+    pub result: Result<Vec<String>, Diagnostic>,
 }
 
-/// Converts one document; `None` for documents that are not rules to convert (pipelines, filters).
-fn convert_document(
-    document: LoadedDocument,
+/// Every correlation's query, in the compilation's (dependency) order, from the queries of what it reads.
+fn correlation_queries(
+    compilation: &Compilation,
+    rule_queries: &[Result<Vec<String>, Diagnostic>],
+    target: Target,
+    options: &ConvertOptions,
+) -> Vec<Result<String, Diagnostic>> {
+    let mut done: Vec<Result<String, Diagnostic>> = Vec::new();
+    for linked in &compilation.correlations {
+        let correlation = &linked.correlation;
+        let queries: Result<Vec<String>, &str> = correlation
+            .inputs
+            .iter()
+            .map(|input| {
+                let query = match input.source {
+                    InputSource::Rule(r) => rule_queries[r].as_ref().ok().and_then(|q| q.first()),
+                    InputSource::Correlation(c) => done[c].as_ref().ok(),
+                };
+                query.cloned().ok_or(input.name.as_str())
+            })
+            .collect();
+        done.push(match queries {
+            Ok(queries) => backend::convert_correlation(correlation, &queries, target, options),
+            Err(name) => Err(Diagnostic::unlocated(
+                Code::UnsupportedCorrelation,
+                format!("`{name}`, which it reads, could not be converted"),
+            )
+            .for_target(target.name())),
+        });
+    }
+    done
+}
+
+/// Converts every document of `compilation` that holds a rule or a correlation (or failed to), in file order;
+/// pipelines and filters among the rules have nothing to convert, unreadable files are left to the caller.
+pub fn convert_all<'c>(
+    compilation: &'c Compilation,
     target: Target,
     format: &str,
-    pipelines: &PipelineSet,
-    options: &Options,
-) -> Option<Result<Vec<String>, (String, String)>> {
-    let failed = |code: Code, message: String| Some(Err((code.as_str().to_string(), message)));
-    match document.content {
-        Some(Content::Rule(mut rule)) => {
-            let state = match pipelines.apply(&mut rule) {
-                Ok(state) => state,
-                Err(e) => return failed(e.code, format!("{} (pipeline {}, item {:?})", e.message, e.origin, e.item)),
+    options: &ConvertOptions,
+) -> Vec<Converted<'c>> {
+    let rule_queries: Vec<Result<Vec<String>, Diagnostic>> = compilation
+        .rules()
+        .map(|r| {
+            backend::convert(&r.rule.rule, target, format, &r.rule.state, options).map_err(|d| d.located(r.rule.pos))
+        })
+        .collect();
+    let correlation_queries = correlation_queries(compilation, &rule_queries, target, options);
+    let mut results = Vec::new();
+    let mut rule_number = 0;
+    for (f, file) in compilation.files.iter().enumerate().filter(|(_, file)| file.readable) {
+        for (d, document) in file.documents.iter().enumerate() {
+            let result = match &document.compiled {
+                Some(Compiled::Rule(_)) => {
+                    rule_number += 1;
+                    rule_queries[rule_number - 1].clone()
+                }
+                Some(Compiled::Correlation(_)) => match (compilation.correlation_of(f, d), document.first_error()) {
+                    (Some((c, _)), _) => {
+                        correlation_queries[c].clone().map(|q| vec![q]).map_err(|e| e.located(document.pos))
+                    }
+                    (None, Some(error)) => Err(error.clone()),
+                    (None, None) => continue,
+                },
+                Some(Compiled::Filter(_)) => continue,
+                None if document.kind == DocumentKind::Pipeline => continue,
+                None => match document.first_error() {
+                    Some(error) => Err(error.clone()),
+                    None => continue,
+                },
             };
-            let rule = lower(rule);
-            Some(
-                backend::convert(&rule, target, format, &state, options)
-                    .map_err(|Unsupported { code, message }| (code.as_str().to_string(), message)),
-            )
-        }
-        // Correlations are converted after every rule, from their rules' queries (`run`).
-        Some(Content::Correlation(_)) => None,
-        Some(Content::Filter(_)) => None,
-        None if document.kind == DocumentKind::Pipeline => None,
-        None => {
-            let first = document.diagnostics.iter().find(|d| d.is_error());
-            Some(Err(first.map_or_else(
-                || ("invalid".to_string(), "the document has errors".to_string()),
-                |d| (d.code.as_str().to_string(), d.message.clone()),
-            )))
+            results.push(Converted { file: f, document, result });
         }
     }
+    results
 }
 
 pub fn run(args: &ConvertArgs) -> u8 {
@@ -66,7 +108,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
         eprintln!("vigil: {} has no format `{}`; formats: {}", target.name(), args.format, names.join(", "));
         return 2;
     }
-    let Some(pipelines) = pipelines::resolve(&args.pipeline) else { return 2 };
+    let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
     if let Some(origin) = pipelines.refusing(target.name()) {
         eprintln!("vigil: pipeline {origin} does not allow the {} target (allowed_backends)", target.name());
         return 2;
@@ -74,83 +116,19 @@ pub fn run(args: &ConvertArgs) -> u8 {
     for origin in pipelines.with_output_steps() {
         eprintln!("vigil: warning: pipeline {origin}: query postprocessing and finalizers are not applied by convert");
     }
-    let options = Options {
+    let options = ConvertOptions {
         table: args.table.clone(),
         keyword_field: args.keyword_field.clone(),
         time_field: args.time_field.clone(),
     };
+    let settings = Settings::new(pipelines);
+    let compilation = rule_files::compile(&args.paths, &settings);
 
-    let mut results = Vec::new();
-    let mut deferred: Vec<(usize, vigil_compiler::correlation::SigmaCorrelation)> = Vec::new();
-    let mut inputs_by_name: std::collections::HashMap<String, Input> = std::collections::HashMap::new();
+    let results = convert_all(&compilation, target, &args.format, &options);
     let mut io_error = false;
-    for found in rule_files::find(&args.paths) {
-        let Some((shown, text)) = rule_files::open(&found) else {
-            io_error = true;
-            continue;
-        };
-        for document in load_str(&text) {
-            let (id, title) = (document.id.clone(), document.title.clone());
-            let names: Vec<String> = match &document.content {
-                Some(Content::Rule(rule)) => rule.meta.id.iter().chain(&rule.meta.name).cloned().collect(),
-                _ => Vec::new(),
-            };
-            if let Some(Content::Correlation(correlation)) = &document.content {
-                deferred.push((results.len(), correlation.clone()));
-                let pending = Err(("pending".to_string(), String::new()));
-                results.push(Converted { path: shown.clone(), id, title, result: pending });
-                continue;
-            }
-            if let Some(result) = convert_document(document, target, &args.format, &pipelines, &options) {
-                if let Ok(queries) = &result {
-                    for name in names {
-                        if let Some(q) = queries.first() {
-                            inputs_by_name.insert(name, Input::rule(q.clone()));
-                        }
-                    }
-                }
-                results.push(Converted { path: shown.clone(), id, title, result });
-            }
-        }
-    }
-    // Correlations, from the queries of the rules and correlations they name (in any file given). A correlation
-    // reading another waits until that one is converted; what is left when nothing moves names a missing input.
-    let mut pending = deferred;
-    loop {
-        let before = pending.len();
-        let mut waiting = Vec::new();
-        for (index, mut correlation) in pending {
-            if let Err(e) = pipelines.apply_correlation(&mut correlation, &[]) {
-                results[index].result = Err((e.code.as_str().to_string(), e.message.clone()));
-                continue;
-            }
-            let inputs: Option<Vec<Input>> = correlation.rules.iter().map(|n| inputs_by_name.get(n).cloned()).collect();
-            let Some(inputs) = inputs else {
-                waiting.push((index, correlation));
-                continue;
-            };
-            let result = backend::convert_correlation(&correlation, &inputs, target, &options);
-            if let Ok(query) = &result {
-                for name in correlation.meta.id.iter().chain(&correlation.meta.name) {
-                    inputs_by_name
-                        .insert(name.clone(), Input::correlation(query.clone(), correlation.group_by.clone()));
-                }
-            }
-            results[index].result =
-                result.map(|q| vec![q]).map_err(|Unsupported { code, message }| (code.as_str().to_string(), message));
-        }
-        pending = waiting;
-        if pending.is_empty() || pending.len() == before {
-            break;
-        }
-    }
-    for (index, correlation) in pending {
-        let missing: Vec<&str> =
-            correlation.rules.iter().filter(|n| !inputs_by_name.contains_key(*n)).map(String::as_str).collect();
-        results[index].result = Err((
-            Code::UnsupportedCorrelation.as_str().to_string(),
-            format!("not among the rules converted here: {}", missing.join(", ")),
-        ));
+    for file in compilation.files.iter().filter(|f| !f.readable) {
+        report::errors(file);
+        io_error = true;
     }
 
     let Some(mut out) = crate::output::open(&args.output) else { return 2 };
@@ -168,23 +146,24 @@ pub fn run(args: &ConvertArgs) -> u8 {
         }
         match &c.result {
             Ok(_) => converted += 1,
-            Err((code, _)) => *failures.entry(code.as_str()).or_default() += 1,
+            Err(d) => *failures.entry(d.code.as_str()).or_default() += 1,
         }
+        let file = &compilation.files[c.file];
         written = if args.jsonl {
             let (queries, error) = match &c.result {
                 Ok(queries) => (queries.clone(), serde_json::Value::Null),
-                Err((code, message)) => (Vec::new(), json!({"code": code, "message": message})),
+                Err(d) => (Vec::new(), d.to_json()),
             };
             let line = json!({
-                "path": c.path, "id": c.id, "title": c.title, "target": target.name(),
+                "path": file.path, "id": c.document.id, "title": c.document.title, "target": target.name(),
                 "queries": queries, "error": error,
             });
             writeln!(out, "{line}")
         } else {
             match &c.result {
                 Ok(queries) => queries.iter().try_for_each(|q| writeln!(out, "{q}")),
-                Err((code, message)) => {
-                    eprintln!("vigil: {}: {}: {message} [{code}]", c.path, c.title.as_deref().unwrap_or("(untitled)"));
+                Err(d) => {
+                    report::problem(file, d);
                     Ok(())
                 }
             }

@@ -1,49 +1,53 @@
 //! `vigil ir`: print the IR of every rule, for reading and for snapshots.
 
 use crate::cli::IrArgs;
-use crate::pipelines;
-use crate::rule_files;
-use vigil_compiler::diagnostic::render;
-use vigil_compiler::{load_str, lower, Content, DocumentKind};
+use crate::{report, rule_files};
+use std::io::Write;
+use vigil_compiler::compile::{Compiled, Settings};
+use vigil_compiler::DocumentKind;
 
 pub fn run(args: &IrArgs) -> u8 {
-    let Some(pipelines) = pipelines::resolve(&args.pipeline) else { return 2 };
+    let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
+    let settings = Settings::new(pipelines);
     let mut status = 0;
-    for found in rule_files::find(&args.paths) {
-        let Some((shown, text)) = rule_files::open(&found) else {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for file in rule_files::compile_each(&rule_files::find(&args.paths), &settings) {
+        if !file.readable {
+            report::errors(&file);
             status = 2;
             continue;
-        };
-        for document in load_str(&text) {
-            match document.content {
-                Some(Content::Rule(mut rule)) => match pipelines.apply(&mut rule) {
-                    Ok(state) => {
-                        print!("# {shown}\n{}", lower(rule));
-                        for (key, value) in state {
-                            println!("state: {key} = {value}");
-                        }
-                        println!();
+        }
+        for document in &file.documents {
+            let mut text = String::new();
+            match &document.compiled {
+                Some(Compiled::Rule(lowered)) => {
+                    text.push_str(&format!("# {}\n{}", file.path, lowered.rule));
+                    for (key, value) in &lowered.state {
+                        text.push_str(&format!("state: {key} = {value}\n"));
                     }
-                    Err(error) => {
-                        eprint!("{}", render(&error.into_diagnostic(rule.pos), &shown, &text));
-                        status = status.max(1);
-                    }
-                },
-                Some(_) => println!(
-                    "# {shown} (document {}): a {}, which has no detection IR\n",
+                    text.push('\n');
+                }
+                Some(_) => text.push_str(&format!(
+                    "# {} (document {}): a {}, which has no detection IR\n\n",
+                    file.path,
                     document.index,
                     document.kind.as_str()
-                ),
+                )),
                 // Pipeline files among rules are checked by `vigil check`; they have no IR.
                 None if document.kind == DocumentKind::Pipeline => {}
                 None => {
                     for d in &document.diagnostics {
-                        eprint!("{}", render(d, &shown, &text));
+                        report::problem(&file, d);
                     }
                     status = status.max(1);
                 }
             }
+            if out.write_all(text.as_bytes()).is_err() {
+                return status.max(2); // stdout closed (`| head`)
+            }
         }
     }
+    let _ = out.flush();
     status
 }

@@ -8,8 +8,9 @@
 use super::regex_print;
 use super::text::{self, shape, Piece, Shape};
 use super::walk::{render, Language};
-use super::{Context, Unsupported};
+use super::Context;
 use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::ir::value::TimeUnit;
 use crate::ir::{StrOp, Test};
 
@@ -28,7 +29,7 @@ fn backticked(name: &str) -> String {
 
 struct Lucene;
 
-pub fn lucene_query(cx: &Context<'_>) -> Result<String, Unsupported> {
+pub fn lucene_query(cx: &Context<'_>) -> Result<String, Diagnostic> {
     render(&Lucene, &cx.rule.expr)
 }
 
@@ -98,7 +99,7 @@ impl Language for Lucene {
         if value { "*:*" } else { "NOT *:*" }.to_string()
     }
 
-    fn pattern_list(&self, field: &str, patterns: &[Vec<Piece>]) -> Result<Option<String>, Unsupported> {
+    fn pattern_list(&self, field: &str, patterns: &[Vec<Piece>]) -> Result<Option<String>, Diagnostic> {
         for p in patterns {
             text::plain_text(p, "Elasticsearch")?;
         }
@@ -106,13 +107,13 @@ impl Language for Lucene {
         Ok(Some(format!("{}:({})", lucene_field(field), list.join(" OR "))))
     }
 
-    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Diagnostic> {
         let Some(field) = field else {
             return match test {
                 Test::Str { op, value, .. } => Ok(lucene_value(&text::unanchored(pattern(*op, value)?))),
                 Test::Num(n) => Ok(text::number(n)),
                 Test::Regex { pattern, flags } => Ok(format!("/{}/", regex_print::lucene(pattern, *flags)?)),
-                other => Err(Unsupported::new(
+                other => Err(Diagnostic::unlocated(
                     Code::UnsupportedKeyword,
                     format!("a Lucene query string cannot search {} as a keyword", super::describe(other)),
                 )),
@@ -129,13 +130,16 @@ impl Language for Lucene {
             Test::Cidr(net) => format!("{f}:\"{net}\""),
             Test::Compare { op, value } => format!("{f}:{}{}", text::compare_symbol(*op), text::number(value)),
             Test::FieldRef { .. } => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedFieldReference,
                     "a Lucene query string cannot compare two fields",
                 ))
             }
             Test::TimePart { .. } => {
-                return Err(Unsupported::new(Code::UnsupportedTimePart, "a Lucene query string has no time-part test"))
+                return Err(Diagnostic::unlocated(
+                    Code::UnsupportedTimePart,
+                    "a Lucene query string has no time-part test",
+                ))
             }
             Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
         })
@@ -146,7 +150,7 @@ impl Language for Lucene {
 
 struct Esql;
 
-pub fn esql_query(cx: &Context<'_>) -> Result<String, Unsupported> {
+pub fn esql_query(cx: &Context<'_>) -> Result<String, Diagnostic> {
     let condition = render(&Esql, &cx.rule.expr)?;
     let source = cx.table().unwrap_or_else(|| "*".to_string());
     Ok(format!("from {source} metadata _id, _index, _version | where {condition}"))
@@ -188,7 +192,7 @@ impl Language for Esql {
         value.to_string()
     }
 
-    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Diagnostic> {
         let Some(field) = field else {
             // Keywords: a Lucene query string over every field (`qstr`), as the Lucene target writes it.
             return match test {
@@ -196,7 +200,7 @@ impl Language for Esql {
                     Ok(format!("qstr({})", text::double_quoted(&lucene_value(&text::unanchored(pattern(*op, value)?)))))
                 }
                 Test::Num(n) => Ok(format!("qstr({})", text::double_quoted(&text::number(n)))),
-                other => Err(Unsupported::new(
+                other => Err(Diagnostic::unlocated(
                     Code::UnsupportedKeyword,
                     format!("ES|QL cannot search {} as a keyword", super::describe(other)),
                 )),
@@ -234,7 +238,7 @@ impl Language for Esql {
                     TimeUnit::Month => "month_of_year",
                     TimeUnit::Year => "year",
                     TimeUnit::Week => {
-                        return Err(Unsupported::new(Code::UnsupportedTimePart, "ES|QL has no ISO week number"))
+                        return Err(Diagnostic::unlocated(Code::UnsupportedTimePart, "ES|QL has no ISO week number"))
                     }
                 };
                 format!("date_extract(\"{part}\", {f}) == {}", text::number(value))
@@ -264,15 +268,15 @@ struct Eql {
     keyword_field: String,
 }
 
-pub fn eql_query(cx: &Context<'_>) -> Result<String, Unsupported> {
+pub fn eql_query(cx: &Context<'_>) -> Result<String, Diagnostic> {
     let keyword_field = cx.options.keyword_field.clone().unwrap_or_else(|| EQL_KEYWORD_FIELD.to_string());
     Ok(format!("any where {}", render(&Eql { keyword_field }, &cx.rule.expr)?))
 }
 
 /// An EQL wildcard pattern: `*` and `?`. EQL cannot escape them, so a literal `*` or `?` is unsupported.
-fn eql_pattern(pieces: &[Piece]) -> Result<String, Unsupported> {
+fn eql_pattern(pieces: &[Piece]) -> Result<String, Diagnostic> {
     if pieces.iter().any(|p| matches!(p, Piece::Lit(s) if s.contains(['*', '?']))) {
-        return Err(Unsupported::new(
+        return Err(Diagnostic::unlocated(
             Code::UnsupportedWildcard,
             "EQL wildcard patterns cannot match a literal `*` or `?`",
         ));
@@ -281,7 +285,7 @@ fn eql_pattern(pieces: &[Piece]) -> Result<String, Unsupported> {
 }
 
 impl Eql {
-    fn string_test(&self, f: &str, pieces: &[Piece], cased: bool) -> Result<String, Unsupported> {
+    fn string_test(&self, f: &str, pieces: &[Piece], cased: bool) -> Result<String, Diagnostic> {
         match (cased, text::plain(pieces)) {
             (true, Some(s)) => return Ok(format!("{f} == {}", text::double_quoted(s))),
             // `:` is EQL's case-insensitive equality; it reads `*` and `?` as wildcards, so only without them.
@@ -329,13 +333,13 @@ impl Language for Eql {
         Some(format!("{} like~ ({})", backticked(field), list?.join(", ")))
     }
 
-    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Diagnostic> {
         let Some(field) = field else {
             let f = backticked(&self.keyword_field);
             return match test {
                 Test::Str { op, value, cased } => self.string_test(&f, &text::unanchored(pattern(*op, value)?), *cased),
                 Test::Num(n) => Ok(format!("{f} like~ {}", text::double_quoted(&format!("*{}*", text::number(n))))),
-                other => Err(Unsupported::new(
+                other => Err(Diagnostic::unlocated(
                     Code::UnsupportedKeyword,
                     format!("EQL cannot search {} as a keyword", super::describe(other)),
                 )),
@@ -357,13 +361,13 @@ impl Language for Eql {
                 format!("{f} == {}", backticked(other))
             }
             Test::FieldRef { .. } => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedFieldReference,
                     "EQL compares two fields only for exact, case-sensitive equality",
                 ))
             }
             Test::TimePart { .. } => {
-                return Err(Unsupported::new(Code::UnsupportedTimePart, "EQL has no time-part test"))
+                return Err(Diagnostic::unlocated(Code::UnsupportedTimePart, "EQL has no time-part test"))
             }
             Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
         })
@@ -371,7 +375,7 @@ impl Language for Eql {
 }
 
 /// A string test's pattern, refusing control characters the language cannot write.
-fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Diagnostic> {
     let pieces = text::pattern(op, value)?;
     text::plain_text(&pieces, "Elasticsearch")?;
     Ok(pieces)

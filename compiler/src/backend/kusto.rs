@@ -5,14 +5,15 @@
 
 use super::text::{self, shape, Piece, Shape};
 use super::walk::{render, Language};
-use super::{Context, Unsupported};
+use super::Context;
 use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::ir::value::TimeUnit;
 use crate::ir::{StrOp, Test};
 
 struct Kusto;
 
-pub fn query(cx: &Context<'_>) -> Result<String, Unsupported> {
+pub fn query(cx: &Context<'_>) -> Result<String, Diagnostic> {
     let condition = render(&Kusto, &cx.rule.expr)?;
     Ok(match cx.table() {
         Some(table) => format!("{table}\n| where {condition}"),
@@ -62,7 +63,7 @@ impl Language for Kusto {
         Some(format!("{} in~ ({})", field(name), list.join(", ")))
     }
 
-    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Diagnostic> {
         let Some(name) = name else {
             // Keywords: a search of every column, as KQL's `*` does.
             return match test {
@@ -71,14 +72,14 @@ impl Language for Kusto {
                     let op = if *cased { "contains_cs" } else { "contains" };
                     match shape(&pieces) {
                         Shape::Contains(s) => Ok(format!("* {op} {}", string(s))),
-                        _ => Err(Unsupported::new(
+                        _ => Err(Diagnostic::unlocated(
                             Code::UnsupportedKeyword,
                             "KQL searches every column for a substring only: inner wildcards in keywords cannot be expressed",
                         )),
                     }
                 }
                 Test::Num(n) => Ok(format!("* contains {}", string(&text::number(n)))),
-                other => Err(Unsupported::new(
+                other => Err(Diagnostic::unlocated(
                     Code::UnsupportedKeyword,
                     format!("KQL cannot search every column for {}", super::describe(other)),
                 )),
@@ -142,7 +143,7 @@ impl Language for Kusto {
 }
 
 /// A string test's pattern, refusing control characters the language cannot write.
-fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Diagnostic> {
     let pieces = text::pattern(op, value)?;
     text::plain_text(&pieces, "KQL")?;
     Ok(pieces)

@@ -8,21 +8,22 @@
 //! Group values are compared as text (`tostring`: a missing value reads as the empty string). `count_distinct`
 //! is exact; `percentile()` is nearest-rank but estimated by Kusto on large windows.
 
-use super::correlation::{self as shared, Input, Source};
+use super::correlation::{self as shared, Rendered};
 use super::kusto::field;
-use super::{text, Unsupported};
+use super::text;
 use crate::codes::Code;
-use crate::correlation::{CorrelationCondition, CorrelationType, SigmaCorrelation};
+use crate::diagnostic::Diagnostic;
+use crate::ir::correlation::{CmpOp, Condition, Correlation, CorrelationType, InputField};
 
 /// The time column of KQL tables (Microsoft Sentinel's name; `--time-field` names another).
 pub const DEFAULT_TIME_COLUMN: &str = "TimeGenerated";
 
 pub fn correlation_query(
-    correlation: &SigmaCorrelation,
-    inputs: &[Input],
+    correlation: &Correlation,
+    inputs: &[Rendered<'_>],
     time_field: Option<&str>,
-) -> Result<String, Unsupported> {
-    let unsupported = |why: String| Err(Unsupported::new(Code::UnsupportedCorrelation, why));
+) -> Result<String, Diagnostic> {
+    let unsupported = |why: String| Err(Diagnostic::unlocated(Code::UnsupportedCorrelation, why));
     let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
     if let Some(bare) = inputs.iter().find(|i| !i.query.contains("\n| ")) {
         return unsupported(format!(
@@ -52,27 +53,28 @@ pub fn correlation_query(
 
 /// The union of the inputs, each row with vigil_rule, vigil_time, vigil_g0.. (text), vigil_field (text) and
 /// vigil_key (the group values as a JSON array). Rules keep their columns; chained correlations only these.
-fn events(correlation: &SigmaCorrelation, inputs: &[Input], time: &str) -> String {
-    let read = |i: usize, input: &Input, name: &str| match shared::source(correlation, i, input, name) {
-        Source::Column(column) => format!("tostring({})", field(&column)),
-        Source::ChainedGroup(k) => format!("vigil_g{k}"),
-        Source::Missing => "\"\"".to_string(),
+fn events(correlation: &Correlation, inputs: &[Rendered<'_>], time: &str) -> String {
+    let read = |place: &InputField| match place {
+        InputField::Field(column) => format!("tostring({})", field(column)),
+        InputField::ChainedGroup(k) => format!("vigil_g{k}"),
+        InputField::Missing => "\"\"".to_string(),
     };
     let legs: Vec<String> = inputs
         .iter()
         .enumerate()
         .map(|(i, input)| {
             let mut columns = vec![format!("vigil_rule = {i}")];
-            columns.push(match input.chained_group_by {
-                None => format!("vigil_time = todatetime({})", field(time)),
-                Some(_) => "vigil_time".to_string(),
+            columns.push(if input.is_chained() {
+                "vigil_time".to_string()
+            } else {
+                format!("vigil_time = todatetime({})", field(time))
             });
-            for (k, group) in correlation.group_by.iter().enumerate() {
-                columns.push(format!("vigil_g{k} = {}", read(i, input, group)));
+            for (k, group) in input.input.group_fields.iter().enumerate() {
+                columns.push(format!("vigil_g{k} = {}", read(group)));
             }
-            let value = shared::value_field(correlation).map_or_else(|| "\"\"".to_string(), |f| read(i, input, f));
+            let value = input.input.value.as_ref().map_or_else(|| "\"\"".to_string(), read);
             columns.push(format!("vigil_field = {value}"));
-            let verb = if input.chained_group_by.is_some() { "project" } else { "extend" };
+            let verb = if input.is_chained() { "project" } else { "extend" };
             format!("({}\n    | {verb} {})", input.query, columns.join(", "))
         })
         .collect();
@@ -86,7 +88,7 @@ fn events(correlation: &SigmaCorrelation, inputs: &[Input], time: &str) -> Strin
 }
 
 /// The aggregate over a window's rows (`vigil_*_w`) and the test of the condition on it.
-fn aggregate(correlation: &SigmaCorrelation) -> Result<(String, String), Unsupported> {
+fn aggregate(correlation: &Correlation) -> Result<(String, String), Diagnostic> {
     let threshold = |value: &str| -> String {
         shared::threshold(correlation, value, &kusto_symbol, " ", " and ").unwrap_or_else(|| "false".into())
     };
@@ -98,30 +100,30 @@ fn aggregate(correlation: &SigmaCorrelation) -> Result<(String, String), Unsuppo
         CorrelationType::ValueSum => value(format!("sum({number})")),
         CorrelationType::ValueAvg => value(format!("avg({number})")),
         CorrelationType::ValuePercentile | CorrelationType::ValueMedian => {
-            value(format!("percentile({number}, {})", shared::percentile(correlation)))
+            value(format!("percentile({number}, {})", correlation.percentile))
         }
         CorrelationType::Temporal => {
             let rules = "vigil_rules = make_set(vigil_rule_w)".to_string();
             let has = |i: usize| format!("set_has_element(vigil_rules, {i})");
             let holds = match &correlation.condition {
-                None => (0..correlation.rules.len()).map(has).collect::<Vec<_>>().join(" and "),
-                Some(CorrelationCondition::Threshold { .. }) => threshold("array_length(vigil_rules)"),
-                Some(CorrelationCondition::Extended(c)) => {
+                None => (0..correlation.inputs.len()).map(has).collect::<Vec<_>>().join(" and "),
+                Some(Condition::Threshold(_)) => threshold("array_length(vigil_rules)"),
+                Some(Condition::Inputs(c)) => {
                     let booleans = shared::Booleans { not: "not", and: " and ", or: " or " };
-                    shared::extended_condition(c, &correlation.rules, &booleans, &has)?
+                    shared::extended_condition(c, &booleans, &has)
                 }
             };
             Ok((rules, holds))
         }
         CorrelationType::TemporalOrdered => {
             if correlation.condition.is_some() {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedCorrelation,
                     "temporal_ordered with a condition is not converted to KQL",
                 ));
             }
             // The window's rule numbers in time order, as ",0,2,1,": the rules in order are a subsequence.
-            let subsequence: Vec<String> = (0..correlation.rules.len()).map(|i| format!("{i},")).collect();
+            let subsequence: Vec<String> = (0..correlation.inputs.len()).map(|i| format!("{i},")).collect();
             let pattern = format!(",{}", subsequence.join("(\\d+,)*"));
             Ok((
                 "vigil_times = make_list(vigil_time_w), vigil_order = make_list(vigil_rule_w)".to_string(),
@@ -134,7 +136,7 @@ fn aggregate(correlation: &SigmaCorrelation) -> Result<(String, String), Unsuppo
     }
 }
 
-fn kusto_symbol(op: crate::correlation::CmpOp) -> &'static str {
+fn kusto_symbol(op: CmpOp) -> &'static str {
     match text::condition_symbol(op) {
         "=" => "==",
         other => other,

@@ -3,7 +3,7 @@
 //! One tree walk (`walk.rs`) serves every target; a target supplies its spelling and its single tests through
 //! the [`walk::Language`] trait. Behaviour that differs between engines (case folding, regex dialect, CIDR,
 //! null handling) is a capability of the target's module, never an `if target == X` in shared code. A construct a
-//! target cannot express is an [`Unsupported`] result with a stable code; a rule is never rendered as a query
+//! target cannot express is an [`Diagnostic`] result with a stable code; a rule is never rendered as a query
 //! that means something else. Semantics and each target's choices: compiler/DESIGN.md, "Backends".
 
 pub mod correlation;
@@ -16,31 +16,12 @@ mod sql;
 mod sql_correlation;
 pub mod text;
 
-pub use sql::{DEFAULT_KEYWORD_COLUMN, DEFAULT_TIME_COLUMN, KEYWORD_SEPARATOR};
 mod walk;
 
 use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::ir;
 use crate::pipeline::State;
-
-/// Why a rule cannot be rendered for a target.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unsupported {
-    pub code: Code,
-    pub message: String,
-}
-
-impl Unsupported {
-    pub fn new(code: Code, message: impl Into<String>) -> Unsupported {
-        Unsupported { code, message: message.into() }
-    }
-}
-
-impl std::fmt::Display for Unsupported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} [{}]", self.message, self.code)
-    }
-}
 
 /// A query language Vigil renders, named as sigma-cli names its backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,7 +112,7 @@ impl Target {
 
 /// Settings a user gives on the command line; pipeline state (`table`, `query_table`, `index`) fills the rest.
 #[derive(Clone, Debug, Default)]
-pub struct Options {
+pub struct ConvertOptions {
     /// The table (SQL, Kusto) or index pattern (ES|QL) to query.
     pub table: Option<String>,
     /// The field keywords are searched in, on targets without a search over every field (SQL, EQL).
@@ -144,7 +125,7 @@ pub struct Options {
 pub struct Context<'a> {
     pub rule: &'a ir::Rule,
     pub state: &'a State,
-    pub options: &'a Options,
+    pub options: &'a ConvertOptions,
 }
 
 impl Context<'_> {
@@ -164,10 +145,10 @@ pub fn convert(
     target: Target,
     format: &str,
     state: &State,
-    options: &Options,
-) -> Result<Vec<String>, Unsupported> {
+    options: &ConvertOptions,
+) -> Result<Vec<String>, Diagnostic> {
     if !target.formats().iter().any(|(name, _)| *name == format) {
-        return Err(Unsupported::new(
+        return Err(Diagnostic::unlocated(
             Code::UnsupportedFormat,
             format!(
                 "{} has no output format `{format}` (see `vigil list formats -t {}`)",
@@ -177,44 +158,55 @@ pub fn convert(
         ));
     }
     let cx = Context { rule, state, options };
-    let query = match target {
-        Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => sql::query(target, &cx)?,
-        Target::Kusto => kusto::query(&cx)?,
-        Target::Splunk => splunk::query(&cx)?,
-        Target::Lucene => elastic::lucene_query(&cx)?,
-        Target::Esql => elastic::esql_query(&cx)?,
-        Target::Eql => elastic::eql_query(&cx)?,
-    };
+    let query = render_query(target, &cx).map_err(|d| d.for_target(target.name()))?;
     Ok(vec![match (target, format) {
         (Target::Splunk, "savedsearches") => splunk::saved_search(rule, &query),
         _ => query,
     }])
 }
 
-/// Renders a correlation from the queries of what it reads (already converted for `target`, in `rules` order):
+fn render_query(target: Target, cx: &Context<'_>) -> Result<String, Diagnostic> {
+    Ok(match target {
+        Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => sql::query(target, cx)?,
+        Target::Kusto => kusto::query(cx)?,
+        Target::Splunk => splunk::query(cx)?,
+        Target::Lucene => elastic::lucene_query(cx)?,
+        Target::Esql => elastic::esql_query(cx)?,
+        Target::Eql => elastic::eql_query(cx)?,
+    })
+}
+
+/// Renders a correlation from the queries of what it reads (already converted for `target`, in `inputs` order):
 /// SQL targets get window functions and correlated subqueries over the inputs' rows, Splunk `streamstats` with a
 /// sliding `time_window`, KQL a self-join of the inputs on the group; Lucene, ES|QL and EQL have no sliding window
 /// and are `unsupported-correlation`.
 pub fn convert_correlation(
-    correlation: &crate::correlation::SigmaCorrelation,
-    inputs: &[correlation::Input],
+    correlation: &ir::correlation::Correlation,
+    queries: &[String],
     target: Target,
-    options: &Options,
-) -> Result<String, Unsupported> {
-    if inputs.len() != correlation.rules.len() {
-        return Err(Unsupported::new(
+    options: &ConvertOptions,
+) -> Result<String, Diagnostic> {
+    if queries.len() != correlation.inputs.len() {
+        return Err(Diagnostic::unlocated(
             Code::UnsupportedCorrelation,
-            format!("the correlation reads {} rules but {} queries were given", correlation.rules.len(), inputs.len()),
-        ));
+            format!(
+                "the correlation reads {} rules but {} queries were given",
+                correlation.inputs.len(),
+                queries.len()
+            ),
+        )
+        .for_target(target.name()));
     }
-    match target {
+    let inputs = correlation::rendered(correlation, queries);
+    let inputs = inputs.as_slice();
+    let rendered = match target {
         Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => {
-            let time = options.time_field.as_deref().unwrap_or(DEFAULT_TIME_COLUMN);
+            let time = options.time_field.as_deref().unwrap_or(crate::sql_table::TIME_COLUMN);
             sql_correlation::correlation_query(target, correlation, inputs, time)
         }
         Target::Splunk => splunk::correlation_query(correlation, inputs),
         Target::Kusto => kusto_correlation::correlation_query(correlation, inputs, options.time_field.as_deref()),
-        Target::Lucene | Target::Esql | Target::Eql => Err(Unsupported::new(
+        Target::Lucene | Target::Esql | Target::Eql => Err(Diagnostic::unlocated(
             Code::UnsupportedCorrelation,
             format!(
                 "{} has no sliding window over a group's events (no window functions or self-joins; fixed \
@@ -222,7 +214,8 @@ pub fn convert_correlation(
                 target.name()
             ),
         )),
-    }
+    };
+    rendered.map_err(|d| d.for_target(target.name()))
 }
 
 /// A test's kind, for messages.

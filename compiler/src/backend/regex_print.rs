@@ -4,13 +4,13 @@
 //! case-insensitivity and escapes come out right; what Lucene cannot express (word boundaries, line anchors
 //! inside the text) is unsupported.
 
-use super::Unsupported;
 use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::ir::value::RegexFlags;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// The Lucene form of `pattern`: a whole-value match, so `.*` is added at each unanchored end.
-pub fn lucene(pattern: &str, flags: RegexFlags) -> Result<String, Unsupported> {
+pub fn lucene(pattern: &str, flags: RegexFlags) -> Result<String, Diagnostic> {
     let parse = |unicode: bool| {
         regex_syntax::ParserBuilder::new()
             .case_insensitive(flags.ignore_case)
@@ -25,7 +25,7 @@ pub fn lucene(pattern: &str, flags: RegexFlags) -> Result<String, Unsupported> {
     // ASCII classes keep `\w` and friends short; Unicode mode is the fallback for patterns that need it.
     let hir = parse(false)
         .or_else(|_| parse(true))
-        .map_err(|e| Unsupported::new(Code::UnsupportedRegex, format!("regular expression `{pattern}`: {e}")))?;
+        .map_err(|e| Diagnostic::unlocated(Code::UnsupportedRegex, format!("regular expression `{pattern}`: {e}")))?;
     let mut items: Vec<&Hir> = match hir.kind() {
         HirKind::Concat(items) => items.iter().collect(),
         _ => vec![&hir],
@@ -51,11 +51,14 @@ pub fn lucene(pattern: &str, flags: RegexFlags) -> Result<String, Unsupported> {
     Ok(out)
 }
 
-fn unsupported(pattern: &str, what: &str) -> Unsupported {
-    Unsupported::new(Code::UnsupportedRegex, format!("regular expression `{pattern}`: Lucene regexes have no {what}"))
+fn unsupported(pattern: &str, what: &str) -> Diagnostic {
+    Diagnostic::unlocated(
+        Code::UnsupportedRegex,
+        format!("regular expression `{pattern}`: Lucene regexes have no {what}"),
+    )
 }
 
-fn print(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Unsupported> {
+fn print(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Diagnostic> {
     match hir.kind() {
         HirKind::Empty => {}
         HirKind::Literal(literal) => {
@@ -102,7 +105,7 @@ fn print(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Unsupported> 
 }
 
 /// A repeated operand: grouped unless it is one character or class.
-fn atom(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Unsupported> {
+fn atom(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Diagnostic> {
     let single = match hir.kind() {
         HirKind::Literal(l) => std::str::from_utf8(&l.0).is_ok_and(|s| s.chars().count() == 1),
         HirKind::Class(_) | HirKind::Capture(_) | HirKind::Alternation(_) => true,

@@ -5,8 +5,9 @@
 
 use super::text::{self, Piece};
 use super::walk::{render, Language};
-use super::{Context, Unsupported};
+use super::Context;
 use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Expr, StrOp, Test};
 
 /// The `[default]` stanza of savedsearches.conf, written once before the rules' stanzas.
@@ -14,7 +15,7 @@ pub const SAVED_SEARCHES_DEFAULTS: &str = "[default]\ndispatch.earliest_time = -
 
 struct Splunk;
 
-pub fn query(cx: &Context<'_>) -> Result<String, Unsupported> {
+pub fn query(cx: &Context<'_>) -> Result<String, Diagnostic> {
     let conjuncts: Vec<&Expr> = match &cx.rule.expr {
         Expr::And(items) => items.iter().collect(),
         other => vec![other],
@@ -40,12 +41,12 @@ pub fn query(cx: &Context<'_>) -> Result<String, Unsupported> {
 }
 
 /// Whether a search-syntax failure can be mended by an eval expression.
-fn needs_eval(e: &Unsupported) -> bool {
+fn needs_eval(e: &Diagnostic) -> bool {
     matches!(e.code, Code::UnsupportedRegex | Code::UnsupportedWildcard | Code::UnsupportedFieldReference)
 }
 
 /// A top-level conjunct that runs as a command after the search: `| regex` or `| where`.
-fn command(expr: &Expr) -> Result<Option<String>, Unsupported> {
+fn command(expr: &Expr) -> Result<Option<String>, Diagnostic> {
     let (predicate, negated) = match expr {
         Expr::Pred(p) => (p, false),
         Expr::Not(inner) => match &**inner {
@@ -70,7 +71,7 @@ fn command(expr: &Expr) -> Result<Option<String>, Unsupported> {
                 StrOp::Prefix => format!("substr({a}, 1, len({b}))=={b}"),
                 StrOp::Suffix => format!("(len({a})>=len({b}) AND substr({a}, len({a})-len({b})+1)=={b})"),
                 StrOp::Contains => {
-                    return Err(Unsupported::new(
+                    return Err(Diagnostic::unlocated(
                         Code::UnsupportedFieldReference,
                         "SPL has no substring test between two fields that is safe for wildcard characters",
                     ))
@@ -100,20 +101,20 @@ fn eval_field(name: &str) -> String {
 }
 
 /// A quoted search value: `*` wildcards, `\` and `"` escaped.
-fn value(pieces: &[Piece]) -> Result<String, Unsupported> {
+fn value(pieces: &[Piece]) -> Result<String, Diagnostic> {
     let mut out = String::from("\"");
     for piece in pieces {
         match piece {
             Piece::Any => out.push('*'),
             Piece::One => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedWildcard,
                     "SPL search has no single-character wildcard (`?`)",
                 ))
             }
             Piece::Lit(s) => {
                 if s.contains('*') {
-                    return Err(Unsupported::new(
+                    return Err(Diagnostic::unlocated(
                         Code::UnsupportedWildcard,
                         "SPL search cannot match a literal `*`: it is always a wildcard",
                     ));
@@ -143,9 +144,9 @@ impl Language for Splunk {
         if value { "*" } else { "NOT *" }.to_string()
     }
 
-    fn pattern_list(&self, name: &str, patterns: &[Vec<Piece>]) -> Result<Option<String>, Unsupported> {
+    fn pattern_list(&self, name: &str, patterns: &[Vec<Piece>]) -> Result<Option<String>, Diagnostic> {
         // `IN` takes `*` wildcards as `=` does; a value the search cannot write fails the list as it would alone.
-        let list: Result<Vec<String>, Unsupported> = patterns
+        let list: Result<Vec<String>, Diagnostic> = patterns
             .iter()
             .map(|p| {
                 text::plain_text(p, "SPL")?;
@@ -155,7 +156,7 @@ impl Language for Splunk {
         Ok(Some(format!("{} IN ({})", field_name(name), list?.join(", "))))
     }
 
-    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Diagnostic> {
         let Some(name) = name else {
             return match test {
                 Test::Str { op, value: v, cased } => {
@@ -163,11 +164,11 @@ impl Language for Splunk {
                     Ok(if *cased { format!("CASE({quoted})") } else { quoted })
                 }
                 Test::Num(n) => Ok(text::number(n)),
-                Test::Regex { .. } => Err(Unsupported::new(
+                Test::Regex { .. } => Err(Diagnostic::unlocated(
                     Code::UnsupportedRegex,
                     "SPL has no regex over the whole event (`| regex` needs a field)",
                 )),
-                other => Err(Unsupported::new(
+                other => Err(Diagnostic::unlocated(
                     Code::UnsupportedKeyword,
                     format!("SPL cannot search {} as a keyword", super::describe(other)),
                 )),
@@ -193,19 +194,22 @@ impl Language for Splunk {
                 format!("{f}{symbol}{}", text::number(value))
             }
             Test::Regex { .. } => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedRegex,
                     "SPL runs regexes as a `| regex` command after the search: only at the top level of a condition",
                 ))
             }
             Test::FieldRef { .. } => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedFieldReference,
                     "SPL compares fields in a `| where` command after the search: only at the top level of a condition",
                 ))
             }
             Test::TimePart { .. } => {
-                return Err(Unsupported::new(Code::UnsupportedTimePart, "SPL search has no time-part test on a field"))
+                return Err(Diagnostic::unlocated(
+                    Code::UnsupportedTimePart,
+                    "SPL search has no time-part test on a field",
+                ))
             }
             Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
         })
@@ -237,7 +241,7 @@ impl Language for Eval {
         if value { "true()" } else { "false()" }.to_string()
     }
 
-    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+    fn predicate(&self, name: Option<&str>, test: &Test) -> Result<String, Diagnostic> {
         let f = match name {
             Some(name) => eval_field(name),
             // Keywords: the raw event text.
@@ -259,7 +263,7 @@ impl Language for Eval {
                 format!("match({f}, {})", eval_string(&format!("{}{pattern}", text::inline_flags(*flags, ""))))
             }
             _ if keyword => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedKeyword,
                     format!("SPL cannot search {} as a keyword", super::describe(test)),
                 ))
@@ -280,7 +284,7 @@ impl Language for Eval {
                     StrOp::Prefix => format!("substr({a}, 1, len({b}))=={b}"),
                     StrOp::Suffix => format!("(len({a})>=len({b}) AND substr({a}, len({a})-len({b})+1)=={b})"),
                     StrOp::Contains => {
-                        return Err(Unsupported::new(
+                        return Err(Diagnostic::unlocated(
                             Code::UnsupportedFieldReference,
                             "SPL has no substring test between two fields that is safe for wildcard characters",
                         ))
@@ -288,7 +292,7 @@ impl Language for Eval {
                 }
             }
             Test::TimePart { .. } => {
-                return Err(Unsupported::new(Code::UnsupportedTimePart, "SPL has no time-part test on a field"))
+                return Err(Diagnostic::unlocated(Code::UnsupportedTimePart, "SPL has no time-part test on a field"))
             }
             Test::QueryExpression { expression, id } => expression.replace("{field}", &f).replace("{id}", id),
         })
@@ -303,7 +307,7 @@ pub fn saved_search(rule: &ir::Rule, query: &str) -> String {
 }
 
 /// A string test's pattern, refusing control characters the language cannot write.
-fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Unsupported> {
+fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece>, Diagnostic> {
     let pieces = text::pattern(op, value)?;
     text::plain_text(&pieces, "SPL")?;
     Ok(pieces)
@@ -316,13 +320,13 @@ fn pattern(op: StrOp, value: &crate::ir::value::SigmaString) -> Result<Vec<Piece
 /// order and looks for the rules as a subsequence; an extended condition reads the set of rules in the window.
 /// SPL searches cannot read another correlation's results, so chains are `unsupported-correlation`.
 pub fn correlation_query(
-    correlation: &crate::correlation::SigmaCorrelation,
-    inputs: &[super::correlation::Input],
-) -> Result<String, Unsupported> {
-    use super::correlation::{self as shared, Source};
-    use crate::correlation::{CorrelationCondition, CorrelationType};
-    let unsupported = |why: String| Err(Unsupported::new(Code::UnsupportedCorrelation, why));
-    if inputs.iter().any(|i| i.chained_group_by.is_some()) {
+    correlation: &crate::ir::correlation::Correlation,
+    inputs: &[super::correlation::Rendered<'_>],
+) -> Result<String, Diagnostic> {
+    use super::correlation as shared;
+    use crate::ir::correlation::{Condition, CorrelationType, InputField};
+    let unsupported = |why: String| Err(Diagnostic::unlocated(Code::UnsupportedCorrelation, why));
+    if inputs.iter().any(|i| i.is_chained()) {
         return unsupported("SPL searches cannot read another correlation's results (a chain)".into());
     }
     if inputs.iter().any(|i| i.query.contains(" | ")) {
@@ -333,24 +337,32 @@ pub fn correlation_query(
     let time = "_time";
     let mut pipeline = vec![inputs.iter().map(|i| format!("({})", i.query)).collect::<Vec<_>>().join(" OR ")];
     let aliased = !correlation.aliases.is_empty();
+    // Where each input holds a field the correlation names (a group-by field or the value field).
+    let place = |input: &shared::Rendered<'_>, name: &str| -> Option<InputField> {
+        if correlation.value_field.as_deref() == Some(name) {
+            return input.input.value.clone();
+        }
+        let k = correlation.group_by.iter().position(|g| g == name)?;
+        input.input.group_fields.get(k).cloned()
+    };
     if correlation.kind.is_temporal() || aliased {
         let cases: Vec<String> = inputs
             .iter()
             .enumerate()
-            .map(|(i, input)| format!("searchmatch({}), {i}", eval_string(&input.query)))
+            .map(|(i, input)| format!("searchmatch({}), {i}", eval_string(input.query)))
             .collect();
         pipeline.push(format!("eval vigil_rule=case({})", cases.join(", ")));
     }
     // Group-by and value fields: the field itself, or per rule through its alias.
     let read = |name: &str| -> String {
-        if !correlation.aliases.contains_key(name) {
+        if !correlation.aliases.contains(name) {
             return field_name(name);
         }
         let cases: Vec<String> = inputs
             .iter()
             .enumerate()
-            .map(|(i, input)| match shared::source(correlation, i, input, name) {
-                Source::Column(column) => format!("vigil_rule=={i}, {}", eval_field(&column)),
+            .map(|(i, input)| match place(input, name) {
+                Some(InputField::Field(column)) => format!("vigil_rule=={i}, {}", eval_field(&column)),
                 _ => format!("vigil_rule=={i}, null()"),
             })
             .collect();
@@ -358,7 +370,7 @@ pub fn correlation_query(
     };
     let mut by_fields = Vec::new();
     for (k, group) in correlation.group_by.iter().enumerate() {
-        if correlation.aliases.contains_key(group) {
+        if correlation.aliases.contains(group) {
             pipeline.push(format!("eval vigil_g{k}={}", read(group)));
             by_fields.push(format!("vigil_g{k}"));
         } else {
@@ -366,8 +378,8 @@ pub fn correlation_query(
         }
     }
     let by = if by_fields.is_empty() { String::new() } else { format!(" by {}", by_fields.join(" ")) };
-    let value_field = shared::value_field(correlation).map(|f| {
-        if correlation.aliases.contains_key(f) {
+    let value_field = correlation.value_field.as_deref().map(|f| {
+        if correlation.aliases.contains(f) {
             pipeline.push(format!("eval vigil_field={}", read(f)));
             "vigil_field".to_string()
         } else {
@@ -380,14 +392,12 @@ pub fn correlation_query(
         shared::threshold(correlation, value, &text::condition_symbol, "", " AND ").unwrap_or_else(|| "false()".into())
     };
     let holds = match (correlation.kind, &correlation.condition, value_field.as_deref()) {
-        (CorrelationType::Temporal, Some(CorrelationCondition::Extended(c)), _) => {
+        (CorrelationType::Temporal, Some(Condition::Inputs(c)), _) => {
             pipeline.push(format!("{window} values(vigil_rule) as vigil_rules{by}"));
             let booleans = shared::Booleans { not: "NOT ", and: " AND ", or: " OR " };
-            shared::extended_condition(c, &correlation.rules, &booleans, &|i| {
-                format!("isnotnull(mvfind(vigil_rules, \"^{i}$\"))")
-            })?
+            shared::extended_condition(c, &booleans, &|i| format!("isnotnull(mvfind(vigil_rules, \"^{i}$\"))"))
         }
-        (CorrelationType::Temporal, Some(CorrelationCondition::Threshold { .. }), _) => {
+        (CorrelationType::Temporal, Some(Condition::Threshold(_)), _) => {
             pipeline.push(format!("{window} dc(vigil_rule) as vigil_value{by}"));
             threshold("vigil_value")
         }
@@ -415,7 +425,7 @@ pub fn correlation_query(
                 (CorrelationType::ValueAvg, Some(f)) => format!("avg({f})"),
                 (CorrelationType::ValueMedian, Some(f)) => format!("median({f})"),
                 (CorrelationType::ValuePercentile, Some(f)) => {
-                    format!("perc{}({f})", shared::percentile(correlation))
+                    format!("perc{}({f})", correlation.percentile)
                 }
                 (kind, _) => return unsupported(format!("{} needs a field", kind.as_str())),
             };

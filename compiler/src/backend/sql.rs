@@ -6,35 +6,25 @@
 
 use super::text::{self, like, like_needs_escape, lowered, pattern, Piece};
 use super::walk::{render, Language};
-use super::{Context, Target, Unsupported};
+use super::{Context, Target};
 use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::ir::value::{RegexFlags, TimeUnit};
 use crate::ir::{StrOp, Test};
-
-/// The column keywords are searched in unless `--keyword-field` says otherwise.
-pub const DEFAULT_KEYWORD_COLUMN: &str = "_raw";
-
-/// The separator between (and around) the values in the keyword column: the ASCII unit separator, which log
-/// values do not hold. Written `char(31)` / `chr(31)` in queries.
-pub const KEYWORD_SEPARATOR: char = '\u{1f}';
+use crate::sql_table::{KEYWORD_COLUMN, KEYWORD_SEPARATOR, TABLE};
 
 pub(super) struct Sql {
     dialect: Target,
     keyword_column: String,
 }
 
-pub fn query(dialect: Target, cx: &Context<'_>) -> Result<String, Unsupported> {
-    let sql = Sql {
-        dialect,
-        keyword_column: cx.options.keyword_field.clone().unwrap_or_else(|| DEFAULT_KEYWORD_COLUMN.to_string()),
-    };
+pub fn query(dialect: Target, cx: &Context<'_>) -> Result<String, Diagnostic> {
+    let sql =
+        Sql { dialect, keyword_column: cx.options.keyword_field.clone().unwrap_or_else(|| KEYWORD_COLUMN.to_string()) };
     let condition = render(&sql, &cx.rule.expr)?;
-    let table = cx.table().unwrap_or_else(|| "logs".to_string());
+    let table = cx.table().unwrap_or_else(|| TABLE.to_string());
     Ok(format!("SELECT * FROM {} WHERE {condition}", sql.table_name(&table)))
 }
-
-/// The default column of event times for correlations (Splunk's name; `--time-field` overrides).
-pub const DEFAULT_TIME_COLUMN: &str = "_time";
 
 impl Sql {
     pub(super) fn new(dialect: Target, keyword_column: &str) -> Sql {
@@ -222,7 +212,7 @@ impl Sql {
         }
     }
 
-    fn time_part(&self, column: &str, unit: TimeUnit) -> Result<String, Unsupported> {
+    fn time_part(&self, column: &str, unit: TimeUnit) -> Result<String, Diagnostic> {
         let name = match unit {
             TimeUnit::Minute => "minute",
             TimeUnit::Hour => "hour",
@@ -243,7 +233,7 @@ impl Sql {
                 };
                 if unit == TimeUnit::Week {
                     // `%W` counts weeks from the first Monday, not ISO weeks as Sigma does.
-                    return Err(Unsupported::new(Code::UnsupportedTimePart, "SQLite has no ISO week number"));
+                    return Err(Diagnostic::unlocated(Code::UnsupportedTimePart, "SQLite has no ISO week number"));
                 }
                 format!("CAST(strftime('{format}', {column}) AS INTEGER)")
             }
@@ -336,7 +326,7 @@ impl Language for Sql {
         100
     }
 
-    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported> {
+    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Diagnostic> {
         let Some(field) = field else {
             // Keywords: a substring search in the full-text column (DESIGN.md, "Backends").
             let column = self.ident(&self.keyword_column);
@@ -350,7 +340,7 @@ impl Language for Sql {
                     Ok(self.string_test(&column, &pieces, false))
                 }
                 Test::Regex { pattern, flags } => Ok(self.regex(&column, pattern, *flags)),
-                other => Err(Unsupported::new(
+                other => Err(Diagnostic::unlocated(
                     Code::UnsupportedValue,
                     format!("{} cannot be a keyword", super::describe(other)),
                 )),

@@ -16,33 +16,34 @@
 //! `COUNT(DISTINCT)` over a frame; percentiles: nearest rank, counted). When every input is a rule, the events' own columns
 //! come first in each row; a chain (a correlation reading correlations) keeps only the `vigil_` columns.
 
-use super::correlation::{self as shared, Input, Source};
+use super::correlation::{self as shared, Rendered};
 use super::sql::Sql;
-use super::{text, Target, Unsupported};
+use super::{text, Target};
 use crate::codes::Code;
-use crate::correlation::{CorrelationCondition, CorrelationType, SigmaCorrelation};
+use crate::diagnostic::Diagnostic;
+use crate::ir::correlation::{Condition, Correlation, CorrelationType, InputField};
 
 const SQL_BOOLEANS: shared::Booleans = shared::Booleans { not: "NOT ", and: " AND ", or: " OR " };
 
 pub fn correlation_query(
     dialect: Target,
-    correlation: &SigmaCorrelation,
-    inputs: &[Input],
+    correlation: &Correlation,
+    inputs: &[Rendered<'_>],
     time_field: &str,
-) -> Result<String, Unsupported> {
-    let sql = Sql::new(dialect, super::sql::DEFAULT_KEYWORD_COLUMN);
-    let unsupported = |why: String| Err(Unsupported::new(Code::UnsupportedCorrelation, why));
+) -> Result<String, Diagnostic> {
+    let sql = Sql::new(dialect, crate::sql_table::KEYWORD_COLUMN);
+    let unsupported = |why: String| Err(Diagnostic::unlocated(Code::UnsupportedCorrelation, why));
     let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
     let frame = Frame { sql: &sql, span_ms: span.saturating_mul(1000), groups: correlation.group_by.len() };
-    let events = events(&sql, correlation, inputs, time_field);
+    let events = events(&sql, inputs, time_field);
     let (stages, source) = if correlation.kind == CorrelationType::TemporalOrdered {
-        frame.chain_stages(correlation.rules.len())
+        frame.chain_stages(correlation.inputs.len())
     } else {
         (String::new(), "vigil_events".to_string())
     };
     let value = match (correlation.kind, &correlation.condition) {
         (CorrelationType::Temporal | CorrelationType::TemporalOrdered, _) => frame.temporal(correlation)?,
-        (_, Some(CorrelationCondition::Threshold { .. })) => frame.aggregate(correlation)?,
+        (_, Some(Condition::Threshold(_))) => frame.aggregate(correlation)?,
         (kind, _) => return unsupported(format!("{} without a condition", kind.as_str())),
     };
     // Temporal types without a count: the value is 1 when the rules (or the extended condition) hold.
@@ -61,13 +62,13 @@ pub fn correlation_query(
 }
 
 /// The rows of every input, with the same columns in the same order (a `UNION ALL`).
-fn events(sql: &Sql, correlation: &SigmaCorrelation, inputs: &[Input], time_field: &str) -> String {
-    let keep_events = inputs.iter().all(|i| i.chained_group_by.is_none());
+fn events(sql: &Sql, inputs: &[Rendered<'_>], time_field: &str) -> String {
+    let keep_events = inputs.iter().all(|i| !i.is_chained());
     let text_type = sql.text_type();
-    let read = |i: usize, input: &Input, field: &str| match shared::source(correlation, i, input, field) {
-        Source::Column(column) => format!("CAST(vigil_input.{} AS {text_type})", sql.ident(&column)),
-        Source::ChainedGroup(k) => format!("vigil_input.vigil_g{k}"),
-        Source::Missing => format!("CAST(NULL AS {text_type})"),
+    let read = |field: &InputField| match field {
+        InputField::Field(column) => format!("CAST(vigil_input.{} AS {text_type})", sql.ident(column)),
+        InputField::ChainedGroup(k) => format!("vigil_input.vigil_g{k}"),
+        InputField::Missing => format!("CAST(NULL AS {text_type})"),
     };
     let rows: Vec<String> = inputs
         .iter()
@@ -78,15 +79,16 @@ fn events(sql: &Sql, correlation: &SigmaCorrelation, inputs: &[Input], time_fiel
                 columns.push("vigil_input.*".to_string());
             }
             columns.push(format!("{i} AS vigil_rule"));
-            columns.push(match input.chained_group_by {
-                None => format!("{} AS vigil_time", sql.millis(&format!("vigil_input.{}", sql.ident(time_field)))),
-                Some(_) => "vigil_input.vigil_time AS vigil_time".to_string(),
+            columns.push(if input.is_chained() {
+                "vigil_input.vigil_time AS vigil_time".to_string()
+            } else {
+                format!("{} AS vigil_time", sql.millis(&format!("vigil_input.{}", sql.ident(time_field))))
             });
-            for (k, group) in correlation.group_by.iter().enumerate() {
-                columns.push(format!("{} AS vigil_g{k}", read(i, input, group)));
+            for (k, group) in input.input.group_fields.iter().enumerate() {
+                columns.push(format!("{} AS vigil_g{k}", read(group)));
             }
-            let value = match shared::value_field(correlation) {
-                Some(field) => read(i, input, field),
+            let value = match &input.input.value {
+                Some(field) => read(field),
                 None => format!("CAST(NULL AS {text_type})"),
             };
             columns.push(format!("{value} AS vigil_field"));
@@ -137,7 +139,7 @@ impl Frame<'_> {
         format!("CAST({column} AS {})", self.sql.double_type())
     }
 
-    fn aggregate(&self, correlation: &SigmaCorrelation) -> Result<String, Unsupported> {
+    fn aggregate(&self, correlation: &Correlation) -> Result<String, Diagnostic> {
         let field = |alias: &str| self.number(&format!("{alias}.vigil_field"));
         Ok(match correlation.kind {
             CorrelationType::EventCount => format!("COUNT(*) {}", self.over()),
@@ -148,7 +150,7 @@ impl Frame<'_> {
                 self.within("vigil_w")
             ),
             CorrelationType::ValuePercentile | CorrelationType::ValueMedian => {
-                let p = shared::percentile(correlation);
+                let p = correlation.percentile;
                 let present = |alias: &str| format!("{} AND {alias}.vigil_field IS NOT NULL", self.within(alias));
                 if !self.sql.reads_two_levels_out() {
                     // Spark: its `percentile_disc` is the nearest rank (ceil(p * n)-th value).
@@ -201,14 +203,14 @@ impl Frame<'_> {
 
     /// Temporal types: 1 when the rules are in the window (in order, for `temporal_ordered`; as the extended
     /// condition says, if any); with a threshold condition, the number of rules present.
-    fn temporal(&self, correlation: &SigmaCorrelation) -> Result<String, Unsupported> {
-        let n = correlation.rules.len();
+    fn temporal(&self, correlation: &Correlation) -> Result<String, Diagnostic> {
+        let n = correlation.inputs.len();
         let flag = |test: String| format!("CASE WHEN {test} THEN 1 ELSE 0 END");
         Ok(match (&correlation.condition, correlation.kind) {
-            (Some(CorrelationCondition::Extended(c)), CorrelationType::Temporal) => {
-                flag(shared::extended_condition(c, &correlation.rules, &SQL_BOOLEANS, &|i| self.seen(i))?)
+            (Some(Condition::Inputs(c)), CorrelationType::Temporal) => {
+                flag(shared::extended_condition(c, &SQL_BOOLEANS, &|i| self.seen(i)))
             }
-            (Some(CorrelationCondition::Threshold { .. }), CorrelationType::Temporal) => {
+            (Some(Condition::Threshold(_)), CorrelationType::Temporal) => {
                 let present: Vec<String> = (0..n).map(|i| flag(self.seen(i))).collect();
                 format!("({})", present.join(" + "))
             }
@@ -225,7 +227,7 @@ impl Frame<'_> {
                 ))
             }
             _ => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedCorrelation,
                     "temporal_ordered with a condition is not converted to SQL",
                 ))

@@ -1,9 +1,9 @@
 //! Value helpers shared by the targets: a string test as a sequence of literal and wildcard pieces, CIDR
 //! networks as address prefixes, regex flags as inline flags.
 
-use super::Unsupported;
 use crate::codes::Code;
-use crate::correlation::CmpOp;
+use crate::diagnostic::Diagnostic;
+use crate::ir::correlation::CmpOp;
 use crate::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString};
 use crate::ir::StrOp;
 
@@ -19,7 +19,7 @@ pub enum Piece {
 
 /// The whole-value pattern a string test stands for: the operator's edge wildcards made explicit, adjacent
 /// literals merged. Unresolved placeholders cannot be rendered.
-pub fn pattern(op: StrOp, value: &SigmaString) -> Result<Vec<Piece>, Unsupported> {
+pub fn pattern(op: StrOp, value: &SigmaString) -> Result<Vec<Piece>, Diagnostic> {
     let mut pieces = Vec::with_capacity(value.parts.len() + 2);
     if matches!(op, StrOp::Suffix | StrOp::Contains) {
         pieces.push(Piece::Any);
@@ -37,7 +37,7 @@ pub fn pattern(op: StrOp, value: &SigmaString) -> Result<Vec<Piece>, Unsupported
             }
             Part::AnyChar => pieces.push(Piece::One),
             Part::Placeholder(name) => {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedPlaceholder,
                     format!("placeholder `%{name}%` was not resolved by a pipeline"),
                 ))
@@ -100,11 +100,11 @@ pub fn double_quoted(text: &str) -> String {
 
 /// Refuses literals holding a control character other than tab, newline and carriage return (NUL, ...): the
 /// query languages of SIEMs have no escape for them that is safe everywhere.
-pub fn plain_text(pieces: &[Piece], target: &str) -> Result<(), Unsupported> {
+pub fn plain_text(pieces: &[Piece], target: &str) -> Result<(), Diagnostic> {
     for piece in pieces {
         if let Piece::Lit(s) = piece {
             if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedValue,
                     format!("{target} strings cannot hold the control character U+{:04X}", c as u32),
                 ));
@@ -228,7 +228,7 @@ pub fn inline_flags(flags: RegexFlags, extra_case: &str) -> String {
 /// whole address (a /32 or /128). IPv4 prefixes end at an octet and IPv6 ones at a hexadecimal digit; a
 /// network between those boundaries becomes several prefixes. IPv6 prefixes read the canonical (compressed,
 /// lower-case) text form, as Windows and most logs write addresses.
-pub fn cidr_prefixes(net: &ipnet::IpNet) -> Result<Vec<(String, bool)>, Unsupported> {
+pub fn cidr_prefixes(net: &ipnet::IpNet) -> Result<Vec<(String, bool)>, Diagnostic> {
     match net {
         ipnet::IpNet::V4(v4) => {
             let bits = v4.prefix_len();
@@ -236,7 +236,7 @@ pub fn cidr_prefixes(net: &ipnet::IpNet) -> Result<Vec<(String, bool)>, Unsuppor
                 return Ok(vec![(v4.addr().to_string(), true)]);
             }
             if bits == 0 {
-                return Err(Unsupported::new(Code::UnsupportedCidr, "a /0 network matches every address"));
+                return Err(Diagnostic::unlocated(Code::UnsupportedCidr, "a /0 network matches every address"));
             }
             let octets = v4.network().octets();
             let whole = (bits / 8) as usize;
@@ -272,7 +272,7 @@ pub fn cidr_prefixes(net: &ipnet::IpNet) -> Result<Vec<(String, bool)>, Unsuppor
             let whole = (bits / 16) as usize;
             let spare_bits = bits % 16;
             if bits == 0 || segments[..whole].contains(&0) || (whole == 0 && spare_bits == 0) {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedCidr,
                     format!("IPv6 network {net} cannot be written as text prefixes"),
                 ));
@@ -287,7 +287,7 @@ pub fn cidr_prefixes(net: &ipnet::IpNet) -> Result<Vec<(String, bool)>, Unsuppor
             let nibbles = spare_bits.div_ceil(4);
             let free = nibbles * 4 - spare_bits;
             if segment >> 12 == 0 {
-                return Err(Unsupported::new(
+                return Err(Diagnostic::unlocated(
                     Code::UnsupportedCidr,
                     format!("IPv6 network {net} cannot be written as text prefixes"),
                 ));

@@ -2,7 +2,7 @@
 //! Targets supply the spelling and their leaves through [`Language`].
 
 use super::text::{pattern, Piece};
-use super::Unsupported;
+use crate::diagnostic::Diagnostic;
 use crate::ir::value::SigmaString;
 use crate::ir::{Expr, Predicate, StrOp, Test};
 
@@ -22,7 +22,7 @@ pub trait Language {
     /// A constant (only an empty `all of` or a dropped item leaves one).
     fn constant(&self, value: bool) -> String;
     /// One test on one field, or on any value when `field` is `None` (keywords).
-    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Unsupported>;
+    fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Diagnostic>;
     /// Two or more uncased, wildcard-free string tests for equality on one field, as one list test. `None`: the
     /// target spells them one by one.
     fn in_list(&self, _field: &str, _values: &[&str]) -> Option<String> {
@@ -30,7 +30,7 @@ pub trait Language {
     }
     /// Two or more uncased string tests of any shape on one field (`Image: ['*\\a.exe', 'b*']`), as one list
     /// test, for targets whose lists take wildcards. `None`: [`Language::in_list`] or one by one.
-    fn pattern_list(&self, _field: &str, _patterns: &[Vec<Piece>]) -> Result<Option<String>, Unsupported> {
+    fn pattern_list(&self, _field: &str, _patterns: &[Vec<Piece>]) -> Result<Option<String>, Diagnostic> {
         Ok(None)
     }
     fn group(&self, inner: String) -> String {
@@ -45,7 +45,7 @@ pub trait Language {
 
 /// Renders an expression. Every compound operand of a compound expression is grouped, whatever the target's
 /// precedence rules: the output reads the same in every language (Splunk's OR binds tighter than its AND).
-pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
+pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Diagnostic> {
     match expr {
         Expr::Const(b) => Ok(lang.constant(*b)),
         Expr::Pred(p) => lang.predicate(p.field.as_deref(), &p.test),
@@ -57,7 +57,7 @@ pub fn render(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
 
 /// The operands of an AND (`is_and`) or an OR, joined. More operands than the target takes in one junction are
 /// split into groups of at most that many, and the groups grouped again until one junction holds them all.
-fn junction(lang: &dyn Language, items: &[Expr], is_and: bool) -> Result<String, Unsupported> {
+fn junction(lang: &dyn Language, items: &[Expr], is_and: bool) -> Result<String, Diagnostic> {
     let max = lang.max_operands().max(2);
     let joiner = if is_and { lang.and() } else { lang.or() };
     if items.len() <= max {
@@ -69,7 +69,7 @@ fn junction(lang: &dyn Language, items: &[Expr], is_and: bool) -> Result<String,
             [one] => operand(lang, one),
             many => junction(lang, many, is_and).map(|text| lang.group(text)),
         })
-        .collect::<Result<Vec<String>, Unsupported>>()?;
+        .collect::<Result<Vec<String>, Diagnostic>>()?;
     while parts.len() > max {
         parts = parts
             .chunks(max)
@@ -82,12 +82,12 @@ fn junction(lang: &dyn Language, items: &[Expr], is_and: bool) -> Result<String,
     Ok(parts.join(joiner))
 }
 
-fn and_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Unsupported> {
+fn and_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Diagnostic> {
     let parts: Result<Vec<_>, _> = items.iter().map(|i| operand(lang, i)).collect();
     Ok(parts?.join(lang.and()))
 }
 
-fn or_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Unsupported> {
+fn or_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Diagnostic> {
     let mut parts = Vec::with_capacity(items.len());
     let mut i = 0;
     while i < items.len() {
@@ -106,7 +106,7 @@ fn or_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Unsupporte
         let run = &items[i..j];
         i = j;
         if run.len() > 1 {
-            let patterns: Result<Vec<Vec<Piece>>, Unsupported> =
+            let patterns: Result<Vec<Vec<Piece>>, Diagnostic> =
                 run.iter().filter_map(pattern_member).map(|(_, p)| p).collect();
             if let Some(list) = lang.pattern_list(field, &patterns?)? {
                 parts.push(list);
@@ -133,7 +133,7 @@ fn or_operands(lang: &dyn Language, items: &[Expr]) -> Result<String, Unsupporte
     Ok(parts.join(lang.or()))
 }
 
-fn operand(lang: &dyn Language, expr: &Expr) -> Result<String, Unsupported> {
+fn operand(lang: &dyn Language, expr: &Expr) -> Result<String, Diagnostic> {
     let text = render(lang, expr)?;
     Ok(match expr {
         Expr::And(_) | Expr::Or(_) => lang.group(text),
@@ -155,7 +155,7 @@ fn list_member(expr: &Expr) -> Option<(&str, &str)> {
 }
 
 /// `field` tested against a string pattern, uncased.
-fn pattern_member(expr: &Expr) -> Option<(&str, Result<Vec<Piece>, Unsupported>)> {
+fn pattern_member(expr: &Expr) -> Option<(&str, Result<Vec<Piece>, Diagnostic>)> {
     match expr {
         Expr::Pred(p) => match p.as_ref() {
             Predicate { field: Some(field), test: Test::Str { op, value, cased: false } } => {

@@ -4,6 +4,7 @@
 //! modifiers (exact, prefix, suffix, substring, glob, regex, cidr, ...). Boolean nodes are built only through
 //! [`Expr::and`], [`Expr::or`] and [`Expr::negate`], which flatten and simplify, so consumers see canonical trees.
 
+pub mod correlation;
 mod display;
 pub mod meta;
 pub mod value;

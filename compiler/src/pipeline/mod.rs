@@ -63,26 +63,16 @@ pub struct ProcessingItem {
     pub pos: Pos,
 }
 
-/// Why a pipeline could not transform a rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PipelineError {
-    pub code: Code,
-    pub message: String,
-    /// The pipeline and processing item responsible.
-    pub origin: String,
-    pub item: Option<String>,
+/// Why a pipeline could not transform a rule or correlation: an error at `pos` (the document's), naming the
+/// pipeline and the processing item responsible.
+fn failed(pipeline: &Pipeline, item: &ProcessingItem, pos: Pos, (code, message): (Code, String)) -> Diagnostic {
+    let item = item.id.as_deref().map(|id| format!(", item `{id}`")).unwrap_or_default();
+    Diagnostic::error(code, pos, format!("{message} (pipeline {}{item})", pipeline.origin))
 }
 
-impl PipelineError {
-    pub fn into_diagnostic(self, pos: Pos) -> Diagnostic {
-        let item = self.item.map(|id| format!(", item `{id}`")).unwrap_or_default();
-        Diagnostic::error(self.code, pos, format!("{} (pipeline {}{item})", self.message, self.origin))
-    }
-}
-
-/// Options that widen what pipelines may do.
+/// PipelineOptions that widen what pipelines may do.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
+pub struct PipelineOptions {
     /// Allow `file_placeholders` (reading values from files named in the pipeline).
     pub allow_external_sources: bool,
 }
@@ -91,7 +81,16 @@ pub struct Options {
 #[derive(Clone, Debug, Default)]
 pub struct PipelineSet {
     pub pipelines: Vec<Pipeline>,
-    pub options: Options,
+    pub options: PipelineOptions,
+}
+
+/// The pipelines that route SigmaHQ rules to their Windows log sources (the Channel and EventID a rule needs), for
+/// matching logs as they are: `hunt` adds them unless told not to, `test` for fixtures. Defined here only.
+pub const ROUTING: &[&str] = &["sysmon", "windows"];
+
+/// The text of a `-p` argument's pipeline (built in, or a readable file), for showing a problem's line.
+pub fn spec_text(spec: &str) -> Option<String> {
+    builtin::find(spec).map(str::to_string).or_else(|| std::fs::read_to_string(spec).ok())
 }
 
 /// Loads one `-p` argument: a built-in pipeline name, or else a pipeline YAML file.
@@ -120,7 +119,7 @@ pub(crate) struct RunState {
     pub mapped_sources: BTreeSet<String>,
     pub mapped_targets: BTreeSet<String>,
     pub vars: BTreeMap<String, Vec<String>>,
-    pub options: Options,
+    pub options: PipelineOptions,
     /// Counter for the names of detections added by `add_condition`.
     pub added_conditions: usize,
 }
@@ -130,19 +129,25 @@ pub type State = BTreeMap<String, serde_json::Value>;
 
 impl PipelineSet {
     /// Orders `pipelines` by priority (stable) and merges their variables.
-    pub fn new(mut pipelines: Vec<Pipeline>, options: Options) -> Self {
+    pub fn new(mut pipelines: Vec<Pipeline>, options: PipelineOptions) -> Self {
         pipelines.sort_by_key(|p| p.priority);
         PipelineSet { pipelines, options }
     }
 
-    /// Resolves `-p` arguments: a built-in name, or a path to a pipeline YAML file.
-    pub fn resolve(specs: &[String], options: Options) -> Result<Self, Vec<Diagnostic>> {
+    /// Resolves `-p` arguments (a built-in name, or a path to a pipeline YAML file), after the [`ROUTING`]
+    /// pipelines when `routing` is set: the one place pipelines are named. Problems come with the spec they are in.
+    pub fn resolve(
+        specs: &[String],
+        routing: bool,
+        options: PipelineOptions,
+    ) -> Result<Self, Vec<(String, Diagnostic)>> {
         let mut pipelines = Vec::new();
         let mut problems = Vec::new();
-        for spec in specs {
-            match load_spec(spec) {
+        let routing = ROUTING.iter().filter(|_| routing).map(|s| s.to_string());
+        for spec in routing.chain(specs.iter().cloned()) {
+            match load_spec(&spec) {
                 Ok(p) => pipelines.push(p),
-                Err(mut d) => problems.append(&mut d),
+                Err(d) => problems.extend(d.into_iter().map(|d| (spec.clone(), d))),
             }
         }
         if problems.is_empty() {
@@ -184,16 +189,11 @@ impl PipelineSet {
     }
 
     /// Runs every processing item of every pipeline over `rule`, in order. Returns the final state.
-    pub fn apply(&self, rule: &mut SigmaRule) -> Result<State, PipelineError> {
+    pub fn apply(&self, rule: &mut SigmaRule) -> Result<State, Diagnostic> {
         let mut run = self.run_state();
         for pipeline in &self.pipelines {
             for item in &pipeline.items {
-                item.apply_to_rule(rule, &mut run).map_err(|(code, message)| PipelineError {
-                    code,
-                    message,
-                    origin: pipeline.origin.clone(),
-                    item: item.id.clone(),
-                })?;
+                item.apply_to_rule(rule, &mut run).map_err(|e| failed(pipeline, item, rule.pos, e))?;
             }
         }
         Ok(run.state)
@@ -205,13 +205,13 @@ impl PipelineSet {
         &self,
         correlation: &mut SigmaCorrelation,
         logsources: &[LogSource],
-    ) -> Result<State, PipelineError> {
+    ) -> Result<State, Diagnostic> {
         let mut run = self.run_state();
         for pipeline in &self.pipelines {
             for item in &pipeline.items {
-                item.apply_to_correlation(correlation, logsources, &mut run).map_err(|(code, message)| {
-                    PipelineError { code, message, origin: pipeline.origin.clone(), item: item.id.clone() }
-                })?;
+                let pos = correlation.pos;
+                item.apply_to_correlation(correlation, logsources, &mut run)
+                    .map_err(|e| failed(pipeline, item, pos, e))?;
             }
         }
         Ok(run.state)

@@ -75,7 +75,7 @@ pub enum Transformation {
         mapping: BTreeMap<String, String>,
         filter: PlaceholderFilter,
     },
-    /// Values read from a file, one per line (only with `Options::allow_external_sources`).
+    /// Values read from a file, one per line (only with `PipelineOptions::allow_external_sources`).
     FilePlaceholders {
         path: String,
         filter: PlaceholderFilter,

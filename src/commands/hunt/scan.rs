@@ -6,13 +6,15 @@
 //! freed when its batch is written, so at most `SLOTS_PER_WORKER * workers` batches exist at any time.
 //! Output order is the input order (files in order, records in order), whatever the thread count.
 
-use super::correlate::Extract;
+use super::format::MatchedEvent;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use vigil_runtime::correlation::{Detection, Engine, Hit};
+use vigil_runtime::correlate::Hits;
+use vigil_runtime::correlation::{CorrelationEngine, Detection, Hit};
+use vigil_runtime::fields::FieldId;
 use vigil_runtime::read::{self, Raw};
 use vigil_runtime::RuleSet;
 
@@ -24,25 +26,16 @@ const SLOTS_PER_WORKER: usize = 4;
 const ERRORS_SHOWN: usize = 5;
 
 /// How one detection is written; the scanner calls it on worker threads.
-pub type Format<'f> = dyn Fn(&mut Vec<u8>, &Found<'_>) + Sync + 'f;
+pub type Format<'f> = dyn Fn(&mut Vec<u8>, &MatchedEvent<'_>) + Sync + 'f;
 
 /// How one correlation detection is written (on the writing thread).
 pub type CorrelationFormat<'f> = dyn Fn(&mut Vec<u8>, &Detection) + 'f;
 
-/// Correlations during a scan: workers extract hits, the writer runs the engine in input order.
+/// Correlations during a scan: workers make hits of detections, the writer runs the engine in input order.
 pub struct Correlating<'a> {
-    pub extract: &'a Extract,
-    pub engine: &'a mut Engine,
+    pub hits: &'a Hits,
+    pub engine: &'a mut CorrelationEngine,
     pub format: &'a CorrelationFormat<'a>,
-}
-
-/// A detection, as handed to the formatter.
-pub struct Found<'a> {
-    pub rule: u32,
-    /// The input as shown to the user.
-    pub file: &'a str,
-    pub record: u64,
-    pub event: &'a serde_json::Value,
 }
 
 /// What the scan saw, in all.
@@ -54,6 +47,8 @@ pub struct Totals {
     pub per_rule: BTreeMap<u32, u64>,
     /// Correlation detections per correlation number.
     pub per_correlation: BTreeMap<usize, u64>,
+    /// Detections of correlated rules whose event had no readable time (left out of correlations).
+    pub no_time: u64,
     /// Some input could not be opened or read to its end.
     pub io_failed: bool,
     /// The output could not be written (a closed pipe): the scan stopped.
@@ -82,13 +77,16 @@ struct Done {
     errors: Vec<String>,
     per_rule: Vec<u32>,
     hits: Vec<Hit>,
+    no_time: u64,
     end: Option<Option<String>>,
 }
 
-/// Scans `files` with `rules`, writing detections to `out` through `format`; progress counts events.
+/// Scans `files` with `rules`, writing detections to `out` through `format`; progress counts events. `time`:
+/// the fields holding an event's time, by their ids in the rule set's table.
 pub fn scan(
     files: &[PathBuf],
     rules: &RuleSet,
+    time: &[FieldId],
     workers: usize,
     format: &Format<'_>,
     mut correlating: Option<Correlating<'_>>,
@@ -97,8 +95,8 @@ pub fn scan(
 ) -> Totals {
     let workers = workers.max(1);
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let extract = correlating.as_ref().map(|c| c.extract);
-    let matching = Matching { rules, extract, shown: &shown, format, progress };
+    let hits = correlating.as_ref().map(|c| c.hits);
+    let matching = Matching { rules, time, hits, shown: &shown, format, progress };
     let writer =
         Writer { totals: Totals::default(), errors_in_file: 0, shown: &shown, correlating: correlating.as_mut(), out };
     if workers == 1 {
@@ -170,7 +168,8 @@ fn read_input(path: &Path, sink: &mut read::RawSink<'_>) -> std::io::Result<()> 
 /// Parsing, matching and formatting of batches: what a worker thread does (or the calling thread, alone).
 struct Matching<'a> {
     rules: &'a RuleSet,
-    extract: Option<&'a Extract>,
+    time: &'a [FieldId],
+    hits: Option<&'a Hits>,
     shown: &'a [String],
     format: &'a Format<'a>,
     progress: &'a ProgressBar,
@@ -187,6 +186,7 @@ impl Matching<'_> {
             errors: Vec::new(),
             per_rule: Vec::new(),
             hits: Vec::new(),
+            no_time: 0,
             end,
         }
     }
@@ -200,24 +200,32 @@ impl Matching<'_> {
         for (record, raw) in records {
             let parsed = raw.into_record();
             match parsed.as_ref().map_err(Clone::clone).and_then(|parsed| self.rules.decode(parsed, record)) {
-                Ok(event) => {
+                Ok(decoded) => {
                     result.events += 1;
-                    let matched = self.rules.matches(&event);
-                    // The JSON tree of a record read as text is built only here, for a detection's output.
-                    let json = || event.json();
+                    let matched = self.rules.matches(&decoded);
+                    if matched.is_empty() {
+                        continue;
+                    }
+                    // A detection reuses the decode: its time is read once from the decoded fields, and the JSON
+                    // tree of a record read as text is built only here, for the output.
+                    let event = &decoded.event;
+                    let time = vigil_runtime::time::event_time(event, self.time);
                     for rule in matched {
-                        if let Some(extract) = self.extract {
-                            result.hits.extend(extract.hit(rule, json(), (file as u32, record)));
+                        if let Some(hits) = self.hits.filter(|h| h.reads(rule)) {
+                            match time.and_then(vigil_runtime::time::millis) {
+                                Some(millis) => {
+                                    result.hits.extend(hits.hit(rule, event, millis, (file as u32, record)))
+                                }
+                                None => result.no_time += 1,
+                            }
                             // Base rules of correlations with `generate: false` print nothing themselves.
-                            if extract.suppressed.get(rule as usize).copied().unwrap_or(false) {
+                            if !hits.reports(rule) {
                                 continue;
                             }
                         }
                         result.per_rule.push(rule);
-                        (self.format)(
-                            &mut result.output,
-                            &Found { rule, file: &self.shown[file], record, event: json() },
-                        );
+                        let found = MatchedEvent { rule, file: &self.shown[file], record, event: event.json(), time };
+                        (self.format)(&mut result.output, &found);
                     }
                 }
                 Err(message) => result.errors.push(message),
@@ -258,6 +266,7 @@ impl Writer<'_, '_> {
             return false;
         }
         self.totals.events += batch.events;
+        self.totals.no_time += batch.no_time;
         for rule in batch.per_rule {
             *self.totals.per_rule.entry(rule).or_default() += 1;
         }

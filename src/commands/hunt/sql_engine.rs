@@ -1,45 +1,51 @@
 //! `vigil hunt --engine sqlite`: every event loaded into SQLite, then each rule's generated SQL run there.
 //! Detections come out in the matcher's order (input order, then rule order), so both engines print the same.
 
-use super::scan::{Format, Found, Totals};
-use super::{LoadedRule, RuleInfo};
+use super::format::{MatchedEvent, RuleInfo};
+use super::scan::{Format, Totals};
 use indicatif::ProgressBar;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use vigil_compiler::backend::{self, Options, Target};
-use vigil_compiler::ir;
+use vigil_compiler::backend::{self, ConvertOptions, Target};
+use vigil_compiler::compile::RuleRef;
+use vigil_compiler::ir::{self, meta::Meta};
+use vigil_compiler::Diagnostic;
 use vigil_runtime::read;
 use vigil_runtime::sqlite::{SqliteStore, TABLE};
 
-/// Rules with their SQL; the others, with the reason.
+/// Rules with their SQL.
 pub struct Prepared {
-    pub infos: Vec<RuleInfo>,
-    rules: Vec<ir::Rule>,
+    /// What detections report about each rule: its metadata and file.
+    pub rules: Vec<(Meta, String)>,
+    irs: Vec<ir::Rule>,
     queries: Vec<String>,
-    pub rejected: Vec<String>,
 }
 
-/// Converts every rule for SQLite, querying the `logs` table of the store.
-pub fn prepare(loaded: Vec<LoadedRule>) -> Prepared {
-    let options = Options { table: Some(TABLE.to_string()), ..Options::default() };
-    let mut prepared = Prepared { infos: Vec::new(), rules: Vec::new(), queries: Vec::new(), rejected: Vec::new() };
-    for LoadedRule { path, rule, state } in loaded {
-        match backend::convert(&rule, Target::Sqlite, "default", &state, &options) {
+impl Prepared {
+    pub fn info(&self, rule: usize) -> RuleInfo<'_> {
+        let (meta, path) = &self.rules[rule];
+        RuleInfo { meta, path }
+    }
+}
+
+/// Converts every rule for SQLite, querying the `logs` table of the store; the rules that cannot be converted
+/// come back with their diagnostic, located.
+pub fn prepare<'c>(rules: impl Iterator<Item = RuleRef<'c>>) -> (Prepared, Vec<(RuleRef<'c>, Diagnostic)>) {
+    let options = ConvertOptions { table: Some(TABLE.to_string()), ..ConvertOptions::default() };
+    let mut prepared = Prepared { rules: Vec::new(), irs: Vec::new(), queries: Vec::new() };
+    let mut rejected = Vec::new();
+    for r in rules {
+        let lowered = r.rule;
+        match backend::convert(&lowered.rule, Target::Sqlite, "default", &lowered.state, &options) {
             Ok(mut queries) => {
-                let meta = &rule.meta;
-                prepared.infos.push(RuleInfo {
-                    id: meta.id.clone(),
-                    title: meta.title.clone(),
-                    level: meta.level,
-                    path,
-                });
+                prepared.rules.push((lowered.rule.meta.clone(), r.file.path.clone()));
                 prepared.queries.push(queries.remove(0));
-                prepared.rules.push(rule);
+                prepared.irs.push(lowered.rule.clone());
             }
-            Err(e) => prepared.rejected.push(format!("{path}: {e}")),
+            Err(e) => rejected.push((r, e.located(lowered.pos))),
         }
     }
-    prepared
+    (prepared, rejected)
 }
 
 /// Loads `files` into the store (a file with `db`) and runs every query; detections go to `out` in order.
@@ -57,7 +63,7 @@ pub fn hunt(
             std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
-    let rules: Vec<&ir::Rule> = prepared.rules.iter().collect();
+    let rules: Vec<&ir::Rule> = prepared.irs.iter().collect();
     let mut store = SqliteStore::create(db, &rules)?;
     let mut totals = Totals::default();
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -102,21 +108,25 @@ pub fn hunt(
             let shown: String = query.chars().take(300).collect();
             format!(
                 "{}: {e}\n  query: {shown}{}",
-                prepared.infos[rule].path,
+                prepared.rules[rule].1,
                 if shown.len() < query.len() { "..." } else { "" }
             )
         })?;
-        for (file, record, event) in rows {
-            found.push((file, record, rule as u32, event));
+        for row in rows {
+            found.push((rule as u32, row));
         }
     }
-    found.sort_by_key(|(file, record, rule, _)| (*file, *record, *rule));
+    found.sort_by_key(|(rule, row)| (row.file, row.record, *rule));
     let mut buffer = Vec::new();
-    for (file, record, rule, event) in found {
+    for (rule, row) in found {
+        let (file, record) = (row.file, row.record);
+        let event = row.event;
         let event: serde_json::Value = serde_json::from_str(&event).map_err(|e| e.to_string())?;
         *totals.per_rule.entry(rule).or_default() += 1;
         buffer.clear();
-        format(&mut buffer, &Found { rule, file: &shown[file as usize], record, event: &event });
+        let found =
+            MatchedEvent { rule, file: &shown[file as usize], record, event: &event, time: row.time.as_deref() };
+        format(&mut buffer, &found);
         if out.write_all(&buffer).is_err() {
             totals.output_failed = true;
             break;

@@ -237,7 +237,7 @@ pub fn run_regression(case: &RegressionCase, rules: &RuleSet, strict_counts: boo
 pub fn rule_set(path: &str, rule: ir::Rule) -> Result<RuleSet, String> {
     let (set, rejected) = RuleSet::build(vec![(path.to_string(), rule)]);
     match rejected.first() {
-        Some(r) => Err(r.reason.clone()),
+        Some(r) => Err(r.diagnostic.to_string()),
         None => Ok(set),
     }
 }

@@ -13,9 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use vigil_compiler::backend::{self, Options, Target};
-use vigil_compiler::pipeline::{Options as PipelineOptions, PipelineSet};
-use vigil_compiler::{ir, load_str, lower, Content};
+use vigil_compiler::backend::{self, ConvertOptions, Target};
+use vigil_compiler::compile::{compile_source, read_source, Settings};
+use vigil_compiler::ir;
+use vigil_compiler::pipeline::{PipelineOptions, PipelineSet, State};
 use vigil_runtime::sqlite::SqliteStore;
 
 /// One check of one rule file.
@@ -64,17 +65,13 @@ fn is_rule_file(path: &Path) -> bool {
 }
 
 fn pipelines(names: &[String]) -> Result<PipelineSet, String> {
-    PipelineSet::resolve(names, PipelineOptions::default())
-        .map_err(|problems| problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; "))
+    PipelineSet::resolve(names, false, PipelineOptions::default())
+        .map_err(|problems| problems.iter().map(|(spec, p)| format!("{spec}: {p}")).collect::<Vec<_>>().join("; "))
 }
 
 /// Runs the rule's SQLite query over `events`: which of them it returns.
-fn sqlite_matches(
-    rule: &ir::Rule,
-    state: &vigil_compiler::pipeline::State,
-    events: &[serde_json::Value],
-) -> Result<Vec<bool>, String> {
-    let options = Options { table: Some(vigil_runtime::sqlite::TABLE.into()), ..Options::default() };
+fn sqlite_matches(rule: &ir::Rule, state: &State, events: &[serde_json::Value]) -> Result<Vec<bool>, String> {
+    let options = ConvertOptions { table: Some(vigil_runtime::sqlite::TABLE.into()), ..ConvertOptions::default() };
     let query =
         backend::convert(rule, Target::Sqlite, "default", state, &options).map_err(|e| e.to_string())?.remove(0);
     let mut store = SqliteStore::create(None, &[rule])?;
@@ -82,7 +79,7 @@ fn sqlite_matches(
         store.add(0, i as u64 + 1, event)?;
     }
     store.commit()?;
-    let hits: BTreeSet<u64> = store.run(&query)?.into_iter().map(|(_, record, _)| record).collect();
+    let hits: BTreeSet<u64> = store.run(&query)?.into_iter().map(|row| row.record).collect();
     Ok((1..=events.len() as u64).map(|r| hits.contains(&r)).collect())
 }
 
@@ -99,15 +96,9 @@ pub fn run(args: &TestArgs) -> u8 {
     let mut snapshot_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     let mut io_error = false;
     let mut files = 0usize;
-    let routing = match pipelines(&["sysmon".into(), "windows".into()]) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("vigil: {e}");
-            return 2;
-        }
-    };
-    let no_pipelines = PipelineSet::new(Vec::new(), PipelineOptions::default());
-    let mut target_pipelines: BTreeMap<Vec<String>, PipelineSet> = BTreeMap::new();
+    let routing = Settings::routing();
+    let no_pipelines = Settings::default();
+    let mut target_settings: BTreeMap<Vec<String>, Settings> = BTreeMap::new();
 
     for found in rule_files::find(&args.paths) {
         if let rule_files::Found::File(path) = &found {
@@ -115,16 +106,22 @@ pub fn run(args: &TestArgs) -> u8 {
                 continue;
             }
         }
-        let Some((shown, text)) = rule_files::open(&found) else {
-            io_error = true;
-            continue;
+        let shown = found.path().display().to_string();
+        let text = match &found {
+            rule_files::Found::File(path) => read_source(path),
+            rule_files::Found::Missing { error, .. } => {
+                Err(vigil_compiler::Diagnostic::error(vigil_compiler::Code::FileUnreadable, None, error.clone()))
+            }
+        };
+        let text = match text {
+            Ok(text) => text,
+            Err(problem) => {
+                crate::report::problem_in(&shown, "", &problem);
+                io_error = true;
+                continue;
+            }
         };
         let path = PathBuf::from(&shown);
-        let documents = load_str(&text);
-        if !documents.iter().any(|d| matches!(d.content, Some(Content::Rule(_)))) {
-            continue; // pipelines, correlations alone, filters: nothing to test
-        }
-        files += 1;
         let config = match config::find(&path) {
             None => Config::default(),
             Some(config_path) => match configs.get(&config_path) {
@@ -146,13 +143,21 @@ pub fn run(args: &TestArgs) -> u8 {
                 }
             },
         };
+        // Event fixtures and SigmaHQ regression cases run on the rules with the config's routing.
+        let as_written = compile_source(shown.clone(), text.clone(), &no_pipelines);
+        if !as_written.documents.iter().any(|d| d.rule().is_some()) {
+            continue; // pipelines, correlations alone, filters: nothing to test
+        }
+        let parsed: Vec<bool> = as_written.documents.iter().map(|d| d.rule().is_some()).collect();
+        let compiled = if config.routing { compile_source(shown.clone(), text.clone(), &routing) } else { as_written };
+        files += 1;
 
         // Conversion snapshots.
         for target in &config.targets {
-            let set = match target_pipelines.get(&target.pipelines) {
-                Some(set) => set,
+            let settings = match target_settings.get(&target.pipelines) {
+                Some(settings) => settings,
                 None => match pipelines(&target.pipelines) {
-                    Ok(set) => target_pipelines.entry(target.pipelines.clone()).or_insert(set),
+                    Ok(set) => target_settings.entry(target.pipelines.clone()).or_insert(Settings::new(set)),
                     Err(e) => {
                         eprintln!("vigil: snapshot pipelines: {e}");
                         return 2;
@@ -162,7 +167,7 @@ pub fn run(args: &TestArgs) -> u8 {
             let snap = snapshots::path_for(&path, &config.directory, target);
             snapshot_dirs.insert(snap.parent().map(Path::to_path_buf).unwrap_or_default());
             expected_snapshots.insert(snap.clone());
-            let content = snapshots::render(&text, target, set);
+            let content = snapshots::render(&shown, &text, target, settings);
             let name = format!("snapshot {}", target.suffix());
             let (status, detail) = match snapshots::read(&snap) {
                 Some(old) if old == content => (Status::Passed, None),
@@ -182,21 +187,26 @@ pub fn run(args: &TestArgs) -> u8 {
             checks.push(Check { rule: shown.clone(), name, status, detail });
         }
 
-        // Event fixtures and SigmaHQ regression cases run on the rule with the config's routing.
-        let mut rules: Vec<(ir::Rule, vigil_compiler::pipeline::State, Option<String>)> = Vec::new();
-        for document in documents {
-            if let Some(Content::Rule(mut rule)) = document.content {
-                let regression =
-                    rule.meta.custom.get("regression_tests_path").and_then(|v| v.as_str()).map(str::to_string);
-                let set = if config.routing { &routing } else { &no_pipelines };
-                match set.apply(&mut rule) {
-                    Ok(state) => rules.push((lower(rule), state, regression)),
-                    Err(e) => checks.push(Check {
-                        rule: shown.clone(),
-                        name: "rule".into(),
-                        status: Status::Failed,
-                        detail: Some(format!("{} [{}]", e.message, e.code)),
-                    }),
+        // Event fixtures and SigmaHQ regression cases run on the rules compiled with the config's routing.
+        let mut rules: Vec<(ir::Rule, State, Option<String>)> = Vec::new();
+        for (document, _) in compiled.documents.iter().zip(&parsed).filter(|(_, parsed)| **parsed) {
+            // A rule that parses but that its pipelines reject fails; one that does not parse is `vigil check`'s.
+            match document.rule() {
+                Some(lowered) => {
+                    let meta = &lowered.rule.meta;
+                    let regression =
+                        meta.custom.get("regression_tests_path").and_then(|v| v.as_str()).map(str::to_string);
+                    rules.push((lowered.rule.clone(), lowered.state.clone(), regression));
+                }
+                None => {
+                    if let Some(error) = document.first_error() {
+                        checks.push(Check {
+                            rule: shown.clone(),
+                            name: "rule".into(),
+                            status: Status::Failed,
+                            detail: Some(error.to_string()),
+                        });
+                    }
                 }
             }
         }
@@ -208,7 +218,7 @@ pub fn run(args: &TestArgs) -> u8 {
                         rules.iter().map(|(r, _, _)| (shown.clone(), r.clone())).collect();
                     let (set, rejected) = vigil_runtime::RuleSet::build(all);
                     if let Some(r) = rejected.first() {
-                        Verdict::Failed(format!("the matcher cannot run the rule: {}", r.reason))
+                        Verdict::Failed(format!("the matcher cannot run the rule: {}", r.diagnostic))
                     } else {
                         let sql = |events: &[serde_json::Value]| sqlite_matches(first, state, events);
                         cases::run_sidecar(

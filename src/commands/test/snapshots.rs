@@ -2,12 +2,11 @@
 //! the queries. One file per rule file and target: `<folder>/__snapshots__/<rule stem>__<target>.snap`.
 
 use super::config::SnapshotTarget;
+use crate::commands::convert::convert_all;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-use vigil_compiler::backend::correlation::Input;
-use vigil_compiler::backend::{self, Options};
-use vigil_compiler::pipeline::PipelineSet;
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::backend::ConvertOptions;
+use vigil_compiler::compile::{compile_source, Compilation, Settings};
 
 /// The snapshot file of a rule file for a target.
 pub fn path_for(rule: &Path, directory: &str, target: &SnapshotTarget) -> PathBuf {
@@ -15,77 +14,24 @@ pub fn path_for(rule: &Path, directory: &str, target: &SnapshotTarget) -> PathBu
     rule.parent().unwrap_or(Path::new(".")).join(directory).join(format!("{stem}__{}.snap", target.suffix()))
 }
 
-/// The snapshot text of every rule document of a file: its queries, or its error with the code. A file with
-/// several rules titles each one.
-pub fn render(text: &str, target: &SnapshotTarget, pipelines: &PipelineSet) -> String {
-    let documents: Vec<_> = load_str(text).into_iter().filter(|d| d.content.is_some() || d.has_errors()).collect();
-    let titled = documents.len() > 1;
+/// The snapshot text of every rule and correlation document of a file (compiled with the target's pipelines):
+/// its queries, or its error with the code. A file with several documents to convert titles each one.
+/// Correlations read the rules of the same file.
+pub fn render(path: &str, text: &str, target: &SnapshotTarget, settings: &Settings) -> String {
+    let file = compile_source(path.to_string(), text.to_string(), settings);
+    let compilation = Compilation::new(vec![file], settings);
+    let converted = convert_all(&compilation, target.target, &target.format, &ConvertOptions::default());
+    let titled = converted.len() > 1;
     let mut out = String::new();
-    // Correlations read the queries of the rules before them in the file, by name or id.
-    let mut queries: std::collections::HashMap<String, Input> = std::collections::HashMap::new();
-    for document in documents {
+    for c in converted {
         if titled {
-            let _ = writeln!(out, "# {}", document.title.as_deref().unwrap_or("(untitled)"));
+            let _ = writeln!(out, "# {}", c.document.title.as_deref().unwrap_or("(untitled)"));
         }
-        match document.content {
-            Some(Content::Rule(mut rule)) => match pipelines.apply(&mut rule) {
-                Ok(state) => {
-                    let names: Vec<String> = rule.meta.id.iter().chain(&rule.meta.name).cloned().collect();
-                    match backend::convert(&lower(rule), target.target, &target.format, &state, &Options::default()) {
-                        Ok(converted) => {
-                            for name in names {
-                                if let Some(q) = converted.first() {
-                                    queries.insert(name, Input::rule(q.clone()));
-                                }
-                            }
-                            for q in &converted {
-                                let _ = writeln!(out, "{q}");
-                            }
-                        }
-                        Err(e) => {
-                            let _ = writeln!(out, "error[{}]: {}", e.code, e.message);
-                        }
-                    }
-                }
-                Err(e) => {
-                    let _ = writeln!(out, "error[{}]: {}", e.code, e.message);
-                }
-            },
-            Some(Content::Correlation(mut correlation)) => {
-                let _ = pipelines.apply_correlation(&mut correlation, &[]);
-                let inputs: Option<Vec<Input>> = correlation.rules.iter().map(|r| queries.get(r).cloned()).collect();
-                let converted = match inputs {
-                    Some(inputs) => {
-                        backend::convert_correlation(&correlation, &inputs, target.target, &Options::default())
-                    }
-                    None => Err(backend::Unsupported::new(
-                        vigil_compiler::Code::UnsupportedCorrelation,
-                        "a rule it reads is not in this file, before it",
-                    )),
-                };
-                match converted {
-                    Ok(q) => {
-                        for name in correlation.meta.id.iter().chain(&correlation.meta.name) {
-                            queries.insert(name.clone(), Input::correlation(q.clone(), correlation.group_by.clone()));
-                        }
-                        let _ = writeln!(out, "{q}");
-                    }
-                    Err(e) => {
-                        let _ = writeln!(out, "error[{}]: {}", e.code, e.message);
-                    }
-                }
-            }
-            Some(Content::Filter(_)) => {}
-            None => {
-                let first = document.diagnostics.iter().find(|d| d.is_error());
-                let _ = writeln!(
-                    out,
-                    "error[{}]: {}",
-                    first.map_or("invalid", |d| d.code.as_str()),
-                    first.map_or("", |d| &d.message)
-                );
-            }
-        }
+        // Writing into a String cannot fail.
+        let _ = match c.result {
+            Ok(queries) => queries.iter().try_for_each(|q| writeln!(out, "{q}")),
+            Err(e) => writeln!(out, "error[{}]: {}", e.code, e.message),
+        };
     }
     out
 }

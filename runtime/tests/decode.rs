@@ -4,7 +4,7 @@
 
 mod common;
 
-use vigil_runtime::event::Value;
+use vigil_runtime::Value;
 use vigil_runtime::{read, Event, FieldTable, Record};
 
 /// Every name the flattening could give a value of `json`: each key at any depth, and `Element_attribute`.
@@ -120,7 +120,7 @@ fn other_shapes_repeated_keys_and_bad_text_read_as_in_the_tree() {
         let tree: serde_json::Value = serde_json::from_str(text).expect("JSON");
         let expected = fields(&Event::new(&tree, &table, true), &table);
         for record in [Record::line(text.to_string()), Record::evtx(text.to_string())] {
-            assert_eq!(fields(&Event::of(&record, &table, true).expect("JSON"), &table), expected, "{text}");
+            assert_eq!(fields(&Event::of(&record, &table, true).expect(text), &table), expected, "{text}");
         }
     }
     // Text that is not JSON is no event, and says why.

@@ -1,19 +1,21 @@
-//! A record's fields read straight from its JSON text, in one pass and without building its JSON tree (building
-//! the tree of a Mordor line costs about as much as the prefilter and the rules together, and that of an EVTX
-//! record as much as rendering it: `bench/matcher.sh`, `bench/evtx.sh`): only the fields some rule reads are
-//! decoded, their strings borrowed from the text unless they hold escapes; the rest is only checked to be JSON, or
-//! handed to a sink that wants every value (the prefilter's keyword facts, which then need no list of the record's
+//! Decoders: a record's fields, read in one pass from its JSON text or from its JSON tree, by the same serde
+//! visitor, so both give the same fields by construction. From text, the JSON tree is never built (building the
+//! tree of a Mordor line costs about as much as the prefilter and the rules together, and that of an EVTX record
+//! as much as rendering it: `bench/matcher.sh`, `bench/evtx.sh`): only the fields some rule reads are decoded,
+//! their strings borrowed from the text unless they hold escapes; the rest is only checked to be JSON, or handed
+//! to a sink that wants every value (the prefilter's keyword facts, which then need no list of the record's
 //! values).
 //!
-//! The names and values are those of [`Event::new`](crate::event::Event::new)'s flattening of the same JSON, which
-//! this must agree with (`runtime/tests/text_fields.rs` compares both on every Mordor event and EVTX record): a
-//! flat object's members are fields; an EVTX record (`{"Event": {"System": ...}}`) gives `Event.System.X` as `X`,
-//! its `#attributes` as `X_Attr` and `Attr`, `{"#text": v, ...}` as `v`, `Event.EventData.X` as `X`,
+//! How records are flattened to Sigma field names (the one place it is written): a flat object's members are
+//! fields; an EVTX record (`{"Event": {"System": ...}}`, the only member of its object) gives `Event.System.X` as
+//! `X`, its `#attributes` as `X_Attr` and `Attr`, `{"#text": v, ...}` as `v`, `Event.EventData.X` as `X`,
 //! `Event.UserData.<Kind>.X` as `X`. When one name is read twice, the first object to give it wins (System's over
-//! EventData's), and within one object the last value of a repeated key (as a JSON object keeps it). Text of any
-//! other shape, or that is not JSON, is `None` and left to the tree.
+//! EventData's), and within one object the last value of a repeated key (as a JSON object keeps it). A root that
+//! starts like an EVTX record but is not one is read again as a flat object; a root that is not an object has no
+//! fields. When some rule reads a dotted path (`Event.System.Channel`, `protoPayload.serviceName`), the tree is
+//! also walked by path, and those names come after the flattened ones.
 
-use crate::event::{FieldId, FieldTable, Folded, NumberText, Value};
+use crate::fields::{FieldId, FieldTable, Folded, NumberText, Value};
 use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -25,24 +27,91 @@ pub(crate) type Sink<'s> = dyn FnMut(&Value<'_>) + 's;
 /// A field as read: its id, the object it was read from (numbered in reading order), its value.
 type Read<'e> = (FieldId, u32, Value<'e>);
 
-/// Reads one record's JSON text: the fields `table` names, sorted by id, handing every string and number to `sink`
-/// if there is one.
-pub(crate) fn decode<'e>(
+/// The fields of a record, sorted by id.
+pub(crate) type FieldValues<'e> = Vec<(FieldId, Value<'e>)>;
+
+/// Reads one record's JSON text: the fields `table` names, handing every string and number to `sink` if there is
+/// one; `None` when the text is not JSON.
+pub(crate) fn from_text<'e>(
     text: &'e str,
     table: &FieldTable,
+    mut sink: Option<&mut Sink<'_>>,
+) -> Option<FieldValues<'e>> {
+    let read = |layout: Layout, sink: Option<&mut Sink<'_>>| {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let decoded = fields(&mut deserializer, table, sink, layout).ok()?;
+        deserializer.end().ok()?;
+        Some(decoded)
+    };
+    match read(Layout::Recognise, sink.as_deref_mut())? {
+        Some(fields) => Some(fields),
+        None => read(Layout::Flat, sink)?,
+    }
+}
+
+/// Reads one record's JSON tree, as [`from_text`] reads its text.
+pub(crate) fn from_tree<'e>(json: &'e serde_json::Value, table: &FieldTable) -> FieldValues<'e> {
+    let read = |layout| fields(json, table, None, layout).ok().flatten();
+    let mut decoded = read(Layout::Recognise).or_else(|| read(Layout::Flat)).unwrap_or_default();
+    if table.has_dotted() {
+        let mut dotted = Vec::new();
+        walk_paths(json, &mut String::new(), table, &mut dotted);
+        if !dotted.is_empty() {
+            // The flattened value of a name comes first and wins.
+            decoded.extend(dotted);
+            decoded.sort_by_key(|(id, _)| *id);
+            decoded.dedup_by_key(|(id, _)| *id);
+        }
+    }
+    decoded
+}
+
+/// Every member of every object below the root, by its dotted path.
+fn walk_paths<'e>(json: &'e serde_json::Value, path: &mut String, table: &FieldTable, out: &mut FieldValues<'e>) {
+    let serde_json::Value::Object(map) = json else { return };
+    for (key, value) in map {
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        if len > 0 {
+            if let Some(id) = table.get(path) {
+                out.push((id, Value::from_json(value)));
+            }
+        }
+        if value.is_object() {
+            walk_paths(value, path, table, out);
+        }
+        path.truncate(len);
+    }
+}
+
+/// How a record's root object is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// An EVTX record if it is one, else a flat object (`None`: read it again as [`Layout::Flat`]).
+    Recognise,
+    /// Every member is a field.
+    Flat,
+}
+
+/// The fields of a record; `Ok(None)` when [`Layout::Recognise`] found the root to be neither flat nor EVTX.
+fn fields<'de: 'e, 'e, D: Deserializer<'de>>(
+    input: D,
+    table: &FieldTable,
     sink: Option<&mut Sink<'_>>,
-) -> Option<Vec<(FieldId, Value<'e>)>> {
+    layout: Layout,
+) -> Result<Option<FieldValues<'e>>, D::Error> {
     let sink = sink.map(|s| s as &mut Sink<'_>);
     let mut fields = Fields { table, system: Vec::new(), rest: Vec::new(), sink, name: String::new(), objects: 0 };
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let shape = Root(&mut fields).deserialize(&mut deserializer).ok()?;
-    deserializer.end().ok()?;
+    let shape = Root(&mut fields, layout).deserialize(input)?;
     if shape == Shape::Other {
-        return None;
+        return Ok(None);
     }
     let Fields { mut system, rest, .. } = fields;
     system.extend(rest);
-    Some(kept(system))
+    Ok(Some(kept(system)))
 }
 
 /// The value each field keeps: that of the first object to give it, and within that object the last.
@@ -143,32 +212,32 @@ enum Shape {
     Flat,
     /// `{"Event": {"System": ..., "EventData": ...}}`.
     Evtx,
-    /// Anything else: left to the tree.
+    /// Starts like an EVTX record but is not one: read again as [`Layout::Flat`].
     Other,
 }
 
-/// A record: its shape, its fields read into `Fields`.
-struct Root<'a, 't, 'e>(&'a mut Fields<'t, 'e>);
+/// A record: its shape, its fields read into `Fields` as `Layout` says.
+struct Root<'a, 't, 'e>(&'a mut Fields<'t, 'e>, Layout);
 
 impl<'de: 'e, 'e> DeserializeSeed<'de> for Root<'_, '_, 'e> {
     type Value = Shape;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
-        d.deserialize_map(self)
+        d.deserialize_any(self)
     }
 }
 
 impl<'de: 'e, 'e> Visitor<'de> for Root<'_, '_, 'e> {
     type Value = Shape;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
+        f.write_str("a JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-        let fields = self.0;
+        let Root(fields, layout) = self;
         let object = fields.enter();
         let mut shape = Shape::Flat;
         let mut first = true;
         while let Some(key) = map.next_key_seed(Key)? {
-            if first && key == "Event" {
+            if first && key == "Event" && layout == Layout::Recognise {
                 // An EVTX record, if `Event` holds a System section and is the only member.
                 shape = if map.next_value_seed(Sections(&mut *fields))? { Shape::Evtx } else { Shape::Other };
             } else if shape != Shape::Flat {
@@ -183,6 +252,31 @@ impl<'de: 'e, 'e> Visitor<'de> for Root<'_, '_, 'e> {
             first = false;
         }
         Ok(shape)
+    }
+    // A root that is not an object: no fields; its strings and numbers still go to the sink.
+    fn visit_bool<E: Error>(self, _: bool) -> Result<Shape, E> {
+        Ok(Shape::Flat)
+    }
+    fn visit_unit<E: Error>(self) -> Result<Shape, E> {
+        Ok(Shape::Flat)
+    }
+    fn visit_i64<E: Error>(self, n: i64) -> Result<Shape, E> {
+        self.0.value(false).visitor().visit_i64(n).map(|_| Shape::Flat)
+    }
+    fn visit_u64<E: Error>(self, n: u64) -> Result<Shape, E> {
+        self.0.value(false).visitor().visit_u64(n).map(|_| Shape::Flat)
+    }
+    fn visit_f64<E: Error>(self, n: f64) -> Result<Shape, E> {
+        self.0.value(false).visitor().visit_f64(n).map(|_| Shape::Flat)
+    }
+    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<Shape, E> {
+        self.0.value(false).visitor().visit_borrowed_str(s).map(|_| Shape::Flat)
+    }
+    fn visit_str<E: Error>(self, s: &str) -> Result<Shape, E> {
+        self.0.value(false).visitor().visit_str(s).map(|_| Shape::Flat)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
+        self.0.value(false).visitor().visit_seq(seq).map(|_| Shape::Flat)
     }
 }
 
@@ -219,7 +313,29 @@ impl<'de: 'e, 'e> Visitor<'de> for Sections<'_, '_, 'e> {
         }
         Ok(system)
     }
-    // Any other value: not an EVTX record (the general path reads it).
+    // Any other value: not an EVTX record, read again as a flat object (its values reach the sink then).
+    fn visit_bool<E: Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
 }
 
 #[derive(Clone, Copy)]

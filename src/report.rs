@@ -1,0 +1,46 @@
+//! How every command prints problems: each a coded diagnostic, located in its file (the line and a caret under
+//! the problem when there is one), on standard error; `--format json` outputs carry `Diagnostic::to_json`.
+
+use crate::cli::PipelineArgs;
+use vigil_compiler::compile::SourceFile;
+use vigil_compiler::diagnostic::render;
+use vigil_compiler::pipeline::{spec_text, PipelineOptions, PipelineSet};
+use vigil_compiler::Diagnostic;
+
+/// Prints one diagnostic of `file`.
+pub fn problem(file: &SourceFile, diagnostic: &Diagnostic) {
+    eprint!("{}", render(diagnostic, &file.path, &file.text));
+}
+
+/// Prints one diagnostic about `path`, whose text is `text` (empty when unknown).
+pub fn problem_in(path: &str, text: &str, diagnostic: &Diagnostic) {
+    eprint!("{}", render(diagnostic, path, text));
+}
+
+/// Prints every error of every document of `file` that did not compile; the number printed.
+pub fn errors(file: &SourceFile) -> usize {
+    let mut printed = 0;
+    for document in &file.documents {
+        for diagnostic in document.diagnostics.iter().filter(|d| d.is_error()) {
+            problem(file, diagnostic);
+            printed += 1;
+        }
+    }
+    printed
+}
+
+/// The pipelines named on the command line (after the routing pipelines, with `routing`); on failure every
+/// problem is printed, located in its pipeline file, and `None` returned (a usage error).
+pub fn pipelines(args: &PipelineArgs, routing: bool) -> Option<PipelineSet> {
+    let options = PipelineOptions { allow_external_sources: args.allow_external_sources };
+    match PipelineSet::resolve(&args.pipelines, routing, options) {
+        Ok(set) => Some(set),
+        Err(problems) => {
+            for (spec, diagnostic) in problems {
+                let text = diagnostic.pos.and_then(|_| spec_text(&spec)).unwrap_or_default();
+                problem_in(&spec, &text, &diagnostic);
+            }
+            None
+        }
+    }
+}
