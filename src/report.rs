@@ -3,8 +3,8 @@
 
 use crate::cli::PipelineArgs;
 use vigil_compiler::compile::SourceFile;
-use vigil_compiler::diagnostic::render;
 use vigil_compiler::pipeline::{spec_text, PipelineOptions, PipelineSet};
+use vigil_compiler::render;
 use vigil_compiler::Diagnostic;
 
 /// Prints one diagnostic of `file`.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::syntax::{load_str, lower, Content};
 
 const ACTIVE: [&str; 5] =
     ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"];
@@ -65,7 +65,7 @@ fn main() {
     for _ in 0..rounds {
         let start = Instant::now();
         for text in &texts {
-            std::hint::black_box(vigil_compiler::yaml::parse(text));
+            std::hint::black_box(vigil_compiler::syntax::parse_yaml(text));
         }
         yaml_rounds.push(start.elapsed().as_secs_f64());
     }

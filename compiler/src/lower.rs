@@ -9,7 +9,7 @@
 use crate::condition::{Condition, Quantifier};
 use crate::ir::{self, Expr, StrOp, Test};
 use crate::rule::detection::{Detection, DetectionItem, NamedDetection};
-use crate::rule::value::Value;
+use crate::rule::value::DetectionValue;
 use crate::rule::{ParsedCondition, SigmaRule};
 
 /// Lowers a rule to the IR. Several conditions are OR-ed.
@@ -127,17 +127,17 @@ pub fn lower_item(item: DetectionItem) -> Expr {
     }
 }
 
-fn lower_value(field: &Option<String>, value: Value) -> Expr {
+fn lower_value(field: &Option<String>, value: DetectionValue) -> Expr {
     let test = match value {
-        Value::Str { value, cased } => Test::from_string(value, cased),
-        Value::Num(n) => Test::Num(n),
-        Value::Bool(b) => Test::Bool(b),
-        Value::Null => Test::Null,
-        Value::Regex { pattern, flags } => Test::Regex { pattern, flags },
-        Value::Cidr(net) => Test::Cidr(net),
-        Value::Compare { op, value } => Test::Compare { op, value },
-        Value::TimePart { unit, value } => Test::TimePart { unit, value },
-        Value::FieldRef { field: other, any_before, any_after, cased } => {
+        DetectionValue::Str { value, cased } => Test::from_string(value, cased),
+        DetectionValue::Num(n) => Test::Num(n),
+        DetectionValue::Bool(b) => Test::Bool(b),
+        DetectionValue::Null => Test::Null,
+        DetectionValue::Regex { pattern, flags } => Test::Regex { pattern, flags },
+        DetectionValue::Cidr(net) => Test::Cidr(net),
+        DetectionValue::Compare { op, value } => Test::Compare { op, value },
+        DetectionValue::TimePart { unit, value } => Test::TimePart { unit, value },
+        DetectionValue::FieldRef { field: other, any_before, any_after, cased } => {
             let op = match (any_before, any_after) {
                 (false, false) => StrOp::Exact,
                 (false, true) => StrOp::Prefix,
@@ -146,11 +146,13 @@ fn lower_value(field: &Option<String>, value: Value) -> Expr {
             };
             Test::FieldRef { field: other, op, cased }
         }
-        Value::QueryExpression { expression, id } => Test::QueryExpression { expression, id },
-        Value::Exists(true) => Test::Exists,
-        Value::Exists(false) => return Expr::negate(Expr::pred(field.clone(), Test::Exists)),
+        DetectionValue::QueryExpression { expression, id } => Test::QueryExpression { expression, id },
+        DetectionValue::Exists(true) => Test::Exists,
+        DetectionValue::Exists(false) => return Expr::negate(Expr::pred(field.clone(), Test::Exists)),
         // Alternatives stay OR-ed, even under `all`.
-        Value::Expansion(items) => return Expr::or(items.into_iter().map(|v| lower_value(field, v)).collect()),
+        DetectionValue::Expansion(items) => {
+            return Expr::or(items.into_iter().map(|v| lower_value(field, v)).collect())
+        }
     };
     Expr::pred(field.clone(), test)
 }

@@ -5,10 +5,9 @@
 
 use std::fmt::Write;
 use std::path::PathBuf;
-use vigil_compiler::correlation::CorrelationCondition;
-use vigil_compiler::filter::FilterRules;
-use vigil_compiler::lower::lower_conditions;
-use vigil_compiler::{load_str, lower, Content, LoadedDocument, Severity};
+use vigil_compiler::syntax::{load_str, Content, LoadedDocument};
+use vigil_compiler::syntax::{lower, lower_conditions, CorrelationCondition, FilterRules};
+use vigil_compiler::Severity;
 
 /// `../shared/sigma` beside the repository, if it is there.
 pub fn shared_sigma() -> Option<PathBuf> {

@@ -5,7 +5,8 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use vigil_compiler::{condition, load_str, lower, Code, Content, Severity};
+use vigil_compiler::syntax::{load_str, lower, parse_condition, Content};
+use vigil_compiler::{Code, Severity};
 
 const ACTIVE: [&str; 5] =
     ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"];
@@ -47,7 +48,7 @@ fn active_folders_have_no_errors_and_conditions_round_trip() {
                 if let Some(Content::Rule(rule)) = document.content {
                     for c in &rule.conditions {
                         let printed = c.tree.to_string();
-                        let reparsed = condition::parse(&printed).map(|(tree, _)| tree);
+                        let reparsed = parse_condition(&printed).map(|(tree, _)| tree);
                         assert_eq!(
                             reparsed.as_ref(),
                             Ok(&c.tree),

@@ -3,7 +3,7 @@
 mod common;
 
 use std::path::Path;
-use vigil_compiler::load_str;
+use vigil_compiler::syntax::load_str;
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

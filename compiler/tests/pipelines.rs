@@ -6,9 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::Path;
-use vigil_compiler::correlation::SigmaCorrelation;
 use vigil_compiler::pipeline::{self, PipelineOptions as Options, PipelineSet};
-use vigil_compiler::{load_str, lower, Content};
+use vigil_compiler::syntax::{load_str, lower, Content, SigmaCorrelation};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

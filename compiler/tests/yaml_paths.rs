@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use vigil_compiler::yaml::{parse_fast, parse_with_events};
+use vigil_compiler::syntax::{parse_fast, parse_with_events};
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

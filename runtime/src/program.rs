@@ -14,11 +14,11 @@ use vigil_compiler::{Code, Diagnostic};
 
 /// A compiled boolean program.
 #[derive(Debug)]
-pub enum Node {
+pub enum Program {
     Const(bool),
-    And(Vec<Node>),
-    Or(Vec<Node>),
-    Not(Box<Node>),
+    And(Vec<Program>),
+    Or(Vec<Program>),
+    Not(Box<Program>),
     Field {
         field: FieldId,
         test: Leaf,
@@ -97,19 +97,20 @@ pub enum Leaf {
     FieldRef { other: FieldId, op: StrOp, cased: bool },
 }
 
-impl Node {
+impl Program {
     /// A rough cost order for the operands of an AND: the cheapest first, so a failing cheap test spares the
     /// expensive ones. Sorting is stable, so equal costs keep the rule's order.
     fn cost(&self) -> u8 {
         match self {
-            Node::Const(_) => 0,
-            Node::Field {
-                test: Leaf::Num(_) | Leaf::Bool(_) | Leaf::Null | Leaf::Exists | Leaf::Compare(..), ..
+            Program::Const(_) => 0,
+            Program::Field {
+                test: Leaf::Num(_) | Leaf::Bool(_) | Leaf::Null | Leaf::Exists | Leaf::Compare(..),
+                ..
             } => 1,
-            Node::Field { test: Leaf::Str(m), .. } if m.is_cheap() => 2,
-            Node::Field { test: Leaf::Regex(_), .. } => 5,
-            Node::Keyword(_) => 6,
-            Node::Not(_) | Node::And(_) | Node::Or(_) => 4,
+            Program::Field { test: Leaf::Str(m), .. } if m.is_cheap() => 2,
+            Program::Field { test: Leaf::Regex(_), .. } => 5,
+            Program::Keyword(_) => 6,
+            Program::Not(_) | Program::And(_) | Program::Or(_) => 4,
             _ => 3,
         }
     }
@@ -294,10 +295,10 @@ fn regex(pattern: &str, flags: RegexFlags) -> Result<regex::Regex, Diagnostic> {
 }
 
 /// Compiles an IR expression, interning the fields it reads.
-pub fn compile(expr: &Expr, fields: &mut FieldTable) -> Result<Node, Diagnostic> {
+pub fn compile(expr: &Expr, fields: &mut FieldTable) -> Result<Program, Diagnostic> {
     Ok(match expr {
-        Expr::Const(b) => Node::Const(*b),
-        Expr::Not(inner) => Node::Not(Box::new(compile(inner, fields)?)),
+        Expr::Const(b) => Program::Const(*b),
+        Expr::Not(inner) => Program::Not(Box::new(compile(inner, fields)?)),
         Expr::And(items) => compile_and(items, fields)?,
         Expr::Or(items) => compile_or(items, fields)?,
         Expr::Pred(p) => compile_predicate(p, fields)?,
@@ -306,14 +307,14 @@ pub fn compile(expr: &Expr, fields: &mut FieldTable) -> Result<Node, Diagnostic>
 
 /// An AND, its cheapest tests first (numbers and exact values before scans), so a failing cheap test spares the
 /// expensive ones.
-fn compile_and(items: &[Expr], fields: &mut FieldTable) -> Result<Node, Diagnostic> {
-    let mut nodes = items.iter().map(|item| compile(item, fields)).collect::<Result<Vec<Node>, Diagnostic>>()?;
-    nodes.sort_by_key(Node::cost);
-    Ok(if nodes.len() == 1 { nodes.pop().unwrap_or(Node::Const(true)) } else { Node::And(nodes) })
+fn compile_and(items: &[Expr], fields: &mut FieldTable) -> Result<Program, Diagnostic> {
+    let mut nodes = items.iter().map(|item| compile(item, fields)).collect::<Result<Vec<Program>, Diagnostic>>()?;
+    nodes.sort_by_key(Program::cost);
+    Ok(if nodes.len() == 1 { nodes.pop().unwrap_or(Program::Const(true)) } else { Program::And(nodes) })
 }
 
 /// An OR: string tests on the same field (and case mode) merge into one matcher.
-fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Node, Diagnostic> {
+fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Program, Diagnostic> {
     let mut groups: Vec<(Option<String>, bool, StrBuilder)> = Vec::new();
     let mut others = Vec::new();
     for item in items {
@@ -332,41 +333,41 @@ fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Node, Diagnosti
         }
         others.push(compile(item, fields)?);
     }
-    let mut nodes: Vec<Node> = Vec::with_capacity(groups.len() + others.len());
+    let mut nodes: Vec<Program> = Vec::with_capacity(groups.len() + others.len());
     for (field, cased, builder) in groups {
         nodes.push(match field {
             Some(name) => {
                 let field = fields.intern(&name);
-                Node::Field { field, test: Leaf::Str(Box::new(builder.build(cased))) }
+                Program::Field { field, test: Leaf::Str(Box::new(builder.build(cased))) }
             }
-            None => Node::Keyword(Box::new(Keyword::new(builder.build(cased)))),
+            None => Program::Keyword(Box::new(Keyword::new(builder.build(cased)))),
         });
     }
     nodes.extend(others);
-    Ok(if nodes.len() == 1 { nodes.pop().unwrap_or(Node::Const(false)) } else { Node::Or(nodes) })
+    Ok(if nodes.len() == 1 { nodes.pop().unwrap_or(Program::Const(false)) } else { Program::Or(nodes) })
 }
 
 fn number(n: &Number) -> f64 {
     n.as_f64()
 }
 
-fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Node, Diagnostic> {
+fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Program, Diagnostic> {
     let Some(name) = &p.field else {
         return match &p.test {
             Test::Str { op, value, cased } => {
                 let mut builder = StrBuilder::default();
                 builder.add(*op, value, *cased)?;
-                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(*cased)))))
+                Ok(Program::Keyword(Box::new(Keyword::new(builder.build(*cased)))))
             }
             Test::Num(n) => {
                 let mut builder = StrBuilder::default();
                 builder.add(StrOp::Exact, &SigmaString::literal(n.to_string()), false)?;
-                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(false)))))
+                Ok(Program::Keyword(Box::new(Keyword::new(builder.build(false)))))
             }
             Test::Regex { pattern, flags } => {
                 let mut builder = StrBuilder::default();
                 builder.globs.push(regex(pattern, *flags)?);
-                Ok(Node::Keyword(Box::new(Keyword::new(builder.build(true)))))
+                Ok(Program::Keyword(Box::new(Keyword::new(builder.build(true)))))
             }
             other => Err(failed(Code::UnsupportedValue, format!("{other:?} cannot be a keyword"))),
         };
@@ -396,7 +397,7 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Node, Dia
             ))
         }
     };
-    Ok(Node::Field { field, test })
+    Ok(Program::Field { field, test })
 }
 
 /// A number read from a value: JSON numbers, and strings that read as numbers.
@@ -415,16 +416,16 @@ fn any(value: &Value<'_>, test: &impl Fn(&Value<'_>) -> bool) -> bool {
     }
 }
 
-impl Node {
+impl Program {
     /// Evaluates the program on an event.
     pub fn eval(&self, event: &Event<'_>) -> bool {
         match self {
-            Node::Const(b) => *b,
-            Node::And(items) => items.iter().all(|n| n.eval(event)),
-            Node::Or(items) => items.iter().any(|n| n.eval(event)),
-            Node::Not(inner) => !inner.eval(event),
-            Node::Keyword(keyword) => keyword.matches(event),
-            Node::Field { field, test } => {
+            Program::Const(b) => *b,
+            Program::And(items) => items.iter().all(|n| n.eval(event)),
+            Program::Or(items) => items.iter().any(|n| n.eval(event)),
+            Program::Not(inner) => !inner.eval(event),
+            Program::Keyword(keyword) => keyword.matches(event),
+            Program::Field { field, test } => {
                 let value = event.get(*field);
                 match test {
                     Leaf::Null => matches!(value, None | Some(Value::Null)),

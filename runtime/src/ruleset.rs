@@ -5,7 +5,7 @@ use crate::bits::RuleBits;
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::prefilter::Prefilter;
-use crate::program::{compile, Node};
+use crate::program::{compile, Program};
 use crate::record::Record;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ pub struct CompiledRule {
     /// The rule's position in the list given to [`RuleSet::build`] (rules that could not be compiled are left
     /// out, so it can differ from the rule's index here).
     pub source_index: usize,
-    program: Node,
+    program: Program,
     /// A field the rule cannot match without (`None`: no such field): events lacking it skip the rule.
     anchor: Option<FieldId>,
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
 use vigil_compiler::compile::{Settings, SourceFile};
-use vigil_compiler::diagnostic::render;
+use vigil_compiler::render;
 
 /// What checking one file produced: its output text and its counts.
 #[derive(Default)]

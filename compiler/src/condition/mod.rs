@@ -5,7 +5,7 @@
 
 mod parser;
 
-pub use parser::{parse, ParseError, ParseWarning, MAX_DEPTH};
+pub use parser::parse;
 
 use std::fmt;
 
@@ -16,7 +16,7 @@ pub enum Condition {
     /// `1 of x*`, `any of x*`, `all of them`.
     Selector {
         quantifier: Quantifier,
-        target: Target,
+        target: SelectorTarget,
     },
     Not(Box<Condition>),
     And(Vec<Condition>),
@@ -32,20 +32,20 @@ pub enum Quantifier {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
+pub enum SelectorTarget {
     /// `them`: every detection whose name does not start with `_`.
     Them,
     /// A name pattern where `*` matches any run of characters.
     Pattern(String),
 }
 
-impl Target {
+impl SelectorTarget {
     /// Whether detection `name` is selected, with the `_` rule: names starting with `_` are only selected by
     /// patterns that themselves start with `_`.
     pub fn selects(&self, name: &str) -> bool {
         match self {
-            Target::Them => !name.starts_with('_'),
-            Target::Pattern(pattern) => {
+            SelectorTarget::Them => !name.starts_with('_'),
+            SelectorTarget::Pattern(pattern) => {
                 (pattern.starts_with('_') || !name.starts_with('_')) && glob_match(pattern.as_bytes(), name.as_bytes())
             }
         }
@@ -104,8 +104,8 @@ impl fmt::Display for Condition {
                     Quantifier::All => "all",
                 };
                 match target {
-                    Target::Them => write!(f, "{q} of them"),
-                    Target::Pattern(p) => write!(f, "{q} of {p}"),
+                    SelectorTarget::Them => write!(f, "{q} of them"),
+                    SelectorTarget::Pattern(p) => write!(f, "{q} of {p}"),
                 }
             }
             Condition::Not(inner) => {
@@ -132,12 +132,12 @@ mod tests {
 
     #[test]
     fn underscore_names_need_an_underscore_pattern() {
-        assert!(Target::Them.selects("selection"));
-        assert!(!Target::Them.selects("_filter"));
-        assert!(!Target::Pattern("*".into()).selects("_filter"));
-        assert!(Target::Pattern("_filt*".into()).selects("_filter"));
-        assert!(Target::Pattern("filter_*".into()).selects("filter_main-x"));
-        assert!(Target::Pattern("sel*_a*b".into()).selects("sel_1_aXXb"));
-        assert!(!Target::Pattern("sel".into()).selects("selection"));
+        assert!(SelectorTarget::Them.selects("selection"));
+        assert!(!SelectorTarget::Them.selects("_filter"));
+        assert!(!SelectorTarget::Pattern("*".into()).selects("_filter"));
+        assert!(SelectorTarget::Pattern("_filt*".into()).selects("_filter"));
+        assert!(SelectorTarget::Pattern("filter_*".into()).selects("filter_main-x"));
+        assert!(SelectorTarget::Pattern("sel*_a*b".into()).selects("sel_1_aXXb"));
+        assert!(!SelectorTarget::Pattern("sel".into()).selects("selection"));
     }
 }

@@ -3,7 +3,7 @@
 //! Keywords are whole words, so `notepad` and `order_1` are identifiers. Upper-case operators are accepted with a
 //! warning. The legacy pipe syntax gets its own error telling the author to write a correlation rule.
 
-use super::{Condition, Quantifier, Target};
+use super::{Condition, Quantifier, SelectorTarget};
 use crate::codes::Code;
 use nom::branch::alt;
 use nom::bytes::complete::take_while1;
@@ -323,9 +323,9 @@ impl<'a> TokenParser<'a> {
                     message: format!("`{target}` is accepted, but Sigma keywords are lower case (`them`)"),
                 });
             }
-            Target::Them
+            SelectorTarget::Them
         } else {
-            Target::Pattern(target.to_string())
+            SelectorTarget::Pattern(target.to_string())
         };
         self.at += 1;
         Ok(Condition::Selector { quantifier, target })
@@ -363,9 +363,12 @@ mod tests {
     fn selectors() {
         assert_eq!(
             tree("1 of sel-*"),
-            Condition::Selector { quantifier: Quantifier::Any, target: Target::Pattern("sel-*".into()) }
+            Condition::Selector { quantifier: Quantifier::Any, target: SelectorTarget::Pattern("sel-*".into()) }
         );
-        assert_eq!(tree("any of them"), Condition::Selector { quantifier: Quantifier::Any, target: Target::Them });
+        assert_eq!(
+            tree("any of them"),
+            Condition::Selector { quantifier: Quantifier::Any, target: SelectorTarget::Them }
+        );
         assert_eq!(tree("all of *a*b*").to_string(), "all of *a*b*");
     }
 

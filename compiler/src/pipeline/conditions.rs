@@ -8,7 +8,7 @@ use crate::correlation::SigmaCorrelation;
 use crate::ir::meta::{Level, LogSource, Meta, Status};
 use crate::ir::value::SigmaString;
 use crate::rule::detection::DetectionItem;
-use crate::rule::value::Value;
+use crate::rule::value::DetectionValue;
 use crate::rule::SigmaRule;
 use regex::Regex;
 use std::cmp::Ordering;
@@ -82,19 +82,19 @@ pub enum ValueMatch {
 impl ValueMatch {
     /// pySigma's `value == self.value`: a string compares with the Sigma form of a string value, numbers
     /// numerically, booleans with booleans; other combinations differ.
-    pub fn matches(&self, value: &Value) -> bool {
+    pub fn matches(&self, value: &DetectionValue) -> bool {
         match (self, value) {
-            (ValueMatch::Str(s), Value::Str { value, .. }) => &value.to_string() == s,
-            (ValueMatch::Num(n), Value::Num(v)) => v.as_f64() == *n,
-            (ValueMatch::Bool(b), Value::Bool(v)) => b == v,
+            (ValueMatch::Str(s), DetectionValue::Str { value, .. }) => &value.to_string() == s,
+            (ValueMatch::Num(n), DetectionValue::Num(v)) => v.as_f64() == *n,
+            (ValueMatch::Bool(b), DetectionValue::Bool(v)) => b == v,
             _ => false,
         }
     }
 
     /// Whether the rule value is this value, read as a Sigma value of the same type.
-    fn same_as(&self, value: &Value) -> bool {
+    fn same_as(&self, value: &DetectionValue) -> bool {
         match (self, value) {
-            (ValueMatch::Str(s), Value::Str { value, .. }) => &SigmaString::parse(s) == value,
+            (ValueMatch::Str(s), DetectionValue::Str { value, .. }) => &SigmaString::parse(s) == value,
             _ => self.matches(value),
         }
     }
@@ -321,7 +321,7 @@ pub enum ItemCondition {
     ProcessingState(StateTest),
 }
 
-fn quantify(values: &[Value], quantifier: Quantifier, test: impl Fn(&Value) -> bool) -> bool {
+fn quantify(values: &[DetectionValue], quantifier: Quantifier, test: impl Fn(&DetectionValue) -> bool) -> bool {
     match quantifier {
         Quantifier::Any => values.iter().any(test),
         Quantifier::All => values.iter().all(test),
@@ -332,16 +332,20 @@ impl ItemCondition {
     pub(crate) fn matches(&self, item: &DetectionItem, run: &RunState) -> bool {
         match self {
             ItemCondition::MatchString { pattern, negate, quantifier } => quantify(&item.values, *quantifier, |v| {
-                let matched = matches!(v, Value::Str { value, .. } if pattern.is_match(&value.to_string()));
+                let matched = matches!(v, DetectionValue::Str { value, .. } if pattern.is_match(&value.to_string()));
                 matched != *negate
             }),
             ItemCondition::MatchValue { value, quantifier } => {
                 quantify(&item.values, *quantifier, |v| value.matches(v))
             }
-            ItemCondition::ContainsWildcard { quantifier } => {
-                quantify(&item.values, *quantifier, |v| matches!(v, Value::Str { value, .. } if value.has_wildcards()))
+            ItemCondition::ContainsWildcard { quantifier } => quantify(
+                &item.values,
+                *quantifier,
+                |v| matches!(v, DetectionValue::Str { value, .. } if value.has_wildcards()),
+            ),
+            ItemCondition::IsNull { quantifier } => {
+                quantify(&item.values, *quantifier, |v| matches!(v, DetectionValue::Null))
             }
-            ItemCondition::IsNull { quantifier } => quantify(&item.values, *quantifier, |v| matches!(v, Value::Null)),
             ItemCondition::ProcessingItemApplied(id) => item.applied.iter().any(|a| a == id),
             ItemCondition::ProcessingState(test) => test.holds(run),
         }
@@ -393,6 +397,6 @@ impl FieldCondition {
             || item
                 .values
                 .iter()
-                .any(|v| matches!(v, Value::FieldRef { field, .. } if self.matches_field(Some(field), run)))
+                .any(|v| matches!(v, DetectionValue::FieldRef { field, .. } if self.matches_field(Some(field), run)))
     }
 }

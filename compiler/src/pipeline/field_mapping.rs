@@ -6,7 +6,7 @@ use super::transform::{mark, rewrite_items, Failure, Replace, Transformation};
 use super::{ProcessingItem, RunState};
 use crate::ir::value::Part;
 use crate::rule::detection::Detection;
-use crate::rule::value::Value;
+use crate::rule::value::DetectionValue;
 use crate::rule::SigmaRule;
 
 impl ProcessingItem {
@@ -69,16 +69,16 @@ impl ProcessingItem {
                 return Ok(Replace::Keep);
             }
             let mut changed = false;
-            if item.values.iter().any(|v| matches!(v, Value::FieldRef { .. })) {
+            if item.values.iter().any(|v| matches!(v, DetectionValue::FieldRef { .. })) {
                 let mut values = Vec::with_capacity(item.values.len());
                 for value in std::mem::take(&mut item.values) {
                     match value {
-                        Value::FieldRef { field, any_before, any_after, cased }
+                        DetectionValue::FieldRef { field, any_before, any_after, cased }
                             if self.field_matches(Some(&field), run) =>
                         {
                             let targets = self.map_field(&field, run);
                             changed |= targets.len() != 1 || targets[0] != field;
-                            values.extend(targets.into_iter().map(|field| Value::FieldRef {
+                            values.extend(targets.into_iter().map(|field| DetectionValue::FieldRef {
                                 field,
                                 any_before,
                                 any_after,
@@ -103,7 +103,7 @@ impl ProcessingItem {
             if field.is_none() {
                 // A keyword mapped to fields becomes a substring match on them.
                 for value in &mut item.values {
-                    if let Value::Str { value, .. } = value {
+                    if let DetectionValue::Str { value, .. } = value {
                         if !value.starts_with_any_run() {
                             value.parts.insert(0, Part::AnyRun);
                         }

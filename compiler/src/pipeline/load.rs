@@ -6,7 +6,7 @@ use super::{OutputStep, Pipeline, ProcessingItem};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::ir::value::{Number, SigmaString};
-use crate::rule::value::Value;
+use crate::rule::value::DetectionValue;
 use crate::yaml::{self, Kind, Node};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -534,15 +534,15 @@ impl Loader {
         None
     }
 
-    fn set_value(&mut self, node: &Node<'_>, force: Option<&str>, force_pos: Pos) -> Option<Value> {
+    fn set_value(&mut self, node: &Node<'_>, force: Option<&str>, force_pos: Pos) -> Option<DetectionValue> {
         let text = node.scalar_text().map(|s| s.into_owned());
         match (force, &node.kind) {
             (Some("str"), Kind::Str(_) | Kind::Int(_) | Kind::Float(_)) => {
-                Some(Value::Str { value: SigmaString::parse(&text.unwrap_or_default()), cased: false })
+                Some(DetectionValue::Str { value: SigmaString::parse(&text.unwrap_or_default()), cased: false })
             }
             (Some("num"), Kind::Str(_) | Kind::Int(_) | Kind::Float(_)) => {
                 match text.as_deref().and_then(Number::parse) {
-                    Some(n) => Some(Value::Num(n)),
+                    Some(n) => Some(DetectionValue::Num(n)),
                     None => {
                         self.error(Code::PipelineInvalid, node.pos, "`value` cannot be converted to a number");
                         None
@@ -561,11 +561,11 @@ impl Loader {
                 self.error(Code::PipelineInvalid, node.pos, "`force_type` applies to strings and numbers only");
                 None
             }
-            (None, Kind::Str(s)) => Some(Value::Str { value: SigmaString::parse(s), cased: false }),
-            (None, Kind::Int(i)) => Some(Value::Num(Number::Int(*i))),
-            (None, Kind::Float(f)) => Some(Value::Num(Number::Float(*f))),
-            (None, Kind::Bool(b)) => Some(Value::Bool(*b)),
-            (None, Kind::Null) => Some(Value::Null),
+            (None, Kind::Str(s)) => Some(DetectionValue::Str { value: SigmaString::parse(s), cased: false }),
+            (None, Kind::Int(i)) => Some(DetectionValue::Num(Number::Int(*i))),
+            (None, Kind::Float(f)) => Some(DetectionValue::Num(Number::Float(*f))),
+            (None, Kind::Bool(b)) => Some(DetectionValue::Bool(*b)),
+            (None, Kind::Null) => Some(DetectionValue::Null),
             (None, _) => {
                 self.error(Code::PipelineInvalid, node.pos, "`value` must be a string, number, boolean or null");
                 None

@@ -5,7 +5,7 @@ use super::transform::{Failure, PlaceholderFilter, RegexMethod};
 use crate::codes::Code;
 use crate::ir::meta::LogSource;
 use crate::ir::value::{Number, Part, RegexFlags, SigmaString};
-use crate::rule::value::Value;
+use crate::rule::value::DetectionValue;
 use crate::yaml::{Kind, Node};
 use std::borrow::Cow;
 
@@ -23,16 +23,16 @@ pub(super) fn plain_text(s: &SigmaString) -> String {
 }
 
 /// `extract_fields` values: null words are null, numbers numbers (but `007` stays text).
-pub(super) fn extracted_value(text: &str) -> Value {
+pub(super) fn extracted_value(text: &str) -> DetectionValue {
     if matches!(text.to_lowercase().as_str(), "null" | "none" | "") {
-        return Value::Null;
+        return DetectionValue::Null;
     }
     if text != "0" && text.starts_with('0') {
-        return Value::Str { value: SigmaString::literal(text), cased: false };
+        return DetectionValue::Str { value: SigmaString::literal(text), cased: false };
     }
     match Number::parse(text) {
-        Some(n) => Value::Num(n),
-        None => Value::Str { value: SigmaString::literal(text), cased: false },
+        Some(n) => DetectionValue::Num(n),
+        None => DetectionValue::Str { value: SigmaString::literal(text), cased: false },
     }
 }
 
@@ -50,7 +50,7 @@ pub(super) fn reparse_replaced(text: &str, placeholders: bool) -> SigmaString {
 
 /// `regex` transformation: a wildcard string as an anchored regular expression. pySigma leaves it unanchored,
 /// which turns an exact match into a substring match; here `abc` becomes `^abc$` (DESIGN.md).
-pub(super) fn to_regex(s: &SigmaString, method: RegexMethod) -> Result<Value, Failure> {
+pub(super) fn to_regex(s: &SigmaString, method: RegexMethod) -> Result<DetectionValue, Failure> {
     let mut pattern = String::from("^");
     for part in &s.parts {
         match part {
@@ -77,7 +77,7 @@ pub(super) fn to_regex(s: &SigmaString, method: RegexMethod) -> Result<Value, Fa
     }
     pattern.push('$');
     let flags = RegexFlags { ignore_case: method == RegexMethod::IgnoreCaseFlag, ..RegexFlags::default() };
-    Ok(Value::Regex { pattern, flags })
+    Ok(DetectionValue::Regex { pattern, flags })
 }
 
 /// pySigma's snake_case: `_` before every upper-case letter but the first, then lower case.
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn snake_case_and_regex() {
         assert_eq!(snake_case("CommandLine"), "command_line");
-        let Value::Regex { pattern, .. } =
+        let DetectionValue::Regex { pattern, .. } =
             to_regex(&SigmaString::parse("a*B.c"), RegexMethod::IgnoreCaseBrackets).unwrap()
         else {
             panic!()

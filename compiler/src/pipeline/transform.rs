@@ -12,7 +12,7 @@ use crate::diagnostic::Diagnostics;
 use crate::ir::meta::LogSource;
 use crate::ir::value::{Number, Part, SigmaString};
 use crate::rule::detection::{parse_detection, Detection, DetectionItem, NamedDetection};
-use crate::rule::value::Value;
+use crate::rule::value::DetectionValue;
 use crate::rule::SigmaRule;
 use crate::yaml::Node;
 use regex::Regex;
@@ -102,7 +102,7 @@ pub enum Transformation {
     },
     MapString(BTreeMap<String, Vec<String>>),
     Regex(RegexMethod),
-    SetValue(Value),
+    SetValue(DetectionValue),
     ConvertType {
         to_number: bool,
     },
@@ -277,7 +277,7 @@ impl ProcessingItem {
                 Ok(())
             }
             _ => {
-                // Value transformations.
+                // DetectionValue transformations.
                 rewrite_items(rule, &mut |item| {
                     if !self.item_matches(item, run) {
                         return Ok(Replace::Keep);
@@ -309,7 +309,7 @@ impl ProcessingItem {
             .values
             .iter()
             .map(|v| match v {
-                Value::Str { value, .. } => Some(value),
+                DetectionValue::Str { value, .. } => Some(value),
                 _ => None,
             })
             .collect();
@@ -319,7 +319,7 @@ impl ProcessingItem {
                 if !item.field.as_ref().is_some_and(|f| fields.contains(f)) {
                     return Ok(None);
                 }
-                let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+                let mut groups: Vec<(String, Vec<DetectionValue>)> = Vec::new();
                 for s in strings {
                     let plain = plain_text(s);
                     let parts: Vec<&str> =
@@ -341,7 +341,7 @@ impl ProcessingItem {
                         continue;
                     }
                     let name = format!("{field_prefix}{}", if *drop_algo_prefix { "" } else { &algorithm });
-                    let value = Value::Str { value: SigmaString::parse(hash), cased: false };
+                    let value = DetectionValue::Str { value: SigmaString::parse(hash), cased: false };
                     match groups.iter_mut().find(|(n, _)| *n == name) {
                         Some((_, values)) => values.push(value),
                         None => groups.push((name, vec![value])),
@@ -373,7 +373,7 @@ impl ProcessingItem {
                     let plain = plain_text(s);
                     let Some(captures) = regex.captures(&plain) else {
                         if *preserve_unmatched {
-                            let value = Value::Str { value: s.clone(), cased: false };
+                            let value = DetectionValue::Str { value: s.clone(), cased: false };
                             per_value.push(Detection::Item(self.new_item(item.field.clone(), vec![value], item)));
                         }
                         continue;
@@ -404,15 +404,15 @@ impl ProcessingItem {
         }
     }
 
-    fn new_item(&self, field: Option<String>, values: Vec<Value>, from: &DetectionItem) -> DetectionItem {
+    fn new_item(&self, field: Option<String>, values: Vec<DetectionValue>, from: &DetectionItem) -> DetectionItem {
         let mut item = DetectionItem::new(field, values, from.pos);
         mark(&mut item.applied, &self.id);
         item
     }
 
     /// A value transformation on one value: `None` when it leaves the value alone.
-    fn transform_value(&self, value: &Value, run: &RunState) -> Result<Option<Vec<Value>>, Failure> {
-        if let Value::Expansion(items) = value {
+    fn transform_value(&self, value: &DetectionValue, run: &RunState) -> Result<Option<Vec<DetectionValue>>, Failure> {
+        if let DetectionValue::Expansion(items) = value {
             // Alternatives are transformed one by one and stay alternatives.
             let mut changed = false;
             let mut out = Vec::with_capacity(items.len());
@@ -425,61 +425,63 @@ impl ProcessingItem {
                     None => out.push(v.clone()),
                 }
             }
-            return Ok(changed.then(|| vec![Value::Expansion(out)]));
+            return Ok(changed.then(|| vec![DetectionValue::Expansion(out)]));
         }
         let t = &self.transformation;
         Ok(match (t, value) {
             (Transformation::SetValue(new), _) => Some(vec![new.clone()]),
-            (Transformation::ConvertType { to_number: false }, Value::Num(n)) => {
-                Some(vec![Value::Str { value: SigmaString::literal(n.to_string()), cased: false }])
+            (Transformation::ConvertType { to_number: false }, DetectionValue::Num(n)) => {
+                Some(vec![DetectionValue::Str { value: SigmaString::literal(n.to_string()), cased: false }])
             }
-            (Transformation::ConvertType { to_number: true }, Value::Str { value: s, .. }) => {
+            (Transformation::ConvertType { to_number: true }, DetectionValue::Str { value: s, .. }) => {
                 let text = plain_text(s);
                 match Number::parse(&text) {
-                    Some(n) => Some(vec![Value::Num(n)]),
+                    Some(n) => Some(vec![DetectionValue::Num(n)]),
                     None => return Err((Code::PipelineError, format!("value `{s}` cannot be converted to a number"))),
                 }
             }
-            (Transformation::ReplaceString { .. }, Value::Num(n)) => {
+            (Transformation::ReplaceString { .. }, DetectionValue::Num(n)) => {
                 self.replace_string(&SigmaString::literal(n.to_string()), false)?
             }
-            (Transformation::ReplaceString { .. }, Value::Str { value: s, cased }) => self.replace_string(s, *cased)?,
-            (Transformation::MapString(mapping), Value::Str { value: s, .. }) => {
+            (Transformation::ReplaceString { .. }, DetectionValue::Str { value: s, cased }) => {
+                self.replace_string(s, *cased)?
+            }
+            (Transformation::MapString(mapping), DetectionValue::Str { value: s, .. }) => {
                 mapping.get(&s.to_string()).map(|targets| {
-                    targets.iter().map(|t| Value::Str { value: SigmaString::parse(t), cased: false }).collect()
+                    targets.iter().map(|t| DetectionValue::Str { value: SigmaString::parse(t), cased: false }).collect()
                 })
             }
-            (Transformation::Regex(method), Value::Str { value: s, .. }) => {
+            (Transformation::Regex(method), DetectionValue::Str { value: s, .. }) => {
                 if s.parts.is_empty() {
                     return Ok(None);
                 }
                 Some(vec![to_regex(s, *method)?])
             }
-            (Transformation::Case(method), Value::Str { value: s, cased }) => {
+            (Transformation::Case(method), DetectionValue::Str { value: s, cased }) => {
                 let changed = s.map_literals(|text| match method {
                     CaseMethod::Lower => text.to_lowercase(),
                     CaseMethod::Upper => text.to_uppercase(),
                     CaseMethod::SnakeCase => snake_case(text),
                 });
-                Some(vec![Value::Str { value: changed, cased: *cased }])
+                Some(vec![DetectionValue::Str { value: changed, cased: *cased }])
             }
             (
                 Transformation::WildcardPlaceholders(filter)
                 | Transformation::ValuePlaceholders(filter)
                 | Transformation::FilePlaceholders { filter, .. },
-                Value::Str { value: s, cased },
+                DetectionValue::Str { value: s, cased },
             ) => {
                 if !s.parts.iter().any(|p| matches!(p, Part::Placeholder(n) if filter.handles(n))) {
                     return Ok(None);
                 }
                 let expanded = expand_placeholders(s, filter, &|name| self.placeholder_values(name, run))?;
-                Some(expanded.into_iter().map(|value| Value::Str { value, cased: *cased }).collect())
+                Some(expanded.into_iter().map(|value| DetectionValue::Str { value, cased: *cased }).collect())
             }
             (
                 Transformation::QueryExpressionPlaceholders { expression, mapping, filter },
-                Value::Str { value: s, .. },
+                DetectionValue::Str { value: s, .. },
             ) => match s.parts.as_slice() {
-                [Part::Placeholder(name)] if filter.handles(name) => Some(vec![Value::QueryExpression {
+                [Part::Placeholder(name)] if filter.handles(name) => Some(vec![DetectionValue::QueryExpression {
                     expression: expression.clone(),
                     id: mapping.get(name).cloned().unwrap_or_else(|| name.clone()),
                 }]),
@@ -520,7 +522,7 @@ impl ProcessingItem {
         }
     }
 
-    fn replace_string(&self, s: &SigmaString, cased: bool) -> Result<Option<Vec<Value>>, Failure> {
+    fn replace_string(&self, s: &SigmaString, cased: bool) -> Result<Option<Vec<DetectionValue>>, Failure> {
         let Transformation::ReplaceString { regex, replacement, skip_special, interpret_special } =
             &self.transformation
         else {
@@ -551,7 +553,7 @@ impl ProcessingItem {
             let replaced = regex.replace_all(&text, replacement.as_str());
             reparse_replaced(&replaced, s.has_placeholders())
         };
-        Ok((new != *s).then(|| vec![Value::Str { value: new, cased }]))
+        Ok((new != *s).then(|| vec![DetectionValue::Str { value: new, cased }]))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -2,7 +2,7 @@
 //! keywords. Every value runs through its modifier chain here, so later stages see typed values only.
 
 use super::modifiers::{apply_chain, Modifier, ModifierError, RawValue};
-use super::value::Value;
+use super::value::DetectionValue;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostics, Pos};
 use crate::ir::value::Number;
@@ -14,7 +14,7 @@ pub struct DetectionItem {
     /// `None` for keywords (values matched against the whole event).
     pub field: Option<String>,
     pub modifiers: Vec<Modifier>,
-    pub values: Vec<Value>,
+    pub values: Vec<DetectionValue>,
     /// `all`: every value must match (otherwise any one).
     pub all: bool,
     /// `neq`: the item is negated.
@@ -26,7 +26,7 @@ pub struct DetectionItem {
 
 impl DetectionItem {
     /// An item made by a pipeline (no modifiers, any value matches).
-    pub fn new(field: Option<String>, values: Vec<Value>, pos: Pos) -> Self {
+    pub fn new(field: Option<String>, values: Vec<DetectionValue>, pos: Pos) -> Self {
         DetectionItem { field, modifiers: Vec::new(), values, all: false, negated: false, pos, applied: Vec::new() }
     }
 }
@@ -205,7 +205,7 @@ pub fn parse_item(key: &str, pos: Pos, value: &Node<'_>, diags: &mut Diagnostics
     let mut values = Vec::with_capacity(nodes.len().max(1));
     if nodes.is_empty() {
         // `field: []` means null, as in pySigma.
-        values.push(Value::Null);
+        values.push(DetectionValue::Null);
     }
     for node in nodes {
         let Some(raw) = raw_value(node) else {
@@ -231,7 +231,12 @@ pub fn parse_item(key: &str, pos: Pos, value: &Node<'_>, diags: &mut Diagnostics
         }
         match apply_chain(&raw, &modifiers) {
             Ok(value) => {
-                if field.is_none() && matches!(value, Value::Cidr(_) | Value::Exists(_) | Value::Compare { .. }) {
+                if field.is_none()
+                    && matches!(
+                        value,
+                        DetectionValue::Cidr(_) | DetectionValue::Exists(_) | DetectionValue::Compare { .. }
+                    )
+                {
                     diags.error(Code::ModifierType, node.pos, format!("{} cannot be a keyword", value.type_name()));
                     ok = false;
                     continue;

@@ -1,7 +1,7 @@
 //! Rule metadata and log sources, with type checks that point at the offending key.
 
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostics, Pos};
+use crate::diagnostic::Diagnostics;
 use crate::ir::meta::{Level, LogSource, Meta, Related, Status};
 use crate::yaml::{Kind, Node};
 
@@ -57,27 +57,6 @@ fn is_tag(text: &str) -> bool {
         None => false,
     }
 }
-
-/// The metadata keys a document kind reads itself; all other keys go to `custom`.
-pub const META_KEYS: &[&str] = &[
-    "title",
-    "id",
-    "name",
-    "status",
-    "level",
-    "description",
-    "license",
-    "author",
-    "date",
-    "modified",
-    "taxonomy",
-    "references",
-    "tags",
-    "falsepositives",
-    "fields",
-    "scope",
-    "related",
-];
 
 /// Reads the metadata of a document. `structural` are the keys of the document kind (logsource, detection, ...),
 /// which are neither metadata nor custom attributes.
@@ -224,9 +203,4 @@ pub fn parse_logsource(root: &Node<'_>, diags: &mut Diagnostics) -> Option<LogSo
         diags.error(Code::EmptyLogsource, key.pos, "`logsource` sets none of `category`, `product`, `service`");
     }
     Some(logsource)
-}
-
-/// The position of `key` in `root`, or of `root` itself.
-pub fn key_pos(root: &Node<'_>, key: &str) -> Pos {
-    root.entry(key).map_or(root.pos, |(k, _)| k.pos)
 }

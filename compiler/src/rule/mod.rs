@@ -211,8 +211,10 @@ fn check_names(
                 return true;
             }
             let (text, note) = match target {
-                condition::Target::Them => ("them".to_string(), " (names starting with `_` are not part of `them`)"),
-                condition::Target::Pattern(p) => (p.clone(), ""),
+                condition::SelectorTarget::Them => {
+                    ("them".to_string(), " (names starting with `_` are not part of `them`)")
+                }
+                condition::SelectorTarget::Pattern(p) => (p.clone(), ""),
             };
             diags.error(
                 Code::SelectorMatchesNothing,

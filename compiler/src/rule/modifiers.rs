@@ -1,9 +1,9 @@
-//! Value modifiers: names, order rules and their effect on values (DESIGN.md, "Modifiers").
+//! DetectionValue modifiers: names, order rules and their effect on values (DESIGN.md, "Modifiers").
 //!
 //! Modifiers run left to right, each on the values the previous one produced, as in pySigma. `all` and `neq` act on
 //! the whole item instead. Order and type problems are reported with `modifier-order` / `modifier-type`.
 
-use super::value::Value;
+use super::value::DetectionValue;
 use crate::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
 use base64::Engine as _;
 
@@ -137,7 +137,7 @@ pub enum RawValue<'a> {
 const MAX_WINDASH_POSITIONS: usize = 4;
 
 /// Turns one raw value into a typed value by running the value modifiers of `chain` over it.
-pub fn apply_chain(raw: &RawValue<'_>, chain: &[Modifier]) -> Result<Value, ModifierError> {
+pub fn apply_chain(raw: &RawValue<'_>, chain: &[Modifier]) -> Result<DetectionValue, ModifierError> {
     let first = chain.iter().copied().find(|m| !m.is_item_modifier());
     let mut value = initial_value(raw, first)?;
     // Encodings produce bytes; a following base64 must encode those bytes, not their UTF-8 form.
@@ -163,25 +163,25 @@ pub fn apply_chain(raw: &RawValue<'_>, chain: &[Modifier]) -> Result<Value, Modi
     Ok(value)
 }
 
-fn initial_value(raw: &RawValue<'_>, first: Option<Modifier>) -> Result<Value, ModifierError> {
+fn initial_value(raw: &RawValue<'_>, first: Option<Modifier>) -> Result<DetectionValue, ModifierError> {
     match (first, raw) {
         (Some(Modifier::Re), RawValue::Str(s)) => {
             regex_syntax::Parser::new().parse(s).map_err(|e| {
                 ModifierError::InvalidRegex(format!("invalid regular expression: {}", first_line(&e.to_string())))
             })?;
-            Ok(Value::Regex { pattern: s.to_string(), flags: RegexFlags::default() })
+            Ok(DetectionValue::Regex { pattern: s.to_string(), flags: RegexFlags::default() })
         }
         (Some(Modifier::Re), other) => Err(type_error(Modifier::Re, raw_type(other))),
-        (Some(Modifier::Cidr), RawValue::Str(s)) => parse_cidr(s).map(Value::Cidr),
+        (Some(Modifier::Cidr), RawValue::Str(s)) => parse_cidr(s).map(DetectionValue::Cidr),
         (Some(Modifier::Cidr), other) => Err(type_error(Modifier::Cidr, raw_type(other))),
-        (Some(Modifier::Exists), RawValue::Bool(b)) => Ok(Value::Exists(*b)),
+        (Some(Modifier::Exists), RawValue::Bool(b)) => Ok(DetectionValue::Exists(*b)),
         (Some(Modifier::Exists), other) => {
             Err(ModifierError::Type(format!("`exists` needs `true` or `false`, not {}", raw_type(other))))
         }
-        (_, RawValue::Str(s)) => Ok(Value::Str { value: SigmaString::parse(s), cased: false }),
-        (_, RawValue::Num(n)) => Ok(Value::Num(*n)),
-        (_, RawValue::Bool(b)) => Ok(Value::Bool(*b)),
-        (_, RawValue::Null) => Ok(Value::Null),
+        (_, RawValue::Str(s)) => Ok(DetectionValue::Str { value: SigmaString::parse(s), cased: false }),
+        (_, RawValue::Num(n)) => Ok(DetectionValue::Num(*n)),
+        (_, RawValue::Bool(b)) => Ok(DetectionValue::Bool(*b)),
+        (_, RawValue::Null) => Ok(DetectionValue::Null),
     }
 }
 
@@ -223,19 +223,20 @@ fn parse_cidr(text: &str) -> Result<ipnet::IpNet, ModifierError> {
 }
 
 /// Numbers are accepted where a string modifier needs a string: `EventID|startswith: 46` means "46".
-fn as_string(value: Value, modifier: Modifier) -> Result<(SigmaString, bool), ModifierError> {
+fn as_string(value: DetectionValue, modifier: Modifier) -> Result<(SigmaString, bool), ModifierError> {
     match value {
-        Value::Str { value, cased } => Ok((value, cased)),
-        Value::Num(n) => Ok((SigmaString::literal(n.to_string()), false)),
+        DetectionValue::Str { value, cased } => Ok((value, cased)),
+        DetectionValue::Num(n) => Ok((SigmaString::literal(n.to_string()), false)),
         other => Err(type_error(modifier, other.type_name())),
     }
 }
 
-fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, ModifierError> {
+fn apply(value: DetectionValue, modifier: Modifier, bytes: &mut bool) -> Result<DetectionValue, ModifierError> {
     use Modifier::*;
-    if let Value::Expansion(items) = value {
-        let mapped: Result<Vec<Value>, _> = items.into_iter().map(|v| apply(v, modifier, &mut bytes.clone())).collect();
-        return Ok(Value::Expansion(mapped?));
+    if let DetectionValue::Expansion(items) = value {
+        let mapped: Result<Vec<DetectionValue>, _> =
+            items.into_iter().map(|v| apply(v, modifier, &mut bytes.clone())).collect();
+        return Ok(DetectionValue::Expansion(mapped?));
     }
     match modifier {
         Contains | StartsWith | EndsWith => {
@@ -245,7 +246,7 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                 _ => (true, false),
             };
             match value {
-                Value::Regex { pattern, flags } => {
+                DetectionValue::Regex { pattern, flags } => {
                     let mut pattern = pattern;
                     if before && !(pattern.starts_with('^') || pattern.starts_with(".*")) {
                         pattern.insert_str(0, ".*");
@@ -253,9 +254,9 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                     if after && !(pattern.ends_with('$') || pattern.ends_with(".*")) {
                         pattern.push_str(".*");
                     }
-                    Ok(Value::Regex { pattern, flags })
+                    Ok(DetectionValue::Regex { pattern, flags })
                 }
-                Value::FieldRef { field, any_before, any_after, cased } => Ok(Value::FieldRef {
+                DetectionValue::FieldRef { field, any_before, any_after, cased } => Ok(DetectionValue::FieldRef {
                     field,
                     any_before: any_before || before,
                     any_after: any_after || after,
@@ -269,17 +270,17 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                     if after && !s.ends_with_any_run() {
                         s.push(Part::AnyRun);
                     }
-                    Ok(Value::Str { value: s, cased })
+                    Ok(DetectionValue::Str { value: s, cased })
                 }
             }
         }
         Cased => match value {
-            Value::FieldRef { field, any_before, any_after, .. } => {
-                Ok(Value::FieldRef { field, any_before, any_after, cased: true })
+            DetectionValue::FieldRef { field, any_before, any_after, .. } => {
+                Ok(DetectionValue::FieldRef { field, any_before, any_after, cased: true })
             }
             other => {
                 let (s, _) = as_string(other, modifier)?;
-                Ok(Value::Str { value: s, cased: true })
+                Ok(DetectionValue::Str { value: s, cased: true })
             }
         },
         Windash => {
@@ -298,12 +299,12 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
             *bytes = false;
             if modifier == Base64 {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
-                Ok(Value::Str { value: SigmaString::literal(encoded), cased: false })
+                Ok(DetectionValue::Str { value: SigmaString::literal(encoded), cased: false })
             } else {
-                Ok(Value::Expansion(
+                Ok(DetectionValue::Expansion(
                     base64_offsets(&data)
                         .into_iter()
-                        .map(|v| Value::Str { value: SigmaString::literal(v), cased: false })
+                        .map(|v| DetectionValue::Str { value: SigmaString::literal(v), cased: false })
                         .collect(),
                 ))
             }
@@ -317,16 +318,16 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                 encoded.parts.insert(0, Part::Lit("\u{ff}\u{fe}".to_string()));
                 encoded = merge(encoded);
             }
-            Ok(Value::Str { value: encoded, cased })
+            Ok(DetectionValue::Str { value: encoded, cased })
         }
         IgnoreCase | MultiLine | DotAll => match value {
-            Value::Regex { pattern, mut flags } => {
+            DetectionValue::Regex { pattern, mut flags } => {
                 match modifier {
                     IgnoreCase => flags.ignore_case = true,
                     MultiLine => flags.multi_line = true,
                     _ => flags.dot_all = true,
                 }
-                Ok(Value::Regex { pattern, flags })
+                Ok(DetectionValue::Regex { pattern, flags })
             }
             other => Err(ModifierError::Order(format!(
                 "`{}` is a flag of `re` and must follow it (found {})",
@@ -335,15 +336,15 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
             ))),
         },
         Compare(op) => match value {
-            Value::Num(n) => Ok(Value::Compare { op, value: n }),
-            Value::Str { value: s, .. } => match s.as_plain().and_then(Number::parse) {
-                Some(n) => Ok(Value::Compare { op, value: n }),
+            DetectionValue::Num(n) => Ok(DetectionValue::Compare { op, value: n }),
+            DetectionValue::Str { value: s, .. } => match s.as_plain().and_then(Number::parse) {
+                Some(n) => Ok(DetectionValue::Compare { op, value: n }),
                 None => Err(ModifierError::Type(format!("`{}` needs a number, not the string `{s}`", modifier.name()))),
             },
             other => Err(type_error(modifier, other.type_name())),
         },
         TimePart(unit) => match value {
-            Value::Num(Number::Int(n)) => {
+            DetectionValue::Num(Number::Int(n)) => {
                 if let Some((lo, hi)) = unit.range() {
                     if n < lo || n > hi {
                         return Err(ModifierError::InvalidTimePart(format!(
@@ -352,7 +353,7 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
                         )));
                     }
                 }
-                Ok(Value::TimePart { unit, value: Number::Int(n) })
+                Ok(DetectionValue::TimePart { unit, value: Number::Int(n) })
             }
             other => {
                 Err(ModifierError::Type(format!("`{}` needs a whole number, not {}", unit.name(), other.type_name())))
@@ -360,14 +361,17 @@ fn apply(value: Value, modifier: Modifier, bytes: &mut bool) -> Result<Value, Mo
         },
         Expand => {
             let (s, cased) = as_string(value, modifier)?;
-            Ok(Value::Str { value: expand_placeholders(&s), cased })
+            Ok(DetectionValue::Str { value: expand_placeholders(&s), cased })
         }
         FieldRef => {
             let (s, cased) = as_string(value, modifier)?;
             match s.as_plain() {
-                Some(field) if !field.is_empty() => {
-                    Ok(Value::FieldRef { field: field.to_string(), any_before: false, any_after: false, cased })
-                }
+                Some(field) if !field.is_empty() => Ok(DetectionValue::FieldRef {
+                    field: field.to_string(),
+                    any_before: false,
+                    any_after: false,
+                    cased,
+                }),
                 _ => Err(ModifierError::Order(
                     "`fieldref` needs a plain field name: put it before `contains`/`startswith`/`endswith`".into(),
                 )),
@@ -427,7 +431,7 @@ fn is_word(c: char) -> bool {
 /// Every `-` or `/` that starts an option (after a non-word character, before a word character) in any of the
 /// five dash forms; positions combine as a cartesian product. Each literal part is scanned on its own, so a
 /// wildcard counts as a non-word neighbour, as in pySigma.
-fn windash(s: &SigmaString, cased: bool) -> Result<Value, ModifierError> {
+fn windash(s: &SigmaString, cased: bool) -> Result<DetectionValue, ModifierError> {
     // Positions as (part index, char index within the part).
     let mut positions = Vec::new();
     for (pi, part) in s.parts.iter().enumerate() {
@@ -462,9 +466,9 @@ fn windash(s: &SigmaString, cased: bool) -> Result<Value, ModifierError> {
                 *text = text.chars().enumerate().map(|(i, c)| if i == ci { dash } else { c }).collect();
             }
         }
-        out.push(Value::Str { value: variant, cased });
+        out.push(DetectionValue::Str { value: variant, cased });
     }
-    Ok(Value::Expansion(out))
+    Ok(DetectionValue::Expansion(out))
 }
 
 /// `%name%` becomes a placeholder; `\%` is a literal percent sign.
@@ -514,10 +518,10 @@ mod tests {
         names.iter().map(|n| Modifier::from_name(n).unwrap()).collect()
     }
 
-    fn strings(value: &Value) -> Vec<String> {
+    fn strings(value: &DetectionValue) -> Vec<String> {
         match value {
-            Value::Expansion(items) => items.iter().flat_map(strings).collect(),
-            Value::Str { value, .. } => vec![value.to_string()],
+            DetectionValue::Expansion(items) => items.iter().flat_map(strings).collect(),
+            DetectionValue::Str { value, .. } => vec![value.to_string()],
             other => panic!("{other:?}"),
         }
     }
@@ -591,27 +595,30 @@ mod tests {
         let v = apply_chain(&RawValue::Str("a.b"), &chain(&["re", "i", "s"])).unwrap();
         assert_eq!(
             v,
-            Value::Regex {
+            DetectionValue::Regex {
                 pattern: "a.b".into(),
                 flags: RegexFlags { ignore_case: true, multi_line: false, dot_all: true }
             }
         );
         let v = apply_chain(&RawValue::Str("fe80::/10"), &chain(&["cidr"])).unwrap();
-        assert_eq!(v, Value::Cidr("fe80::/10".parse().unwrap()));
+        assert_eq!(v, DetectionValue::Cidr("fe80::/10".parse().unwrap()));
         let v = apply_chain(&RawValue::Str("10.1.2.3"), &chain(&["cidr"])).unwrap();
-        assert_eq!(v, Value::Cidr("10.1.2.3/32".parse().unwrap()));
+        assert_eq!(v, DetectionValue::Cidr("10.1.2.3/32".parse().unwrap()));
     }
 
     #[test]
     fn expand_finds_placeholders_and_keeps_escaped_percent() {
         let v = apply_chain(&RawValue::Str(r"%Admins%\x\%y%"), &chain(&["expand"])).unwrap();
-        let Value::Str { value, .. } = v else { panic!() };
+        let DetectionValue::Str { value, .. } = v else { panic!() };
         assert_eq!(value.parts, vec![Part::Placeholder("Admins".into()), Part::Lit(r"\x%y%".into())]);
     }
 
     #[test]
     fn fieldref_with_partial_match() {
         let v = apply_chain(&RawValue::Str("ParentUser"), &chain(&["fieldref", "endswith"])).unwrap();
-        assert_eq!(v, Value::FieldRef { field: "ParentUser".into(), any_before: true, any_after: false, cased: false });
+        assert_eq!(
+            v,
+            DetectionValue::FieldRef { field: "ParentUser".into(), any_before: true, any_after: false, cased: false }
+        );
     }
 }

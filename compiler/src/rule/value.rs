@@ -5,7 +5,7 @@ use crate::ir::value::{CompareOp, Number, RegexFlags, SigmaString, TimeUnit};
 
 /// A detection value after its modifiers were applied.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum DetectionValue {
     Str {
         value: SigmaString,
         cased: bool,
@@ -36,7 +36,7 @@ pub enum Value {
     },
     Exists(bool),
     /// `windash` / `base64offset`: alternatives that are always OR-ed, even under `all`.
-    Expansion(Vec<Value>),
+    Expansion(Vec<DetectionValue>),
     /// A backend expression from `query_expression_placeholders`: `expression` with `{field}` and `{id}`.
     QueryExpression {
         expression: String,
@@ -44,22 +44,22 @@ pub enum Value {
     },
 }
 
-impl Value {
+impl DetectionValue {
     /// A short name of the value's type, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Str { .. } => "a string",
-            Value::Num(_) => "a number",
-            Value::Bool(_) => "a boolean",
-            Value::Null => "null",
-            Value::Regex { .. } => "a regular expression",
-            Value::Cidr(_) => "a CIDR network",
-            Value::Compare { .. } => "a comparison",
-            Value::TimePart { .. } => "a time part",
-            Value::FieldRef { .. } => "a field reference",
-            Value::Exists(_) => "an exists test",
-            Value::Expansion(_) => "an expansion",
-            Value::QueryExpression { .. } => "a query expression",
+            DetectionValue::Str { .. } => "a string",
+            DetectionValue::Num(_) => "a number",
+            DetectionValue::Bool(_) => "a boolean",
+            DetectionValue::Null => "null",
+            DetectionValue::Regex { .. } => "a regular expression",
+            DetectionValue::Cidr(_) => "a CIDR network",
+            DetectionValue::Compare { .. } => "a comparison",
+            DetectionValue::TimePart { .. } => "a time part",
+            DetectionValue::FieldRef { .. } => "a field reference",
+            DetectionValue::Exists(_) => "an exists test",
+            DetectionValue::Expansion(_) => "an expansion",
+            DetectionValue::QueryExpression { .. } => "a query expression",
         }
     }
 }
