@@ -2,7 +2,8 @@
 //! `field_name_suffix`): the rule's `fields`, field references, item fields (one-to-many makes an OR of copies of
 //! the item), with pySigma's tracking of which item mapped which field.
 
-use super::transform::{mark, rewrite_items, Failure, Replace, Transformation};
+use super::text::Failure;
+use super::transform::{mark, rewrite_items, Replace, Transformation};
 use super::{ProcessingItem, RunState};
 use crate::ir::value::Part;
 use crate::rule::detection::Detection;

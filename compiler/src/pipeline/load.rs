@@ -1,7 +1,8 @@
 //! pySigma pipeline YAML -> [`Pipeline`], with every problem located: unknown keys, unknown types, missing or
 //! invalid parameters. The file format is pySigma's, unchanged.
 
-use super::transform::{CaseMethod, PlaceholderFilter, RegexMethod, Transformation};
+use super::text::{PlaceholderFilter, RegexMethod};
+use super::transform::{CaseMethod, Transformation};
 use super::{OutputStep, Pipeline, ProcessingItem};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Pos};

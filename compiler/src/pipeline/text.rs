@@ -1,13 +1,39 @@
 //! Text helpers of the value transformations: wildcard strings as plain text and as regexes, placeholders,
 //! Python-style templates and snake case.
 
-use super::transform::{Failure, PlaceholderFilter, RegexMethod};
 use crate::codes::Code;
 use crate::ir::meta::LogSource;
 use crate::ir::value::{Number, Part, RegexFlags, SigmaString};
 use crate::rule::value::DetectionValue;
 use crate::yaml::{Kind, Node};
 use std::borrow::Cow;
+
+/// Why a transformation failed: a code and a message.
+pub(crate) type Failure = (Code, String);
+
+/// Which placeholders a placeholder transformation handles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlaceholderFilter {
+    pub include: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+}
+
+impl PlaceholderFilter {
+    pub(super) fn handles(&self, name: &str) -> bool {
+        match (&self.include, &self.exclude) {
+            (Some(include), _) => include.iter().any(|n| n == name),
+            (None, Some(exclude)) => !exclude.iter().any(|n| n == name),
+            (None, None) => true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegexMethod {
+    Plain,
+    IgnoreCaseFlag,
+    IgnoreCaseBrackets,
+}
 
 /// A string's text with wildcards as the characters `*` and `?` (pySigma's `to_plain`).
 pub(super) fn plain_text(s: &SigmaString) -> String {

@@ -4,6 +4,7 @@ use super::conditions::RuleView;
 use super::text::{
     expand_placeholders, extracted_value, plain_text, reparse_replaced, snake_case, substitute_template, to_regex,
 };
+use super::text::{Failure, PlaceholderFilter, RegexMethod};
 use super::{ProcessingItem, RunState};
 use crate::codes::Code;
 use crate::condition::Condition;
@@ -17,30 +18,6 @@ use crate::rule::SigmaRule;
 use crate::yaml::Node;
 use regex::Regex;
 use std::collections::BTreeMap;
-
-/// Which placeholders a placeholder transformation handles.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PlaceholderFilter {
-    pub include: Option<Vec<String>>,
-    pub exclude: Option<Vec<String>>,
-}
-
-impl PlaceholderFilter {
-    pub(super) fn handles(&self, name: &str) -> bool {
-        match (&self.include, &self.exclude) {
-            (Some(include), _) => include.iter().any(|n| n == name),
-            (None, Some(exclude)) => !exclude.iter().any(|n| n == name),
-            (None, None) => true,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegexMethod {
-    Plain,
-    IgnoreCaseFlag,
-    IgnoreCaseBrackets,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CaseMethod {
@@ -120,8 +97,6 @@ pub enum Transformation {
     StrictFieldMappingFailure,
     Nest(Vec<ProcessingItem>),
 }
-
-pub(crate) type Failure = (Code, String);
 
 /// What happens to a detection item.
 pub(super) enum Replace {
