@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use vigil_compiler::{Code, Diagnostic};
 
 /// Opens the output; on failure the problem is printed and `None` returned (the caller exits with 2).
 pub fn open(path: &Option<PathBuf>) -> Option<Box<dyn Write>> {
@@ -9,7 +10,8 @@ pub fn open(path: &Option<PathBuf>) -> Option<Box<dyn Write>> {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Some(Box::new(std::io::BufWriter::new(f))),
             Err(e) => {
-                eprintln!("vigil: {}: {e}", path.display());
+                let problem = Diagnostic::error(Code::OutputUnwritable, None, format!("cannot create the output: {e}"));
+                crate::report::problem_in(&path.display().to_string(), "", &problem);
                 None
             }
         },

@@ -44,3 +44,14 @@ pub fn pipelines(args: &PipelineArgs, routing: bool) -> Option<PipelineSet> {
         }
     }
 }
+
+/// Prints a problem that concerns no file: `vigil: error[code]: message`.
+pub fn general(diagnostic: &Diagnostic) {
+    eprint!("{}", render(diagnostic, "vigil", ""));
+}
+
+/// Prints a usage error (options that do not go together) and gives the usage exit status, 2.
+pub fn usage(message: impl Into<String>) -> u8 {
+    general(&Diagnostic::error(vigil_compiler::Code::Usage, None, message));
+    2
+}

@@ -187,3 +187,29 @@ fn check_reports_rules_a_pipeline_rejects() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("\"code\":\"rule-failure\""), "{}", stdout(&output));
 }
+
+/// A rule that does not load is reported by `hunt` and `convert --jsonl` with the code and position `check` gives.
+#[test]
+fn every_command_reports_an_unloadable_rule_as_check_does() {
+    let rule = "compiler/tests/fixtures/malformed/unknown_modifier.yml";
+    let check = vigil(&["check", "--format", "json", rule]);
+    let checked: serde_json::Value =
+        serde_json::from_str(stdout(&check).lines().next().expect("a line")).expect("JSON");
+    let d = &checked["diagnostics"][0];
+    let (code, line, column) = (d["code"].as_str().expect("code"), d["line"].clone(), d["column"].clone());
+    assert_eq!(code, "unknown-modifier");
+
+    let convert = vigil(&["convert", "-t", "splunk", "--jsonl", rule]);
+    let converted: serde_json::Value =
+        serde_json::from_str(stdout(&convert).lines().next().expect("a line")).expect("JSON");
+    assert_eq!(converted["error"]["code"], code);
+    assert_eq!(
+        (converted["error"]["line"].clone(), converted["error"]["column"].clone()),
+        (line.clone(), column.clone())
+    );
+
+    let hunt = vigil(&["hunt", "-r", rule, "-r", "rules", "examples/wmi_module_load.jsonl"]);
+    let located = format!("{rule}:{line}:{column}: error[{code}]");
+    assert!(stderr(&hunt).contains(&located), "{located} in:\n{}", stderr(&hunt));
+    assert_eq!(hunt.status.code(), Some(0), "the other rules still run");
+}

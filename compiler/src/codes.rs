@@ -172,6 +172,26 @@ codes! {
     UnsupportedCorrelation = "unsupported-correlation",
     /// A target name that does not exist.
     UnknownTarget = "unknown-target",
+
+    // --- Commands ---
+    /// Options that cannot be used together, or a required one missing.
+    Usage = "usage",
+    /// A pipeline that names its backends (`allowed_backends`) without the target asked for.
+    PipelineRefusesTarget = "pipeline-refuses-target",
+    /// Query postprocessing or finalizers of a pipeline, which `convert` does not run.
+    PipelineOutputIgnored = "pipeline-output-ignored",
+    /// A `vigil.yml` that cannot be read or understood.
+    InvalidConfig = "invalid-config",
+    /// An input (log file or directory) that cannot be read.
+    InputUnreadable = "input-unreadable",
+    /// A record of an input that is not an event (a line that is not JSON, a corrupt EVTX record).
+    RecordUnreadable = "record-unreadable",
+    /// The output file cannot be created or written.
+    OutputUnwritable = "output-unwritable",
+    /// A query engine (SQLite) failed.
+    EngineError = "engine-error",
+    /// Detections left out of correlations: no readable time, later than `--lateness`, beyond `--max-groups`.
+    CorrelationIncomplete = "correlation-incomplete",
 }
 
 impl std::fmt::Display for Code {
@@ -190,6 +210,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 66);
+        assert_eq!(seen.len(), 75);
     }
 }

@@ -100,21 +100,25 @@ pub fn run(args: &ConvertArgs) -> u8 {
     let started = Instant::now();
     let Some(target) = Target::parse(&args.target) else {
         let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        eprintln!("vigil: unknown target `{}`; targets: {}", args.target, names.join(", "));
+        let message = format!("unknown target `{}`; targets: {}", args.target, names.join(", "));
+        report::general(&Diagnostic::error(Code::UnknownTarget, None, message));
         return 2;
     };
     if !target.formats().iter().any(|(name, _)| *name == args.format) {
         let names: Vec<&str> = target.formats().iter().map(|(n, _)| *n).collect();
-        eprintln!("vigil: {} has no format `{}`; formats: {}", target.name(), args.format, names.join(", "));
+        let message = format!("{} has no format `{}`; formats: {}", target.name(), args.format, names.join(", "));
+        report::general(&Diagnostic::error(Code::UnsupportedFormat, None, message).for_target(target.name()));
         return 2;
     }
     let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
     if let Some(origin) = pipelines.refusing(target.name()) {
-        eprintln!("vigil: pipeline {origin} does not allow the {} target (allowed_backends)", target.name());
+        let message = format!("pipeline {origin} does not allow the {} target (allowed_backends)", target.name());
+        report::general(&Diagnostic::error(Code::PipelineRefusesTarget, None, message).for_target(target.name()));
         return 2;
     }
     for origin in pipelines.with_output_steps() {
-        eprintln!("vigil: warning: pipeline {origin}: query postprocessing and finalizers are not applied by convert");
+        let message = format!("pipeline {origin}: query postprocessing and finalizers are not applied by convert");
+        report::general(&Diagnostic::warning(Code::PipelineOutputIgnored, None, message));
     }
     let options = ConvertOptions {
         table: args.table.clone(),

@@ -20,11 +20,15 @@ pub fn run(args: &ListArgs) -> u8 {
         }
         ListWhat::Formats => {
             let Some(name) = &args.target else {
-                eprintln!("vigil: `list formats` needs a target: `vigil list formats -t splunk`");
-                return 2;
+                return crate::report::usage("`list formats` needs a target: `vigil list formats -t splunk`");
             };
             let Some(target) = Target::parse(name) else {
-                eprintln!("vigil: unknown target `{name}` (see `vigil list targets`)");
+                let problem = vigil_compiler::Diagnostic::error(
+                    vigil_compiler::Code::UnknownTarget,
+                    None,
+                    format!("unknown target `{name}` (see `vigil list targets`)"),
+                );
+                crate::report::general(&problem);
                 return 2;
             };
             table(target.formats());

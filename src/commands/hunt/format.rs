@@ -13,13 +13,28 @@ pub struct RuleInfo<'a> {
     pub path: &'a str,
 }
 
+/// The event of a detection: decoded by the matcher (its JSON tree built only if the format prints it), or parsed.
+pub enum EventJson<'a> {
+    Decoded(&'a vigil_runtime::Event<'a>),
+    Parsed(&'a serde_json::Value),
+}
+
+impl<'a> EventJson<'a> {
+    fn json(&self) -> &'a serde_json::Value {
+        match self {
+            EventJson::Decoded(event) => event.json(),
+            EventJson::Parsed(json) => json,
+        }
+    }
+}
+
 /// A detection of a rule on one event, as handed to the formatter.
 pub struct MatchedEvent<'a> {
     pub rule: u32,
     /// The input as shown to the user.
     pub file: &'a str,
     pub record: u64,
-    pub event: &'a serde_json::Value,
+    pub event: EventJson<'a>,
     /// The event's time as written, read once for output and correlations.
     pub time: Option<&'a str>,
 }
@@ -38,7 +53,7 @@ pub fn detection(buffer: &mut Vec<u8>, format: HuntFormat, rule: RuleInfo<'_>, f
                 "rule": {"id": meta.id, "title": meta.title, "level": level, "path": rule.path},
                 "source": {"file": found.file, "record": found.record},
                 "timestamp": found.time,
-                "event": found.event,
+                "event": found.event.json(),
             });
             writeln!(buffer, "{line}")
         }

@@ -43,7 +43,8 @@ fn inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
             files.sort();
             out.extend(files);
         } else {
-            eprintln!("vigil: {}: no such file or directory", path.display());
+            let problem = Diagnostic::error(Code::InputUnreadable, None, "no such file or directory");
+            report::problem_in(&path.display().to_string(), "", &problem);
             io_error = true;
         }
     }
@@ -103,8 +104,7 @@ struct Outcome {
 pub fn run(args: &HuntArgs) -> u8 {
     let started = Instant::now();
     if args.db.is_some() && args.engine != HuntEngine::Sqlite {
-        eprintln!("vigil: --db keeps the SQLite database of `--engine sqlite`; add `--engine sqlite`");
-        return 2;
+        return report::usage("--db keeps the SQLite database of `--engine sqlite`; add `--engine sqlite`");
     }
     let Some(pipelines) = report::pipelines(&args.pipeline, !args.no_routing) else { return 2 };
     let settings = Settings::new(pipelines);
@@ -218,21 +218,15 @@ fn matcher(
         format: &correlation_detection,
     });
     let totals = scan::scan(files, &set, &time_ids, workers, &detection, correlating, out, progress);
-    if totals.no_time > 0 {
-        eprintln!("vigil: {} detections of correlated rules had no readable time and were left out of correlations (--time-field names the field)", totals.no_time);
-    }
     let limits = &correlator.engine.limits;
-    if limits.too_late > 0 {
-        eprintln!(
-            "vigil: {} detections came later than --lateness allows and were left out of correlations",
-            limits.too_late
-        );
-    }
-    if limits.groups_dropped > 0 {
-        eprintln!(
-            "vigil: {} detections started a group beyond --max-groups and were left out of correlations",
-            limits.groups_dropped
-        );
+    let left_out = [
+        (totals.no_time, "had no readable time and were left out of correlations (--time-field names the field)"),
+        (limits.too_late, "came later than --lateness allows and were left out of correlations"),
+        (limits.groups_dropped, "started a group beyond --max-groups and were left out of correlations"),
+    ];
+    for (count, why) in left_out.into_iter().filter(|(count, _)| *count > 0) {
+        let warning = Diagnostic::warning(Code::CorrelationIncomplete, None, format!("{count} detections {why}"));
+        report::general(&warning);
     }
     let mut by_level: BTreeMap<&'static str, u64> = BTreeMap::new();
     for (rule, count) in &totals.per_rule {
@@ -292,7 +286,7 @@ fn sqlite(
     let totals = match sql_engine::hunt(&prepared, files, args.db.as_deref(), &detection, out, progress) {
         Ok(totals) => totals,
         Err(e) => {
-            eprintln!("vigil: SQLite: {e}");
+            report::general(&Diagnostic::error(Code::EngineError, None, format!("SQLite: {e}")));
             return None;
         }
     };

@@ -6,12 +6,13 @@
 //! freed when its batch is written, so at most `SLOTS_PER_WORKER * workers` batches exist at any time.
 //! Output order is the input order (files in order, records in order), whatever the thread count.
 
-use super::format::MatchedEvent;
+use super::format::{EventJson, MatchedEvent};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::correlate::Hits;
 use vigil_runtime::correlation::{CorrelationEngine, Detection, Hit};
 use vigil_runtime::fields::FieldId;
@@ -207,7 +208,7 @@ impl Matching<'_> {
                         continue;
                     }
                     // A detection reuses the decode: its time is read once from the decoded fields, and the JSON
-                    // tree of a record read as text is built only here, for the output.
+                    // tree of a record read as text is built only if the output prints the event.
                     let event = &decoded.event;
                     let time = vigil_runtime::time::event_time(event, self.time);
                     for rule in matched {
@@ -224,7 +225,13 @@ impl Matching<'_> {
                             }
                         }
                         result.per_rule.push(rule);
-                        let found = MatchedEvent { rule, file: &self.shown[file], record, event: event.json(), time };
+                        let found = MatchedEvent {
+                            rule,
+                            file: &self.shown[file],
+                            record,
+                            event: EventJson::Decoded(event),
+                            time,
+                        };
                         (self.format)(&mut result.output, &found);
                     }
                 }
@@ -286,18 +293,22 @@ impl Writer<'_, '_> {
         let name = &self.shown[batch.file];
         for message in &batch.errors {
             if self.errors_in_file < ERRORS_SHOWN as u64 {
-                eprintln!("vigil: {name}: skipped: {message}");
+                let problem = Diagnostic::error(Code::RecordUnreadable, None, format!("skipped: {message}"));
+                crate::report::problem_in(name, "", &problem);
             }
             self.errors_in_file += 1;
         }
         self.totals.unreadable += batch.errors.len() as u64;
         if let Some(io_error) = batch.end {
             if self.errors_in_file > ERRORS_SHOWN as u64 {
-                eprintln!("vigil: {name}: {} more unreadable records", self.errors_in_file - ERRORS_SHOWN as u64);
+                let more = self.errors_in_file - ERRORS_SHOWN as u64;
+                let problem =
+                    Diagnostic::error(Code::RecordUnreadable, None, format!("{more} more unreadable records"));
+                crate::report::problem_in(name, "", &problem);
             }
             self.errors_in_file = 0;
             if let Some(e) = io_error {
-                eprintln!("vigil: {name}: {e}");
+                crate::report::problem_in(name, "", &Diagnostic::error(Code::InputUnreadable, None, e));
                 self.totals.io_failed = true;
             }
         }

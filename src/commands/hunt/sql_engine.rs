@@ -1,7 +1,7 @@
 //! `vigil hunt --engine sqlite`: every event loaded into SQLite, then each rule's generated SQL run there.
 //! Detections come out in the matcher's order (input order, then rule order), so both engines print the same.
 
-use super::format::{MatchedEvent, RuleInfo};
+use super::format::{EventJson, MatchedEvent, RuleInfo};
 use super::scan::{Format, Totals};
 use indicatif::ProgressBar;
 use std::io::Write;
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use vigil_compiler::backend::{self, ConvertOptions, Target};
 use vigil_compiler::compile::RuleRef;
 use vigil_compiler::ir::{self, meta::Meta};
-use vigil_compiler::Diagnostic;
+use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::read;
 use vigil_runtime::sqlite::{SqliteStore, TABLE};
 
@@ -82,7 +82,8 @@ pub fn hunt(
                 totals.unreadable += 1;
                 if errors_shown < 5 {
                     errors_shown += 1;
-                    eprintln!("vigil: {}: skipped: {message}", shown[index]);
+                    let problem = Diagnostic::error(Code::RecordUnreadable, None, format!("skipped: {message}"));
+                    crate::report::problem_in(&shown[index], "", &problem);
                 }
             }
         };
@@ -95,7 +96,11 @@ pub fn hunt(
             return Err(e);
         }
         if let Err(e) = outcome {
-            eprintln!("vigil: {}: {e}", shown[index]);
+            crate::report::problem_in(
+                &shown[index],
+                "",
+                &Diagnostic::error(Code::InputUnreadable, None, e.to_string()),
+            );
             totals.io_failed = true;
         }
     }
@@ -124,8 +129,13 @@ pub fn hunt(
         let event: serde_json::Value = serde_json::from_str(&event).map_err(|e| e.to_string())?;
         *totals.per_rule.entry(rule).or_default() += 1;
         buffer.clear();
-        let found =
-            MatchedEvent { rule, file: &shown[file as usize], record, event: &event, time: row.time.as_deref() };
+        let found = MatchedEvent {
+            rule,
+            file: &shown[file as usize],
+            record,
+            event: EventJson::Parsed(&event),
+            time: row.time.as_deref(),
+        };
         format(&mut buffer, &found);
         if out.write_all(&buffer).is_err() {
             totals.output_failed = true;

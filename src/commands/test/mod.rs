@@ -64,9 +64,8 @@ fn is_rule_file(path: &Path) -> bool {
     !(config::NAMES.contains(&name) || name.ends_with(".tests.yml") || name == "info.yml")
 }
 
-fn pipelines(names: &[String]) -> Result<PipelineSet, String> {
+fn pipelines(names: &[String]) -> Result<PipelineSet, Vec<(String, vigil_compiler::Diagnostic)>> {
     PipelineSet::resolve(names, false, PipelineOptions::default())
-        .map_err(|problems| problems.iter().map(|(spec, p)| format!("{spec}: {p}")).collect::<Vec<_>>().join("; "))
 }
 
 /// Runs the rule's SQLite query over `events`: which of them it returns.
@@ -86,8 +85,7 @@ fn sqlite_matches(rule: &ir::Rule, state: &State, events: &[serde_json::Value]) 
 pub fn run(args: &TestArgs) -> u8 {
     let started = Instant::now();
     if args.review && args.update {
-        eprintln!("vigil: --update writes every snapshot, --review asks for each: choose one");
-        return 2;
+        return crate::report::usage("--update writes every snapshot, --review asks for each: choose one");
     }
     let mut configs: BTreeMap<PathBuf, Config> = BTreeMap::new();
     let mut checks: Vec<Check> = Vec::new();
@@ -136,7 +134,9 @@ pub fn run(args: &TestArgs) -> u8 {
                             c
                         }
                         Err(e) => {
-                            eprintln!("vigil: {}: {e}", config_path.display());
+                            let problem =
+                                vigil_compiler::Diagnostic::error(vigil_compiler::Code::InvalidConfig, None, e);
+                            crate::report::problem_in(&config_path.display().to_string(), "", &problem);
                             return 2;
                         }
                     }
@@ -159,7 +159,10 @@ pub fn run(args: &TestArgs) -> u8 {
                 None => match pipelines(&target.pipelines) {
                     Ok(set) => target_settings.entry(target.pipelines.clone()).or_insert(Settings::new(set)),
                     Err(e) => {
-                        eprintln!("vigil: snapshot pipelines: {e}");
+                        for (spec, problem) in e {
+                            let text = problem.pos.and_then(|_| vigil_compiler::pipeline::spec_text(&spec));
+                            crate::report::problem_in(&spec, &text.unwrap_or_default(), &problem);
+                        }
                         return 2;
                     }
                 },
@@ -276,7 +279,12 @@ pub fn run(args: &TestArgs) -> u8 {
     if args.update || args.review {
         let interactive = args.review;
         if interactive && !std::io::stdin().is_terminal() {
-            eprintln!("vigil: --review reads answers from standard input, which is not a terminal");
+            let warning = vigil_compiler::Diagnostic::warning(
+                vigil_compiler::Code::Usage,
+                None,
+                "--review reads answers from standard input, which is not a terminal",
+            );
+            crate::report::general(&warning);
         }
         let stdin = std::io::stdin();
         let mut lines = stdin.lock().lines();
