@@ -170,8 +170,9 @@ pub struct HuntArgs {
     /// With `--engine sqlite`: keep the events in this SQLite database file (table `logs`) for further SQL.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
-    /// The field holding each event's time, for correlation windows (default: the EVTX SystemTime, `@timestamp`,
-    /// `UtcTime`, `TimeCreated`, `EventTime`, `timestamp` or `time`, the first present).
+    /// The field holding each event's time, for correlation windows and output, named as rules name fields
+    /// (`UtcTime` reads an EVTX record's EventData too). Default: the EVTX `TimeCreated` SystemTime, `@timestamp`,
+    /// `UtcTime`, `TimeCreated`, `EventTime`, `timestamp` or `time`, the first present.
     #[arg(long, value_name = "FIELD")]
     pub time_field: Option<String>,
     /// How far out of time order (seconds) detections may arrive and still be correlated in order.
