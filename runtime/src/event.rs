@@ -37,7 +37,7 @@ impl<'e> Event<'e> {
     }
 
     /// [`Event::new`] for any record: the fields of JSON text are read from the text, unless a rule reads dotted
-    /// paths (those need the record's JSON tree); `None` for text that is not JSON.
+    /// paths into EVTX records (those need the record's JSON tree); `None` for text that is not JSON.
     pub fn of(record: &'e Record, table: &FieldTable, keywords: bool) -> Option<Event<'e>> {
         Event::of_visiting(record, table, keywords, None).map(|(event, _)| event)
     }
@@ -52,7 +52,7 @@ impl<'e> Event<'e> {
     ) -> Option<(Event<'e>, bool)> {
         match record {
             Record::Json(json) => Some((Event::new(json, table, keywords), false)),
-            Record::Text(text) if !table.has_dotted() => {
+            Record::Text(text) if !decode::reads_evtx_paths(table) => {
                 let fields = decode::from_text(&text.text, table, visit)?;
                 Some((Event { source: Source::Text(text), fields, all_values: OnceCell::new(), keywords }, true))
             }

@@ -13,8 +13,9 @@ pub type FieldId = u32;
 pub struct FieldTable {
     ids: FxHashMap<String, FieldId>,
     names: Vec<String>,
-    /// Whether any rule reads a dotted path, so that nested objects are worth walking by path.
-    dotted: bool,
+    /// Every proper prefix of a dotted name (`a` and `a.b` of `a.b.c`): the members of nested objects worth
+    /// reading by their dotted paths.
+    dotted_prefixes: FxHashSet<String>,
     /// What the names read before an underscore (`Provider` of `Provider_Name`): an EVTX element's attributes are
     /// looked up as `Element_Attribute` only when some name starts so.
     underscored: FxHashSet<String>,
@@ -28,16 +29,32 @@ impl FieldTable {
         let id = self.names.len() as FieldId;
         self.names.push(name.to_string());
         self.ids.insert(name.to_string(), id);
-        self.dotted |= name.contains('.');
+        for (at, _) in name.match_indices('.') {
+            self.dotted_prefixes.insert(name[..at].to_string());
+        }
         for (at, _) in name.match_indices('_') {
             self.underscored.insert(name[..at].to_string());
         }
         id
     }
 
-    /// Whether some name is a dotted path, so that nested objects are worth walking by path.
-    pub(crate) fn has_dotted(&self) -> bool {
-        self.dotted
+    /// Whether some name is a dotted path that starts with `prefix` and a dot.
+    pub(crate) fn has_dotted_prefix(&self, prefix: &str) -> bool {
+        !self.dotted_prefixes.is_empty() && self.dotted_prefixes.contains(prefix)
+    }
+
+    /// The id of an event's field name: the name itself, or for a name with spaces (`Threat Name`, as Windows
+    /// Defender writes it) the same name without them (`ThreatName`, as SigmaHQ rules write it); `exact` tells
+    /// which, so that a field of the exact name wins when an event has both.
+    pub(crate) fn lookup(&self, name: &str) -> Option<(FieldId, bool)> {
+        if let Some(id) = self.get(name) {
+            return Some((id, true));
+        }
+        if !name.contains(' ') {
+            return None;
+        }
+        let joined: String = name.chars().filter(|c| *c != ' ').collect();
+        self.get(&joined).map(|id| (id, false))
     }
 
     /// Whether some name starts with `prefix` and an underscore.

@@ -157,3 +157,50 @@ fn escaped_strings_and_attributes_read_as_in_the_tree() {
     // Detections print the record's JSON, parsed from the text when asked.
     assert_eq!(from_text.json(), &tree);
 }
+
+/// Every dotted path of `json` below its root with the value `Value::from_json` gives it: the reference the decoder's
+/// nested reading must agree with.
+fn dotted_paths(json: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+    let serde_json::Value::Object(map) = json else { return };
+    for (key, value) in map {
+        let name = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        if !path.is_empty() {
+            out.push((name.clone(), show(&Value::from_json(value))));
+        }
+        dotted_paths(value, &name, out);
+    }
+}
+
+#[test]
+fn nested_objects_read_by_dotted_paths_and_names_without_spaces() {
+    let text = r##"{"protoPayload": {"serviceName": "storage", "auth": {"principal": "p@x", "#text": "t"},
+        "list": [1, "two"]}, "a.b": "literal", "a": {"b": "nested"}, "Threat Name": "Eicar", "Source Name": "s",
+        "SourceName": "exact", "winlog": {"channel": "Security", "event_data": {"New Value": "v"}}}"##;
+    let tree: serde_json::Value = serde_json::from_str(text).expect("JSON");
+    let mut reference = Vec::new();
+    dotted_paths(&tree, "", &mut reference);
+    let mut table = FieldTable::default();
+    for (name, _) in &reference {
+        table.intern(name);
+    }
+    for name in ["protoPayload", "a.b", "ThreatName", "SourceName", "winlog.event_data.NewValue"] {
+        table.intern(name);
+    }
+    let record = Record::line(text.to_string());
+    let from_text = Event::of(&record, &table, true).expect("JSON");
+    let from_tree = Event::new(&tree, &table, true);
+    assert_eq!(fields(&from_text, &table), fields(&from_tree, &table));
+    let get = |name: &str| from_text.get(table.get(name).expect("interned")).map(show);
+    for (name, value) in &reference {
+        // `a.b` is both a member of the root and a path; the member (flattened) wins.
+        if name != "a.b" {
+            assert_eq!(get(name).as_ref(), Some(value), "{name}");
+        }
+    }
+    assert_eq!(get("a.b").as_deref(), Some("str literal"));
+    assert_eq!(get("protoPayload").as_deref(), Some("null"), "an object without #text reads as null");
+    assert_eq!(get("protoPayload.auth").as_deref(), Some("str t"));
+    assert_eq!(get("ThreatName").as_deref(), Some("str Eicar"), "a name with spaces is read without them");
+    assert_eq!(get("SourceName").as_deref(), Some("str exact"), "the exact name wins");
+    assert_eq!(get("winlog.event_data.NewValue"), None, "spaces are dropped from member names, not from paths");
+}

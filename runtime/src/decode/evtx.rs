@@ -95,12 +95,7 @@ impl<'de: 'e, 'e> Visitor<'de> for Section<'_, '_, 'e> {
                 Kind::System => {
                     map.next_value_seed(MemberSeed(SystemMember { fields: &mut *fields, key: &key, object }))?
                 }
-                Kind::EventData => {
-                    let id = fields.table.get(&key);
-                    if let Some(value) = map.next_value_seed(fields.value(id.is_some()))? {
-                        fields.rest.push((id.unwrap_or_default(), object, value));
-                    }
-                }
+                Kind::EventData => fields.member(&mut map, &key, object)?,
                 Kind::UserData => {
                     map.next_value_seed(MemberSeed(UserDataMember { fields: &mut *fields, key: &key, object }))?
                 }
@@ -182,22 +177,28 @@ impl<'e> Member<'e> for UserDataMember<'_, '_, '_, 'e> {
         let id = self.id();
         let fields = self.fields;
         let element = fields.enter();
-        let mut children = Vec::new();
+        let (mut children, mut despaced) = (Vec::new(), Vec::new());
         let mut text = None;
         while let Some(key) = map.next_key_seed(Key)? {
             match key.as_ref() {
                 "#attributes" => fields.skip(&mut map)?,
                 "#text" => text = Some(map.next_value_seed(fields.value(id.is_some()))?),
                 _ => {
-                    let child = fields.table.get(&key);
+                    let child = fields.table.lookup(&key);
                     if let Some(value) = map.next_value_seed(fields.value(child.is_some()))? {
-                        children.push((child.unwrap_or_default(), element, value));
+                        match child.unwrap_or_default() {
+                            (child, true) => children.push((child, element, value)),
+                            (child, false) => despaced.push((child, super::despaced(element), value)),
+                        }
                     }
                 }
             }
         }
         match (text, id) {
-            (None, _) => fields.rest.extend(children),
+            (None, _) => {
+                fields.rest.extend(children);
+                fields.despaced.extend(despaced);
+            }
             (Some(value), Some(id)) => fields.rest.push((id, self.object, value.unwrap_or(Value::Null))),
             (Some(_), None) => {}
         }

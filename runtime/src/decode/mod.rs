@@ -12,8 +12,11 @@
 //! `Event.UserData.<Kind>.X` as `X`. When one name is read twice, the first object to give it wins (System's over
 //! EventData's), and within one object the last value of a repeated key (as a JSON object keeps it). A root that
 //! starts like an EVTX record but is not one is read again as a flat object; a root that is not an object has no
-//! fields. When some rule reads a dotted path (`Event.System.Channel`, `protoPayload.serviceName`), the tree is
-//! also walked by path, and those names come after the flattened ones.
+//! fields. A member whose name has spaces (`Threat Name`, as Windows Defender writes it) is also the field of that
+//! name without them (`ThreatName`, as SigmaHQ rules write field names), after a member of that exact name. The
+//! members of nested objects of a flat record are fields by their dotted paths (`protoPayload.serviceName`), read
+//! only where some rule reads such a path (`nested.rs`), after the flattened names; dotted paths into an EVTX
+//! record (`Event.System.Channel`) are read from its tree.
 
 use crate::fields::{FieldId, FieldTable, Value};
 use evtx::Sections;
@@ -59,6 +62,7 @@ macro_rules! other_values_to_sink {
 }
 
 mod evtx;
+mod nested;
 mod value;
 
 /// Receives every string and number of a record as it is read (what
@@ -94,7 +98,7 @@ pub(crate) fn from_text<'e>(
 pub(crate) fn from_tree<'e>(json: &'e serde_json::Value, table: &FieldTable) -> FieldValues<'e> {
     let read = |layout| fields(json, table, None, layout).ok().flatten();
     let mut decoded = read(Layout::Recognise).or_else(|| read(Layout::Flat)).unwrap_or_default();
-    if table.has_dotted() {
+    if reads_evtx_paths(table) {
         let mut dotted = Vec::new();
         walk_paths(json, &mut String::new(), table, &mut dotted);
         if !dotted.is_empty() {
@@ -105,6 +109,12 @@ pub(crate) fn from_tree<'e>(json: &'e serde_json::Value, table: &FieldTable) -> 
         }
     }
     decoded
+}
+
+/// Whether some rule reads a dotted path into an EVTX record (`Event.System.Channel`), which only a record's tree
+/// gives.
+pub(crate) fn reads_evtx_paths(table: &FieldTable) -> bool {
+    table.has_dotted_prefix("Event")
 }
 
 /// Every member of every object below the root, by its dotted path.
@@ -145,14 +155,31 @@ fn fields<'de: 'e, 'e, D: Deserializer<'de>>(
     layout: Layout,
 ) -> Result<Option<FieldValues<'e>>, D::Error> {
     let sink = sink.map(|s| s as &mut Sink<'_>);
-    let mut fields = Fields { table, system: Vec::new(), rest: Vec::new(), sink, name: String::new(), objects: 0 };
+    let mut fields = Fields {
+        table,
+        system: Vec::new(),
+        rest: Vec::new(),
+        despaced: Vec::new(),
+        nested: Vec::new(),
+        sink,
+        name: String::new(),
+        objects: 0,
+    };
     let shape = Root(&mut fields, layout).deserialize(input)?;
     if shape == Shape::Other {
         return Ok(None);
     }
-    let Fields { mut system, rest, .. } = fields;
+    let Fields { mut system, rest, despaced, nested, .. } = fields;
     system.extend(rest);
+    system.extend(despaced);
+    system.extend(nested);
     Ok(Some(kept(system)))
+}
+
+/// The object number under which a member read by its name without spaces is kept: another object than the one
+/// it is in, so that a member of the exact name in that object wins (`kept`: the first object to give a name).
+fn despaced(object: u32) -> u32 {
+    object | 1 << 31
 }
 
 /// The value each field keeps: that of the first object to give it, and within that object the last.
@@ -184,6 +211,10 @@ struct Fields<'t, 'e> {
     /// The fields of an EVTX record's System section (they win over the others).
     system: Vec<Read<'e>>,
     rest: Vec<Read<'e>>,
+    /// Fields read by a member's name without its spaces (they lose to a member of the exact name).
+    despaced: Vec<Read<'e>>,
+    /// Fields read by a dotted path into a nested object (they lose to the flattened names).
+    nested: Vec<Read<'e>>,
     sink: Option<&'t mut Sink<'t>>,
     /// Reused for `Key_attribute` names.
     name: String,
@@ -200,6 +231,19 @@ impl<'e> Fields<'_, 'e> {
     /// Skips a map's next value (handing it to the sink).
     fn skip<'de: 'e, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
         map.next_value_seed(self.value(false)).map(drop)
+    }
+
+    /// Reads the next value of `map`, a member named `key` of object `object`, as the field of that name (or of
+    /// that name without its spaces) if a rule reads it.
+    fn member<'de: 'e, A: MapAccess<'de>>(&mut self, map: &mut A, key: &str, object: u32) -> Result<(), A::Error> {
+        let found = self.table.lookup(key);
+        if let Some(value) = map.next_value_seed(self.value(found.is_some()))? {
+            match found.unwrap_or_default() {
+                (id, true) => self.rest.push((id, object, value)),
+                (id, false) => self.despaced.push((id, despaced(object), value)),
+            }
+        }
+        Ok(())
     }
 
     /// The number of an object being entered.
@@ -247,11 +291,10 @@ impl<'de: 'e, 'e> Visitor<'de> for Root<'_, '_, 'e> {
             } else if shape != Shape::Flat {
                 shape = Shape::Other;
                 fields.skip(&mut map)?;
+            } else if fields.table.has_dotted_prefix(&key) {
+                map.next_value_seed(nested::Nested::member(&mut *fields, key.into_owned(), object))?;
             } else {
-                let id = fields.table.get(&key);
-                if let Some(value) = map.next_value_seed(fields.value(id.is_some()))? {
-                    fields.rest.push((id.unwrap_or_default(), object, value));
-                }
+                fields.member(&mut map, &key, object)?;
             }
             first = false;
         }
