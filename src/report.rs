@@ -9,7 +9,7 @@ use vigil_compiler::Diagnostic;
 
 /// Prints one diagnostic of `file`.
 pub fn problem(file: &SourceFile, diagnostic: &Diagnostic) {
-    eprint!("{}", render(diagnostic, &file.path, &file.text));
+    eprint!("{}", render(diagnostic, &file.path, &file.text_for_problems()));
 }
 
 /// Prints one diagnostic about `path`, whose text is `text` (empty when unknown).

@@ -27,6 +27,24 @@ pub struct CompiledRule {
     anchor: Option<FieldId>,
 }
 
+/// The metadata a detection reports (title, id, name, status, level, author, dates, tags): the rule's
+/// documentation (description, references, false positives, custom attributes) is not kept in the matcher, where
+/// thousands of rules would hold it for the whole scan.
+fn reported(meta: Meta) -> Meta {
+    Meta {
+        title: meta.title,
+        id: meta.id,
+        name: meta.name,
+        status: meta.status,
+        level: meta.level,
+        author: meta.author,
+        date: meta.date,
+        modified: meta.modified,
+        tags: meta.tags,
+        ..Meta::default()
+    }
+}
+
 /// A field that every match of `expr` needs present: a positive test in the top-level AND (an OR counts when all
 /// its alternatives test the same field). `Channel` and `EventID` are left to the index.
 fn anchor(expr: &Expr) -> Option<&str> {
@@ -223,7 +241,7 @@ impl RuleSet {
             }
             let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
             exprs.push(rule.expr);
-            compiled.push(CompiledRule { meta: rule.meta, path, source_index, program, anchor });
+            compiled.push(CompiledRule { meta: reported(rule.meta), path, source_index, program, anchor });
         }
         let prefilter = Prefilter::build(exprs.iter(), &fields);
         let mut by_key = Index::default();

@@ -98,10 +98,22 @@ impl Document {
 pub struct SourceFile {
     /// The path as shown to the user.
     pub path: String,
+    /// The file's text, when a document has a diagnostic (empty otherwise: [`SourceFile::text_for_problems`]).
     pub text: String,
     pub documents: Vec<Document>,
     /// Whether the file could be read (otherwise its one document says why).
     pub readable: bool,
+}
+
+impl SourceFile {
+    /// The text to show a problem's line from: the text kept, or the file read again (for a problem found after
+    /// compiling, such as a conversion's).
+    pub fn text_for_problems(&self) -> std::borrow::Cow<'_, str> {
+        if !self.text.is_empty() || !self.readable {
+            return std::borrow::Cow::Borrowed(&self.text);
+        }
+        std::borrow::Cow::Owned(read_source(Path::new(&self.path)).unwrap_or_default())
+    }
 }
 
 /// Reads a file as UTF-8 text; an unreadable file or one that is not UTF-8 is a diagnostic (`invalid-utf8` at the
@@ -182,6 +194,9 @@ pub fn compile_source(path: String, text: String, settings: &Settings) -> Source
             diagnostics,
         });
     }
+    // The text is kept for showing the lines of the file's diagnostics; without any, it is not held (a rule set of
+    // thousands of files would keep megabytes of text for nothing).
+    let text = if documents.iter().any(|d| !d.diagnostics.is_empty()) { text } else { String::new() };
     SourceFile { path, text, documents, readable: true }
 }
 
@@ -224,6 +239,22 @@ impl Compilation {
     pub fn of_files(paths: &[std::path::PathBuf], settings: &Settings) -> Compilation {
         let files = paths.iter().map(|p| compile_path(p, p.display().to_string(), settings)).collect();
         Compilation::new(files, settings)
+    }
+
+    /// Moves every lowered rule out, in order (the i-th is `InputSource::Rule(i)`), with the position of its file:
+    /// for a matcher that keeps the rules but not the files. The documents keep their diagnostics.
+    pub fn take_rules(&mut self) -> Vec<(usize, LoweredRule)> {
+        let mut rules = Vec::new();
+        for (f, file) in self.files.iter_mut().enumerate() {
+            for document in &mut file.documents {
+                if matches!(document.compiled, Some(Compiled::Rule(_))) {
+                    if let Some(Compiled::Rule(lowered)) = document.compiled.take() {
+                        rules.push((f, lowered));
+                    }
+                }
+            }
+        }
+        rules
     }
 
     /// The lowered rules with their files' paths, in order, for the matcher.

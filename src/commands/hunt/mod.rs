@@ -106,6 +106,10 @@ pub fn run(args: &HuntArgs) -> u8 {
     if args.db.is_some() && args.engine != HuntEngine::Sqlite {
         return report::usage("--db keeps the SQLite database of `--engine sqlite`; add `--engine sqlite`");
     }
+    if let Some(threads) = args.threads {
+        // Rule files are compiled on the same number of threads as events are matched.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+    }
     let Some(pipelines) = report::pipelines(&args.pipeline, !args.no_routing) else { return 2 };
     let settings = Settings::new(pipelines);
     let compilation = rule_files::compile(&args.rules, &settings);
@@ -120,7 +124,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     }
     let progress = progress_bar();
     let outcome = match args.engine {
-        HuntEngine::Matcher => matcher(args, &compilation, &files, &mut out, &progress, started),
+        HuntEngine::Matcher => matcher(args, compilation, &files, &mut out, &progress, started),
         HuntEngine::Sqlite => sqlite(args, &compilation, &files, &mut out, &progress, started),
     };
     progress.finish_and_clear();
@@ -158,13 +162,15 @@ pub fn run(args: &HuntArgs) -> u8 {
 /// The compiled matcher over every input, correlations included.
 fn matcher(
     args: &HuntArgs,
-    compilation: &Compilation,
+    mut compilation: Compilation,
     files: &[PathBuf],
     out: &mut dyn Write,
     progress: &ProgressBar,
     started: Instant,
 ) -> Option<Outcome> {
-    let rules: Vec<_> = compilation.rules().collect();
+    // The rules move into the matcher.
+    let rules = compilation.take_rules();
+    let positions: Vec<(usize, vigil_compiler::Pos)> = rules.iter().map(|(f, r)| (*f, r.pos)).collect();
     let lowered: Vec<vigil_compiler::ir::correlation::Correlation> =
         compilation.correlations.iter().map(|c| c.correlation.clone()).collect();
     // The fields detections report (correlation groups and values, the event time) are decoded with the rules'.
@@ -172,12 +178,15 @@ fn matcher(
     let mut also_read: Vec<String> = correlate::fields_read(&lowered);
     also_read.extend(time_names.iter().map(|s| s.to_string()));
     let also_read: Vec<&str> = also_read.iter().map(String::as_str).collect();
-    let (set, rejected) =
-        RuleSet::build_reading(rules.iter().map(|r| (r.file.path.clone(), r.rule.rule.clone())).collect(), &also_read);
+    let paths: Vec<String> = compilation.files.iter().map(|f| f.path.clone()).collect();
+    let (set, rejected) = RuleSet::build_reading(
+        rules.into_iter().map(|(f, lowered)| (paths[f].clone(), lowered.rule)).collect(),
+        &also_read,
+    );
     let mut not_loaded = rejected.len();
     for r in &rejected {
-        let rule = rules[r.index];
-        report::problem(rule.file, &r.diagnostic.clone().located(rule.rule.pos));
+        let (file, pos) = positions[r.index];
+        report::problem(&compilation.files[file], &r.diagnostic.clone().located(pos));
     }
     let limits = Limits { lateness_ms: (args.lateness * 1000.0) as i64, max_groups: args.max_groups };
     let (mut correlator, problems) = Correlator::new(&lowered, &set, limits);
@@ -188,16 +197,16 @@ fn matcher(
     }
     not_loaded += problems.len();
     // What correlation detections report, by their position in the engine.
-    let wired: Vec<(RuleInfo<'_>, &'static str)> = compilation
+    let wired: Vec<(vigil_compiler::ir::meta::Meta, String, &'static str)> = compilation
         .correlations
         .iter()
         .zip(&correlator.engine_index)
         .filter(|(_, e)| e.is_some())
-        .map(|(c, _)| {
-            let info = RuleInfo { meta: &c.correlation.meta, path: &compilation.files[c.file].path };
-            (info, c.correlation.kind.as_str())
-        })
+        .map(|(c, _)| (c.correlation.meta.clone(), paths[c.file].clone(), c.correlation.kind.as_str()))
         .collect();
+    drop((compilation, lowered));
+    let wired: Vec<(RuleInfo<'_>, &'static str)> =
+        wired.iter().map(|(meta, path, kind)| (RuleInfo { meta, path }, *kind)).collect();
     let infos: Vec<RuleInfo<'_>> = set.rules.iter().map(|r| RuleInfo { meta: &r.meta, path: &r.path }).collect();
     let loaded_in = started.elapsed().as_secs_f64();
     let time_ids = vigil_runtime::fields::ids(&set.fields, &time_names);
