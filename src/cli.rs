@@ -91,6 +91,10 @@ pub struct TestArgs {
     /// List every check, passed ones too.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// A Sigma filter file (or directory of them) to apply to the rules before their snapshots and fixtures;
+    /// repeatable. Filter documents among the rules apply too.
+    #[arg(long = "filter", value_name = "PATH")]
+    pub filters: Vec<PathBuf>,
     /// Rule files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -199,6 +203,11 @@ pub struct PipelineArgs {
     /// Let pipelines read placeholder values from files they name (`file_placeholders`).
     #[arg(long)]
     pub allow_external_sources: bool,
+    /// A Sigma filter file (or a directory of them), applied to the rules it names (sigma-cli's `--filter`);
+    /// repeatable. Filter documents among the rules apply too. A filter's condition is AND-ed with the rule's:
+    /// write exclusions as `condition: not selection`.
+    #[arg(long = "filter", value_name = "PATH")]
+    pub filters: Vec<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -3,7 +3,9 @@
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use vigil_compiler::compile::{compile_path, unreadable, Compilation, Settings, SourceFile};
+use vigil_compiler::compile::{
+    compile_loaded, load_path, unreadable_source, Compilation, LoadedSource, Settings, SourceFile,
+};
 use vigil_compiler::{Code, Diagnostic};
 
 /// A file to read, or a path that could not be used.
@@ -57,22 +59,71 @@ fn is_yaml(path: &Path) -> bool {
         && !name.ends_with(".tests.yml")
 }
 
-/// Compiles one found file; a missing path is a file that could not be read (`file-unreadable`).
-pub fn compile_found(found: &Found, settings: &Settings) -> SourceFile {
+/// Reads and loads one found file; a missing path is a file that could not be read (`file-unreadable`).
+fn load_found(found: &Found) -> LoadedSource {
     match found {
-        Found::File(path) => compile_path(path, path.display().to_string(), settings),
+        Found::File(path) => load_path(path, path.display().to_string()),
         Found::Missing { path, error } => {
-            unreadable(path.display().to_string(), Diagnostic::error(Code::FileUnreadable, None, error.clone()))
+            unreadable_source(path.display().to_string(), Diagnostic::error(Code::FileUnreadable, None, error.clone()))
         }
     }
 }
 
-/// Compiles every file of `found`, in parallel, in order.
-pub fn compile_each(found: &[Found], settings: &Settings) -> Vec<SourceFile> {
-    found.par_iter().map(|f| compile_found(f, settings)).collect()
+/// Loads every file of `found`, in parallel, in order.
+fn load_each(found: &[Found]) -> Vec<LoadedSource> {
+    found.par_iter().map(load_found).collect()
 }
 
-/// Finds and compiles the files under `paths` and links their correlations.
-pub fn compile(paths: &[PathBuf], settings: &Settings) -> Compilation {
-    Compilation::new(compile_each(&find(paths), settings), settings)
+/// The files under `paths` (rules, and filters among them) and under `filter_paths` (`--filter`: filter documents
+/// only), loaded, with the settings their filters complete; `files_of_rules` of them come from `paths`.
+fn load_with_filters(
+    paths: &[PathBuf],
+    filter_paths: &[PathBuf],
+    settings: &Settings,
+) -> (Vec<LoadedSource>, Settings) {
+    let mut loaded = load_each(&find(paths));
+    let mut filter_files = load_each(&find(filter_paths));
+    for source in &mut filter_files {
+        for document in &mut source.documents {
+            if document.content.is_some()
+                && !matches!(document.content, Some(vigil_compiler::syntax::Content::Filter(_)))
+            {
+                document.content = None;
+                document.diagnostics.push(Diagnostic::error(
+                    Code::InvalidFilter,
+                    document.pos,
+                    format!("a --filter file holds filter documents only, not a {}", document.kind.as_str()),
+                ));
+            }
+        }
+    }
+    loaded.extend(filter_files);
+    let settings = settings.clone().with_filters_of(&loaded);
+    (loaded, settings)
+}
+
+/// The filters among the files under `paths` and in `filter_paths`, for commands that compile files one by one.
+pub fn filters(paths: &[PathBuf], filter_paths: &[PathBuf]) -> Vec<vigil_compiler::compile::Filter> {
+    load_with_filters(paths, filter_paths, &Settings::default()).1.filters
+}
+
+/// Compiles every loaded source, in parallel, in order.
+fn compile_each(loaded: Vec<LoadedSource>, settings: &Settings) -> Vec<SourceFile> {
+    if rayon::current_num_threads() <= 1 {
+        return loaded.into_iter().map(|source| compile_loaded(source, settings)).collect();
+    }
+    loaded.into_par_iter().map(|source| compile_loaded(source, settings)).collect()
+}
+
+/// Finds and compiles the files under `paths` with the filters among them and in `filter_paths`, and links their
+/// correlations.
+pub fn compile(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Compilation {
+    let (loaded, settings) = load_with_filters(paths, filter_paths, settings);
+    Compilation::new(compile_each(loaded, &settings), &settings)
+}
+
+/// [`compile`] without resolving correlations (`vigil check` checks each file on its own).
+pub fn compile_unlinked(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Compilation {
+    let (loaded, settings) = load_with_filters(paths, filter_paths, settings);
+    Compilation::unlinked(compile_each(loaded, &settings), &settings)
 }

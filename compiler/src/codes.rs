@@ -131,6 +131,8 @@ codes! {
     CorrelationCycle = "correlation-cycle",
     /// A filter document whose `filter` block is incomplete or inconsistent.
     InvalidFilter = "invalid-filter",
+    /// A filter that names rules none of which is loaded with it.
+    FilterUnused = "filter-unused",
 
     // --- Processing pipelines ---
     /// `-p NAME` names neither a built-in pipeline nor a readable file.
@@ -210,6 +212,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 75);
+        assert_eq!(seen.len(), 76);
     }
 }

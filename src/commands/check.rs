@@ -24,9 +24,8 @@ pub fn run(args: &CheckArgs) -> u8 {
     let started = Instant::now();
     let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
     let settings = Settings::new(pipelines);
-    let found = rule_files::find(&args.paths);
-    let reports: Vec<FileReport> =
-        found.par_iter().map(|f| check_one(&rule_files::compile_found(f, &settings), args.format)).collect();
+    let compilation = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings);
+    let reports: Vec<FileReport> = compilation.files.par_iter().map(|f| check_one(f, args.format)).collect();
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

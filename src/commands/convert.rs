@@ -126,7 +126,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
         time_field: args.time_field.clone(),
     };
     let settings = Settings::new(pipelines);
-    let compilation = rule_files::compile(&args.paths, &settings);
+    let compilation = rule_files::compile(&args.paths, &args.pipeline.filters, &settings);
 
     let results = convert_all(&compilation, target, &args.format, &options);
     let mut io_error = false;

@@ -12,9 +12,10 @@ pub fn run(args: &IrArgs) -> u8 {
     let mut status = 0;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for file in rule_files::compile_each(&rule_files::find(&args.paths), &settings) {
+    let compilation = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings);
+    for file in &compilation.files {
         if !file.readable {
-            report::errors(&file);
+            report::errors(file);
             status = 2;
             continue;
         }
@@ -38,7 +39,7 @@ pub fn run(args: &IrArgs) -> u8 {
                 None if document.kind == DocumentKind::Pipeline => {}
                 None => {
                     for d in &document.diagnostics {
-                        report::problem(&file, d);
+                        report::problem(file, d);
                     }
                     status = status.max(1);
                 }

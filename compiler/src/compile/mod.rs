@@ -10,6 +10,7 @@
 //!
 //! Nothing else applies pipelines or lowers rules: commands find files, compile them here, then run or render.
 
+mod filters;
 mod link;
 
 use crate::codes::Code;
@@ -17,22 +18,37 @@ use crate::correlation::SigmaCorrelation;
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::filter::SigmaFilter;
 use crate::ir;
-use crate::load::{load_str, Content, DocumentKind};
+use crate::load::{load_str, Content, DocumentKind, LoadedDocument};
 use crate::lower::lower;
 use crate::pipeline::{PipelineSet, State};
 use std::path::Path;
 
+pub use filters::Filter;
 pub use link::LinkedCorrelation;
 
-/// What compiling needs besides the text: the pipelines, in the order they run.
+/// What compiling needs besides the text: the pipelines, in the order they run, and the filters to apply.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub pipelines: PipelineSet,
+    pub filters: Vec<Filter>,
 }
 
 impl Settings {
     pub fn new(pipelines: PipelineSet) -> Settings {
-        Settings { pipelines }
+        Settings { pipelines, filters: Vec::new() }
+    }
+
+    /// The same settings with the filters of `sources` (the filter documents among them, in order; `sources` are
+    /// the files compiled together, by their position).
+    pub fn with_filters_of(mut self, sources: &[LoadedSource]) -> Settings {
+        for (file, source) in sources.iter().enumerate() {
+            for (document, loaded) in source.documents.iter().enumerate() {
+                if let Some(Content::Filter(filter)) = &loaded.content {
+                    self.filters.push(Filter { filter: filter.clone(), file, document });
+                }
+            }
+        }
+        self
     }
 
     /// The routing pipelines alone (`pipeline::ROUTING`), as `vigil hunt` runs rules by default.
@@ -50,6 +66,8 @@ pub struct LoweredRule {
     pub state: State,
     /// Where the rule's document starts.
     pub pos: Pos,
+    /// The filters applied to it, by their position in [`Settings::filters`].
+    pub filters: Vec<usize>,
 }
 
 /// What a document compiled to.
@@ -137,31 +155,59 @@ pub fn read_source(path: &Path) -> Result<String, Diagnostic> {
 
 /// Reads and compiles one file; `shown` is its path as the user sees it.
 pub fn compile_path(path: &Path, shown: String, settings: &Settings) -> SourceFile {
+    compile_loaded(load_path(path, shown), settings)
+}
+
+/// A source file read and loaded (YAML, rule syntax), not compiled yet: the first of the front end's two steps, so
+/// that the filters of files compiled together are known before any rule is compiled.
+#[derive(Clone, Debug)]
+pub struct LoadedSource {
+    pub path: String,
+    pub text: String,
+    pub documents: Vec<LoadedDocument>,
+    pub readable: bool,
+}
+
+/// Loads every document of a file's text.
+pub fn load_source(path: String, text: String) -> LoadedSource {
+    let documents = load_str(&text);
+    LoadedSource { path, text, documents, readable: true }
+}
+
+/// Reads and loads one file; `shown` is its path as the user sees it. An unreadable file is a source whose one
+/// document says why.
+pub fn load_path(path: &Path, shown: String) -> LoadedSource {
     match read_source(path) {
-        Ok(text) => compile_source(shown, text, settings),
-        Err(diagnostic) => unreadable(shown, diagnostic),
+        Ok(text) => load_source(shown, text),
+        Err(diagnostic) => unreadable_source(shown, diagnostic),
     }
 }
 
-/// A file that could not be read: one document holding the reason.
-pub fn unreadable(path: String, diagnostic: Diagnostic) -> SourceFile {
-    let document = Document {
+/// A file that could not be read, loaded: one document holding the reason.
+pub fn unreadable_source(path: String, diagnostic: Diagnostic) -> LoadedSource {
+    let document = LoadedDocument {
         index: 0,
         pos: Pos::new(1, 1),
         kind: DocumentKind::Rule,
         id: None,
         title: None,
-        compiled: None,
+        content: None,
         diagnostics: vec![diagnostic],
     };
-    SourceFile { path, text: String::new(), documents: vec![document], readable: false }
+    LoadedSource { path, text: String::new(), documents: vec![document], readable: false }
 }
 
-/// Compiles every document of a file's text: loads it, runs the pipelines over each rule and lowers it. A
-/// document's problems never stop the others.
+/// Compiles every document of a file's text: loads it, applies the filters and runs the pipelines over each rule,
+/// and lowers it. A document's problems never stop the others.
 pub fn compile_source(path: String, text: String, settings: &Settings) -> SourceFile {
+    compile_loaded(load_source(path, text), settings)
+}
+
+/// The second step: compiles a loaded source.
+pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
+    let LoadedSource { path, text, documents: loaded_documents, readable } = source;
     let mut documents = Vec::new();
-    for loaded in load_str(&text) {
+    for loaded in loaded_documents {
         let mut diagnostics = loaded.diagnostics;
         if loaded.kind == DocumentKind::Pipeline {
             // A pipeline file among the rules (like `rules/pipelines/`): checked as a pipeline.
@@ -170,16 +216,19 @@ pub fn compile_source(path: String, text: String, settings: &Settings) -> Source
             }
         }
         let compiled = match loaded.content {
-            Some(Content::Rule(mut rule)) => match settings.pipelines.apply(&mut rule) {
-                Ok(state) => {
-                    let pos = rule.pos;
-                    Some(Compiled::Rule(LoweredRule { rule: lower(rule), state, pos }))
+            Some(Content::Rule(mut rule)) => {
+                let filters = filters::apply(&mut rule, &settings.filters);
+                match settings.pipelines.apply(&mut rule) {
+                    Ok(state) => {
+                        let pos = rule.pos;
+                        Some(Compiled::Rule(LoweredRule { rule: lower(rule), state, pos, filters }))
+                    }
+                    Err(problem) => {
+                        diagnostics.push(problem);
+                        None
+                    }
                 }
-                Err(problem) => {
-                    diagnostics.push(problem);
-                    None
-                }
-            },
+            }
             Some(Content::Correlation(correlation)) => Some(Compiled::Correlation(correlation)),
             Some(Content::Filter(filter)) => Some(Compiled::Filter(filter)),
             None => None,
@@ -197,7 +246,7 @@ pub fn compile_source(path: String, text: String, settings: &Settings) -> Source
     // The text is kept for showing the lines of the file's diagnostics; without any, it is not held (a rule set of
     // thousands of files would keep megabytes of text for nothing).
     let text = if documents.iter().any(|d| !d.diagnostics.is_empty()) { text } else { String::new() };
-    SourceFile { path, text, documents, readable: true }
+    SourceFile { path, text, documents, readable }
 }
 
 /// A rule of a compilation, with where it came from.
@@ -220,6 +269,7 @@ pub struct Compilation {
 impl Compilation {
     pub fn new(mut files: Vec<SourceFile>, settings: &Settings) -> Compilation {
         let correlations = link::link(&mut files, &settings.pipelines);
+        filters::report_unused(&mut files, &settings.filters);
         Compilation { files, correlations }
     }
 
@@ -237,8 +287,17 @@ impl Compilation {
 
     /// Reads and compiles `paths` (files, each shown as given) with `settings`, and links them.
     pub fn of_files(paths: &[std::path::PathBuf], settings: &Settings) -> Compilation {
-        let files = paths.iter().map(|p| compile_path(p, p.display().to_string(), settings)).collect();
-        Compilation::new(files, settings)
+        let loaded: Vec<LoadedSource> = paths.iter().map(|p| load_path(p, p.display().to_string())).collect();
+        let settings = settings.clone().with_filters_of(&loaded);
+        let files = loaded.into_iter().map(|source| compile_loaded(source, &settings)).collect();
+        Compilation::new(files, &settings)
+    }
+
+    /// Source files compiled together without resolving their correlations (each file checked on its own); filters
+    /// that apply to no rule are still reported.
+    pub fn unlinked(mut files: Vec<SourceFile>, settings: &Settings) -> Compilation {
+        filters::report_unused(&mut files, &settings.filters);
+        Compilation { files, correlations: Vec::new() }
     }
 
     /// Moves every lowered rule out, in order (the i-th is `InputSource::Rule(i)`), with the position of its file:

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
-use vigil_compiler::compile::{Compilation, Compiled, Settings};
+use vigil_compiler::compile::{Compilation, Settings};
 use vigil_compiler::{Code, Diagnostic, DocumentKind};
 use vigil_runtime::correlate::{self, Correlator, Limits};
 use vigil_runtime::correlation::Detection;
@@ -63,14 +63,10 @@ fn report_unloaded(compilation: &Compilation) -> (usize, bool) {
             }
             if document.has_errors() {
                 unloaded += 1;
-                for d in document.diagnostics.iter().filter(|d| d.is_error()) {
-                    report::problem(file, d);
-                }
-            } else if let Some(Compiled::Filter(_)) = document.compiled {
-                unloaded += 1;
-                let warning =
-                    Diagnostic::warning(Code::InvalidFilter, document.pos, "filters are not applied by `hunt` yet");
-                report::problem(file, &warning);
+            }
+            // Errors, and the warnings that say a document does not do what it was meant to.
+            for d in document.diagnostics.iter().filter(|d| d.is_error() || d.code == Code::FilterUnused) {
+                report::problem(file, d);
             }
         }
     }
@@ -112,7 +108,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     }
     let Some(pipelines) = report::pipelines(&args.pipeline, !args.no_routing) else { return 2 };
     let settings = Settings::new(pipelines);
-    let compilation = rule_files::compile(&args.rules, &settings);
+    let compilation = rule_files::compile(&args.rules, &args.pipeline.filters, &settings);
     let (not_loaded, rules_io_error) = report_unloaded(&compilation);
     let (files, inputs_io_error) = inputs(&args.inputs);
     if rules_io_error || inputs_io_error {

@@ -94,8 +94,13 @@ pub fn run(args: &TestArgs) -> u8 {
     let mut snapshot_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     let mut io_error = false;
     let mut files = 0usize;
-    let routing = Settings::routing();
-    let no_pipelines = Settings::default();
+    let filters = rule_files::filters(&args.paths, &args.filters);
+    let with_filters = |mut settings: Settings| {
+        settings.filters = filters.clone();
+        settings
+    };
+    let routing = with_filters(Settings::routing());
+    let no_pipelines = with_filters(Settings::default());
     let mut target_settings: BTreeMap<Vec<String>, Settings> = BTreeMap::new();
 
     for found in rule_files::find(&args.paths) {
@@ -157,7 +162,9 @@ pub fn run(args: &TestArgs) -> u8 {
             let settings = match target_settings.get(&target.pipelines) {
                 Some(settings) => settings,
                 None => match pipelines(&target.pipelines) {
-                    Ok(set) => target_settings.entry(target.pipelines.clone()).or_insert(Settings::new(set)),
+                    Ok(set) => {
+                        target_settings.entry(target.pipelines.clone()).or_insert(with_filters(Settings::new(set)))
+                    }
                     Err(e) => {
                         for (spec, problem) in e {
                             let text = problem.pos.and_then(|_| vigil_compiler::pipeline::spec_text(&spec));
