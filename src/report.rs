@@ -2,8 +2,8 @@
 //! the problem when there is one), on standard error; `--format json` outputs carry `Diagnostic::to_json`.
 
 use crate::cli::PipelineArgs;
-use vigil_compiler::compile::SourceFile;
-use vigil_compiler::pipeline::{spec_text, PipelineOptions, PipelineSet};
+use vigil_compiler::compile::{Settings, SourceFile};
+use vigil_compiler::pipeline::{spec_text, PipelineOptions};
 use vigil_compiler::render;
 use vigil_compiler::Diagnostic;
 
@@ -29,12 +29,12 @@ pub fn errors(file: &SourceFile) -> usize {
     printed
 }
 
-/// The pipelines named on the command line (after the routing pipelines, with `routing`); on failure every
-/// problem is printed, located in its pipeline file, and `None` returned (a usage error).
-pub fn pipelines(args: &PipelineArgs, routing: bool) -> Option<PipelineSet> {
+/// The compile settings for the pipelines named on the command line (with log-source routing when `routing` is
+/// set); on failure every problem is printed, located in its pipeline file, and `None` returned (a usage error).
+pub fn settings(args: &PipelineArgs, routing: bool) -> Option<Settings> {
     let options = PipelineOptions { allow_external_sources: args.allow_external_sources };
-    match PipelineSet::resolve(&args.pipelines, routing, options) {
-        Ok(set) => Some(set),
+    match Settings::resolve(&args.pipelines, routing, options) {
+        Ok(settings) => Some(settings),
         Err(problems) => {
             for (spec, diagnostic) in problems {
                 let text = diagnostic.pos.and_then(|_| spec_text(&spec)).unwrap_or_default();

@@ -43,7 +43,7 @@ fn cases() -> Vec<(String, String, Vec<String>)> {
 fn render(target: Target, format: &str) -> String {
     let mut out = String::new();
     for (label, text, pipelines) in cases() {
-        let set = PipelineSet::resolve(&pipelines, false, PipelineOptions::default()).expect("built-in pipelines");
+        let set = PipelineSet::resolve(&pipelines, PipelineOptions::default()).expect("built-in pipelines");
         let file = compile_source(label.clone(), text, &Settings::new(set));
         let Some(lowered) = file.documents[0].rule() else {
             panic!("{label}: not a rule: {:?}", file.documents[0].diagnostics);

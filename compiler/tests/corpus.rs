@@ -114,7 +114,7 @@ fn builtin_pipelines_apply_to_every_active_rule() {
     }
     assert!(rules.len() >= 3700, "expected the whole active corpus, got {} rules", rules.len());
     for name in builtin::names() {
-        let set = PipelineSet::resolve(&[name.to_string()], false, Options::default()).expect("built-in loads");
+        let set = PipelineSet::resolve(&[name.to_string()], Options::default()).expect("built-in loads");
         let mut rejected = Vec::new();
         for (path, rule) in &rules {
             let mut rule = rule.clone();

@@ -225,7 +225,7 @@ fn builtins_on_sigmahq_samples() {
         "rules/windows/network_connection/net_connection_win_rdp_outbound_over_non_standard_tools.yml",
     ];
     for name in ["sysmon", "windows", "windows-audit", "ecs-windows", "evtx", "helk"] {
-        let set = PipelineSet::resolve(&[name.to_string()], false, Options::default()).expect("built-in");
+        let set = PipelineSet::resolve(&[name.to_string()], Options::default()).expect("built-in");
         let mut out = String::new();
         for sample in samples {
             let text = read(&root.join(sample));

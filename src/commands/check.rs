@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
-use vigil_compiler::compile::{Settings, SourceFile};
+use vigil_compiler::compile::SourceFile;
 use vigil_compiler::render;
 
 /// What checking one file produced: its output text and its counts.
@@ -22,8 +22,7 @@ struct FileReport {
 
 pub fn run(args: &CheckArgs) -> u8 {
     let started = Instant::now();
-    let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
-    let settings = Settings::new(pipelines);
+    let Some(settings) = report::settings(&args.pipeline, false) else { return 2 };
     let compilation = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings);
     let reports: Vec<FileReport> = compilation.files.par_iter().map(|f| check_one(f, args.format)).collect();
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
 use vigil_compiler::backend::{self, ConvertOptions, Target};
-use vigil_compiler::compile::{Compilation, Compiled, Document, Settings};
+use vigil_compiler::compile::{Compilation, Compiled, Document};
 use vigil_compiler::ir::correlation::InputSource;
 use vigil_compiler::{Code, Diagnostic, DocumentKind};
 
@@ -110,7 +110,8 @@ pub fn run(args: &ConvertArgs) -> u8 {
         report::general(&Diagnostic::error(Code::UnsupportedFormat, None, message).for_target(target.name()));
         return 2;
     }
-    let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
+    let Some(settings) = report::settings(&args.pipeline, false) else { return 2 };
+    let pipelines = &settings.pipelines;
     if let Some(origin) = pipelines.refusing(target.name()) {
         let message = format!("pipeline {origin} does not allow the {} target (allowed_backends)", target.name());
         report::general(&Diagnostic::error(Code::PipelineRefusesTarget, None, message).for_target(target.name()));
@@ -125,7 +126,6 @@ pub fn run(args: &ConvertArgs) -> u8 {
         keyword_field: args.keyword_field.clone(),
         time_field: args.time_field.clone(),
     };
-    let settings = Settings::new(pipelines);
     let compilation = rule_files::compile(&args.paths, &args.pipeline.filters, &settings);
 
     let results = convert_all(&compilation, target, &args.format, &options);

@@ -3,12 +3,11 @@
 use crate::cli::IrArgs;
 use crate::{report, rule_files};
 use std::io::Write;
-use vigil_compiler::compile::{Compiled, Settings};
+use vigil_compiler::compile::Compiled;
 use vigil_compiler::DocumentKind;
 
 pub fn run(args: &IrArgs) -> u8 {
-    let Some(pipelines) = report::pipelines(&args.pipeline, false) else { return 2 };
-    let settings = Settings::new(pipelines);
+    let Some(settings) = report::settings(&args.pipeline, false) else { return 2 };
     let mut status = 0;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

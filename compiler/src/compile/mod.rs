@@ -12,6 +12,7 @@
 
 mod filters;
 mod link;
+pub mod routing;
 
 use crate::codes::Code;
 use crate::correlation::SigmaCorrelation;
@@ -26,16 +27,28 @@ use std::path::Path;
 pub use filters::Filter;
 pub use link::LinkedCorrelation;
 
-/// What compiling needs besides the text: the pipelines, in the order they run, and the filters to apply.
+/// What compiling needs besides the text: the pipelines, in the order they run (and other log sources' pipelines,
+/// `routing.rs`), and the filters to apply.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub pipelines: PipelineSet,
+    /// Other log sources a rule may be read from: the rule matches any of them.
+    pub alternatives: Vec<routing::Alternative>,
     pub filters: Vec<Filter>,
 }
 
 impl Settings {
     pub fn new(pipelines: PipelineSet) -> Settings {
-        Settings { pipelines, filters: Vec::new() }
+        Settings { pipelines, alternatives: Vec::new(), filters: Vec::new() }
+    }
+
+    /// `-p` arguments resolved, with log-source routing when `routing` is set (`routing.rs`).
+    pub fn resolve(
+        specs: &[String],
+        routing: bool,
+        options: crate::pipeline::PipelineOptions,
+    ) -> Result<Settings, Vec<(String, Diagnostic)>> {
+        routing::resolve(specs, routing, options)
     }
 
     /// The same settings with the filters of `sources` (the filter documents among them, in order; `sources` are
@@ -51,10 +64,10 @@ impl Settings {
         self
     }
 
-    /// The routing pipelines alone (`pipeline::ROUTING`), as `vigil hunt` runs rules by default.
+    /// The routing pipelines alone, as `vigil hunt` runs rules by default.
     pub fn routing() -> Settings {
         // Built-in pipelines always load (`pipeline::builtin`'s test), so this never drops them.
-        Settings::new(PipelineSet::resolve(&[], true, Default::default()).unwrap_or_default())
+        Settings::resolve(&[], true, Default::default()).unwrap_or_default()
     }
 }
 
@@ -68,6 +81,8 @@ pub struct LoweredRule {
     pub pos: Pos,
     /// The filters applied to it, by their position in [`Settings::filters`].
     pub filters: Vec<usize>,
+    /// The log source as the rule wrote it (its pipelines may have changed `rule.logsource`).
+    pub logsource: crate::ir::meta::LogSource,
 }
 
 /// What a document compiled to.
@@ -218,10 +233,28 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
         let compiled = match loaded.content {
             Some(Content::Rule(mut rule)) => {
                 let filters = filters::apply(&mut rule, &settings.filters);
+                let written = rule.logsource.clone();
+                // Other sources first, on copies: the rule as its primary pipelines leave it is moved into the IR.
+                let others: Vec<ir::Expr> = settings
+                    .alternatives
+                    .iter()
+                    .filter(|alternative| alternative.may_claim(&rule))
+                    .filter_map(|alternative| {
+                        let mut copy = rule.clone();
+                        alternative.pipelines.apply(&mut copy).ok()?;
+                        alternative.claimed(&copy.applied).then(|| lower(copy).expr)
+                    })
+                    .collect();
                 match settings.pipelines.apply(&mut rule) {
                     Ok(state) => {
                         let pos = rule.pos;
-                        Some(Compiled::Rule(LoweredRule { rule: lower(rule), state, pos, filters }))
+                        let mut lowered = lower(rule);
+                        let others: Vec<ir::Expr> = others.into_iter().filter(|o| *o != lowered.expr).collect();
+                        if !others.is_empty() {
+                            let primary = std::mem::replace(&mut lowered.expr, ir::Expr::Const(false));
+                            lowered.expr = ir::Expr::or(std::iter::once(primary).chain(others).collect());
+                        }
+                        Some(Compiled::Rule(LoweredRule { rule: lowered, state, pos, filters, logsource: written }))
                     }
                     Err(problem) => {
                         diagnostics.push(problem);

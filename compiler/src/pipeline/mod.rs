@@ -84,10 +84,6 @@ pub struct PipelineSet {
     pub options: PipelineOptions,
 }
 
-/// The pipelines that route SigmaHQ rules to their Windows log sources (the Channel and EventID a rule needs), for
-/// matching logs as they are: `hunt` adds them unless told not to, `test` for fixtures. Defined here only.
-pub const ROUTING: &[&str] = &["sysmon", "windows"];
-
 /// The text of a `-p` argument's pipeline (built in, or a readable file), for showing a problem's line.
 pub fn spec_text(spec: &str) -> Option<String> {
     builtin::find(spec).map(str::to_string).or_else(|| std::fs::read_to_string(spec).ok())
@@ -134,18 +130,13 @@ impl PipelineSet {
         PipelineSet { pipelines, options }
     }
 
-    /// Resolves `-p` arguments (a built-in name, or a path to a pipeline YAML file), after the [`ROUTING`]
-    /// pipelines when `routing` is set: the one place pipelines are named. Problems come with the spec they are in.
-    pub fn resolve(
-        specs: &[String],
-        routing: bool,
-        options: PipelineOptions,
-    ) -> Result<Self, Vec<(String, Diagnostic)>> {
+    /// Resolves `-p` arguments: a built-in name, or a path to a pipeline YAML file. Problems come with the spec
+    /// they are in. (Routing pipelines are added by `compile::routing`.)
+    pub fn resolve(specs: &[String], options: PipelineOptions) -> Result<Self, Vec<(String, Diagnostic)>> {
         let mut pipelines = Vec::new();
         let mut problems = Vec::new();
-        let routing = ROUTING.iter().filter(|_| routing).map(|s| s.to_string());
-        for spec in routing.chain(specs.iter().cloned()) {
-            match load_spec(&spec) {
+        for spec in specs {
+            match load_spec(spec) {
                 Ok(p) => pipelines.push(p),
                 Err(d) => problems.extend(d.into_iter().map(|d| (spec.clone(), d))),
             }
@@ -186,6 +177,22 @@ impl PipelineSet {
             }
         }
         RunState { vars, options: self.options, ..RunState::default() }
+    }
+
+    /// Whether an item of the pipeline from `origin` that has rule conditions would apply to `rule` as it is: a
+    /// cheap test before running the whole set on a copy of the rule (routing's other log sources).
+    pub fn may_claim(&self, origin: &str, rule: &SigmaRule) -> bool {
+        let run = self.run_state();
+        self.claiming_items(origin)
+            .any(|item| item.rule_conditions.evaluate(|c| c.matches(&conditions::RuleView::Rule(rule), &run)))
+    }
+
+    /// The items of the pipeline from `origin` that move a rule to another log source (`change_logsource`, under
+    /// rule conditions): applying one says the pipeline claimed the rule for its source.
+    pub fn claiming_items<'s>(&'s self, origin: &'s str) -> impl Iterator<Item = &'s ProcessingItem> + 's {
+        self.pipelines.iter().filter(move |p| p.origin == origin).flat_map(|p| &p.items).filter(|item| {
+            !item.rule_conditions.is_empty() && matches!(item.transformation, Transformation::ChangeLogsource { .. })
+        })
     }
 
     /// Runs every processing item of every pipeline over `rule`, in order. Returns the final state.

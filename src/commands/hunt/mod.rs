@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
-use vigil_compiler::compile::{Compilation, Settings};
+use vigil_compiler::compile::Compilation;
 use vigil_compiler::{Code, Diagnostic, DocumentKind};
 use vigil_runtime::correlate::{self, Correlator, Limits};
 use vigil_runtime::correlation::Detection;
@@ -106,8 +106,7 @@ pub fn run(args: &HuntArgs) -> u8 {
         // Rule files are compiled on the same number of threads as events are matched.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
     }
-    let Some(pipelines) = report::pipelines(&args.pipeline, !args.no_routing) else { return 2 };
-    let settings = Settings::new(pipelines);
+    let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
     let compilation = rule_files::compile(&args.rules, &args.pipeline.filters, &settings);
     let (not_loaded, rules_io_error) = report_unloaded(&compilation);
     let (files, inputs_io_error) = inputs(&args.inputs);

@@ -65,7 +65,7 @@ fn is_rule_file(path: &Path) -> bool {
 }
 
 fn pipelines(names: &[String]) -> Result<PipelineSet, Vec<(String, vigil_compiler::Diagnostic)>> {
-    PipelineSet::resolve(names, false, PipelineOptions::default())
+    PipelineSet::resolve(names, PipelineOptions::default())
 }
 
 /// Runs the rule's SQLite query over `events`: which of them it returns.
