@@ -85,9 +85,7 @@ fn load_with_filters(
     let mut filter_files = load_each(&find(filter_paths));
     for source in &mut filter_files {
         for document in &mut source.documents {
-            if document.content.is_some()
-                && !matches!(document.content, Some(vigil_compiler::syntax::Content::Filter(_)))
-            {
+            if document.kind != vigil_compiler::DocumentKind::Filter {
                 document.content = None;
                 document.diagnostics.push(Diagnostic::error(
                     Code::InvalidFilter,
