@@ -158,9 +158,18 @@ pub struct HuntArgs {
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Do not add the `sysmon` and `windows` log-source pipelines.
+    /// Do not add the log-source routing pipelines (`sysmon`, `windows-audit` and `windows`).
     #[arg(long)]
     pub no_routing: bool,
+    /// The log source of every input of this run, whatever the events hold: `product=...,service=...,category=...`
+    /// (any of the three). By default each event's log source is told from its fields (`rules/logsources.yml`),
+    /// and a rule runs only on events of a log source it can be about.
+    #[arg(long, value_name = "LOGSOURCE")]
+    pub logsource: Option<String>,
+    /// A log-source table (the format of `rules/logsources.yml`) whose entries are tried before the built-in ones;
+    /// repeatable.
+    #[arg(long = "logsource-table", value_name = "FILE")]
+    pub logsource_tables: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
     pub format: HuntFormat,

@@ -194,6 +194,8 @@ codes! {
     EngineError = "engine-error",
     /// Detections left out of correlations: no readable time, later than `--lateness`, beyond `--max-groups`.
     CorrelationIncomplete = "correlation-incomplete",
+    /// A log-source table (`--logsource-table`) that cannot be read or understood, or a bad `--logsource`.
+    InvalidLogsourceTable = "invalid-logsource-table",
 }
 
 impl std::fmt::Display for Code {
@@ -212,6 +214,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 76);
+        assert_eq!(seen.len(), 77);
     }
 }

@@ -22,6 +22,7 @@ mod diagnostic;
 mod filter;
 pub mod ir;
 mod load;
+pub mod logsources;
 mod lower;
 pub mod pipeline;
 mod rule;

@@ -4,13 +4,15 @@
 use crate::bits::RuleBits;
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
+use crate::logsource::{Classifier, EventSource, SourceKey, UNKNOWN};
 use crate::prefilter::Prefilter;
 use crate::program::{compile, Program};
 use crate::record::Record;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
-use vigil_compiler::ir::meta::Meta;
+use vigil_compiler::ir::meta::{LogSource, Meta};
 use vigil_compiler::ir::{self, Expr, StrOp, Test};
+use vigil_compiler::logsources::LogSourceTable;
 use vigil_compiler::Diagnostic;
 
 /// A rule ready to run.
@@ -75,9 +77,11 @@ pub struct Rejected {
     pub diagnostic: Diagnostic,
 }
 
-/// An event decoded for a rule set, with what the prefilter learnt while it was read.
+/// An event decoded for a rule set, with its log source and what the prefilter learnt while it was read.
 pub struct DecodedEvent<'e> {
     pub event: Event<'e>,
+    /// The event's log source (`logsource::UNKNOWN` when not told).
+    pub source: SourceKey,
     /// The prefilter's keyword witnesses that hold, when they were found while the record's text was read.
     keyword_witnesses: Option<RuleBits>,
 }
@@ -124,6 +128,29 @@ pub struct RuleSet {
     channel: Option<FieldId>,
     event_id: Option<FieldId>,
     prefilter: Prefilter,
+    /// Tells events' log sources (`None`: every rule may run on every event).
+    classifier: Option<Classifier>,
+    /// Per log-source key, the rules that may run on its events.
+    admissible: Vec<RuleBits>,
+}
+
+/// How a rule set tells the log sources of events.
+#[derive(Clone, Debug, Default)]
+pub enum LogSources {
+    /// It does not: every rule may run on every event.
+    #[default]
+    Anywhere,
+    /// By the table's signatures (events it does not recognise run every rule).
+    Table(LogSourceTable),
+    /// Every event has this log source.
+    Forced(LogSource),
+}
+
+/// A rule to compile, with its file and its log source as written (its pipelines may have changed the IR's).
+pub struct RuleInput {
+    pub path: String,
+    pub rule: ir::Rule,
+    pub logsource: LogSource,
 }
 
 /// Below this many candidates from the index, the rules are evaluated directly: the literal prefilter's pass over
@@ -204,18 +231,32 @@ impl RuleSet {
     /// [`RuleSet::build`], with events decoded for `also_read` too: the fields a detection must report
     /// (correlation group-by and value fields, the event time), read in the same pass as the rules' own.
     pub fn build_reading(rules: Vec<(String, ir::Rule)>, also_read: &[&str]) -> (RuleSet, Vec<Rejected>) {
+        let inputs =
+            rules.into_iter().map(|(path, rule)| RuleInput { logsource: rule.logsource.clone(), path, rule }).collect();
+        RuleSet::build_with(inputs, also_read, &LogSources::Anywhere)
+    }
+
+    /// The general form: rules with their log sources as written, the fields detections must report, and how
+    /// events' log sources are told (a rule runs only on events of a log source it can be about).
+    pub fn build_with(rules: Vec<RuleInput>, also_read: &[&str], sources: &LogSources) -> (RuleSet, Vec<Rejected>) {
         let mut fields = FieldTable::default();
         let channel = fields.intern("Channel");
         let event_id = fields.intern("EventID");
         for name in also_read {
             fields.intern(name);
         }
+        let classifier = match sources {
+            LogSources::Anywhere => None,
+            LogSources::Table(table) => Some(Classifier::new(table, &mut fields)),
+            LogSources::Forced(logsource) => Some(Classifier::forced(logsource)),
+        };
+        let mut written = Vec::with_capacity(rules.len());
         let mut compiled = Vec::with_capacity(rules.len());
         let mut rejected = Vec::new();
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
         let mut exprs = Vec::new();
-        for (source_index, (path, rule)) in rules.into_iter().enumerate() {
+        for (source_index, RuleInput { path, rule, logsource }) in rules.into_iter().enumerate() {
             let program = match compile(&rule.expr, &mut fields) {
                 Ok(p) => p,
                 Err(diagnostic) => {
@@ -242,6 +283,7 @@ impl RuleSet {
             let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
             exprs.push(rule.expr);
             compiled.push(CompiledRule { meta: reported(rule.meta), path, source_index, program, anchor });
+            written.push(logsource);
         }
         let prefilter = Prefilter::build(exprs.iter(), &fields);
         let mut by_key = Index::default();
@@ -251,6 +293,25 @@ impl RuleSet {
             by_key.insert(key, bits);
         }
         let index = by_key;
+        // Per log source events can have, the rules that may run on its events.
+        let admissible = classifier
+            .as_ref()
+            .map(|c| {
+                c.sources
+                    .iter()
+                    .enumerate()
+                    .map(|(key, source)| {
+                        let mut bits = RuleBits::new(compiled.len());
+                        for (r, logsource) in written.iter().enumerate() {
+                            if key as SourceKey == UNKNOWN || source.admits(logsource) {
+                                bits.insert(r as u32);
+                            }
+                        }
+                        bits
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let set = RuleSet {
             rules: compiled,
             fields,
@@ -259,13 +320,25 @@ impl RuleSet {
             channel: Some(channel),
             event_id: Some(event_id),
             prefilter,
+            classifier,
+            admissible,
         };
         (set, rejected)
     }
 
+    /// The log source of a decoded event, if the rule set tells them.
+    pub fn event_source(&self, decoded: &DecodedEvent<'_>) -> Option<&EventSource> {
+        self.classifier.as_ref()?.sources.get(decoded.source as usize)
+    }
+
+    fn classify(&self, event: &Event<'_>) -> SourceKey {
+        self.classifier.as_ref().map_or(UNKNOWN, |c| c.classify(event))
+    }
+
     /// The event, decoded for these rules.
     pub fn event<'e>(&self, json: &'e serde_json::Value) -> DecodedEvent<'e> {
-        DecodedEvent { event: Event::new(json, &self.fields, self.keywords), keyword_witnesses: None }
+        let event = Event::new(json, &self.fields, self.keywords);
+        DecodedEvent { source: self.classify(&event), event, keyword_witnesses: None }
     }
 
     /// Any record, decoded for these rules (JSON text straight from the text), or why it cannot be read;
@@ -275,10 +348,15 @@ impl RuleSet {
             // The text's values meet the keyword facts as it is read, rather than being listed.
             let mut seen = self.prefilter.no_witnesses();
             let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut seen);
-            Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit))
-                .map(|(event, visited)| DecodedEvent { event, keyword_witnesses: visited.then_some(seen) })
+            Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit)).map(|(event, visited)| {
+                DecodedEvent { source: self.classify(&event), event, keyword_witnesses: visited.then_some(seen) }
+            })
         } else {
-            Event::of(record, &self.fields, self.keywords).map(|event| DecodedEvent { event, keyword_witnesses: None })
+            Event::of(record, &self.fields, self.keywords).map(|event| DecodedEvent {
+                source: self.classify(&event),
+                event,
+                keyword_witnesses: None,
+            })
         };
         read.ok_or_else(|| record.error(position).unwrap_or_else(|| format!("record {position}: not JSON")))
     }
@@ -314,6 +392,10 @@ impl RuleSet {
             if let Some(rules) = self.index.get(*c, *id) {
                 candidates.union_with(rules);
             }
+        }
+        // Rules of another log source cost no more than this intersection.
+        if let Some(admissible) = self.admissible.get(decoded.source as usize) {
+            candidates.intersect_with(admissible);
         }
         if candidates.len() >= PREFILTER_MIN_CANDIDATES {
             let admitted = self.prefilter.admitted_among(event, decoded.keyword_witnesses.as_ref(), &candidates);

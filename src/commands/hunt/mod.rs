@@ -17,7 +17,7 @@ use vigil_compiler::compile::Compilation;
 use vigil_compiler::{Code, Diagnostic, DocumentKind};
 use vigil_runtime::correlate::{self, Correlator, Limits};
 use vigil_runtime::correlation::Detection;
-use vigil_runtime::RuleSet;
+use vigil_runtime::{LogSources, RuleInput, RuleSet};
 
 /// Input files: files as given, directories searched for log files.
 fn inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
@@ -73,6 +73,40 @@ fn report_unloaded(compilation: &Compilation) -> (usize, bool) {
     (unloaded, io_error)
 }
 
+/// How events' log sources are told: `--logsource`, or the built-in table after the user's `--logsource-table`s.
+fn log_sources(args: &HuntArgs) -> Option<LogSources> {
+    use vigil_compiler::logsources::{parse_forced, LogSourceTable};
+    if let Some(forced) = &args.logsource {
+        return match parse_forced(forced) {
+            Ok(logsource) => Some(LogSources::Forced(logsource)),
+            Err(why) => {
+                report::general(&Diagnostic::error(Code::Usage, None, format!("--logsource {forced}: {why}")));
+                None
+            }
+        };
+    }
+    let mut table = LogSourceTable::default();
+    for path in &args.logsource_tables {
+        let shown = path.display().to_string();
+        let parsed = vigil_compiler::compile::read_source(path).and_then(|text| {
+            LogSourceTable::parse(&text).map_err(|d| {
+                report::problem_in(&shown, &text, &d);
+                d
+            })
+        });
+        match parsed {
+            Ok(user) => table.entries.extend(user.entries),
+            Err(d) => {
+                if d.code != Code::InvalidLogsourceTable {
+                    report::problem_in(&shown, "", &d);
+                }
+                return None;
+            }
+        }
+    }
+    Some(LogSources::Table(LogSourceTable::builtin().after(table)))
+}
+
 fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -107,6 +141,7 @@ pub fn run(args: &HuntArgs) -> u8 {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
     }
     let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
+    let Some(sources) = log_sources(args) else { return 2 };
     let compilation = rule_files::compile(&args.rules, &args.pipeline.filters, &settings);
     let (not_loaded, rules_io_error) = report_unloaded(&compilation);
     let (files, inputs_io_error) = inputs(&args.inputs);
@@ -119,7 +154,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     }
     let progress = progress_bar();
     let outcome = match args.engine {
-        HuntEngine::Matcher => matcher(args, compilation, &files, &mut out, &progress, started),
+        HuntEngine::Matcher => matcher(args, &sources, compilation, &files, &mut out, &progress, started),
         HuntEngine::Sqlite => sqlite(args, &compilation, &files, &mut out, &progress, started),
     };
     progress.finish_and_clear();
@@ -133,7 +168,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     let detections: u64 = by_level.values().sum();
     let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
     eprintln!(
-        "{} events from {} inputs in {:.2}s ({:.0} events/s; rules loaded in {:.2}s); {detections} detections ({}); rules: {} loaded{}, {} not loaded; {} unreadable records",
+        "{} events from {} inputs in {:.2}s ({:.0} events/s; rules loaded in {:.2}s); {detections} detections ({}); rules: {} loaded{}, {} not loaded; {} unreadable records; {} events of unknown log source",
         totals.events,
         files.len(),
         outcome.scanned_in,
@@ -144,6 +179,7 @@ pub fn run(args: &HuntArgs) -> u8 {
         if outcome.correlations_loaded > 0 { format!(" and {} correlations", outcome.correlations_loaded) } else { String::new() },
         outcome.not_loaded,
         totals.unreadable,
+        totals.unknown_source,
     );
     if totals.io_failed {
         2
@@ -157,6 +193,7 @@ pub fn run(args: &HuntArgs) -> u8 {
 /// The compiled matcher over every input, correlations included.
 fn matcher(
     args: &HuntArgs,
+    sources: &LogSources,
     mut compilation: Compilation,
     files: &[PathBuf],
     out: &mut dyn Write,
@@ -174,10 +211,11 @@ fn matcher(
     also_read.extend(time_names.iter().map(|s| s.to_string()));
     let also_read: Vec<&str> = also_read.iter().map(String::as_str).collect();
     let paths: Vec<String> = compilation.files.iter().map(|f| f.path.clone()).collect();
-    let (set, rejected) = RuleSet::build_reading(
-        rules.into_iter().map(|(f, lowered)| (paths[f].clone(), lowered.rule)).collect(),
-        &also_read,
-    );
+    let inputs = rules
+        .into_iter()
+        .map(|(f, lowered)| RuleInput { path: paths[f].clone(), rule: lowered.rule, logsource: lowered.logsource })
+        .collect();
+    let (set, rejected) = RuleSet::build_with(inputs, &also_read, sources);
     let mut not_loaded = rejected.len();
     for r in &rejected {
         let (file, pos) = positions[r.index];

@@ -50,6 +50,8 @@ pub struct Totals {
     pub per_correlation: BTreeMap<usize, u64>,
     /// Detections of correlated rules whose event had no readable time (left out of correlations).
     pub no_time: u64,
+    /// Events whose log source could not be told (every rule ran on them).
+    pub unknown_source: u64,
     /// Some input could not be opened or read to its end.
     pub io_failed: bool,
     /// The output could not be written (a closed pipe): the scan stopped.
@@ -79,6 +81,8 @@ struct Done {
     per_rule: Vec<u32>,
     hits: Vec<Hit>,
     no_time: u64,
+    /// Events whose log source the rule set could not tell.
+    unknown_source: u64,
     end: Option<Option<String>>,
 }
 
@@ -188,6 +192,7 @@ impl Matching<'_> {
             per_rule: Vec::new(),
             hits: Vec::new(),
             no_time: 0,
+            unknown_source: 0,
             end,
         }
     }
@@ -203,6 +208,8 @@ impl Matching<'_> {
             match parsed.as_ref().map_err(Clone::clone).and_then(|parsed| self.rules.decode(parsed, record)) {
                 Ok(decoded) => {
                     result.events += 1;
+                    result.unknown_source +=
+                        u64::from(self.rules.event_source(&decoded).is_none_or(|s| s.product.is_none()));
                     let matched = self.rules.matches(&decoded);
                     if matched.is_empty() {
                         continue;
@@ -274,6 +281,7 @@ impl Writer<'_, '_> {
         }
         self.totals.events += batch.events;
         self.totals.no_time += batch.no_time;
+        self.totals.unknown_source += batch.unknown_source;
         for rule in batch.per_rule {
             *self.totals.per_rule.entry(rule).or_default() += 1;
         }
