@@ -15,15 +15,23 @@ pub enum DocumentKind {
     Filter,
     /// A processing pipeline (pySigma pipeline YAML) that sits among rules; `pipeline::parse` checks it.
     Pipeline,
+    /// A log-source table (`rules/logsources.yml`) that sits among rules; `logsources` checks it.
+    LogSourceTable,
 }
 
 impl DocumentKind {
+    /// A document of data that sits among rules (a pipeline, a log-source table): checked, nothing to compile.
+    pub fn is_data(self) -> bool {
+        matches!(self, DocumentKind::Pipeline | DocumentKind::LogSourceTable)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::Rule => "rule",
             DocumentKind::Correlation => "correlation",
             DocumentKind::Filter => "filter",
             DocumentKind::Pipeline => "pipeline",
+            DocumentKind::LogSourceTable => "logsource-table",
         }
     }
 }
@@ -80,6 +88,10 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
         let mut diags = Diagnostics::default();
         early.into_iter().for_each(|d| diags.push(d));
         let mut root = document.root;
+        if is_logsource_table(&root) {
+            out.push(finish(index, root.pos, DocumentKind::LogSourceTable, &root, None, diags));
+            continue;
+        }
         if root.as_map().is_none() {
             diags.error(
                 Code::DocumentNotMapping,
@@ -133,7 +145,7 @@ pub fn load_str(text: &str) -> Vec<LoadedDocument> {
         let content = match kind {
             DocumentKind::Correlation => parse_correlation(&root, &mut diags).map(Content::Correlation),
             DocumentKind::Filter => parse_filter(&root, &mut diags).map(Content::Filter),
-            DocumentKind::Pipeline => None,
+            DocumentKind::Pipeline | DocumentKind::LogSourceTable => None,
             DocumentKind::Rule => {
                 if let Some(global) = &template {
                     // pySigma's precedence: on a conflict the global document's value wins.
@@ -178,6 +190,16 @@ fn finish(
         title: text("title"),
         content: if has_errors { None } else { content },
         diagnostics: diags.into_vec(),
+    }
+}
+
+/// A list of mappings with `logsource` and `recognise`: a log-source table, not a Sigma document.
+fn is_logsource_table(root: &Node<'_>) -> bool {
+    match &root.kind {
+        Kind::Seq(items) => {
+            !items.is_empty() && items.iter().all(|i| i.get("logsource").is_some() && i.get("recognise").is_some())
+        }
+        _ => false,
     }
 }
 

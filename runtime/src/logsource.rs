@@ -202,9 +202,10 @@ impl Classifier {
         for (e, entry) in self.entries.iter().enumerate() {
             let recognised = entry.all_of.iter().all(|id| event.get(*id).is_some())
                 && (entry.any_of.is_empty() || entry.any_of.iter().any(|id| event.get(*id).is_some()))
-                && entry.equals.iter().all(|(id, values)| {
-                    event.get(*id).and_then(text_of).is_some_and(|text| values.iter().any(|v| *v == text))
-                });
+                && entry
+                    .equals
+                    .iter()
+                    .all(|(id, values)| event.get(*id).and_then(text_of).is_some_and(|text| values.contains(&text)));
             if !recognised {
                 continue;
             }

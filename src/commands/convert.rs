@@ -9,7 +9,7 @@ use std::time::Instant;
 use vigil_compiler::backend::{self, ConvertOptions, Target};
 use vigil_compiler::compile::{Compilation, Compiled, Document};
 use vigil_compiler::ir::correlation::InputSource;
-use vigil_compiler::{Code, Diagnostic, DocumentKind};
+use vigil_compiler::{Code, Diagnostic};
 
 /// The outcome of one document to convert: the file (its position in the compilation), the document, and its
 /// queries or why it has none.
@@ -84,7 +84,7 @@ pub fn convert_all<'c>(
                     (None, None) => continue,
                 },
                 Some(Compiled::Filter(_)) => continue,
-                None if document.kind == DocumentKind::Pipeline => continue,
+                None if document.kind.is_data() => continue,
                 None => match document.first_error() {
                     Some(error) => Err(error.clone()),
                     None => continue,

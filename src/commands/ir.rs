@@ -4,7 +4,6 @@ use crate::cli::IrArgs;
 use crate::{report, rule_files};
 use std::io::Write;
 use vigil_compiler::compile::Compiled;
-use vigil_compiler::DocumentKind;
 
 pub fn run(args: &IrArgs) -> u8 {
     let Some(settings) = report::settings(&args.pipeline, false) else { return 2 };
@@ -35,7 +34,7 @@ pub fn run(args: &IrArgs) -> u8 {
                     document.kind.as_str()
                 )),
                 // Pipeline files among rules are checked by `vigil check`; they have no IR.
-                None if document.kind == DocumentKind::Pipeline => {}
+                None if document.kind.is_data() => {}
                 None => {
                     for d in &document.diagnostics {
                         report::problem(file, d);

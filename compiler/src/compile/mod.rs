@@ -230,6 +230,12 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
                 diagnostics.extend(problems);
             }
         }
+        if loaded.kind == DocumentKind::LogSourceTable {
+            // A log-source table among the rules (like `rules/logsources.yml`): checked as one.
+            if let Err(problem) = crate::logsources::LogSourceTable::parse(&text) {
+                diagnostics.push(problem);
+            }
+        }
         let compiled = match loaded.content {
             Some(Content::Rule(mut rule)) => {
                 let filters = filters::apply(&mut rule, &settings.filters);

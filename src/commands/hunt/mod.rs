@@ -14,7 +14,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 use vigil_compiler::compile::Compilation;
-use vigil_compiler::{Code, Diagnostic, DocumentKind};
+use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::correlate::{self, Correlator, Limits};
 use vigil_runtime::correlation::Detection;
 use vigil_runtime::{LogSources, RuleInput, RuleSet};
@@ -58,7 +58,7 @@ fn report_unloaded(compilation: &Compilation) -> (usize, bool) {
     for file in &compilation.files {
         io_error |= !file.readable;
         for document in &file.documents {
-            if document.kind == DocumentKind::Pipeline {
+            if document.kind.is_data() {
                 continue;
             }
             if document.has_errors() {
