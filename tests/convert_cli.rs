@@ -122,7 +122,9 @@ fn sqlite_engine_equals_the_matcher_on_the_regression_data() {
         return;
     };
     let detections = same_detections(&[&rules, &emerging, &hunting], &[&regression]);
-    assert!(detections > 500, "{detections} detections");
+    // 496 when written: every rule on the regression events of its own log source (rules of other products,
+    // which matched there before log sources were told, no longer run on Windows events).
+    assert!(detections > 450, "{detections} detections");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //!
 //! One table `logs`: a column per field some rule reads (filled by the matcher's own decoding, so both engines
 //! see the same values), `_raw` with every value of the event (for keywords, between unit separators), `_time` with
-//! the event's time as written (for correlation windows), and `_file`, `_record`, `_event` to report detections. Columns have no declared type: a JSON number is stored as a number
+//! the event's time as written (for correlation windows), `_source` its log source (as the matcher tells it, so that
+//! a rule's query runs only on events of a log source it can be about), and `_file`, `_record`, `_event` to report
+//! detections. Columns have no declared type: a JSON number is stored as a number
 //! and a string as text, as they came. Lists are stored as their elements' text, one per line.
 //!
 //! Three functions are registered so that the standard SQL the sqlite target writes has Sigma's semantics here:
@@ -10,6 +12,8 @@
 
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
+use crate::logsource::{Classifier, SourceKey, UNKNOWN};
+use crate::ruleset::LogSources;
 use regex::Regex;
 use rusqlite::functions::FunctionFlags;
 pub use rusqlite::types::Value as SqlValue;
@@ -17,6 +21,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::Arc;
+use vigil_compiler::ir::meta::LogSource;
 use vigil_compiler::ir::{self, Test};
 
 use vigil_compiler::sql_table::KEYWORD_SEPARATOR;
@@ -42,6 +47,8 @@ pub struct SqliteStore {
     keywords: bool,
     /// The fields holding the event's time, for `_time`.
     time_fields: Vec<FieldId>,
+    /// Tells each event's log source, for `_source`.
+    classifier: Option<Classifier>,
     insert: String,
     /// The column names after the four fixed ones.
     names: Vec<String>,
@@ -69,17 +76,6 @@ fn fields_of(rules: &[&ir::Rule]) -> (FieldTable, bool) {
     (table, keywords)
 }
 
-/// Whether some rule reads `name` (a time field gets a column of its own only then).
-fn rules_read(rules: &[&ir::Rule], name: &str) -> bool {
-    let mut read = false;
-    for rule in rules {
-        rule.expr.visit_predicates(&mut |p| {
-            read |= p.field.as_deref() == Some(name) || matches!(&p.test, Test::FieldRef { field, .. } if field == name)
-        });
-    }
-    read
-}
-
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -88,6 +84,12 @@ impl SqliteStore {
     /// A store for the events `rules` will be run on: in memory, or in the database file `path` (its `logs`
     /// table is replaced).
     pub fn create(path: Option<&Path>, rules: &[&ir::Rule]) -> Result<SqliteStore, String> {
+        SqliteStore::create_with(path, rules, &LogSources::Anywhere)
+    }
+
+    /// [`SqliteStore::create`], telling each event's log source as the matcher does (column `_source`), so that a
+    /// rule's query runs only on events of a log source it can be about ([`SqliteStore::run_among`]).
+    pub fn create_with(path: Option<&Path>, rules: &[&ir::Rule], sources: &LogSources) -> Result<SqliteStore, String> {
         let conn = match path {
             Some(p) => Connection::open(p),
             None => Connection::open_in_memory(),
@@ -95,13 +97,17 @@ impl SqliteStore {
         .map_err(sql_error)?;
         register_functions(&conn).map_err(sql_error)?;
         let (mut table, keywords) = fields_of(rules);
+        // Columns are the fields rules read; the time and log-source fields are read for the fixed columns only.
+        let rule_fields = table.len() as FieldId;
         let time_names = crate::time::time_fields(None);
         let time_fields: Vec<FieldId> = time_names.iter().map(|name| table.intern(name)).collect();
+        let classifier = match sources {
+            LogSources::Anywhere => None,
+            LogSources::Table(t) => Some(Classifier::new(t, &mut table)),
+            LogSources::Forced(logsource) => Some(Classifier::forced(logsource)),
+        };
         let mut by_name: Vec<(String, Vec<FieldId>)> = Vec::new();
-        for id in 0..table.len() as FieldId {
-            if time_fields.contains(&id) && !rules_read(rules, table.name(id)) {
-                continue;
-            }
+        for id in 0..rule_fields {
             let folded = table.name(id).to_lowercase();
             match by_name.iter_mut().find(|(name, _)| name.to_lowercase() == folded) {
                 Some((_, ids)) => ids.push(id),
@@ -109,7 +115,7 @@ impl SqliteStore {
             }
         }
         let mut create = format!(
-            "DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (_file INTEGER, _record INTEGER, _event TEXT, _raw TEXT, _time TEXT"
+            "DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (_file INTEGER, _record INTEGER, _event TEXT, _raw TEXT, _time TEXT, _source INTEGER"
         );
         for (name, _) in &by_name {
             create.push_str(", ");
@@ -120,14 +126,14 @@ impl SqliteStore {
         create.push_str(");");
         conn.execute_batch(&create).map_err(|e| format!("cannot create the events table: {e}"))?;
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;").map_err(sql_error)?;
-        let placeholders: Vec<String> = (1..=columns.len() + 5).map(|i| format!("?{i}")).collect();
+        let placeholders: Vec<String> = (1..=columns.len() + 6).map(|i| format!("?{i}")).collect();
         let insert = format!("INSERT INTO {TABLE} VALUES ({})", placeholders.join(", "));
-        Ok(SqliteStore { conn, table, columns, keywords, time_fields, insert, names })
+        Ok(SqliteStore { conn, table, columns, keywords, time_fields, classifier, insert, names })
     }
 
-    /// Every column name, the five fixed ones (`_file`, `_record`, `_event`, `_raw`, `_time`) first.
+    /// Every column name, the six fixed ones (`_file`, `_record`, `_event`, `_raw`, `_time`, `_source`) first.
     pub fn column_names(&self) -> Vec<String> {
-        ["_file", "_record", "_event", "_raw", "_time"]
+        ["_file", "_record", "_event", "_raw", "_time", "_source"]
             .iter()
             .map(|s| s.to_string())
             .chain(self.names.iter().cloned())
@@ -163,6 +169,7 @@ impl SqliteStore {
         });
         let time = crate::time::event_time(&event, &self.time_fields);
         values.push(time.map_or(SqlValue::Null, |t| SqlValue::Text(t.to_string())));
+        values.push(SqlValue::Integer(self.source(&event) as i64));
         for ids in &self.columns {
             values.push(ids.iter().find_map(|&id| event.get(id)).map_or(SqlValue::Null, sql_value));
         }
@@ -174,10 +181,36 @@ impl SqliteStore {
         self.conn.execute_batch("COMMIT;").map_err(sql_error)
     }
 
+    /// The log source of an event (`logsource::UNKNOWN` without a classifier).
+    fn source(&self, event: &Event<'_>) -> SourceKey {
+        self.classifier.as_ref().map_or(UNKNOWN, |c| c.classify(event))
+    }
+
+    /// The log sources on whose events a rule of log source `rule` (as written) may run; `None`: all of them.
+    pub fn admitted(&self, rule: &LogSource) -> Option<Vec<SourceKey>> {
+        let classifier = self.classifier.as_ref()?;
+        let keys: Vec<SourceKey> = (0..classifier.sources.len() as SourceKey)
+            .filter(|&k| k == UNKNOWN || classifier.sources[k as usize].admits(rule))
+            .collect();
+        (keys.len() < classifier.sources.len()).then_some(keys)
+    }
+
     /// Runs one rule's query (`SELECT * FROM logs WHERE ...`, as the sqlite target writes it): every row it
     /// returns, in input order.
     pub fn run(&self, query: &str) -> Result<Vec<Row>, String> {
-        let wrapped = format!("SELECT _file, _record, _event, _time FROM ({query}) ORDER BY _file, _record");
+        self.run_among(query, None)
+    }
+
+    /// [`SqliteStore::run`] over the events of the log sources `sources` only (all with `None`).
+    pub fn run_among(&self, query: &str, sources: Option<&[SourceKey]>) -> Result<Vec<Row>, String> {
+        let among = match sources {
+            None => String::new(),
+            Some(keys) => {
+                let keys: Vec<String> = keys.iter().map(u32::to_string).collect();
+                format!(" WHERE _source IN ({})", keys.join(", "))
+            }
+        };
+        let wrapped = format!("SELECT _file, _record, _event, _time FROM ({query}){among} ORDER BY _file, _record");
         let mut statement = self.conn.prepare(&wrapped).map_err(sql_error)?;
         let rows = statement
             .query_map([], |row| {
@@ -208,7 +241,8 @@ impl SqliteStore {
             _ => serde_json::Value::Null,
         };
         let time = crate::time::event_time(&event, &self.time_fields).map_or(serde_json::Value::Null, Into::into);
-        let mut values = vec![file.into(), record.into(), json.to_string().into(), raw, time];
+        let source = self.source(&event);
+        let mut values = vec![file.into(), record.into(), json.to_string().into(), raw, time, source.into()];
         for ids in &self.columns {
             values.push(ids.iter().find_map(|&id| event.get(id)).map_or(serde_json::Value::Null, json_value));
         }

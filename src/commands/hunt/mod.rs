@@ -88,12 +88,8 @@ fn log_sources(args: &HuntArgs) -> Option<LogSources> {
     let mut table = LogSourceTable::default();
     for path in &args.logsource_tables {
         let shown = path.display().to_string();
-        let parsed = vigil_compiler::compile::read_source(path).and_then(|text| {
-            LogSourceTable::parse(&text).map_err(|d| {
-                report::problem_in(&shown, &text, &d);
-                d
-            })
-        });
+        let parsed = vigil_compiler::compile::read_source(path)
+            .and_then(|text| LogSourceTable::parse(&text).inspect_err(|d| report::problem_in(&shown, &text, d)));
         match parsed {
             Ok(user) => table.entries.extend(user.entries),
             Err(d) => {
@@ -155,7 +151,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     let progress = progress_bar();
     let outcome = match args.engine {
         HuntEngine::Matcher => matcher(args, &sources, compilation, &files, &mut out, &progress, started),
-        HuntEngine::Sqlite => sqlite(args, &compilation, &files, &mut out, &progress, started),
+        HuntEngine::Sqlite => sqlite(args, &sources, &compilation, &files, &mut out, &progress, started),
     };
     progress.finish_and_clear();
     let Some(mut outcome) = outcome else { return 2 };
@@ -297,6 +293,7 @@ fn level_name(info: RuleInfo<'_>) -> &'static str {
 /// SQLite running each rule's generated SQL.
 fn sqlite(
     args: &HuntArgs,
+    sources: &LogSources,
     compilation: &Compilation,
     files: &[PathBuf],
     out: &mut dyn Write,
@@ -325,7 +322,7 @@ fn sqlite(
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
         format::detection(buffer, args.format, prepared.info(found.rule as usize), found)
     };
-    let totals = match sql_engine::hunt(&prepared, files, args.db.as_deref(), &detection, out, progress) {
+    let totals = match sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, out, progress) {
         Ok(totals) => totals,
         Err(e) => {
             report::general(&Diagnostic::error(Code::EngineError, None, format!("SQLite: {e}")));

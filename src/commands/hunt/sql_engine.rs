@@ -8,16 +8,20 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use vigil_compiler::backend::{self, ConvertOptions, Target};
 use vigil_compiler::compile::RuleRef;
-use vigil_compiler::ir::{self, meta::Meta};
+use vigil_compiler::ir;
+use vigil_compiler::ir::meta::{LogSource, Meta};
 use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::read;
 use vigil_runtime::sqlite::{SqliteStore, TABLE};
+use vigil_runtime::LogSources;
 
 /// Rules with their SQL.
 pub struct Prepared {
     /// What detections report about each rule: its metadata and file.
     pub rules: Vec<(Meta, String)>,
     irs: Vec<ir::Rule>,
+    /// Each rule's log source as written.
+    logsources: Vec<LogSource>,
     queries: Vec<String>,
 }
 
@@ -32,7 +36,7 @@ impl Prepared {
 /// come back with their diagnostic, located.
 pub fn prepare<'c>(rules: impl Iterator<Item = RuleRef<'c>>) -> (Prepared, Vec<(RuleRef<'c>, Diagnostic)>) {
     let options = ConvertOptions { table: Some(TABLE.to_string()), ..ConvertOptions::default() };
-    let mut prepared = Prepared { rules: Vec::new(), irs: Vec::new(), queries: Vec::new() };
+    let mut prepared = Prepared { rules: Vec::new(), irs: Vec::new(), logsources: Vec::new(), queries: Vec::new() };
     let mut rejected = Vec::new();
     for r in rules {
         let lowered = r.rule;
@@ -41,6 +45,7 @@ pub fn prepare<'c>(rules: impl Iterator<Item = RuleRef<'c>>) -> (Prepared, Vec<(
                 prepared.rules.push((lowered.rule.meta.clone(), r.file.path.clone()));
                 prepared.queries.push(queries.remove(0));
                 prepared.irs.push(lowered.rule.clone());
+                prepared.logsources.push(lowered.logsource.clone());
             }
             Err(e) => rejected.push((r, e.located(lowered.pos))),
         }
@@ -51,6 +56,7 @@ pub fn prepare<'c>(rules: impl Iterator<Item = RuleRef<'c>>) -> (Prepared, Vec<(
 /// Loads `files` into the store (a file with `db`) and runs every query; detections go to `out` in order.
 pub fn hunt(
     prepared: &Prepared,
+    sources: &LogSources,
     files: &[PathBuf],
     db: Option<&Path>,
     format: &Format<'_>,
@@ -64,7 +70,7 @@ pub fn hunt(
         }
     }
     let rules: Vec<&ir::Rule> = prepared.irs.iter().collect();
-    let mut store = SqliteStore::create(db, &rules)?;
+    let mut store = SqliteStore::create_with(db, &rules, sources)?;
     let mut totals = Totals::default();
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for (index, path) in files.iter().enumerate() {
@@ -109,7 +115,7 @@ pub fn hunt(
     // (file, record, rule, event): sorted into the matcher's order.
     let mut found = Vec::new();
     for (rule, query) in prepared.queries.iter().enumerate() {
-        let rows = store.run(query).map_err(|e| {
+        let rows = store.run_among(query, store.admitted(&prepared.logsources[rule]).as_deref()).map_err(|e| {
             let shown: String = query.chars().take(300).collect();
             format!(
                 "{}: {e}\n  query: {shown}{}",
