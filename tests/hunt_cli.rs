@@ -67,8 +67,15 @@ fn routing_adds_the_log_source_and_can_be_turned_off() {
     let routed = vigil(&["hunt", "--format", "csv", "-r", rule.to_str().unwrap_or(""), EXAMPLE]);
     assert_eq!(stdout(&routed).lines().count(), 2, "{}", stdout(&routed)); // header + the EventID 1 event
     assert!(stdout(&routed).lines().nth(1).unwrap_or("").ends_with(",7"), "{}", stdout(&routed));
+    // Without routing the rule has no EventID condition, but each event's log source still counts: the image loads
+    // (Sysmon 7, category image_load) are not process creations.
     let unrouted = vigil(&["hunt", "--no-routing", "--format", "csv", "-r", rule.to_str().unwrap_or(""), EXAMPLE]);
-    assert_eq!(stdout(&unrouted).lines().count(), 5, "{}", stdout(&unrouted)); // every notepad event
+    assert_eq!(stdout(&unrouted).lines().count(), 2, "{}", stdout(&unrouted));
+    // With the log source forced to Windows alone (no category known), it runs on every notepad event.
+    let rule = rule.to_str().unwrap_or("");
+    let forced =
+        vigil(&["hunt", "--no-routing", "--logsource", "product=windows", "--format", "csv", "-r", rule, EXAMPLE]);
+    assert_eq!(stdout(&forced).lines().count(), 5, "{}", stdout(&forced)); // every notepad event
 }
 
 #[test]
