@@ -22,9 +22,10 @@ fn ir_snapshots_of_valid_fixtures() {
 #[test]
 fn ir_snapshots_of_shipped_rules() {
     insta::glob!("../../rules", "*.yml", |path| {
-        // `vigil test`'s files sit beside the rules: its config and the rules' event fixtures.
+        // `vigil test`'s files sit beside the rules (its config and the rules' event fixtures), and the log-source
+        // table, which is data.
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == "vigil.yml" || name.ends_with(".tests.yml") {
+        if name == "vigil.yml" || name.ends_with(".tests.yml") || name == "logsources.yml" {
             return;
         }
         let text = read(path);

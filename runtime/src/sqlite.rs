@@ -264,12 +264,18 @@ fn json_value(value: &Value<'_>) -> serde_json::Value {
 
 fn sql_value(value: &Value<'_>) -> SqlValue {
     match value {
-        Value::Str(s, _) => SqlValue::Text(s.to_string()),
+        // A string that is a number written the canonical way (`"3389"`) is stored as that number, so that a rule's
+        // `field: 3389` (`= 3389`) matches it as the matcher does; its text is the same for string tests.
+        Value::Str(s, _) => match s.parse::<i64>() {
+            Ok(i) if i.to_string() == **s => SqlValue::Integer(i),
+            _ => SqlValue::Text(s.to_string()),
+        },
         Value::Num(n, text) => match text.get().parse::<i64>() {
             Ok(i) => SqlValue::Integer(i),
             Err(_) => SqlValue::Real(*n),
         },
-        Value::Bool(b) => SqlValue::Integer(*b as i64),
+        // As the matcher reads a boolean as text (and the sqlite target's boolean test reads it).
+        Value::Bool(b) => SqlValue::Text(b.to_string()),
         Value::Null => SqlValue::Null,
         Value::List(items) => {
             let texts: Vec<&str> = items.iter().filter_map(Value::text).collect();

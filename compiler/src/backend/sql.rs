@@ -27,6 +27,29 @@ pub fn query(dialect: Target, cx: &Context<'_>) -> Result<String, Diagnostic> {
 }
 
 impl Sql {
+    /// A column as a number for comparisons (`gt`, ...): SQLite columns hold numbers or text, and SQLite orders
+    /// every text after every number, so text that reads as a number is cast and other text is NULL (no comparison
+    /// holds), as the matcher reads numbers. Other dialects compare typed columns.
+    fn numeric(&self, column: &str) -> String {
+        match self.dialect {
+            Target::Sqlite => format!(
+                "(CASE WHEN typeof({column}) IN ('integer', 'real') THEN {column} WHEN typeof({column}) = 'text' \
+                 AND trim({column}) <> '' AND trim({column}) NOT GLOB '*[^0-9.eE+-]*' THEN CAST(trim({column}) AS REAL) END)"
+            ),
+            _ => column.to_string(),
+        }
+    }
+
+    /// A boolean test. SQLite has no boolean type: Vigil's SQLite store keeps JSON booleans as the text `true` /
+    /// `false`, as the matcher reads them (a string test `'true'` and a boolean test agree), so the test reads the
+    /// text; the other dialects compare typed booleans.
+    fn boolean(&self, column: &str, b: bool) -> String {
+        match self.dialect {
+            Target::Sqlite => format!("lower({column}) = '{b}'"),
+            _ => format!("{column} = {}", if b { "TRUE" } else { "FALSE" }),
+        }
+    }
+
     pub(super) fn new(dialect: Target, keyword_column: &str) -> Sql {
         Sql { dialect, keyword_column: keyword_column.to_string() }
     }
@@ -154,9 +177,10 @@ impl Sql {
     fn string_test(&self, column: &str, pieces: &[Piece], cased: bool) -> String {
         if cased {
             if self.dialect == Target::Sqlite {
-                // SQLite's LIKE folds ASCII case whatever the pattern: GLOB is its case-sensitive match.
+                // SQLite's LIKE folds ASCII case whatever the pattern: GLOB is its case-sensitive match. `=` compares
+                // text with text only (a number stored as a number is never equal to text), hence the cast.
                 return match text::plain(pieces) {
-                    Some(p) => format!("{column} = {}", self.string(p)),
+                    Some(p) => format!("CAST({column} AS TEXT) = {}", self.string(p)),
                     None => format!("{column} GLOB {}", self.string(&glob(pieces))),
                 };
             }
@@ -352,7 +376,7 @@ impl Language for Sql {
                 Ok(self.string_test(&self.as_text(&column), &pattern(*op, value)?, *cased))
             }
             Test::Num(n) => Ok(format!("{column} = {}", text::number(n))),
-            Test::Bool(b) => Ok(format!("{column} = {}", if *b { "TRUE" } else { "FALSE" })),
+            Test::Bool(b) => Ok(self.boolean(&column, *b)),
             Test::Null => Ok(format!("{column} IS NULL")),
             Test::Exists => Ok(format!("{column} IS NOT NULL")),
             Test::Regex { pattern, flags } => Ok(self.regex(&column, pattern, *flags)),
@@ -373,10 +397,10 @@ impl Language for Sql {
             }
             Test::Compare { op, value } => {
                 let symbol = text::compare_symbol(*op);
-                // DuckDB reads numeric text with TRY_CAST (other text does not compare), as Sigma does.
+                // Numeric text compares as its number, other text does not compare, as Sigma does.
                 let column = match self.dialect {
                     Target::Duckdb => format!("TRY_CAST({column} AS DOUBLE)"),
-                    _ => column,
+                    _ => self.numeric(&column),
                 };
                 Ok(format!("{column} {symbol} {}", text::number(value)))
             }
