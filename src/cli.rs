@@ -180,9 +180,13 @@ pub struct HuntArgs {
     /// detections, as a cross-check of the SQL; slower).
     #[arg(long, value_enum, default_value_t = HuntEngine::Matcher)]
     pub engine: HuntEngine,
-    /// With `--engine sqlite`: keep the events in this SQLite database file (table `logs`) for further SQL.
+    /// With `--engine sqlite`: keep the events in this SQLite database file (table `logs`) for further SQL. A
+    /// database an earlier hunt wrote is replaced; any other existing file is refused.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// With `--db`: replace the file even if it is not a database a Vigil hunt wrote.
+    #[arg(long, requires = "db")]
+    pub db_overwrite: bool,
     /// The field holding each event's time, for correlation windows and output, named as rules name fields
     /// (`UtcTime` reads an EVTX record's EventData too). Default: the EVTX `TimeCreated` SystemTime, `@timestamp`,
     /// `UtcTime`, `TimeCreated`, `EventTime`, `timestamp` or `time`, the first present.

@@ -75,17 +75,20 @@ fn load_each(found: &[Found]) -> Vec<LoadedSource> {
 }
 
 /// The files under `paths` (rules, and filters among them) and under `filter_paths` (`--filter`: filter documents
-/// only), loaded, with the settings their filters complete; `files_of_rules` of them come from `paths`.
+/// only), loaded, with the settings their filters complete. A `--filter` file with a problem stops the command
+/// (its problems are printed and `None` returned): a team's exclusions are configuration, like pipelines.
 fn load_with_filters(
     paths: &[PathBuf],
     filter_paths: &[PathBuf],
     settings: &Settings,
-) -> (Vec<LoadedSource>, Settings) {
+) -> Option<(Vec<LoadedSource>, Settings)> {
     let mut loaded = load_each(&find(paths));
     let mut filter_files = load_each(&find(filter_paths));
+    let mut broken = false;
     for source in &mut filter_files {
         for document in &mut source.documents {
-            if document.kind != vigil_compiler::DocumentKind::Filter {
+            let parsed = !document.diagnostics.iter().any(Diagnostic::is_error);
+            if parsed && document.kind != vigil_compiler::DocumentKind::Filter {
                 document.content = None;
                 document.diagnostics.push(Diagnostic::error(
                     Code::InvalidFilter,
@@ -93,16 +96,23 @@ fn load_with_filters(
                     format!("a --filter file holds filter documents only, not a {}", document.kind.as_str()),
                 ));
             }
+            for d in document.diagnostics.iter().filter(|d| d.is_error()) {
+                crate::report::problem_in(&source.path, &source.text, d);
+                broken = true;
+            }
         }
+    }
+    if broken {
+        return None;
     }
     loaded.extend(filter_files);
     let settings = settings.clone().with_filters_of(&loaded);
-    (loaded, settings)
+    Some((loaded, settings))
 }
 
 /// The filters among the files under `paths` and in `filter_paths`, for commands that compile files one by one.
-pub fn filters(paths: &[PathBuf], filter_paths: &[PathBuf]) -> Vec<vigil_compiler::compile::Filter> {
-    load_with_filters(paths, filter_paths, &Settings::default()).1.filters
+pub fn filters(paths: &[PathBuf], filter_paths: &[PathBuf]) -> Option<Vec<vigil_compiler::compile::Filter>> {
+    Some(load_with_filters(paths, filter_paths, &Settings::default())?.1.filters)
 }
 
 /// Compiles every loaded source, in parallel, in order.
@@ -114,14 +124,14 @@ fn compile_each(loaded: Vec<LoadedSource>, settings: &Settings) -> Vec<SourceFil
 }
 
 /// Finds and compiles the files under `paths` with the filters among them and in `filter_paths`, and links their
-/// correlations.
-pub fn compile(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Compilation {
-    let (loaded, settings) = load_with_filters(paths, filter_paths, settings);
-    Compilation::new(compile_each(loaded, &settings), &settings)
+/// correlations; `None` when a `--filter` file has a problem (printed).
+pub fn compile(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Option<Compilation> {
+    let (loaded, settings) = load_with_filters(paths, filter_paths, settings)?;
+    Some(Compilation::new(compile_each(loaded, &settings), &settings))
 }
 
 /// [`compile`] without resolving correlations (`vigil check` checks each file on its own).
-pub fn compile_unlinked(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Compilation {
-    let (loaded, settings) = load_with_filters(paths, filter_paths, settings);
-    Compilation::unlinked(compile_each(loaded, &settings), &settings)
+pub fn compile_unlinked(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Option<Compilation> {
+    let (loaded, settings) = load_with_filters(paths, filter_paths, settings)?;
+    Some(Compilation::unlinked(compile_each(loaded, &settings), &settings))
 }

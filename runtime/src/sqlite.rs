@@ -80,6 +80,25 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// Whether the file at `path` is a database a Vigil hunt wrote (SQLite, with its `logs` table of events), which a
+/// new hunt may replace; anything else is refused (`--db` must never destroy a user's file).
+pub fn is_vigil_database(path: &Path) -> bool {
+    let mut header = [0u8; 16];
+    let is_sqlite = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+        .is_ok_and(|()| &header == b"SQLite format 3\0");
+    if !is_sqlite {
+        return false;
+    }
+    let Ok(conn) = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return false;
+    };
+    let columns: Result<Vec<String>, _> = conn
+        .prepare(&format!("SELECT name FROM pragma_table_info('{TABLE}')"))
+        .and_then(|mut s| s.query_map([], |row| row.get::<_, String>(0))?.collect());
+    columns.is_ok_and(|c| ["_file", "_record", "_event"].iter().all(|n| c.iter().any(|x| x == n)))
+}
+
 impl SqliteStore {
     /// A store for the events `rules` will be run on: in memory, or in the database file `path` (its `logs`
     /// table is replaced).
@@ -178,7 +197,14 @@ impl SqliteStore {
 
     /// Ends loading: the events are committed (and kept, for a database file).
     pub fn commit(&mut self) -> Result<(), String> {
-        self.conn.execute_batch("COMMIT;").map_err(sql_error)
+        self.conn.execute_batch("COMMIT;").map_err(sql_error)?;
+        // Nearly every Windows rule tests `EventID = N` (routing adds it): an index lets each rule's query read its
+        // events instead of the whole table.
+        if let Some(column) = self.names.iter().find(|n| n.eq_ignore_ascii_case("EventID")) {
+            let index = format!("CREATE INDEX IF NOT EXISTS vigil_event_id ON {TABLE} ({});", quote(column));
+            self.conn.execute_batch(&index).map_err(sql_error)?;
+        }
+        Ok(())
     }
 
     /// The log source of an event (`logsource::UNKNOWN` without a classifier).

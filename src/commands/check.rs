@@ -23,7 +23,9 @@ struct FileReport {
 pub fn run(args: &CheckArgs) -> u8 {
     let started = Instant::now();
     let Some(settings) = report::settings(&args.pipeline, false) else { return 2 };
-    let compilation = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings);
+    let Some(compilation) = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings) else {
+        return 2;
+    };
     let reports: Vec<FileReport> = compilation.files.par_iter().map(|f| check_one(f, args.format)).collect();
 
     let stdout = std::io::stdout();

@@ -126,7 +126,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
         keyword_field: args.keyword_field.clone(),
         time_field: args.time_field.clone(),
     };
-    let compilation = rule_files::compile(&args.paths, &args.pipeline.filters, &settings);
+    let Some(compilation) = rule_files::compile(&args.paths, &args.pipeline.filters, &settings) else { return 2 };
 
     let results = convert_all(&compilation, target, &args.format, &options);
     let mut io_error = false;

@@ -10,7 +10,9 @@ pub fn run(args: &IrArgs) -> u8 {
     let mut status = 0;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let compilation = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings);
+    let Some(compilation) = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings) else {
+        return 2;
+    };
     for file in &compilation.files {
         if !file.readable {
             report::errors(file);

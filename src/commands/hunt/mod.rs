@@ -136,9 +136,20 @@ pub fn run(args: &HuntArgs) -> u8 {
         // Rule files are compiled on the same number of threads as events are matched.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
     }
+    if let Some(db) = &args.db {
+        if db.exists() && !args.db_overwrite && !vigil_runtime::sqlite::is_vigil_database(db) {
+            let problem = Diagnostic::error(
+                Code::OutputUnwritable,
+                None,
+                "exists and is not a database a Vigil hunt wrote: refusing to replace it (--db-overwrite replaces it)",
+            );
+            report::problem_in(&db.display().to_string(), "", &problem);
+            return 2;
+        }
+    }
     let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
     let Some(sources) = log_sources(args) else { return 2 };
-    let compilation = rule_files::compile(&args.rules, &args.pipeline.filters, &settings);
+    let Some(compilation) = rule_files::compile(&args.rules, &args.pipeline.filters, &settings) else { return 2 };
     let (not_loaded, rules_io_error) = report_unloaded(&compilation);
     let (files, inputs_io_error) = inputs(&args.inputs);
     if rules_io_error || inputs_io_error {

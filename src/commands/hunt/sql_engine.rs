@@ -64,7 +64,7 @@ pub fn hunt(
     progress: &ProgressBar,
 ) -> Result<Totals, String> {
     if let Some(path) = db {
-        // A kept database holds this run's events only.
+        // A kept database holds this run's events only (`hunt::run` refused a file that is not one of Vigil's).
         if path.exists() {
             std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
         }

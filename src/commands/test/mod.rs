@@ -94,7 +94,7 @@ pub fn run(args: &TestArgs) -> u8 {
     let mut snapshot_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     let mut io_error = false;
     let mut files = 0usize;
-    let filters = rule_files::filters(&args.paths, &args.filters);
+    let Some(filters) = rule_files::filters(&args.paths, &args.filters) else { return 2 };
     let with_filters = |mut settings: Settings| {
         settings.filters = filters.clone();
         settings
