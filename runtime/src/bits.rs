@@ -24,7 +24,6 @@ impl RuleBits {
         }
     }
 
-    #[cfg(test)]
     pub fn contains(&self, rule: u32) -> bool {
         self.0.get((rule / 64) as usize).is_some_and(|w| w & (1 << (rule % 64)) != 0)
     }
@@ -49,6 +48,11 @@ impl RuleBits {
             out.0.iter_mut().zip(part).for_each(|(a, b)| *a &= b);
         }
         out
+    }
+
+    /// The rules in both sets.
+    pub fn intersection(&self, other: &RuleBits) -> RuleBits {
+        RuleBits(self.0.iter().zip(&other.0).map(|(a, b)| a & b).collect())
     }
 
     /// Whether the two sets share a rule.

@@ -1,7 +1,7 @@
 //! Events as the matcher sees them: a record and the values of the fields some rule reads, flattened to Sigma
 //! field names by the decoders (`decode.rs`, where the flattening is written down).
 
-use crate::decode::{self, Sink};
+use crate::decode;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::record::{JsonText, Record};
 use std::cell::OnceCell;
@@ -39,28 +39,25 @@ impl<'e> Event<'e> {
     /// [`Event::new`] for any record: the fields of JSON text are read from the text, unless a rule reads dotted
     /// paths into EVTX records (those need the record's JSON tree); `None` for text that is not JSON.
     pub fn of(record: &'e Record, table: &FieldTable, keywords: bool) -> Option<Event<'e>> {
-        Event::of_visiting(record, table, keywords, None).map(|(event, _)| event)
-    }
-
-    /// [`Event::of`], handing every string and number of JSON text to `visit` while it is read; and whether they
-    /// all were (not when the record was read another way).
-    pub(crate) fn of_visiting(
-        record: &'e Record,
-        table: &FieldTable,
-        keywords: bool,
-        visit: Option<&mut Sink<'_>>,
-    ) -> Option<(Event<'e>, bool)> {
         match record {
-            Record::Json(json) => Some((Event::new(json, table, keywords), false)),
+            Record::Json(json) => Some(Event::new(json, table, keywords)),
             Record::Text(text) if !decode::reads_evtx_paths(table) => {
-                let fields = decode::from_text(&text.text, table, visit)?;
-                Some((Event { source: Source::Text(text), fields, all_values: OnceCell::new(), keywords }, true))
+                let fields = decode::from_text(&text.text, table)?;
+                Some(Event { source: Source::Text(text), fields, all_values: OnceCell::new(), keywords })
             }
             Record::Text(text) => {
                 let json = text.parsed.get_or_init(|| serde_json::from_str(&text.text).ok()).as_ref()?;
                 let fields = decode::from_tree(json, table);
-                Some((Event { source: Source::Text(text), fields, all_values: OnceCell::new(), keywords }, false))
+                Some(Event { source: Source::Text(text), fields, all_values: OnceCell::new(), keywords })
             }
+        }
+    }
+
+    /// The record's JSON text, when it was read as text.
+    pub fn text(&self) -> Option<&'e str> {
+        match self.source {
+            Source::Json(_) => None,
+            Source::Text(text) => Some(&text.text),
         }
     }
 

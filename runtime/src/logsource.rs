@@ -135,12 +135,19 @@ impl Classifier {
             }
             let universe = entry.all_categories();
             let product = entry.logsource.product.clone();
-            // Every (service, category set) an event of this entry can have, each a key.
+            // Every (service, category set) an event of this entry can have, each a key: no category, or one its
+            // service's values (or those of any service) give.
             let service_choices: Vec<u16> =
                 std::iter::once(NONE).chain((0..service_names.len()).map(|s| s as u16)).collect();
-            let set_choices: Vec<u16> =
-                std::iter::once(NONE).chain((0..category_sets.len()).map(|c| c as u16)).collect();
             for &s in &service_choices {
+                let mut set_choices: Vec<u16> = categories
+                    .iter()
+                    .filter(|((at, _), _)| at.is_none() || (*at == Some(s) && s != NONE))
+                    .map(|(_, set)| *set)
+                    .collect();
+                set_choices.sort_unstable();
+                set_choices.dedup();
+                set_choices.insert(0, NONE);
                 for &c in &set_choices {
                     let service = match s {
                         NONE => entry.logsource.service.clone(),

@@ -75,8 +75,33 @@ pub struct Prefilter {
     /// Per field id, the position of its facts in `fields` (`NO_FACTS` for none): an event's few fields are
     /// looked up here, rather than each of the many fields with facts looked up in the event.
     by_field: Vec<u32>,
-    /// The position of the keyword facts in `fields`.
-    keywords: Option<usize>,
+    /// The keyword facts (about any value of an event) of some of the rules each: the first those of all rules,
+    /// the others those of the rules of some log sources ([`Prefilter::scope_keywords`]).
+    keywords: Vec<KeywordScope>,
+    /// Every keyword fact, by witness bit, to build scopes from.
+    keyword_facts: Vec<(u32, Fact)>,
+    /// Witness bits are rule numbers plus a multiple of this.
+    stride: usize,
+}
+
+/// The keyword facts of some rules: an event's values are scanned for the keywords of only the rules that can
+/// run on it (the keywords of Linux or web server rules are many and common words, and each scan reports every
+/// occurrence of every keyword).
+#[derive(Debug)]
+struct KeywordScope {
+    facts: Option<FieldFacts>,
+    /// The rules with a keyword fact in a witness: only when one of them is a candidate are an event's values read.
+    rules: RuleBits,
+}
+
+/// How the prefilter learns an event's keyword facts.
+pub(crate) enum KeywordFacts<'a> {
+    /// Found already (a record's values read for them).
+    Seen(&'a RuleBits),
+    /// Read from the event (its JSON tree, or its values), with the facts of this scope.
+    FromEvent(usize),
+    /// Not needed: no rule with keyword facts is a candidate.
+    Skip,
 }
 
 const NO_FACTS: u32 = u32::MAX;
@@ -84,19 +109,12 @@ const NO_FACTS: u32 = u32::MAX;
 impl Prefilter {
     /// Builds the prefilter of `rules` (their IR, in rule-number order); fields must already be interned.
     pub fn build<'a>(rules: impl Iterator<Item = &'a Expr>, fields: &FieldTable) -> Prefilter {
-        #[derive(Default)]
-        struct Pending {
-            exact: FxHashMap<String, Vec<u32>>,
-            numbers: FxHashMap<i64, Vec<u32>>,
-            prefixes: Affixes,
-            suffixes: Affixes,
-            contains: FxHashMap<String, Vec<u32>>,
-        }
         let rules: Vec<&Expr> = rules.collect();
         // The k-th witness of rule r is bit `r + k * stride` of the set a pass over the event fills.
         let stride = rules.len().next_multiple_of(64);
         let mut unguarded = RuleBits::new(stride * WITNESSES_PER_RULE);
-        let mut pending: FxHashMap<Option<FieldId>, Pending> = FxHashMap::default();
+        let mut pending: FxHashMap<FieldId, Pending> = FxHashMap::default();
+        let mut keyword_facts = Vec::new();
         for (number, expr) in rules.iter().enumerate() {
             let number = number as u32;
             // Leaving the index's checks to the index is cheaper than looking their facts up again.
@@ -114,93 +132,81 @@ impl Prefilter {
                 let bit = number + (k * stride) as u32;
                 for (field, fact) in witness {
                     // Every field of a rule is interned when it compiles.
-                    let field = match field {
+                    match field {
+                        // Every field of a rule is interned when it compiles.
                         Some(name) => match fields.get(&name) {
-                            Some(id) => Some(id),
-                            None => {
-                                unguarded.insert(bit);
-                                continue;
-                            }
+                            Some(id) => pending.entry(id).or_default().add(fact, bit),
+                            None => unguarded.insert(bit),
                         },
-                        None => None,
-                    };
-                    let p = pending.entry(field).or_default();
-                    match fact {
-                        Fact::Exact(s) => p.exact.entry(s).or_default().push(bit),
-                        Fact::Number(n) => p.numbers.entry(n).or_default().push(bit),
-                        Fact::Prefix(s) => p.prefixes.insert(s.bytes(), bit),
-                        Fact::Suffix(s) => p.suffixes.insert(s.bytes().rev(), bit),
-                        Fact::Contains(s) => p.contains.entry(s).or_default().push(bit),
+                        None => keyword_facts.push((bit, fact)),
                     }
                 }
             }
         }
-        let mut facts = Vec::with_capacity(pending.len());
-        for (field, p) in pending {
-            // The rules this field's substring facts can admit (a witness bit is a rule number plus a multiple of
-            // `stride`).
-            let mut scanned_rules = RuleBits::new(stride);
-            for bits in p.contains.values() {
-                bits.iter().for_each(|bit| scanned_rules.insert(bit % stride as u32));
-            }
-            let mut contains = None;
-            if !p.contains.is_empty() {
-                let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = p.contains.into_iter().unzip();
-                contains = Some((Lazy::new(literals, Build::Fast), rules));
-            }
-            let mut exact_shapes = vec![[0u64; 4]; p.exact.keys().map(String::len).max().map_or(0, |n| n + 1)];
-            for literal in p.exact.keys() {
-                let first = literal.bytes().next().unwrap_or(0);
-                exact_shapes[literal.len()][(first / 64) as usize] |= 1 << (first % 64);
-            }
-            let only_exact = contains.is_none() && p.prefixes.is_empty() && p.suffixes.is_empty();
-            facts.push(FieldFacts {
-                field,
-                scanned_rules,
-                exact_shapes,
-                only_exact,
-                exact: p.exact,
-                numbers: p.numbers,
-                prefixes: p.prefixes,
-                suffixes: p.suffixes,
-                contains,
-            });
-        }
+        let mut facts: Vec<FieldFacts> = pending.into_iter().map(|(id, p)| p.facts(Some(id), stride)).collect();
         facts.sort_by_key(|f| f.field);
         let mut by_field = vec![NO_FACTS; fields.len()];
-        let mut keywords = None;
         for (position, f) in facts.iter().enumerate() {
-            match f.field {
-                Some(id) => by_field[id as usize] = position as u32,
-                None => keywords = Some(position),
+            if let Some(id) = f.field {
+                by_field[id as usize] = position as u32;
             }
         }
-        Prefilter { unguarded, fields: facts, by_field, keywords }
+        let mut prefilter =
+            Prefilter { unguarded, fields: facts, by_field, keywords: Vec::new(), keyword_facts, stride };
+        let all = prefilter.keyword_scope(|_| true);
+        prefilter.keywords.push(all);
+        prefilter
+    }
+
+    /// The keyword facts of the rules of `rules` (by rule number), among the scopes built so far or a new one:
+    /// which facts to read the values of events with when only these rules can run on them. The first scope
+    /// (number 0) has every rule's.
+    pub(crate) fn scope_keywords(&mut self, rules: &RuleBits) -> usize {
+        let wanted = self.keywords[0].rules.intersection(rules);
+        if let Some(found) = self.keywords.iter().position(|k| k.rules == wanted) {
+            return found;
+        }
+        let scope = self.keyword_scope(|rule| wanted.contains(rule));
+        self.keywords.push(scope);
+        self.keywords.len() - 1
+    }
+
+    /// The keyword facts of the rules `keep` keeps.
+    fn keyword_scope(&self, keep: impl Fn(u32) -> bool) -> KeywordScope {
+        let stride = self.stride as u32;
+        let mut pending = Pending::default();
+        let mut rules = RuleBits::new(self.stride);
+        for (bit, fact) in self.keyword_facts.iter().filter(|(bit, _)| keep(bit % stride)) {
+            pending.add(fact.clone(), *bit);
+            rules.insert(bit % stride);
+        }
+        let facts = (!self.keyword_facts.is_empty()).then(|| pending.facts(None, self.stride));
+        KeywordScope { facts, rules }
     }
 
     /// The rules that may match `event`: those each of whose witnesses holds (a rule without witnesses always
     /// does).
     #[cfg(test)]
     pub fn admitted(&self, event: &Event<'_>) -> RuleBits {
-        self.witnessed(event, None, None).intersect_parts(WITNESSES_PER_RULE)
+        self.witnessed(event, KeywordFacts::FromEvent(0), None).intersect_parts(WITNESSES_PER_RULE)
     }
 
     /// [`Prefilter::admitted`] among `candidates` (the index's): a field whose substring facts admit none of them
     /// is not scanned (Sysmon's `Hashes` are searched for thousands of driver hashes only when a driver rule is a
-    /// candidate). Rules outside `candidates` may or may not be in the answer. `keywords_seen`: the keyword
-    /// witnesses found while the record was read, if it was read that way.
-    pub fn admitted_among(
+    /// candidate). Rules outside `candidates` may or may not be in the answer.
+    pub(crate) fn admitted_among(
         &self,
         event: &Event<'_>,
-        keywords_seen: Option<&RuleBits>,
+        keywords: KeywordFacts<'_>,
         candidates: &RuleBits,
     ) -> RuleBits {
-        self.witnessed(event, keywords_seen, Some(candidates)).intersect_parts(WITNESSES_PER_RULE)
+        self.witnessed(event, keywords, Some(candidates)).intersect_parts(WITNESSES_PER_RULE)
     }
 
-    /// Whether some witness is about keywords (any value of an event).
-    pub(crate) fn has_keyword_facts(&self) -> bool {
-        self.keywords.is_some()
+    /// Whether a rule with keyword facts in `scope` is among `candidates` (else the keyword facts need not be
+    /// checked).
+    pub(crate) fn needs_keywords(&self, candidates: &RuleBits, scope: usize) -> bool {
+        self.keywords.get(scope).is_some_and(|k| k.facts.is_some() && k.rules.intersects(candidates))
     }
 
     /// An empty set of witnesses, for [`Prefilter::visit_keyword`].
@@ -208,16 +214,16 @@ impl Prefilter {
         RuleBits::empty_like(&self.unguarded)
     }
 
-    /// Adds the keyword witnesses `value` satisfies to `seen`: an EVTX record's values are visited as its text is
-    /// read, rather than listed for [`Prefilter::admitted`].
-    pub(crate) fn visit_keyword(&self, value: &Value<'_>, seen: &mut RuleBits) {
-        if let Some(keywords) = self.keywords {
-            self.fields[keywords].visit(value, seen, true);
+    /// Adds the keyword witnesses `value` satisfies to `seen`: a record's values are visited as its text is read
+    /// again, rather than listed for [`Prefilter::admitted`].
+    pub(crate) fn visit_keyword(&self, value: &Value<'_>, seen: &mut RuleBits, scope: usize) {
+        if let Some(facts) = self.keywords.get(scope).and_then(|k| k.facts.as_ref()) {
+            facts.visit(value, seen, true);
         }
     }
 
     /// Which witnesses hold on `event` (or are not checked), one bit per rule and witness.
-    fn witnessed(&self, event: &Event<'_>, keywords_seen: Option<&RuleBits>, among: Option<&RuleBits>) -> RuleBits {
+    fn witnessed(&self, event: &Event<'_>, keywords: KeywordFacts<'_>, among: Option<&RuleBits>) -> RuleBits {
         let mut admitted = self.unguarded.clone();
         for (field, value) in event.fields() {
             let position = self.by_field.get(field as usize).copied().unwrap_or(NO_FACTS);
@@ -227,10 +233,15 @@ impl Prefilter {
                 facts.visit(value, &mut admitted, scan);
             }
         }
-        if let Some(seen) = keywords_seen {
-            admitted.union_with(seen);
-        } else if let Some(keywords) = self.keywords {
-            let facts = &self.fields[keywords];
+        let keywords = match keywords {
+            KeywordFacts::Seen(seen) => {
+                admitted.union_with(seen);
+                None
+            }
+            KeywordFacts::Skip => None,
+            KeywordFacts::FromEvent(scope) => self.keywords.get(scope).and_then(|k| k.facts.as_ref()),
+        };
+        if let Some(facts) = keywords {
             let tree = event.json_tree().filter(|_| facts.only_exact && facts.numbers.is_empty());
             if let Some(json) = tree {
                 // Exact keywords only: the event's texts are read straight from its JSON, and only those as long
@@ -241,6 +252,59 @@ impl Prefilter {
             }
         }
         admitted
+    }
+}
+
+/// The facts of one field (or keywords) as they are gathered from the rules' witnesses.
+#[derive(Default)]
+struct Pending {
+    exact: FxHashMap<String, Vec<u32>>,
+    numbers: FxHashMap<i64, Vec<u32>>,
+    prefixes: Affixes,
+    suffixes: Affixes,
+    contains: FxHashMap<String, Vec<u32>>,
+}
+
+impl Pending {
+    fn add(&mut self, fact: Fact, bit: u32) {
+        match fact {
+            Fact::Exact(s) => self.exact.entry(s).or_default().push(bit),
+            Fact::Number(n) => self.numbers.entry(n).or_default().push(bit),
+            Fact::Prefix(s) => self.prefixes.insert(s.bytes(), bit),
+            Fact::Suffix(s) => self.suffixes.insert(s.bytes().rev(), bit),
+            Fact::Contains(s) => self.contains.entry(s).or_default().push(bit),
+        }
+    }
+
+    /// The merged facts, for lookups.
+    fn facts(self, field: Option<FieldId>, stride: usize) -> FieldFacts {
+        // The rules the substring facts can admit (a witness bit is a rule number plus a multiple of `stride`).
+        let mut scanned_rules = RuleBits::new(stride);
+        for bits in self.contains.values() {
+            bits.iter().for_each(|bit| scanned_rules.insert(bit % stride as u32));
+        }
+        let mut contains = None;
+        if !self.contains.is_empty() {
+            let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = self.contains.into_iter().unzip();
+            contains = Some((Lazy::new(literals, Build::Fast), rules));
+        }
+        let mut exact_shapes = vec![[0u64; 4]; self.exact.keys().map(String::len).max().map_or(0, |n| n + 1)];
+        for literal in self.exact.keys() {
+            let first = literal.bytes().next().unwrap_or(0);
+            exact_shapes[literal.len()][(first / 64) as usize] |= 1 << (first % 64);
+        }
+        let only_exact = contains.is_none() && self.prefixes.is_empty() && self.suffixes.is_empty();
+        FieldFacts {
+            field,
+            scanned_rules,
+            exact_shapes,
+            only_exact,
+            exact: self.exact,
+            numbers: self.numbers,
+            prefixes: self.prefixes,
+            suffixes: self.suffixes,
+            contains,
+        }
     }
 }
 

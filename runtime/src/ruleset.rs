@@ -5,7 +5,7 @@ use crate::bits::RuleBits;
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::logsource::{Classifier, EventSource, SourceKey, UNKNOWN};
-use crate::prefilter::Prefilter;
+use crate::prefilter::{KeywordFacts, Prefilter};
 use crate::program::{compile, Program};
 use crate::record::Record;
 use rustc_hash::FxHashMap;
@@ -82,8 +82,6 @@ pub struct DecodedEvent<'e> {
     pub event: Event<'e>,
     /// The event's log source (`logsource::UNKNOWN` when not told).
     pub source: SourceKey,
-    /// The prefilter's keyword witnesses that hold, when they were found while the record's text was read.
-    keyword_witnesses: Option<RuleBits>,
 }
 
 /// What the index knows about a rule's log source: the channels and event ids it requires, if any.
@@ -132,6 +130,8 @@ pub struct RuleSet {
     classifier: Option<Classifier>,
     /// Per log-source key, the rules that may run on its events.
     admissible: Vec<RuleBits>,
+    /// Per log-source key, the prefilter's keyword scope for its events (that of its admissible rules).
+    keyword_scopes: Vec<usize>,
 }
 
 /// How a rule set tells the log sources of events.
@@ -285,7 +285,7 @@ impl RuleSet {
             compiled.push(CompiledRule { meta: reported(rule.meta), path, source_index, program, anchor });
             written.push(logsource);
         }
-        let prefilter = Prefilter::build(exprs.iter(), &fields);
+        let mut prefilter = Prefilter::build(exprs.iter(), &fields);
         let mut by_key = Index::default();
         for (key, rules) in index {
             let mut bits = RuleBits::new(compiled.len());
@@ -293,8 +293,16 @@ impl RuleSet {
             by_key.insert(key, bits);
         }
         let index = by_key;
-        // Per log source events can have, the rules that may run on its events.
-        let admissible = classifier
+        // Per log source events can have, the rules that may run on its events; rules sharing a log source (most
+        // do) are decided once.
+        let mut distinct: Vec<(&LogSource, Vec<u32>)> = Vec::new();
+        for (r, logsource) in written.iter().enumerate() {
+            match distinct.iter_mut().find(|(l, _)| *l == logsource) {
+                Some((_, rules)) => rules.push(r as u32),
+                None => distinct.push((logsource, vec![r as u32])),
+            }
+        }
+        let admissible: Vec<RuleBits> = classifier
             .as_ref()
             .map(|c| {
                 c.sources
@@ -302,9 +310,9 @@ impl RuleSet {
                     .enumerate()
                     .map(|(key, source)| {
                         let mut bits = RuleBits::new(compiled.len());
-                        for (r, logsource) in written.iter().enumerate() {
+                        for (logsource, rules) in &distinct {
                             if key as SourceKey == UNKNOWN || source.admits(logsource) {
-                                bits.insert(r as u32);
+                                bits.insert_all(rules);
                             }
                         }
                         bits
@@ -312,6 +320,7 @@ impl RuleSet {
                     .collect()
             })
             .unwrap_or_default();
+        let keyword_scopes = admissible.iter().map(|rules| prefilter.scope_keywords(rules)).collect();
         let set = RuleSet {
             rules: compiled,
             fields,
@@ -322,6 +331,7 @@ impl RuleSet {
             prefilter,
             classifier,
             admissible,
+            keyword_scopes,
         };
         (set, rejected)
     }
@@ -338,27 +348,15 @@ impl RuleSet {
     /// The event, decoded for these rules.
     pub fn event<'e>(&self, json: &'e serde_json::Value) -> DecodedEvent<'e> {
         let event = Event::new(json, &self.fields, self.keywords);
-        DecodedEvent { source: self.classify(&event), event, keyword_witnesses: None }
+        DecodedEvent { source: self.classify(&event), event }
     }
 
     /// Any record, decoded for these rules (JSON text straight from the text), or why it cannot be read;
     /// `position` names the record in the message.
     pub fn decode<'e>(&self, record: &'e Record, position: u64) -> Result<DecodedEvent<'e>, String> {
-        let read = if self.prefilter.has_keyword_facts() && matches!(record, Record::Text(_)) {
-            // The text's values meet the keyword facts as it is read, rather than being listed.
-            let mut seen = self.prefilter.no_witnesses();
-            let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut seen);
-            Event::of_visiting(record, &self.fields, self.keywords, Some(&mut visit)).map(|(event, visited)| {
-                DecodedEvent { source: self.classify(&event), event, keyword_witnesses: visited.then_some(seen) }
-            })
-        } else {
-            Event::of(record, &self.fields, self.keywords).map(|event| DecodedEvent {
-                source: self.classify(&event),
-                event,
-                keyword_witnesses: None,
-            })
-        };
-        read.ok_or_else(|| record.error(position).unwrap_or_else(|| format!("record {position}: not JSON")))
+        let event = Event::of(record, &self.fields, self.keywords)
+            .ok_or_else(|| record.error(position).unwrap_or_else(|| format!("record {position}: not JSON")))?;
+        Ok(DecodedEvent { source: self.classify(&event), event })
     }
 
     /// Indices of the rules that match, in rule order.
@@ -393,12 +391,32 @@ impl RuleSet {
                 candidates.union_with(rules);
             }
         }
+        // Whether the prefilter pays is decided on the index's candidates, before the log-source intersection: it
+        // also keeps out the keyword rules, which would otherwise build the record's JSON tree.
+        let prefilter = candidates.len() >= PREFILTER_MIN_CANDIDATES;
         // Rules of another log source cost no more than this intersection.
         if let Some(admissible) = self.admissible.get(decoded.source as usize) {
             candidates.intersect_with(admissible);
         }
-        if candidates.len() >= PREFILTER_MIN_CANDIDATES {
-            let admitted = self.prefilter.admitted_among(event, decoded.keyword_witnesses.as_ref(), &candidates);
+        if prefilter {
+            // An event's values are read for keyword facts only when a rule with such facts is a candidate: from
+            // a record's text, in one more pass over it (cheaper than listing every value of every record).
+            // Only the keywords of the rules of the event's log source are looked for.
+            let scope = self.keyword_scopes.get(decoded.source as usize).copied().unwrap_or(0);
+            let mut seen = None;
+            let keywords = match (self.prefilter.needs_keywords(&candidates, scope), event.text()) {
+                (false, _) => KeywordFacts::Skip,
+                (true, Some(text)) => {
+                    let mut bits = self.prefilter.no_witnesses();
+                    let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut bits, scope);
+                    match crate::decode::visit_values(text, &mut visit) {
+                        true => KeywordFacts::Seen(seen.insert(bits)),
+                        false => KeywordFacts::FromEvent(scope),
+                    }
+                }
+                (true, None) => KeywordFacts::FromEvent(scope),
+            };
+            let admitted = self.prefilter.admitted_among(event, keywords, &candidates);
             candidates.intersect_with(&admitted);
         }
         let candidates = candidates

@@ -93,8 +93,15 @@ pub(crate) fn witnesses(expr: &Expr) -> Vec<Witness> {
 }
 
 /// Sorts witnesses best first and keeps [`WITNESSES_KEPT`] of them (leaving one out only weakens the conjunction).
+/// A fact about `Channel` or `EventID` counts as weak: the index has already kept the events of the rule's channels
+/// and ids, on which such a fact holds (`Image` ending in `\x.exe` or `Channel` being `Security` admits every
+/// Security event the index lets through, when a rule reads Sysmon and Security alike).
 fn best_first(witnesses: &mut Vec<Witness>) {
-    witnesses.sort_by_cached_key(|w| (indexed_only(w), w.iter().map(|(_, f)| f.weight()).sum::<u32>()));
+    let weight = |(field, fact): &(Option<String>, Fact)| match field.as_deref() {
+        Some("Channel" | "EventID") => 100,
+        _ => fact.weight(),
+    };
+    witnesses.sort_by_cached_key(|w| (indexed_only(w), w.iter().map(weight).sum::<u32>()));
     witnesses.truncate(WITNESSES_KEPT);
 }
 

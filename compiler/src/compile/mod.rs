@@ -258,7 +258,7 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
                         let others: Vec<ir::Expr> = others.into_iter().filter(|o| *o != lowered.expr).collect();
                         if !others.is_empty() {
                             let primary = std::mem::replace(&mut lowered.expr, ir::Expr::Const(false));
-                            lowered.expr = ir::Expr::or(std::iter::once(primary).chain(others).collect());
+                            lowered.expr = ir::Expr::or_factored(std::iter::once(primary).chain(others).collect());
                         }
                         Some(Compiled::Rule(LoweredRule { rule: lowered, state, pos, filters, logsource: written }))
                     }

@@ -108,6 +108,28 @@ impl Expr {
         }
     }
 
+    /// The disjunction of `branches` with the operands every branch's conjunction shares taken out:
+    /// `(a and x) or (b and x)` is `x and (a or b)`. For rules read from several log sources, whose forms differ
+    /// only in the log-source conditions and the fields a source names differently: what they share is compiled
+    /// and tested once.
+    pub fn or_factored(branches: Vec<Expr>) -> Expr {
+        let operands = |e: &Expr| -> Vec<Expr> {
+            match e {
+                Expr::And(items) => items.to_vec(),
+                other => vec![other.clone()],
+            }
+        };
+        let lists: Vec<Vec<Expr>> = branches.iter().map(operands).collect();
+        let Some((first, others)) = lists.split_first() else { return Expr::Const(false) };
+        let common: Vec<Expr> = first.iter().filter(|o| others.iter().all(|l| l.contains(o))).cloned().collect();
+        if common.is_empty() {
+            return Expr::or(branches);
+        }
+        let rests: Vec<Expr> =
+            lists.into_iter().map(|l| Expr::and(l.into_iter().filter(|o| !common.contains(o)).collect())).collect();
+        Expr::and(common.into_iter().chain(std::iter::once(Expr::or(rests))).collect())
+    }
+
     /// Negation: `not not x` is `x`, `not true` is `false`.
     pub fn negate(operand: Expr) -> Expr {
         match operand {
@@ -264,6 +286,20 @@ mod tests {
         assert_eq!(Expr::and(vec![leaf("a"), Expr::Const(true)]), leaf("a"));
         assert_eq!(Expr::negate(Expr::negate(leaf("a"))), leaf("a"));
         assert_eq!(Expr::negate(Expr::Const(false)), Expr::Const(true));
+    }
+
+    #[test]
+    fn or_factored_takes_out_what_the_branches_share() {
+        let (a, b, x, y) = (leaf("a"), leaf("b"), leaf("x"), leaf("y"));
+        let sysmon = Expr::and(vec![a.clone(), x.clone(), y.clone()]);
+        let security = Expr::and(vec![b.clone(), x.clone(), y.clone()]);
+        assert_eq!(
+            Expr::or_factored(vec![sysmon, security]),
+            Expr::and(vec![x.clone(), y.clone(), Expr::or(vec![a.clone(), b.clone()])])
+        );
+        // Nothing shared: a plain OR; a branch that is all shared: the shared part alone.
+        assert_eq!(Expr::or_factored(vec![a.clone(), b.clone()]), Expr::or(vec![a.clone(), b]));
+        assert_eq!(Expr::or_factored(vec![x.clone(), Expr::and(vec![a, x.clone()])]), x);
     }
 
     fn shape(raw: &str) -> (StrOp, String) {

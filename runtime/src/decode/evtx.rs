@@ -40,7 +40,7 @@ impl<'de: 'e, 'e> Visitor<'de> for Sections<'_, '_, 'e> {
         }
         Ok(system)
     }
-    // Any other value: not an EVTX record, read again as a flat object (its values reach the sink then).
+    // Any other value: not an EVTX record, read again as a flat object.
     fn visit_bool<E: Error>(self, _: bool) -> Result<bool, E> {
         Ok(false)
     }
@@ -72,7 +72,7 @@ enum Kind {
     UserData,
 }
 
-/// One section's fields (a section that is not an object has none; its values are still collected).
+/// One section's fields (a section that is not an object has none).
 struct Section<'a, 't, 'e>(&'a mut Fields<'t, 'e>, Kind);
 
 impl<'de: 'e, 'e> DeserializeSeed<'de> for Section<'_, '_, 'e> {
@@ -103,7 +103,7 @@ impl<'de: 'e, 'e> Visitor<'de> for Section<'_, '_, 'e> {
         }
         Ok(())
     }
-    other_values_to_sink!(section => section.0);
+    no_fields_in_other_values!();
 }
 
 /// A `System` member: a value (`"Channel": "Security"`), or an element whose `#attributes` are fields of their
@@ -311,5 +311,5 @@ impl<'de: 'e, 'e> Visitor<'de> for Attributes<'_, '_, '_, 'e> {
         Ok(())
     }
     // Not an object: no attributes.
-    other_values_to_sink!(attributes => attributes.fields);
+    no_fields_in_other_values!();
 }

@@ -24,39 +24,30 @@ use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visi
 use std::fmt;
 use value::{Key, ValueSeed};
 
-/// The `visit_*` methods of a visitor that reads objects only: any other value has no fields, and its strings and
-/// numbers go to the sink (through `$fields`, the visitor's [`Fields`]).
-macro_rules! other_values_to_sink {
-    ($this:ident => $fields:expr) => {
+/// The `visit_*` methods of a visitor that reads objects only: any other value has no fields.
+macro_rules! no_fields_in_other_values {
+    () => {
         fn visit_bool<E: Error>(self, _: bool) -> Result<(), E> {
             Ok(())
         }
         fn visit_unit<E: Error>(self) -> Result<(), E> {
             Ok(())
         }
-        fn visit_i64<E: Error>(self, n: i64) -> Result<(), E> {
-            let $this = self;
-            $fields.value(false).visitor().visit_i64(n).map(drop)
+        fn visit_i64<E: Error>(self, _: i64) -> Result<(), E> {
+            Ok(())
         }
-        fn visit_u64<E: Error>(self, n: u64) -> Result<(), E> {
-            let $this = self;
-            $fields.value(false).visitor().visit_u64(n).map(drop)
+        fn visit_u64<E: Error>(self, _: u64) -> Result<(), E> {
+            Ok(())
         }
-        fn visit_f64<E: Error>(self, n: f64) -> Result<(), E> {
-            let $this = self;
-            $fields.value(false).visitor().visit_f64(n).map(drop)
+        fn visit_f64<E: Error>(self, _: f64) -> Result<(), E> {
+            Ok(())
         }
-        fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<(), E> {
-            let $this = self;
-            $fields.value(false).visitor().visit_borrowed_str(s).map(drop)
+        fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {
+            Ok(())
         }
-        fn visit_str<E: Error>(self, s: &str) -> Result<(), E> {
-            let $this = self;
-            $fields.value(false).visitor().visit_str(s).map(drop)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-            let $this = self;
-            $fields.value(false).visitor().visit_seq(seq).map(drop)
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(())
         }
     };
 }
@@ -66,7 +57,8 @@ mod nested;
 mod value;
 
 /// Receives every string and number of a record as it is read (what
-/// [`Event::all_values`](crate::event::Event::all_values) lists, and more when a key repeats).
+/// [`Event::all_values`](crate::event::Event::all_values) lists, and more when a key repeats): how the prefilter's
+/// keyword facts meet a record's text without a list of its values.
 pub(crate) type Sink<'s> = dyn FnMut(&Value<'_>) + 's;
 
 /// A field as read: its id, the object it was read from (numbered in reading order), its value.
@@ -75,28 +67,29 @@ type Read<'e> = (FieldId, u32, Value<'e>);
 /// The fields of a record, sorted by id.
 pub(crate) type FieldValues<'e> = Vec<(FieldId, Value<'e>)>;
 
-/// Reads one record's JSON text: the fields `table` names, handing every string and number to `sink` if there is
-/// one; `None` when the text is not JSON.
-pub(crate) fn from_text<'e>(
-    text: &'e str,
-    table: &FieldTable,
-    mut sink: Option<&mut Sink<'_>>,
-) -> Option<FieldValues<'e>> {
-    let read = |layout: Layout, sink: Option<&mut Sink<'_>>| {
+/// Reads one record's JSON text: the fields `table` names; `None` when the text is not JSON.
+pub(crate) fn from_text<'e>(text: &'e str, table: &FieldTable) -> Option<FieldValues<'e>> {
+    let read = |layout: Layout| {
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let decoded = fields(&mut deserializer, table, sink, layout).ok()?;
+        let decoded = fields(&mut deserializer, table, layout).ok()?;
         deserializer.end().ok()?;
         Some(decoded)
     };
-    match read(Layout::Recognise, sink.as_deref_mut())? {
+    match read(Layout::Recognise)? {
         Some(fields) => Some(fields),
-        None => read(Layout::Flat, sink)?,
+        None => read(Layout::Flat)?,
     }
+}
+
+/// Hands every string and number of a record's JSON text to `sink`; `false` when the text is not JSON.
+pub(crate) fn visit_values(text: &str, sink: &mut Sink<'_>) -> bool {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    ValueSeed::new(false, Some(sink)).deserialize(&mut deserializer).is_ok() && deserializer.end().is_ok()
 }
 
 /// Reads one record's JSON tree, as [`from_text`] reads its text.
 pub(crate) fn from_tree<'e>(json: &'e serde_json::Value, table: &FieldTable) -> FieldValues<'e> {
-    let read = |layout| fields(json, table, None, layout).ok().flatten();
+    let read = |layout| fields(json, table, layout).ok().flatten();
     let mut decoded = read(Layout::Recognise).or_else(|| read(Layout::Flat)).unwrap_or_default();
     if reads_evtx_paths(table) {
         let mut dotted = Vec::new();
@@ -151,17 +144,14 @@ enum Layout {
 fn fields<'de: 'e, 'e, D: Deserializer<'de>>(
     input: D,
     table: &FieldTable,
-    sink: Option<&mut Sink<'_>>,
     layout: Layout,
 ) -> Result<Option<FieldValues<'e>>, D::Error> {
-    let sink = sink.map(|s| s as &mut Sink<'_>);
     let mut fields = Fields {
         table,
         system: Vec::new(),
         rest: Vec::new(),
         despaced: Vec::new(),
         nested: Vec::new(),
-        sink,
         name: String::new(),
         objects: 0,
     };
@@ -215,7 +205,6 @@ struct Fields<'t, 'e> {
     despaced: Vec<Read<'e>>,
     /// Fields read by a dotted path into a nested object (they lose to the flattened names).
     nested: Vec<Read<'e>>,
-    sink: Option<&'t mut Sink<'t>>,
     /// Reused for `Key_attribute` names.
     name: String,
     /// Objects entered so far.
@@ -223,12 +212,12 @@ struct Fields<'t, 'e> {
 }
 
 impl<'e> Fields<'_, 'e> {
-    /// A seed for a value, decoded when `wanted` (and handed to the sink either way).
+    /// A seed for a value, decoded when `wanted`.
     fn value(&mut self, wanted: bool) -> ValueSeed<'_, 'e> {
-        ValueSeed::new(wanted, self.sink.as_deref_mut().map(|s| s as &mut Sink<'_>))
+        ValueSeed::new(wanted, None)
     }
 
-    /// Skips a map's next value (handing it to the sink).
+    /// Skips a map's next value.
     fn skip<'de: 'e, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
         map.next_value_seed(self.value(false)).map(drop)
     }
@@ -300,29 +289,27 @@ impl<'de: 'e, 'e> Visitor<'de> for Root<'_, '_, 'e> {
         }
         Ok(shape)
     }
-    // A root that is not an object: no fields; its strings and numbers still go to the sink.
+    // A root that is not an object: no fields.
     fn visit_bool<E: Error>(self, _: bool) -> Result<Shape, E> {
         Ok(Shape::Flat)
     }
     fn visit_unit<E: Error>(self) -> Result<Shape, E> {
         Ok(Shape::Flat)
     }
-    fn visit_i64<E: Error>(self, n: i64) -> Result<Shape, E> {
-        self.0.value(false).visitor().visit_i64(n).map(|_| Shape::Flat)
+    fn visit_i64<E: Error>(self, _: i64) -> Result<Shape, E> {
+        Ok(Shape::Flat)
     }
-    fn visit_u64<E: Error>(self, n: u64) -> Result<Shape, E> {
-        self.0.value(false).visitor().visit_u64(n).map(|_| Shape::Flat)
+    fn visit_u64<E: Error>(self, _: u64) -> Result<Shape, E> {
+        Ok(Shape::Flat)
     }
-    fn visit_f64<E: Error>(self, n: f64) -> Result<Shape, E> {
-        self.0.value(false).visitor().visit_f64(n).map(|_| Shape::Flat)
+    fn visit_f64<E: Error>(self, _: f64) -> Result<Shape, E> {
+        Ok(Shape::Flat)
     }
-    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<Shape, E> {
-        self.0.value(false).visitor().visit_borrowed_str(s).map(|_| Shape::Flat)
+    fn visit_str<E: Error>(self, _: &str) -> Result<Shape, E> {
+        Ok(Shape::Flat)
     }
-    fn visit_str<E: Error>(self, s: &str) -> Result<Shape, E> {
-        self.0.value(false).visitor().visit_str(s).map(|_| Shape::Flat)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
-        self.0.value(false).visitor().visit_seq(seq).map(|_| Shape::Flat)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Shape::Flat)
     }
 }
