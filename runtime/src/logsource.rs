@@ -42,8 +42,10 @@ impl EventSource {
             return self.categories.iter().any(|c| c.eq_ignore_ascii_case(category));
         }
         // Category not known: a rule of the product may be about any of its categories; a rule of no product
-        // (`category: proxy`) only about one the product can have.
-        rule.product.is_some() || self.universe.iter().any(|c| c.eq_ignore_ascii_case(category))
+        // (`category: proxy`) only about one the product can have, when the product is known.
+        rule.product.is_some()
+            || self.product.is_none()
+            || self.universe.iter().any(|c| c.eq_ignore_ascii_case(category))
     }
 }
 
