@@ -29,8 +29,13 @@ fn added_conditions(pipeline: &Yaml) -> Vec<(Option<String>, Option<String>, &Ya
         .collect()
 }
 
-/// The table's Windows entry: channel -> service, and per service, event id -> categories.
-fn windows_table() -> (BTreeMap<String, String>, BTreeMap<String, BTreeMap<i64, Vec<String>>>) {
+/// Channel -> service.
+type Services = BTreeMap<String, String>;
+/// Service -> event id -> categories.
+type CategoriesById = BTreeMap<String, BTreeMap<i64, Vec<String>>>;
+
+/// The table's Windows entry: its services and its categories.
+fn windows_table() -> (Services, CategoriesById) {
     let table = LogSourceTable::builtin();
     let entry =
         table.entries.iter().find(|e| e.logsource.product.as_deref() == Some("windows")).expect("a Windows entry");

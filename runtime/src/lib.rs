@@ -18,6 +18,7 @@ mod prefilter;
 pub mod program;
 pub mod read;
 pub mod record;
+mod regexes;
 pub mod ruleset;
 pub mod sqlite;
 mod substrings;

@@ -106,24 +106,28 @@ pub(crate) enum KeywordFacts<'a> {
 
 const NO_FACTS: u32 = u32::MAX;
 
+/// The witnesses of a rule the prefilter checks: the best, and then the best whose facts are all looked up (a
+/// substring fact of a second witness would often start a scan of a field no first witness reads:
+/// `bench/matcher.sh` ran 15% slower for fewer candidates). Leaving the index's checks to the index is cheaper than
+/// looking their facts up again.
+pub(crate) fn chosen_witnesses(expr: &Expr) -> Vec<Witness> {
+    let mut found = witnesses(expr).into_iter().filter(|w| !indexed_only(w));
+    let mut chosen: Vec<Witness> = found.next().into_iter().collect();
+    chosen.extend(found.find(|w| w.iter().all(|(_, f)| !matches!(f, Fact::Contains(_)))));
+    chosen
+}
+
 impl Prefilter {
-    /// Builds the prefilter of `rules` (their IR, in rule-number order); fields must already be interned.
-    pub fn build<'a>(rules: impl Iterator<Item = &'a Expr>, fields: &FieldTable) -> Prefilter {
-        let rules: Vec<&Expr> = rules.collect();
+    /// Builds the prefilter of rules from their [`chosen_witnesses`], in rule-number order (the IR itself need
+    /// not be kept until then); fields must already be interned.
+    pub fn build(rules: Vec<Vec<Witness>>, fields: &FieldTable) -> Prefilter {
         // The k-th witness of rule r is bit `r + k * stride` of the set a pass over the event fills.
         let stride = rules.len().next_multiple_of(64);
         let mut unguarded = RuleBits::new(stride * WITNESSES_PER_RULE);
         let mut pending: FxHashMap<FieldId, Pending> = FxHashMap::default();
         let mut keyword_facts = Vec::new();
-        for (number, expr) in rules.iter().enumerate() {
+        for (number, chosen) in rules.into_iter().enumerate() {
             let number = number as u32;
-            // Leaving the index's checks to the index is cheaper than looking their facts up again.
-            // The best witness, and then the best whose facts are all looked up (a substring fact of a second
-            // witness would often start a scan of a field no first witness reads: `bench/matcher.sh` ran 15% slower
-            // for fewer candidates).
-            let mut found = witnesses(expr).into_iter().filter(|w| !indexed_only(w));
-            let mut chosen: Vec<Witness> = found.next().into_iter().collect();
-            chosen.extend(found.find(|w| w.iter().all(|(_, f)| !matches!(f, Fact::Contains(_)))));
             // A witness not checked always holds.
             for k in chosen.len()..WITNESSES_PER_RULE {
                 unguarded.insert(number + (k * stride) as u32);
@@ -459,7 +463,7 @@ mod tests {
         for field in fields {
             table.intern(field);
         }
-        let prefilter = Prefilter::build(exprs.iter(), &table);
+        let prefilter = Prefilter::build(exprs.iter().map(chosen_witnesses).collect(), &table);
         move |json| prefilter.admitted(&Event::new(&json, &table, keywords)).iter().collect()
     }
 
@@ -516,7 +520,7 @@ mod tests {
         ];
         let mut table = FieldTable::default();
         table.intern("Image");
-        let prefilter = Prefilter::build(exprs.iter(), &table);
+        let prefilter = Prefilter::build(exprs.iter().map(chosen_witnesses).collect(), &table);
         let json = serde_json::json!({"Image": long.to_lowercase()});
         let event = Event::new(&json, &table, true);
         assert_eq!(prefilter.admitted(&event).iter().collect::<Vec<_>>(), vec![0, 1]);

@@ -6,6 +6,7 @@
 
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Folded, NumberText, Value};
+use crate::regexes::{LazyRegex, Options};
 use crate::substrings::{Build, Lazy};
 use rustc_hash::FxHashSet as HashSet;
 use vigil_compiler::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
@@ -90,7 +91,7 @@ pub enum Leaf {
     Bool(bool),
     Null,
     Exists,
-    Regex(regex::Regex),
+    Regex(LazyRegex),
     Cidr(ipnet::IpNet),
     Compare(CompareOp, f64),
     TimePart(TimeUnit, i64),
@@ -155,7 +156,7 @@ pub struct StrMatch {
     prefixes: ByLength,
     suffixes: ByLength,
     contains: Contains,
-    globs: Vec<regex::Regex>,
+    globs: Vec<LazyRegex>,
 }
 
 impl StrMatch {
@@ -206,7 +207,7 @@ fn literal(value: &SigmaString) -> Result<String, Diagnostic> {
     Ok(out)
 }
 
-fn glob_regex(value: &SigmaString, cased: bool) -> Result<regex::Regex, Diagnostic> {
+fn glob_regex(value: &SigmaString, cased: bool) -> Result<LazyRegex, Diagnostic> {
     let mut pattern = String::from("(?s)^");
     for part in &value.parts {
         match part {
@@ -225,7 +226,7 @@ fn glob_regex(value: &SigmaString, cased: bool) -> Result<regex::Regex, Diagnost
         }
     }
     pattern.push('$');
-    regex::Regex::new(&pattern).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
+    LazyRegex::new(pattern, Options::default()).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
 }
 
 /// Collects string tests into one matcher.
@@ -235,7 +236,7 @@ struct StrBuilder {
     prefixes: ByLength,
     suffixes: ByLength,
     contains: Vec<String>,
-    globs: Vec<regex::Regex>,
+    globs: Vec<LazyRegex>,
 }
 
 impl StrBuilder {
@@ -284,13 +285,13 @@ fn regex_failure(what: &str, error: regex::Error) -> Diagnostic {
     }
 }
 
-fn regex(pattern: &str, flags: RegexFlags) -> Result<regex::Regex, Diagnostic> {
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(flags.ignore_case)
-        .multi_line(flags.multi_line)
-        .dot_matches_new_line(flags.dot_all)
-        .size_limit(50 << 20)
-        .build()
+fn regex(pattern: &str, flags: RegexFlags) -> Result<LazyRegex, Diagnostic> {
+    let options = Options {
+        case_insensitive: flags.ignore_case,
+        multi_line: flags.multi_line,
+        dot_matches_new_line: flags.dot_all,
+    };
+    LazyRegex::new(pattern.to_string(), options)
         .map_err(|e| regex_failure(&format!("regular expression `{pattern}`"), e))
 }
 

@@ -26,6 +26,14 @@ pub enum Raw {
 }
 
 impl Raw {
+    /// About how many bytes the record holds (its text; a parsed value counts as a typical event).
+    pub fn size(&self) -> usize {
+        match self {
+            Raw::Line(text) | Raw::Evtx(text) | Raw::Error(text) => text.len(),
+            Raw::Value(_) => 1024,
+        }
+    }
+
     /// The event as JSON, or why it could not be read; `position` names the record in the message.
     pub fn parse(self, position: u64) -> Result<serde_json::Value, String> {
         self.into_record()?.into_json(position)

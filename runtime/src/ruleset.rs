@@ -5,7 +5,7 @@ use crate::bits::RuleBits;
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::logsource::{Classifier, EventSource, SourceKey, UNKNOWN};
-use crate::prefilter::{KeywordFacts, Prefilter};
+use crate::prefilter::{chosen_witnesses, KeywordFacts, Prefilter};
 use crate::program::{compile, Program};
 use crate::record::Record;
 use rustc_hash::FxHashMap;
@@ -255,7 +255,8 @@ impl RuleSet {
         let mut rejected = Vec::new();
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
-        let mut exprs = Vec::new();
+        // Each rule's prefilter witnesses, taken as it compiles so that its IR is dropped at once.
+        let mut witnesses = Vec::with_capacity(rules.len());
         for (source_index, RuleInput { path, rule, logsource }) in rules.into_iter().enumerate() {
             let program = match compile(&rule.expr, &mut fields) {
                 Ok(p) => p,
@@ -281,11 +282,11 @@ impl RuleSet {
                 }
             }
             let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
-            exprs.push(rule.expr);
+            witnesses.push(chosen_witnesses(&rule.expr));
             compiled.push(CompiledRule { meta: reported(rule.meta), path, source_index, program, anchor });
             written.push(logsource);
         }
-        let mut prefilter = Prefilter::build(exprs.iter(), &fields);
+        let mut prefilter = Prefilter::build(witnesses, &fields);
         let mut by_key = Index::default();
         for (key, rules) in index {
             let mut bits = RuleBits::new(compiled.len());

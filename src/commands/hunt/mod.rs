@@ -223,6 +223,7 @@ fn matcher(
         .map(|(f, lowered)| RuleInput { path: paths[f].clone(), rule: lowered.rule, logsource: lowered.logsource })
         .collect();
     let (set, rejected) = RuleSet::build_with(inputs, &also_read, sources);
+    crate::release_free_memory();
     let mut not_loaded = rejected.len();
     for r in &rejected {
         let (file, pos) = positions[r.index];

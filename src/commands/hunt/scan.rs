@@ -19,10 +19,37 @@ use vigil_runtime::fields::FieldId;
 use vigil_runtime::read::{self, Raw};
 use vigil_runtime::RuleSet;
 
-/// Records per batch: large enough to amortise the channel traffic, small enough to keep memory low.
+/// Records per batch, at most: large enough to amortise the channel traffic, small enough to keep memory low.
 const BATCH_RECORDS: usize = 256;
+/// Bytes of record text per batch, at most (Mordor's Sysmon lines are about 3 KB: about 80 per batch). Memory in
+/// flight is bounded by this rather than by a record count (`bench/corpus.sh` measures peak RSS).
+const BATCH_BYTES: usize = 256 << 10;
 /// Batches in flight per worker (read, being matched, or waiting for their turn to be written).
-const SLOTS_PER_WORKER: usize = 4;
+const SLOTS_PER_WORKER: usize = 2;
+
+/// Cuts the records of an input into batches of at most `BATCH_RECORDS` records and `BATCH_BYTES` bytes.
+#[derive(Default)]
+struct Batcher {
+    records: Vec<(u64, Raw)>,
+    bytes: usize,
+}
+
+impl Batcher {
+    /// Adds a record; a batch once it is full.
+    fn push(&mut self, position: u64, raw: Raw) -> Option<Vec<(u64, Raw)>> {
+        self.bytes += raw.size();
+        self.records.push((position, raw));
+        (self.records.len() == BATCH_RECORDS || self.bytes >= BATCH_BYTES).then(|| {
+            self.bytes = 0;
+            std::mem::take(&mut self.records)
+        })
+    }
+
+    /// The last, partial batch, if any.
+    fn rest(self) -> Option<Vec<(u64, Raw)>> {
+        (!self.records.is_empty()).then_some(self.records)
+    }
+}
 /// Unreadable records reported by message per input; the rest are counted.
 const ERRORS_SHOWN: usize = 5;
 
@@ -129,7 +156,7 @@ pub fn scan(
 fn read_all(files: &[PathBuf], slots: &Receiver<()>, work: Sender<Work>) {
     let mut seq = 0u64;
     for (file, path) in files.iter().enumerate() {
-        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        let mut batcher = Batcher::default();
         let send = |records: Vec<(u64, Raw)>, seq: &mut u64| -> bool {
             // No slot or no worker left: the writer has stopped (closed output); reading on is pointless.
             if slots.recv().is_err() {
@@ -144,15 +171,18 @@ fn read_all(files: &[PathBuf], slots: &Receiver<()>, work: Sender<Work>) {
             if stopped {
                 return;
             }
-            batch.push((position, raw));
-            if batch.len() == BATCH_RECORDS {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+            if let Some(full) = batcher.push(position, raw) {
                 stopped = !send(full, &mut seq);
             }
         };
         let outcome = read_input(path, &mut sink);
-        if stopped || (!batch.is_empty() && !send(batch, &mut seq)) {
+        if stopped {
             return;
+        }
+        if let Some(rest) = batcher.rest() {
+            if !send(rest, &mut seq) {
+                return;
+            }
         }
         let io_error = outcome.err().map(|e| e.to_string());
         if slots.recv().is_err() || work.send(Work::End { seq, file, io_error }).is_err() {
@@ -361,20 +391,18 @@ fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_
 fn scan_inline(files: &[PathBuf], matching: &Matching<'_>, mut writer: Writer<'_, '_>) -> Totals {
     let mut seq = 0u64;
     for (file, path) in files.iter().enumerate() {
-        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        let mut batcher = Batcher::default();
         let mut stopped = false;
         let outcome = read_input(path, &mut |position, raw| {
             if stopped {
                 return;
             }
-            batch.push((position, raw));
-            if batch.len() == BATCH_RECORDS {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+            if let Some(full) = batcher.push(position, raw) {
                 stopped = !writer.write(matching.batch(seq, file, full));
                 seq += 1;
             }
         });
-        if stopped || (!batch.is_empty() && !writer.write(matching.batch(seq, file, batch))) {
+        if stopped || batcher.rest().is_some_and(|rest| !writer.write(matching.batch(seq, file, rest))) {
             return writer.finish();
         }
         seq += 1;
