@@ -30,8 +30,9 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+#[ignore = "needs ../shared beside the repository"]
 fn active_folders_have_no_errors_and_conditions_round_trip() {
-    let Some(root) = common::shared_sigma() else { return };
+    let root = common::shared_sigma();
     for folder in ACTIVE {
         let files = yaml_files(&root.join(folder));
         assert!(!files.is_empty(), "{folder} is empty");
@@ -68,8 +69,9 @@ fn active_folders_have_no_errors_and_conditions_round_trip() {
 }
 
 #[test]
+#[ignore = "needs ../shared beside the repository"]
 fn legacy_folders_are_ok_or_rejected_with_a_specific_code() {
-    let Some(root) = common::shared_sigma() else { return };
+    let root = common::shared_sigma();
     // The codes these folders may be rejected with: legacy syntax Vigil reports as such.
     let expected = [Code::LegacyAggregation, Code::ConditionSyntax];
     for folder in LEGACY {
@@ -98,9 +100,10 @@ fn legacy_folders_are_ok_or_rejected_with_a_specific_code() {
 /// Every built-in pipeline loads and applies to every active rule. Rules a pipeline rejects on purpose
 /// (`rule_failure`) are counted and listed with their reason; anything else is a failure.
 #[test]
+#[ignore = "needs ../shared beside the repository"]
 fn builtin_pipelines_apply_to_every_active_rule() {
     use vigil_compiler::pipeline::{builtin, PipelineOptions as Options, PipelineSet};
-    let Some(root) = common::shared_sigma() else { return };
+    let root = common::shared_sigma();
     let mut rules = Vec::new();
     for folder in ACTIVE {
         for path in yaml_files(&root.join(folder)) {

@@ -16,8 +16,9 @@ use vigil_runtime::{read, RuleSet};
 type Hit = (String, String, u64);
 
 #[test]
+#[ignore = "needs ../shared beside the repository"]
 fn matches_agree_with_pysigma_sqlite_on_mordor() {
-    let Some(shared) = common::shared("oracle") else { return };
+    let shared = common::shared("oracle");
     let sigma = shared.join("sigma");
     let mut files = Vec::new();
     for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"] {

@@ -3,7 +3,17 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+
+/// `../shared/<what>` beside the repository. The tests that read it are `#[ignore = "needs ../shared ..."]`, so
+/// that a machine without it reports them as ignored, never as passed; `cargo test -- --include-ignored` runs them
+/// where it is (CI).
+pub fn shared(what: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(what);
+    assert!(path.exists(), "{} is missing: this test needs ../shared beside the repository", path.display());
+    path
+}
 
 /// Runs `vigil` from the repository root.
 pub fn vigil(args: &[&str]) -> Output {
@@ -23,26 +33,19 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// Sends one request to `tests/engines/run_sql.py` (SQLite, DuckDB, PostgreSQL or Spark) and returns its result
-/// per case. `None` when the engine is not installed here; in CI (which installs them all) that fails the test.
-pub fn run_sql(request: &serde_json::Value) -> Option<Vec<serde_json::Value>> {
+/// per case. The tests that call it are ignored unless asked for (`--include-ignored`): a missing engine fails them.
+pub fn run_sql(request: &serde_json::Value) -> Vec<serde_json::Value> {
     let engine = request["engine"].as_str().unwrap_or("?");
-    let spawned = Command::new("python3")
+    let mut child = Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/engines/run_sql.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn();
-    let Ok(mut child) = spawned else {
-        assert!(std::env::var_os("CI").is_none(), "python3 must be installed in CI");
-        return None;
-    };
-    child.stdin.take()?.write_all(request.to_string().as_bytes()).ok()?;
-    let output = child.wait_with_output().ok()?;
-    if !output.status.success() {
-        let why = String::from_utf8_lossy(&output.stderr);
-        assert!(std::env::var_os("CI").is_none(), "{engine} is not available in CI: {why}");
-        eprintln!("skipping {engine}: {}", why.lines().last().unwrap_or(""));
-        return None;
-    }
-    Some(serde_json::from_slice(&output.stdout).expect("JSON from run_sql.py"))
+        .spawn()
+        .expect("python3 runs (tests/engines)");
+    child.stdin.take().expect("stdin").write_all(request.to_string().as_bytes()).expect("request written");
+    let output = child.wait_with_output().expect("run_sql.py ends");
+    let why = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{engine} is not available (tests/engines/requirements.txt): {why}");
+    serde_json::from_slice(&output.stdout).expect("JSON from run_sql.py")
 }

@@ -4,15 +4,17 @@
 
 use std::path::{Path, PathBuf};
 
-/// `../shared` beside the repository, when it holds `what` (CI always has it; a user's machine may not).
-pub fn shared(what: &str) -> Option<PathBuf> {
+/// `../shared` beside the repository, which must hold `what`. The tests that read it are
+/// `#[ignore = "needs ../shared ..."]`, so that a machine without it reports them as ignored, never as passed;
+/// `--include-ignored` runs them where it is (CI).
+pub fn shared(what: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if path.join(what).exists() {
-        return Some(path);
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/{what} beside the repository");
-    eprintln!("skipping: ../shared/{what} is not beside the repository");
-    None
+    assert!(
+        path.join(what).exists(),
+        "{} is missing: this test needs ../shared beside the repository",
+        path.join(what).display()
+    );
+    path
 }
 
 /// Every `.yml` file under `dir`.
