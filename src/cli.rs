@@ -18,7 +18,8 @@ pub enum Command {
     /// Directories are searched recursively for .yml and .yaml files. Diagnostics go to stdout, the summary
     /// line to stderr, so `--format json` output pipes straight into jq.
     ///
-    /// Exit status: 0 no errors (warnings allowed), 1 some document has an error, 2 usage or I/O error.
+    /// Exit status: 0 no errors (warnings allowed), 1 some document has an error (a file that cannot be read is
+    /// a document with an error), 2 usage error or the output could not be written, 141 the output was closed.
     Check(CheckArgs),
     /// Print the normalised IR of each rule (identifiers resolved, modifiers as operators).
     Ir(IrArgs),
@@ -33,7 +34,9 @@ pub enum Command {
     /// -o), a summary to stderr.
     ///
     /// Exit status: 0 success (with or without detections), 1 nothing could be evaluated (no rule loaded or no
-    /// event read), 2 usage or I/O error.
+    /// event read), 2 usage error or the output could not be written, 3 it ran but something was skipped (a rule
+    /// file or an input that could not be read, an input that could not be read to its end: each reported), 141
+    /// the output was closed (`| head`).
     Hunt(HuntArgs),
     /// Convert Sigma rules into queries: SQL (sqlite, postgres, duckdb, spark), kusto, splunk, lucene, esql, eql.
     ///
@@ -41,7 +44,7 @@ pub enum Command {
     /// document with its queries or its error. A rule that cannot be converted never stops the others: it is
     /// reported with a stable code (`unsupported-regex`, `pipeline-error`, ...). A summary goes to stderr.
     ///
-    /// Exit status: 0 every rule converted, 1 some rule failed, 2 usage or I/O error.
+    /// Exit status: 0 every rule converted, 1 some rule failed, 2 usage or I/O error, 141 the output was closed.
     Convert(ConvertArgs),
     /// Test rules: conversion snapshots, event fixtures, and SigmaHQ's regression data.
     ///

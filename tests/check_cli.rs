@@ -74,11 +74,15 @@ fn warnings_alone_exit_zero() {
 }
 
 #[test]
-fn missing_path_is_an_io_error_but_other_files_are_still_checked() {
+fn a_missing_path_is_a_document_with_an_error_and_other_files_are_still_checked() {
     let output = vigil(&["check", "--format", "json", "no/such/dir", "rules"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no/such/dir"));
-    assert!(stdout(&output).contains("sysmon_wmi_module_load.yml"));
+    assert_eq!(output.status.code(), Some(1));
+    let documents: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let missing = documents.iter().find(|d| d["path"] == "no/such/dir").expect("the missing path is reported");
+    assert_eq!(missing["ok"], false);
+    assert_eq!(missing["diagnostics"][0]["code"], "file-unreadable");
+    assert!(documents.iter().any(|d| d["path"].as_str().is_some_and(|p| p.ends_with("sysmon_wmi_module_load.yml"))));
 }
 
 #[test]
@@ -91,7 +95,9 @@ fn usage_errors_exit_two() {
 fn help_explains_exit_codes() {
     let output = vigil(&["check", "--help"]);
     assert!(
-        stdout(&output).contains("Exit status: 0 no errors (warnings allowed), 1 some document has an error, 2 usage")
+        stdout(&output).contains("Exit status: 0 no errors (warnings allowed), 1 some document has an error (a file"),
+        "{}",
+        stdout(&output)
     );
 }
 
@@ -118,8 +124,13 @@ fn non_utf8_files_are_reported() {
     let file = dir.join("latin1.yml");
     std::fs::write(&file, b"title: caf\xe9\n").expect("write");
     let output = vigil(&["check", file.to_str().expect("utf-8 path")]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("not UTF-8"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("error[invalid-utf8]"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("not UTF-8"), "{}", stdout(&output));
+    let json = vigil(&["check", "--format", "json", file.to_str().expect("utf-8 path")]);
+    let document: serde_json::Value = serde_json::from_str(stdout(&json).trim()).expect("one JSON document");
+    assert_eq!(document["diagnostics"][0]["code"], "invalid-utf8");
+    assert_eq!(document["diagnostics"][0]["line"], 1, "located: {document}");
 }
 
 #[test]

@@ -166,13 +166,18 @@ fn a_closed_output_stops_the_scan() {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || tx.send(child.wait()));
         let status = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("vigil stops when its output closes");
-        assert_eq!(status.expect("exit status").code(), Some(2));
+        assert_eq!(status.expect("exit status").code(), Some(141), "a closed pipe, quietly");
     }
 }
 
 #[test]
 fn exit_codes() {
-    assert_eq!(vigil(&["hunt", "-r", "rules", "no/such/file.jsonl"]).status.code(), Some(2));
+    let missing = vigil(&["hunt", "-r", "rules", "no/such/file.jsonl"]);
+    assert_eq!(missing.status.code(), Some(1), "nothing could be read");
+    assert!(stderr(&missing).contains("no/such/file.jsonl: error[input-unreadable]"), "{}", stderr(&missing));
+    let beside = vigil(&["hunt", "-r", "rules", "no/such/file.jsonl", EXAMPLE]);
+    assert_eq!(beside.status.code(), Some(3), "the other input ran, one was skipped");
+    assert_eq!(stdout(&beside).lines().count(), 3, "{}", stdout(&beside));
     assert_eq!(vigil(&["hunt", "-r", "rules"]).status.code(), Some(2), "no input is a usage error");
     let empty = tmp("empty.jsonl");
     std::fs::write(&empty, "").expect("write");

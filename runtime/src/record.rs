@@ -61,18 +61,30 @@ impl Record {
     pub fn error(&self, position: u64) -> Option<String> {
         match self {
             Record::Json(_) => None,
-            Record::Text(text) => serde_json::from_str::<serde::de::IgnoredAny>(&text.text)
-                .err()
-                .map(|e| invalid(text.kind, position, &e)),
+            // Parsed to a tree (on this error path only): skipping a value, as `IgnoredAny` does, has no depth
+            // limit, and the decoder's does.
+            Record::Text(text) => {
+                serde_json::from_str::<serde_json::Value>(&text.text).err().map(|e| invalid(text.kind, position, &e))
+            }
         }
     }
 }
 
 /// The message for a record that is not JSON.
 fn invalid(kind: TextKind, position: u64, error: &serde_json::Error) -> String {
+    let error = json_error(error);
     match kind {
         TextKind::Line => format!("line {position}: {error}"),
         TextKind::Evtx => format!("EVTX record {position} rendered as invalid JSON: {error}"),
+    }
+}
+
+/// The message of a JSON error (serde's recursion limit said in the user's words).
+pub(crate) fn json_error(e: &serde_json::Error) -> String {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        format!("nested more than 128 levels deep (line {} column {})", e.line(), e.column())
+    } else {
+        e.to_string()
     }
 }
 

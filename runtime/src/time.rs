@@ -12,7 +12,9 @@ use vigil_compiler::ir::value::TimeUnit;
 pub fn parse(text: &str) -> Option<PrimitiveDateTime> {
     let text = text.trim();
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
-        let utc = t.to_offset(time::UtcOffset::UTC);
+        // A time whose UTC is past year 9999 (`9999-12-31T23:59:59-00:01`) is valid RFC 3339 that `time` cannot
+        // hold: a value that matches nothing, never a panic.
+        let utc = t.checked_to_offset(time::UtcOffset::UTC)?;
         return Some(PrimitiveDateTime::new(utc.date(), utc.time()));
     }
     let with_fraction = format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]");
@@ -85,5 +87,14 @@ mod tests {
         assert_eq!(part("not a time", TimeUnit::Year), None);
         assert_eq!(millis("1970-01-01T00:00:01.5Z"), Some(1500));
         assert_eq!(format_millis(1500), "1970-01-01T00:00:01.5Z");
+    }
+
+    #[test]
+    fn times_out_of_range_are_no_time() {
+        assert_eq!(parse("9999-12-31T23:59:59-00:01"), None);
+        assert_eq!(millis("9999-12-31T23:59:59-00:01"), None);
+        assert_eq!(part("9999-12-31T23:59:59-00:01", TimeUnit::Hour), None);
+        assert!(millis("9999-12-31T23:59:59Z").is_some());
+        assert!(!format_millis(i64::MAX).is_empty());
     }
 }

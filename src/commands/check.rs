@@ -17,7 +17,6 @@ struct FileReport {
     ok: usize,
     errors: usize,
     warnings: usize,
-    io_error: bool,
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
@@ -32,16 +31,17 @@ pub fn run(args: &CheckArgs) -> u8 {
     let mut out = stdout.lock();
     let mut total = FileReport::default();
     for report in &reports {
-        if out.write_all(report.output.as_bytes()).is_err() {
-            return 2; // stdout closed (e.g. piped into `head`)
+        if let Err(e) = out.write_all(report.output.as_bytes()) {
+            return crate::output::failed(&e, None);
         }
         total.documents += report.documents;
         total.ok += report.ok;
         total.errors += report.errors;
         total.warnings += report.warnings;
-        total.io_error |= report.io_error;
     }
-    let _ = out.flush();
+    if let Err(e) = out.flush() {
+        return crate::output::failed(&e, None);
+    }
     let with_errors = total.documents - total.ok;
     eprintln!(
         "{} files, {} documents: {} ok, {} with errors; {} errors, {} warnings in {:.2}s",
@@ -53,22 +53,16 @@ pub fn run(args: &CheckArgs) -> u8 {
         total.warnings,
         started.elapsed().as_secs_f64()
     );
-    if total.io_error {
-        2
-    } else if with_errors > 0 {
+    if with_errors > 0 {
         1
     } else {
         0
     }
 }
 
+/// A file's report. A file that cannot be read (or is not UTF-8) is one document with that error, in the text and
+/// the JSON alike.
 fn check_one(file: &SourceFile, format: CheckFormat) -> FileReport {
-    if !file.readable {
-        for d in file.documents.iter().flat_map(|d| &d.diagnostics) {
-            report::problem(file, d);
-        }
-        return FileReport { io_error: true, ..FileReport::default() };
-    }
     let mut report = FileReport::default();
     for document in &file.documents {
         report.documents += 1;

@@ -173,8 +173,8 @@ pub fn run(args: &ConvertArgs) -> u8 {
             }
         };
     }
-    if written.and_then(|_| out.flush()).is_err() {
-        return 2; // the reader went away (`| head`) or the output file failed
+    if let Err(e) = written.and_then(|_| out.flush()) {
+        return crate::output::failed(&e, args.output.as_deref());
     }
     let failed: usize = failures.values().sum();
     let by_code: Vec<String> = failures.iter().map(|(code, n)| format!("{code} {n}")).collect();

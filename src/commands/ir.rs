@@ -44,11 +44,13 @@ pub fn run(args: &IrArgs) -> u8 {
                     status = status.max(1);
                 }
             }
-            if out.write_all(text.as_bytes()).is_err() {
-                return status.max(2); // stdout closed (`| head`)
+            if let Err(e) = out.write_all(text.as_bytes()) {
+                return crate::output::failed(&e, None);
             }
         }
     }
-    let _ = out.flush();
-    status
+    match out.flush() {
+        Ok(()) => status,
+        Err(e) => crate::output::failed(&e, None),
+    }
 }

@@ -4,11 +4,11 @@ use crate::cli::{ListArgs, ListWhat};
 use vigil_compiler::backend::Target;
 use vigil_compiler::pipeline::builtin;
 
-fn table(rows: &[(&str, &str)]) {
+/// Prints aligned rows; the exit status.
+fn table(rows: &[(&str, &str)]) -> u8 {
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    for (name, description) in rows {
-        println!("{name:width$}  {description}");
-    }
+    let text: String = rows.iter().map(|(name, description)| format!("{name:width$}  {description}\n")).collect();
+    crate::output::print(&text).err().unwrap_or(0)
 }
 
 pub fn run(args: &ListArgs) -> u8 {
@@ -16,7 +16,7 @@ pub fn run(args: &ListArgs) -> u8 {
         ListWhat::Pipelines => table(&builtin::list()),
         ListWhat::Targets => {
             let rows: Vec<(&str, &str)> = Target::ALL.iter().map(|t| (t.name(), t.description())).collect();
-            table(&rows);
+            table(&rows)
         }
         ListWhat::Formats => {
             let Some(name) = &args.target else {
@@ -31,8 +31,7 @@ pub fn run(args: &ListArgs) -> u8 {
                 crate::report::general(&problem);
                 return 2;
             };
-            table(target.formats());
+            table(target.formats())
         }
     }
-    0
 }

@@ -19,36 +19,45 @@ use vigil_runtime::correlate::{self, Correlator, Limits};
 use vigil_runtime::correlation::Detection;
 use vigil_runtime::{LogSources, RuleInput, RuleSet};
 
-/// Input files: files as given, directories searched for log files.
+/// The exit status of a hunt that ran but could not read everything: a rule file or an input was skipped, or an
+/// input could not be read to its end (each reported).
+const SOMETHING_SKIPPED: u8 = 3;
+
+/// The input files: files as given (read whatever their name: the format is told by content), directories
+/// searched for files named as logs are (`LOGS`). Whether a path was skipped: each is reported.
 fn inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
     const LOGS: [&str; 6] = ["json", "jsonl", "ndjson", "evtx", "gz", "log"];
     let mut out = Vec::new();
-    let mut io_error = false;
+    let mut skipped = false;
+    let mut skip = |path: &std::path::Path, why: String| {
+        report::problem_in(&path.display().to_string(), "", &Diagnostic::error(Code::InputUnreadable, None, why));
+        skipped = true;
+    };
     for path in paths {
         if path.as_os_str() == "-" || path.is_file() {
             out.push(path.clone());
         } else if path.is_dir() {
-            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
-                .follow_links(true)
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file())
-                .map(|e| e.into_path())
-                .filter(|p| {
-                    p.extension()
-                        .and_then(|x| x.to_str())
-                        .is_some_and(|x| LOGS.contains(&x.to_ascii_lowercase().as_str()))
-                })
-                .collect();
+            let mut files = Vec::new();
+            for entry in walkdir::WalkDir::new(path).follow_links(true) {
+                match entry {
+                    Ok(entry) if entry.file_type().is_file() => {
+                        let name = entry.path().extension().and_then(|x| x.to_str()).unwrap_or("");
+                        if LOGS.contains(&name.to_ascii_lowercase().as_str()) {
+                            files.push(entry.into_path());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => skip(e.path().unwrap_or(path), e.to_string()),
+                }
+            }
             files.sort();
             out.extend(files);
         } else {
-            let problem = Diagnostic::error(Code::InputUnreadable, None, "no such file or directory");
-            report::problem_in(&path.display().to_string(), "", &problem);
-            io_error = true;
+            let why = if path.exists() { "not a file or directory" } else { "no such file or directory" };
+            skip(path, why.to_string());
         }
     }
-    (out, io_error)
+    (out, skipped)
 }
 
 /// Reports every document that will not run (its errors, with their codes and locations, as `vigil check` gives
@@ -150,11 +159,9 @@ pub fn run(args: &HuntArgs) -> u8 {
     let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
     let Some(sources) = log_sources(args) else { return 2 };
     let Some(compilation) = rule_files::compile(&args.rules, &args.pipeline.filters, &settings) else { return 2 };
-    let (not_loaded, rules_io_error) = report_unloaded(&compilation);
-    let (files, inputs_io_error) = inputs(&args.inputs);
-    if rules_io_error || inputs_io_error {
-        return 2;
-    }
+    // A rule file or an input that cannot be read is reported and the others run; the exit status says so.
+    let (not_loaded, rules_skipped) = report_unloaded(&compilation);
+    let (files, inputs_skipped) = inputs(&args.inputs);
     let Some(mut out) = crate::output::open(&args.output) else { return 2 };
     if args.format == HuntFormat::Csv {
         let _ = writeln!(out, "{}", format::CSV_HEADER);
@@ -167,11 +174,10 @@ pub fn run(args: &HuntArgs) -> u8 {
     progress.finish_and_clear();
     let Some(mut outcome) = outcome else { return 2 };
     outcome.not_loaded += not_loaded;
-    let Outcome { totals, by_level, .. } = &outcome;
-    if totals.output_failed {
-        return 2; // the reader went away (`| head`)
+    if let Some(e) = outcome.totals.output_error.take().or_else(|| out.flush().err()) {
+        return crate::output::failed(&e, args.output.as_deref());
     }
-    let _ = out.flush();
+    let Outcome { totals, by_level, .. } = &outcome;
     let detections: u64 = by_level.values().sum();
     let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
     eprintln!(
@@ -188,10 +194,10 @@ pub fn run(args: &HuntArgs) -> u8 {
         totals.unreadable,
         totals.unknown_source,
     );
-    if totals.io_failed {
-        2
-    } else if outcome.rules_loaded == 0 || totals.events == 0 {
+    if outcome.rules_loaded == 0 || totals.events == 0 {
         1
+    } else if totals.io_failed || rules_skipped || inputs_skipped {
+        SOMETHING_SKIPPED
     } else {
         0
     }

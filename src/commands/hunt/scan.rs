@@ -79,10 +79,10 @@ pub struct Totals {
     pub no_time: u64,
     /// Events whose log source could not be told (every rule ran on them).
     pub unknown_source: u64,
-    /// Some input could not be opened or read to its end.
+    /// Some input could not be opened or read to its end (the rest was read).
     pub io_failed: bool,
-    /// The output could not be written (a closed pipe): the scan stopped.
-    pub output_failed: bool,
+    /// Why the output could not be written (a closed pipe, a full disk): the scan stopped.
+    pub output_error: Option<std::io::Error>,
 }
 
 enum Work {
@@ -105,6 +105,8 @@ struct Done {
     output: Vec<u8>,
     events: u64,
     errors: Vec<String>,
+    /// Records that could not be read (a corrupt EVTX chunk is one message for all its records).
+    unreadable: u64,
     per_rule: Vec<u32>,
     hits: Vec<Hit>,
     no_time: u64,
@@ -194,7 +196,7 @@ fn read_all(files: &[PathBuf], slots: &Receiver<()>, work: Sender<Work>) {
 
 fn read_input(path: &Path, sink: &mut read::RawSink<'_>) -> std::io::Result<()> {
     if path.as_os_str() == "-" {
-        read::read_json_raw(std::io::stdin().lock(), sink)
+        read::read_reader_raw(std::io::stdin().lock(), sink)
     } else {
         read::read_path_raw(path, sink)
     }
@@ -219,6 +221,7 @@ impl Matching<'_> {
             output: Vec::new(),
             events: 0,
             errors: Vec::new(),
+            unreadable: 0,
             per_rule: Vec::new(),
             hits: Vec::new(),
             no_time: 0,
@@ -234,6 +237,7 @@ impl Matching<'_> {
     fn batch(&self, seq: u64, file: usize, records: Vec<(u64, Raw)>) -> Done {
         let mut result = Self::empty(seq, file, None);
         for (record, raw) in records {
+            let lost = raw.unreadable().max(1);
             let parsed = raw.into_record();
             match parsed.as_ref().map_err(Clone::clone).and_then(|parsed| self.rules.decode(parsed, record)) {
                 Ok(decoded) => {
@@ -272,7 +276,10 @@ impl Matching<'_> {
                         (self.format)(&mut result.output, &found);
                     }
                 }
-                Err(message) => result.errors.push(message),
+                Err(message) => {
+                    result.errors.push(message);
+                    result.unreadable += lost;
+                }
             }
         }
         self.progress.inc(result.events);
@@ -305,8 +312,8 @@ struct Writer<'a, 'c> {
 impl Writer<'_, '_> {
     /// Writes one batch; `false` when the output is gone (`| head`).
     fn write(&mut self, batch: Done) -> bool {
-        if self.out.write_all(&batch.output).is_err() {
-            self.totals.output_failed = true;
+        if let Err(e) = self.out.write_all(&batch.output) {
+            self.totals.output_error = Some(e);
             return false;
         }
         self.totals.events += batch.events;
@@ -323,8 +330,8 @@ impl Writer<'_, '_> {
                     (c.format)(&mut text, &detection);
                 }
             }
-            if !text.is_empty() && self.out.write_all(&text).is_err() {
-                self.totals.output_failed = true;
+            if let Err(e) = self.out.write_all(&text) {
+                self.totals.output_error = Some(e);
                 return false;
             }
         }
@@ -336,7 +343,7 @@ impl Writer<'_, '_> {
             }
             self.errors_in_file += 1;
         }
-        self.totals.unreadable += batch.errors.len() as u64;
+        self.totals.unreadable += batch.unreadable;
         if let Some(io_error) = batch.end {
             if self.errors_in_file > ERRORS_SHOWN as u64 {
                 let more = self.errors_in_file - ERRORS_SHOWN as u64;
@@ -361,8 +368,8 @@ impl Writer<'_, '_> {
                 *self.totals.per_correlation.entry(detection.correlation).or_default() += 1;
                 (c.format)(&mut text, &detection);
             }
-            if self.out.write_all(&text).is_err() {
-                self.totals.output_failed = true;
+            if let Err(e) = self.out.write_all(&text) {
+                self.totals.output_error = Some(e);
             }
         }
         self.totals

@@ -76,27 +76,30 @@ pub fn hunt(
     for (index, path) in files.iter().enumerate() {
         let mut failure = None;
         let mut errors_shown = 0;
-        let mut sink = |record: u64, parsed: Result<serde_json::Value, String>| match parsed {
-            Ok(json) => {
-                totals.events += 1;
-                progress.inc(1);
-                if failure.is_none() {
-                    failure = store.add(index as u32, record, &json).err();
+        let mut sink = |record: u64, raw: read::Raw| {
+            let lost = raw.unreadable().max(1);
+            match raw.parse(record) {
+                Ok(json) => {
+                    totals.events += 1;
+                    progress.inc(1);
+                    if failure.is_none() {
+                        failure = store.add(index as u32, record, &json).err();
+                    }
                 }
-            }
-            Err(message) => {
-                totals.unreadable += 1;
-                if errors_shown < 5 {
-                    errors_shown += 1;
-                    let problem = Diagnostic::error(Code::RecordUnreadable, None, format!("skipped: {message}"));
-                    crate::report::problem_in(&shown[index], "", &problem);
+                Err(message) => {
+                    totals.unreadable += lost;
+                    if errors_shown < 5 {
+                        errors_shown += 1;
+                        let problem = Diagnostic::error(Code::RecordUnreadable, None, format!("skipped: {message}"));
+                        crate::report::problem_in(&shown[index], "", &problem);
+                    }
                 }
             }
         };
         let outcome = if path.as_os_str() == "-" {
-            read::read_json(std::io::stdin().lock(), &mut sink)
+            read::read_reader_raw(std::io::stdin().lock(), &mut sink)
         } else {
-            read::read_path(path, &mut sink)
+            read::read_path_raw(path, &mut sink)
         };
         if let Some(e) = failure {
             return Err(e);
@@ -143,8 +146,8 @@ pub fn hunt(
             time: row.time.as_deref(),
         };
         format(&mut buffer, &found);
-        if out.write_all(&buffer).is_err() {
-            totals.output_failed = true;
+        if let Err(e) = out.write_all(&buffer) {
+            totals.output_error = Some(e);
             break;
         }
     }

@@ -330,10 +330,13 @@ pub fn run(args: &TestArgs) -> u8 {
     };
     let written = match &args.output {
         Some(path) => std::fs::write(path, output),
-        None => std::io::stdout().lock().write_all(output.as_bytes()),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(output.as_bytes()).and_then(|()| out.flush())
+        }
     };
-    if written.is_err() {
-        return 2;
+    if let Err(e) = written {
+        return crate::output::failed(&e, args.output.as_deref());
     }
     if args.format != TestFormat::Text {
         eprint!("{}", report::summary(&checks, elapsed, files));
