@@ -33,6 +33,10 @@ codes! {
     DuplicateKey = "duplicate-key",
     /// An alias (`*name`) refers to an anchor that was never defined, or YAML features Sigma does not use.
     YamlUnsupported = "yaml-unsupported",
+    /// Input too large to read safely: YAML aliases that expand past the node budget (a "billion laughs"), a
+    /// condition past its length or nesting limit, a value expansion (windash, base64offset, placeholders) past its
+    /// limit, regexes past their compiled-size budget.
+    TooLarge = "too-large",
     /// A YAML document that is not a mapping.
     DocumentNotMapping = "document-not-mapping",
     /// `action:` other than global/reset/repeat, or `repeat` with nothing before it.
@@ -214,6 +218,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 77);
+        assert_eq!(seen.len(), 78);
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Folded, NumberText, Value};
-use crate::regexes::{LazyRegex, Options};
+use crate::regexes::{Budget, LazyRegex, Options, RegexError};
 use crate::substrings::{Build, Lazy};
 use rustc_hash::FxHashSet as HashSet;
 use vigil_compiler::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
@@ -207,7 +207,7 @@ fn literal(value: &SigmaString) -> Result<String, Diagnostic> {
     Ok(out)
 }
 
-fn glob_regex(value: &SigmaString, cased: bool) -> Result<LazyRegex, Diagnostic> {
+fn glob_regex(value: &SigmaString, cased: bool, budget: &mut Budget) -> Result<LazyRegex, Diagnostic> {
     let mut pattern = String::from("(?s)^");
     for part in &value.parts {
         match part {
@@ -226,7 +226,7 @@ fn glob_regex(value: &SigmaString, cased: bool) -> Result<LazyRegex, Diagnostic>
         }
     }
     pattern.push('$');
-    LazyRegex::new(pattern, Options::default()).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
+    LazyRegex::new(pattern, Options::default(), budget).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
 }
 
 /// Collects string tests into one matcher.
@@ -240,9 +240,9 @@ struct StrBuilder {
 }
 
 impl StrBuilder {
-    fn add(&mut self, op: StrOp, value: &SigmaString, cased: bool) -> Result<(), Diagnostic> {
+    fn add(&mut self, op: StrOp, value: &SigmaString, cased: bool, budget: &mut Budget) -> Result<(), Diagnostic> {
         if op == StrOp::Glob {
-            self.globs.push(glob_regex(value, cased)?);
+            self.globs.push(glob_regex(value, cased, budget)?);
             return Ok(());
         }
         let text = literal(value)?;
@@ -275,47 +275,62 @@ impl StrBuilder {
 }
 
 /// A regex that did not compile: too large for the matcher's budget, or invalid.
-fn regex_failure(what: &str, error: regex::Error) -> Diagnostic {
+fn regex_failure(what: &str, error: RegexError) -> Diagnostic {
+    use crate::regexes::{REGEX_LIMIT, RULE_LIMIT, SET_LIMIT};
     match error {
-        regex::Error::CompiledTooBig(limit) => failed(
+        RegexError::TooBig => failed(
             Code::RegexTooLarge,
-            format!("{what} compiles to more than the {} MB a regular expression may take", limit >> 20),
+            format!("{what} compiles to more than the {} MB a regular expression may take", REGEX_LIMIT >> 20),
         ),
-        other => failed(Code::InvalidRegex, format!("{what}: {other}")),
+        RegexError::OverBudget { rule: true } => failed(
+            Code::TooLarge,
+            format!("{what}: the rule's regular expressions compile to more than {} MB together", RULE_LIMIT >> 20),
+        ),
+        RegexError::OverBudget { rule: false } => failed(
+            Code::TooLarge,
+            format!("{what}: the rule set's regular expressions compile to more than {} MB together", SET_LIMIT >> 20),
+        ),
+        RegexError::Invalid(why) => failed(Code::InvalidRegex, format!("{what}: {why}")),
     }
 }
 
-fn regex(pattern: &str, flags: RegexFlags) -> Result<LazyRegex, Diagnostic> {
+fn regex(pattern: &str, flags: RegexFlags, budget: &mut Budget) -> Result<LazyRegex, Diagnostic> {
     let options = Options {
         case_insensitive: flags.ignore_case,
         multi_line: flags.multi_line,
         dot_matches_new_line: flags.dot_all,
     };
-    LazyRegex::new(pattern.to_string(), options)
+    LazyRegex::new(pattern.to_string(), options, budget)
         .map_err(|e| regex_failure(&format!("regular expression `{pattern}`"), e))
 }
 
 /// Compiles an IR expression, interning the fields it reads.
 pub fn compile(expr: &Expr, fields: &mut FieldTable) -> Result<Program, Diagnostic> {
+    compile_within(expr, fields, &mut Budget::default())
+}
+
+/// [`compile`], the rule's regexes charged to `budget` (a rule set's: [`Budget::next_rule`] first).
+pub fn compile_within(expr: &Expr, fields: &mut FieldTable, budget: &mut Budget) -> Result<Program, Diagnostic> {
     Ok(match expr {
         Expr::Const(b) => Program::Const(*b),
-        Expr::Not(inner) => Program::Not(Box::new(compile(inner, fields)?)),
-        Expr::And(items) => compile_and(items, fields)?,
-        Expr::Or(items) => compile_or(items, fields)?,
-        Expr::Pred(p) => compile_predicate(p, fields)?,
+        Expr::Not(inner) => Program::Not(Box::new(compile_within(inner, fields, budget)?)),
+        Expr::And(items) => compile_and(items, fields, budget)?,
+        Expr::Or(items) => compile_or(items, fields, budget)?,
+        Expr::Pred(p) => compile_predicate(p, fields, budget)?,
     })
 }
 
 /// An AND, its cheapest tests first (numbers and exact values before scans), so a failing cheap test spares the
 /// expensive ones.
-fn compile_and(items: &[Expr], fields: &mut FieldTable) -> Result<Program, Diagnostic> {
-    let mut nodes = items.iter().map(|item| compile(item, fields)).collect::<Result<Vec<Program>, Diagnostic>>()?;
+fn compile_and(items: &[Expr], fields: &mut FieldTable, budget: &mut Budget) -> Result<Program, Diagnostic> {
+    let mut nodes =
+        items.iter().map(|item| compile_within(item, fields, budget)).collect::<Result<Vec<Program>, Diagnostic>>()?;
     nodes.sort_by_key(Program::cost);
     Ok(if nodes.len() == 1 { nodes.pop().unwrap_or(Program::Const(true)) } else { Program::And(nodes) })
 }
 
 /// An OR: string tests on the same field (and case mode) merge into one matcher.
-fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Program, Diagnostic> {
+fn compile_or(items: &[Expr], fields: &mut FieldTable, budget: &mut Budget) -> Result<Program, Diagnostic> {
     let mut groups: Vec<(Option<String>, bool, StrBuilder)> = Vec::new();
     let mut others = Vec::new();
     for item in items {
@@ -328,11 +343,11 @@ fn compile_or(items: &[Expr], fields: &mut FieldTable) -> Result<Program, Diagno
                         &mut groups.last_mut().expect("a group was just pushed").2
                     }
                 };
-                group.add(*op, value, *cased)?;
+                group.add(*op, value, *cased, budget)?;
                 continue;
             }
         }
-        others.push(compile(item, fields)?);
+        others.push(compile_within(item, fields, budget)?);
     }
     let mut nodes: Vec<Program> = Vec::with_capacity(groups.len() + others.len());
     for (field, cased, builder) in groups {
@@ -352,22 +367,22 @@ fn number(n: &Number) -> f64 {
     n.as_f64()
 }
 
-fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Program, Diagnostic> {
+fn compile_predicate(p: &Predicate, fields: &mut FieldTable, budget: &mut Budget) -> Result<Program, Diagnostic> {
     let Some(name) = &p.field else {
         return match &p.test {
             Test::Str { op, value, cased } => {
                 let mut builder = StrBuilder::default();
-                builder.add(*op, value, *cased)?;
+                builder.add(*op, value, *cased, budget)?;
                 Ok(Program::Keyword(Box::new(Keyword::new(builder.build(*cased)))))
             }
             Test::Num(n) => {
                 let mut builder = StrBuilder::default();
-                builder.add(StrOp::Exact, &SigmaString::literal(n.to_string()), false)?;
+                builder.add(StrOp::Exact, &SigmaString::literal(n.to_string()), false, budget)?;
                 Ok(Program::Keyword(Box::new(Keyword::new(builder.build(false)))))
             }
             Test::Regex { pattern, flags } => {
                 let mut builder = StrBuilder::default();
-                builder.globs.push(regex(pattern, *flags)?);
+                builder.globs.push(regex(pattern, *flags, budget)?);
                 Ok(Program::Keyword(Box::new(Keyword::new(builder.build(true)))))
             }
             other => Err(failed(Code::UnsupportedValue, format!("{other:?} cannot be a keyword"))),
@@ -377,14 +392,14 @@ fn compile_predicate(p: &Predicate, fields: &mut FieldTable) -> Result<Program, 
     let test = match &p.test {
         Test::Str { op, value, cased } => {
             let mut builder = StrBuilder::default();
-            builder.add(*op, value, *cased)?;
+            builder.add(*op, value, *cased, budget)?;
             Leaf::Str(Box::new(builder.build(*cased)))
         }
         Test::Num(n) => Leaf::Num(number(n)),
         Test::Bool(b) => Leaf::Bool(*b),
         Test::Null => Leaf::Null,
         Test::Exists => Leaf::Exists,
-        Test::Regex { pattern, flags } => Leaf::Regex(regex(pattern, *flags)?),
+        Test::Regex { pattern, flags } => Leaf::Regex(regex(pattern, *flags, budget)?),
         Test::Cidr(net) => Leaf::Cidr(*net),
         Test::Compare { op, value } => Leaf::Compare(*op, number(value)),
         Test::TimePart { unit, value } => Leaf::TimePart(*unit, number(value) as i64),

@@ -1,13 +1,16 @@
-//! Regular expressions (`|re` values and globs) built on first use. A compiled regex holds its automata (tens of
-//! kilobytes each, megabytes for case-insensitive Unicode classes) and, per thread that runs it, a lazy DFA cache:
-//! over the SigmaHQ corpus about 10 MB that most hunts never use, since the index and the prefilter rule most
-//! rules out. Each regex is still built once when its rule compiles, so that an invalid or oversized one rejects
-//! the rule there, with its diagnostic, and never later.
+//! Regular expressions (`|re` values and globs) built on first use, within a memory budget. A compiled regex holds
+//! its automata (tens of kilobytes each, megabytes for case-insensitive Unicode classes) and, per thread that runs
+//! it, a lazy DFA cache: over the SigmaHQ corpus about 10 MB that most hunts never use, since the index and the
+//! prefilter rule most rules out. Each regex is still built once when its rule compiles, so that an invalid or
+//! oversized one rejects the rule there, with its diagnostic, and never later; its compiled size counts against
+//! the rule's and the rule set's budgets ([`Budget`]), so that a hostile rule (sixty `\w{900}` values) is rejected
+//! instead of taking gigabytes.
 
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::{BuildError, Config, Regex};
+use regex_automata::util::syntax;
 use std::sync::OnceLock;
 
-/// Flags and limits of one regular expression.
+/// Flags of one regular expression.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
     pub case_insensitive: bool,
@@ -15,11 +18,47 @@ pub struct Options {
     pub dot_matches_new_line: bool,
 }
 
-/// The most memory one regex may compile to (the regex crate's default is 10 MB; SigmaHQ has none near it).
-const SIZE_LIMIT: usize = 50 << 20;
+/// The most memory one regex may compile to (the regex crate's default; SigmaHQ's largest takes under 1 MB).
+pub const REGEX_LIMIT: usize = 10 << 20;
+/// The most memory the regexes of one rule may compile to, together.
+pub const RULE_LIMIT: usize = 32 << 20;
+/// The most memory the regexes of a rule set may compile to, together (SigmaHQ's whole corpus: about 10 MB).
+pub const SET_LIMIT: usize = 512 << 20;
 /// The lazy DFA's cache per regex and thread (the crate's default is 2 MB; a cache that fills is cleared and the
 /// search goes on, so this bounds memory, not answers).
 const DFA_CACHE: usize = 1 << 20;
+
+/// How much compiled regex memory is left, for a rule and for its rule set.
+#[derive(Debug)]
+pub struct Budget {
+    pub rule_left: usize,
+    pub set_left: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget { rule_left: RULE_LIMIT, set_left: SET_LIMIT }
+    }
+}
+
+impl Budget {
+    /// A new rule starts: its own budget, within what the set has left.
+    pub fn next_rule(&mut self) {
+        self.rule_left = RULE_LIMIT.min(self.set_left);
+    }
+}
+
+/// Why a regex was not built.
+#[derive(Debug)]
+pub enum RegexError {
+    Invalid(String),
+    /// It alone would take more than [`REGEX_LIMIT`].
+    TooBig,
+    /// It fits alone, but not in what its rule or rule set has left.
+    OverBudget {
+        rule: bool,
+    },
+}
 
 #[derive(Debug)]
 pub struct LazyRegex {
@@ -29,9 +68,20 @@ pub struct LazyRegex {
 }
 
 impl LazyRegex {
-    /// Checks that `pattern` compiles (within the size limit), keeping only its text until first use.
-    pub fn new(pattern: String, options: Options) -> Result<LazyRegex, regex::Error> {
-        drop(build(&pattern, options)?);
+    /// Checks that `pattern` compiles within the limits, and charges its size to `budget`; keeps only its text
+    /// until first use.
+    pub fn new(pattern: String, options: Options, budget: &mut Budget) -> Result<LazyRegex, RegexError> {
+        let size = build(&pattern, options)
+            .map_err(|e| match e.size_limit() {
+                Some(_) => RegexError::TooBig,
+                None => RegexError::Invalid(e.to_string()),
+            })?
+            .memory_usage();
+        if size > budget.rule_left || size > budget.set_left {
+            return Err(RegexError::OverBudget { rule: size > budget.rule_left });
+        }
+        budget.rule_left -= size;
+        budget.set_left -= size;
         Ok(LazyRegex { pattern, options, built: OnceLock::new() })
     }
 
@@ -42,12 +92,14 @@ impl LazyRegex {
     }
 }
 
-fn build(pattern: &str, options: Options) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .case_insensitive(options.case_insensitive)
-        .multi_line(options.multi_line)
-        .dot_matches_new_line(options.dot_matches_new_line)
-        .size_limit(SIZE_LIMIT)
-        .dfa_size_limit(DFA_CACHE)
-        .build()
+fn build(pattern: &str, options: Options) -> Result<Regex, BuildError> {
+    Regex::builder()
+        .syntax(
+            syntax::Config::new()
+                .case_insensitive(options.case_insensitive)
+                .multi_line(options.multi_line)
+                .dot_matches_new_line(options.dot_matches_new_line),
+        )
+        .configure(Config::new().nfa_size_limit(Some(REGEX_LIMIT)).hybrid_cache_capacity(DFA_CACHE))
+        .build(pattern)
 }

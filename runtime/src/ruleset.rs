@@ -6,8 +6,9 @@ use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::logsource::{Classifier, EventSource, SourceKey, UNKNOWN};
 use crate::prefilter::{chosen_witnesses, KeywordFacts, Prefilter};
-use crate::program::{compile, Program};
+use crate::program::{compile_within, Program};
 use crate::record::Record;
+use crate::regexes::Budget;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use vigil_compiler::ir::meta::{LogSource, Meta};
@@ -255,10 +256,12 @@ impl RuleSet {
         let mut rejected = Vec::new();
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
+        let mut regex_budget = Budget::default();
         // Each rule's prefilter witnesses, taken as it compiles so that its IR is dropped at once.
         let mut witnesses = Vec::with_capacity(rules.len());
         for (source_index, RuleInput { path, rule, logsource }) in rules.into_iter().enumerate() {
-            let program = match compile(&rule.expr, &mut fields) {
+            regex_budget.next_rule();
+            let program = match compile_within(&rule.expr, &mut fields, &mut regex_budget) {
                 Ok(p) => p,
                 Err(diagnostic) => {
                     rejected.push(Rejected { index: source_index, diagnostic });

@@ -62,20 +62,23 @@ fn token(input: &str) -> IResult<&str, Tok<'_>> {
     .parse(input)
 }
 
-fn char_offset(source: &str, rest: &str) -> usize {
-    source[..source.len() - rest.len()].chars().count()
-}
+/// The longest condition read, in characters (SigmaHQ's longest is under 1,000): beyond, `too-large`.
+pub const MAX_LENGTH: usize = 100_000;
 
 fn lex(source: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut rest = source;
+    // Character offsets counted as the text is consumed: counting from the start for each token would be quadratic.
+    let (mut offset, mut counted_to) = (0, 0);
     loop {
         let (after_space, _) = multispace0::<&str, nom::error::Error<&str>>(rest).unwrap_or((rest, ""));
         rest = after_space;
         let Some(c) = rest.chars().next() else {
             return tokens;
         };
-        let offset = char_offset(source, rest);
+        let at = source.len() - rest.len();
+        offset += source[counted_to..at].chars().count();
+        counted_to = at;
         match token(rest) {
             Ok((next, tok)) => {
                 tokens.push(Token { tok, offset });
@@ -117,6 +120,13 @@ fn find_legacy_aggregation(tokens: &[Token<'_>]) -> Option<ParseError> {
 
 /// Parses a condition string. Warnings (upper-case operators) come back beside the tree.
 pub fn parse(source: &str) -> Result<(Condition, Vec<ParseWarning>), ParseError> {
+    if source.len() > MAX_LENGTH && source.chars().count() > MAX_LENGTH {
+        return Err(ParseError {
+            code: Code::TooLarge,
+            offset: 0,
+            message: format!("the condition is longer than {MAX_LENGTH} characters"),
+        });
+    }
     let tokens = lex(source);
     if let Some(error) = find_legacy_aggregation(&tokens) {
         return Err(error);

@@ -118,6 +118,10 @@ pub(super) fn snake_case(text: &str) -> String {
     out
 }
 
+/// The most values one value's placeholders may expand to (every combination of several placeholders' values):
+/// beyond, the rule fails with `too-large` rather than the process with out-of-memory.
+pub const MAX_PLACEHOLDER_VALUES: usize = 4096;
+
 /// Replaces handled placeholders by their values; several placeholders give every combination.
 pub(super) fn expand_placeholders(
     s: &SigmaString,
@@ -129,6 +133,12 @@ pub(super) fn expand_placeholders(
         match part {
             Part::Placeholder(name) if filter.handles(name) => {
                 let options = values(name)?;
+                if results.len().saturating_mul(options.len()) > MAX_PLACEHOLDER_VALUES {
+                    return Err((
+                        Code::TooLarge,
+                        format!("placeholders expand `{s}` to more than {MAX_PLACEHOLDER_VALUES} values"),
+                    ));
+                }
                 let mut next = Vec::with_capacity(results.len() * options.len());
                 for prefix in &results {
                     for option in &options {

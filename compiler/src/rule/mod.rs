@@ -15,6 +15,7 @@ use crate::ir::meta::{LogSource, Meta};
 use crate::yaml::{Kind, Node};
 use detection::{parse_detection, NamedDetection};
 use meta::{parse_logsource, parse_meta};
+use std::collections::HashMap;
 
 /// A condition string and its parse tree.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,19 +136,15 @@ pub(crate) fn parse_detection_block_skipping(
             continue;
         };
         // Offsets inside the condition map to columns only when it sits on one line.
-        let at = |offset: usize| {
-            if source.contains('\n') {
-                node.pos
-            } else {
-                node.pos.shifted(offset)
-            }
-        };
+        let one_line = !source.contains('\n');
+        let at = |offset: usize| if one_line { node.pos.shifted(offset) } else { node.pos };
         match condition::parse(source) {
             Ok((tree, warnings)) => {
                 for w in warnings {
                     diags.warning(w.code, at(w.offset), w.message);
                 }
-                if !check_names(&tree, source, &detections, &broken, &at, diags) {
+                let words = word_offsets(source);
+                if !check_names(&tree, &words, &detections, &broken, &at, diags) {
                     ok = false;
                 }
                 conditions.push(ParsedCondition { source: source.to_string(), tree, pos: node.pos });
@@ -164,26 +161,30 @@ pub(crate) fn parse_detection_block_skipping(
     ok.then_some((detections, conditions))
 }
 
-/// Character offset of `word` as a whole word in `source`, for pointing at an identifier.
-fn word_offset(source: &str, word: &str) -> usize {
+/// The character offset of the first occurrence of each whole word of a condition, for pointing at identifiers
+/// (one pass: looking each identifier up from the start would be quadratic in a long condition).
+fn word_offsets(source: &str) -> HashMap<&str, usize> {
     let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '*' | '.');
-    let mut from = 0;
-    while let Some(found) = source[from..].find(word) {
-        let start = from + found;
-        let end = start + word.len();
-        let before_ok = source[..start].chars().next_back().is_none_or(|c| !is_word(c));
-        let after_ok = source[end..].chars().next().is_none_or(|c| !is_word(c));
-        if before_ok && after_ok {
-            return source[..start].chars().count();
+    let mut offsets = HashMap::new();
+    let mut start: Option<(usize, usize)> = None;
+    let mut chars = 0;
+    for (byte, c) in source.char_indices() {
+        if is_word(c) {
+            start.get_or_insert((byte, chars));
+        } else if let Some((from, at)) = start.take() {
+            offsets.entry(&source[from..byte]).or_insert(at);
         }
-        from = end;
+        chars += 1;
     }
-    0
+    if let Some((from, at)) = start {
+        offsets.entry(&source[from..]).or_insert(at);
+    }
+    offsets
 }
 
 fn check_names(
     tree: &Condition,
-    source: &str,
+    words: &HashMap<&str, usize>,
     detections: &[NamedDetection],
     broken: &[String],
     at: &dyn Fn(usize) -> Pos,
@@ -201,7 +202,7 @@ fn check_names(
                 .unwrap_or_default();
             diags.error(
                 Code::UndefinedIdentifier,
-                at(word_offset(source, name)),
+                at(words.get(name.as_str()).copied().unwrap_or(0)),
                 format!("`{name}` is not a detection of this rule{hint}"),
             );
             false
@@ -218,16 +219,16 @@ fn check_names(
             };
             diags.error(
                 Code::SelectorMatchesNothing,
-                at(word_offset(source, &text)),
+                at(words.get(text.as_str()).copied().unwrap_or(0)),
                 format!("`{text}` selects no detection{note}"),
             );
             false
         }
-        Condition::Not(inner) => check_names(inner, source, detections, broken, at, diags),
+        Condition::Not(inner) => check_names(inner, words, detections, broken, at, diags),
         Condition::And(items) | Condition::Or(items) => {
             let mut ok = true;
             for item in items {
-                ok &= check_names(item, source, detections, broken, at, diags);
+                ok &= check_names(item, words, detections, broken, at, diags);
             }
             ok
         }

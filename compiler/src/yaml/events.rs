@@ -6,12 +6,18 @@ use crate::diagnostic::{Diagnostic, Pos};
 use saphyr_parser::{Event, Parser, ScanError, Span};
 use std::collections::HashMap;
 
+/// The most nodes a file's aliases may expand to, all documents together (pySigma's PyYAML has no such limit; a
+/// "billion laughs" file of a few hundred bytes would otherwise grow to gigabytes). The whole SigmaHQ corpus has no
+/// alias at all.
+pub(crate) const MAX_ALIAS_NODES: usize = 100_000;
+
 pub(super) fn parse(text: &str) -> (Vec<Document<'_>>, Vec<Diagnostic>) {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         diagnostics: Vec::new(),
         anchors: HashMap::new(),
         scratch: Vec::new(),
+        aliased: 0,
     };
     let mut documents = Vec::new();
     if let Err(error) = builder.documents(&mut documents) {
@@ -23,7 +29,10 @@ pub(super) fn parse(text: &str) -> (Vec<Document<'_>>, Vec<Diagnostic>) {
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     diagnostics: Vec<Diagnostic>,
-    anchors: HashMap<usize, Node<'a>>,
+    /// Anchored nodes, with how many nodes each holds.
+    anchors: HashMap<usize, (Node<'a>, usize)>,
+    /// Nodes copied by aliases so far.
+    aliased: usize,
     /// Children of the collections being built, so that each collection gets one exact-size allocation.
     scratch: Vec<Node<'a>>,
 }
@@ -140,14 +149,33 @@ impl<'a> Builder<'a> {
                 (Node { pos, kind: Kind::Map(entries) }, anchor)
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(node) => (Node { pos, kind: node.kind.clone() }, 0),
+                Some((node, size)) => {
+                    self.aliased += size;
+                    if self.aliased > MAX_ALIAS_NODES {
+                        return Err(Diagnostic::error(
+                            Code::TooLarge,
+                            pos,
+                            format!("YAML aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+                        ));
+                    }
+                    (Node { pos, kind: node.kind.clone() }, 0)
+                }
                 None => return Err(Diagnostic::error(Code::YamlUnsupported, pos, "alias to an unknown anchor")),
             },
             other => return Err(Diagnostic::error(Code::YamlSyntax, pos, format!("unexpected YAML event {other:?}"))),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), node_count(&node)));
         }
         Ok(node)
+    }
+}
+
+/// How many nodes `node` holds, itself included.
+fn node_count(node: &Node<'_>) -> usize {
+    1 + match &node.kind {
+        Kind::Seq(items) => items.iter().map(node_count).sum(),
+        Kind::Map(entries) => entries.iter().map(|(k, v)| node_count(k) + node_count(v)).sum(),
+        _ => 0,
     }
 }

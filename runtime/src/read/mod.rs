@@ -145,7 +145,10 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
 mod tests {
     use super::*;
 
-    fn collect(bytes: &[u8]) -> (Vec<(u64, Result<serde_json::Value, String>)>, Option<String>) {
+    /// Each record's position and whether it was read; why the input ended early, if it did.
+    type Read = (Vec<(u64, Result<serde_json::Value, String>)>, Option<String>);
+
+    fn collect(bytes: &[u8]) -> Read {
         let mut out = Vec::new();
         let end = read_reader(bytes, &mut |n, r| out.push((n, r))).err().map(|e| e.to_string());
         (out, end)
