@@ -71,12 +71,7 @@ impl LazyRegex {
     /// Checks that `pattern` compiles within the limits, and charges its size to `budget`; keeps only its text
     /// until first use.
     pub fn new(pattern: String, options: Options, budget: &mut Budget) -> Result<LazyRegex, RegexError> {
-        let size = build(&pattern, options)
-            .map_err(|e| match e.size_limit() {
-                Some(_) => RegexError::TooBig,
-                None => RegexError::Invalid(e.to_string()),
-            })?
-            .memory_usage();
+        let size = build(&pattern, options)?.memory_usage();
         if size > budget.rule_left || size > budget.set_left {
             return Err(RegexError::OverBudget { rule: size > budget.rule_left });
         }
@@ -92,7 +87,7 @@ impl LazyRegex {
     }
 }
 
-fn build(pattern: &str, options: Options) -> Result<Regex, BuildError> {
+fn build(pattern: &str, options: Options) -> Result<Regex, RegexError> {
     Regex::builder()
         .syntax(
             syntax::Config::new()
@@ -102,4 +97,8 @@ fn build(pattern: &str, options: Options) -> Result<Regex, BuildError> {
         )
         .configure(Config::new().nfa_size_limit(Some(REGEX_LIMIT)).hybrid_cache_capacity(DFA_CACHE))
         .build(pattern)
+        .map_err(|e: BuildError| match e.size_limit() {
+            Some(_) => RegexError::TooBig,
+            None => RegexError::Invalid(e.to_string()),
+        })
 }

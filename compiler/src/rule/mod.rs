@@ -167,14 +167,12 @@ fn word_offsets(source: &str) -> HashMap<&str, usize> {
     let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '*' | '.');
     let mut offsets = HashMap::new();
     let mut start: Option<(usize, usize)> = None;
-    let mut chars = 0;
-    for (byte, c) in source.char_indices() {
+    for (chars, (byte, c)) in source.char_indices().enumerate() {
         if is_word(c) {
             start.get_or_insert((byte, chars));
         } else if let Some((from, at)) = start.take() {
             offsets.entry(&source[from..byte]).or_insert(at);
         }
-        chars += 1;
     }
     if let Some((from, at)) = start {
         offsets.entry(&source[from..]).or_insert(at);
