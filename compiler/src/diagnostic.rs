@@ -134,6 +134,10 @@ impl Diagnostics {
 }
 
 /// Renders a diagnostic for people: `path:line:col: error[code]: message`, then the source line and a caret.
+/// How much of a source line a rendered diagnostic shows, and how much of it before the caret.
+const SHOWN_LINE: usize = 160;
+const SHOWN_BEFORE_CARET: usize = 60;
+
 pub fn render(diagnostic: &Diagnostic, path: &str, source: &str) -> String {
     let severity = match diagnostic.severity {
         Severity::Error => "error",
@@ -150,9 +154,21 @@ pub fn render(diagnostic: &Diagnostic, path: &str, source: &str) -> String {
     if let Some(line) = source.lines().nth(pos.line.saturating_sub(1) as usize) {
         let gutter = pos.line.to_string();
         let pad = " ".repeat(gutter.len());
-        // Tabs are shown as one space so the caret stays under the right character.
-        let shown: String = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
-        let caret_at = (pos.column.saturating_sub(1) as usize).min(shown.chars().count());
+        // Tabs are shown as one space so the caret stays under the right character. A long line is shown only
+        // around the caret (a condition can be thousands of characters long).
+        let chars: Vec<char> = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        let caret = (pos.column.saturating_sub(1) as usize).min(chars.len());
+        let from = caret.saturating_sub(SHOWN_BEFORE_CARET);
+        let to = chars.len().min(from + SHOWN_LINE);
+        let mut shown: String = chars[from..to].iter().collect();
+        let mut caret_at = caret - from;
+        if from > 0 {
+            shown.insert(0, '…');
+            caret_at += 1;
+        }
+        if to < chars.len() {
+            shown.push('…');
+        }
         out.push_str(&format!("{pad} |\n{gutter} | {shown}\n{pad} | {}^\n", " ".repeat(caret_at)));
     }
     out

@@ -144,8 +144,17 @@ pub(crate) fn parse_detection_block_skipping(
                     diags.warning(w.code, at(w.offset), w.message);
                 }
                 let words = word_offsets(source);
-                if !check_names(&tree, &words, &detections, &broken, &at, diags) {
+                let mut unknown = 0;
+                if !check_names(&tree, &words, &detections, &broken, &at, diags, &mut unknown) {
                     ok = false;
+                }
+                if unknown > MAX_UNKNOWN_SHOWN {
+                    let more = unknown - MAX_UNKNOWN_SHOWN;
+                    diags.error(
+                        Code::UndefinedIdentifier,
+                        node.pos,
+                        format!("{more} more names that are not detections"),
+                    );
                 }
                 conditions.push(ParsedCondition { source: source.to_string(), tree, pos: node.pos });
             }
@@ -180,6 +189,11 @@ fn word_offsets(source: &str) -> HashMap<&str, usize> {
     offsets
 }
 
+/// Names of a condition reported one by one as not detections; the others are counted in one more diagnostic.
+const MAX_UNKNOWN_SHOWN: usize = 20;
+
+/// Whether every name of `tree` is a detection (or a broken one, reported already); reports the others, counting
+/// them in `unknown`.
 fn check_names(
     tree: &Condition,
     words: &HashMap<&str, usize>,
@@ -187,6 +201,7 @@ fn check_names(
     broken: &[String],
     at: &dyn Fn(usize) -> Pos,
     diags: &mut Diagnostics,
+    unknown: &mut usize,
 ) -> bool {
     match tree {
         Condition::Ident(name) => {
@@ -198,11 +213,14 @@ fn check_names(
                 .find(|d| d.name.eq_ignore_ascii_case(name))
                 .map(|d| format!(" (did you mean `{}`? names are case-sensitive)", d.name))
                 .unwrap_or_default();
-            diags.error(
-                Code::UndefinedIdentifier,
-                at(words.get(name.as_str()).copied().unwrap_or(0)),
-                format!("`{name}` is not a detection of this rule{hint}"),
-            );
+            *unknown += 1;
+            if *unknown <= MAX_UNKNOWN_SHOWN {
+                diags.error(
+                    Code::UndefinedIdentifier,
+                    at(words.get(name.as_str()).copied().unwrap_or(0)),
+                    format!("`{name}` is not a detection of this rule{hint}"),
+                );
+            }
             false
         }
         Condition::Selector { target, .. } => {
@@ -222,11 +240,11 @@ fn check_names(
             );
             false
         }
-        Condition::Not(inner) => check_names(inner, words, detections, broken, at, diags),
+        Condition::Not(inner) => check_names(inner, words, detections, broken, at, diags, unknown),
         Condition::And(items) | Condition::Or(items) => {
             let mut ok = true;
             for item in items {
-                ok &= check_names(item, words, detections, broken, at, diags);
+                ok &= check_names(item, words, detections, broken, at, diags, unknown);
             }
             ok
         }
