@@ -143,7 +143,8 @@ fn evtx_on_standard_input_renamed_and_gzipped() {
         let output = run(&["hunt", "--format", "jsonl", "-r", &rules, input], &stdin, Duration::from_secs(60));
         assert_eq!(output.status.code(), Some(0), "{what}: {}", stderr(&output));
         let found = |o: &Output| {
-            let detections = stdout(o).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"));
+            let text = stdout(o);
+            let detections = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"));
             detections.map(|d| (d["rule"]["id"].to_string(), d["source"]["record"].as_u64())).collect::<Vec<_>>()
         };
         assert_eq!(found(&output), found(&expected), "{what}");
