@@ -14,6 +14,7 @@ TARGETS=("$@")
 
 seed() {
   local target=$1 dir="corpus/$1"
+  set +o pipefail  # `zcat | head` ends zcat early, which is fine here
   mkdir -p "$dir"
   [ -n "$(ls -A "$dir" 2>/dev/null)" ] && return
   case "$target" in

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
             let Some(lowered) = document.rule() else { continue };
             let _ = lowered.rule.to_string();
             for target in Target::ALL {
-                let _ = backend::convert(&lowered.rule, *target, "default", &lowered.state, &ConvertOptions::default());
+                let _ = backend::convert(&lowered.rule, target, "default", &lowered.state, &ConvertOptions::default());
             }
         }
     }

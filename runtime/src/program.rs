@@ -464,7 +464,11 @@ impl Leaf {
                 _ => false,
             }),
             Leaf::Null | Leaf::Exists => false,
-            Leaf::Regex(re) => any(value, &|v| v.text().is_some_and(|t| re.is_match(t))),
+            // A boolean is read as its text, as string tests read it (and as the SQL engines store it).
+            Leaf::Regex(re) => any(value, &|v| match v {
+                Value::Bool(b) => re.is_match(if *b { "true" } else { "false" }),
+                _ => v.text().is_some_and(|t| re.is_match(t)),
+            }),
             Leaf::Cidr(net) => any(value, &|v| {
                 v.text().and_then(|t| t.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip))
             }),
