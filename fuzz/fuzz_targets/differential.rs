@@ -115,15 +115,21 @@ fuzz_target!(|case: Case| {
     let mut matcher = Vec::new();
     // A SQL column cannot tell a null value from a missing field, so `exists` on a present null differs there by
     // design (compiler/DESIGN.md, "Null and exists"): such events are left out of the comparison.
-    let known_difference =
-        |event: &serde_json::Value| case.rule.contains("|exists") && event.as_object().is_some_and(|o| o.values().any(|v| v.is_null()));
+    let known_difference = |event: &serde_json::Value| {
+        case.rule.contains("|exists") && event.as_object().is_some_and(|o| o.values().any(|v| v.is_null()))
+    };
     for (i, event) in case.events.iter().enumerate() {
         if known_difference(event) {
             continue;
         }
         let decoded = set.event(event);
         let matched = !set.matches(&decoded).is_empty();
-        assert_eq!(matched, set.rule_matches(0, &decoded.event), "the prefilter left out a match: {event}\n{}", case.rule);
+        assert_eq!(
+            matched,
+            set.rule_matches(0, &decoded.event),
+            "the prefilter left out a match: {event}\n{}",
+            case.rule
+        );
         if matched {
             matcher.push(i as u64 + 1);
         }

@@ -11,7 +11,10 @@ fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     RULES.get_or_init(|| {
         let file = vigil_compiler::compile::compile_source("seed.yml".into(), SEED.into(), &Default::default());
-        RuleSet::build(file.documents.iter().filter_map(|d| d.rule()).map(|r| (String::new(), r.rule.clone())).collect()).0
+        RuleSet::build(
+            file.documents.iter().filter_map(|d| d.rule()).map(|r| (String::new(), r.rule.clone())).collect(),
+        )
+        .0
     })
 }
 

@@ -11,7 +11,10 @@ fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     RULES.get_or_init(|| {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/sigma/rules/windows");
-        let compilation = vigil_compiler::compile::Compilation::of_files(&[dir.into()], &vigil_compiler::compile::Settings::routing());
+        let compilation = vigil_compiler::compile::Compilation::of_files(
+            &[dir.into()],
+            &vigil_compiler::compile::Settings::routing(),
+        );
         let rules = compilation.rules().map(|r| (String::new(), r.rule.rule.clone())).collect();
         RuleSet::build(rules).0
     })
