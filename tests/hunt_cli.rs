@@ -14,9 +14,7 @@ fn jsonl(output: &Output) -> Vec<serde_json::Value> {
 const EXAMPLE: &str = "examples/wmi_module_load.jsonl";
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hunt_cli");
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir.join(name)
+    common::tmp_in("hunt_cli", name)
 }
 
 #[test]

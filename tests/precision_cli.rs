@@ -12,15 +12,11 @@ const EXAMPLE: &str = "examples/wmi_module_load.jsonl";
 const SEED: &str = "rules/sysmon_wmi_module_load.yml";
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("precision_cli");
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir.join(name)
+    common::tmp_in("precision_cli", name)
 }
 
 fn write(name: &str, text: &str) -> String {
-    let path = tmp(name);
-    std::fs::write(&path, text).expect("write");
-    path.display().to_string()
+    common::write_in("precision_cli", name, text)
 }
 
 /// `../shared/<what>` beside the repository (CI has it).

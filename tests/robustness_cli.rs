@@ -14,15 +14,11 @@ const EXAMPLE: &str = "examples/wmi_module_load.jsonl";
 const SEED: &str = "rules/sysmon_wmi_module_load.yml";
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("robustness_cli");
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir.join(name)
+    common::tmp_in("robustness_cli", name)
 }
 
 fn write(name: &str, bytes: &[u8]) -> String {
-    let path = tmp(name);
-    std::fs::write(&path, bytes).expect("write");
-    path.display().to_string()
+    common::write_in("robustness_cli", name, bytes)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -32,6 +32,20 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// A path under the test binary's own temporary folder (`dir`, created).
+pub fn tmp_in(dir: &str, name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir.join(name)
+}
+
+/// Writes `bytes` to [`tmp_in`]`(dir, name)`; its path as text, for the command line.
+pub fn write_in(dir: &str, name: &str, bytes: impl AsRef<[u8]>) -> String {
+    let path = tmp_in(dir, name);
+    std::fs::write(&path, bytes).expect("write");
+    path.display().to_string()
+}
+
 /// Sends one request to `tests/engines/run_sql.py` (SQLite, DuckDB, PostgreSQL or Spark) and returns its result
 /// per case. The tests that call it are ignored unless asked for (`--include-ignored`): a missing engine fails them.
 pub fn run_sql(request: &serde_json::Value) -> Vec<serde_json::Value> {
