@@ -1,6 +1,5 @@
 //! `vigil hunt` as a user runs it.
 
-use std::io::Write;
 mod common;
 
 use common::{stderr, stdout, vigil};
@@ -89,17 +88,9 @@ fn csv_and_table_formats() {
 #[test]
 fn stdin_and_output_file() {
     let out = tmp("detections.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["hunt", "--format", "jsonl", "-o", out.to_str().unwrap_or(""), "-r", "rules", "-"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
     let input = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).expect("example");
-    child.stdin.take().expect("stdin").write_all(&input).expect("write");
-    let output = child.wait_with_output().expect("wait");
+    let args = ["hunt", "--format", "jsonl", "-o", out.to_str().unwrap_or(""), "-r", "rules", "-"];
+    let output = common::vigil_with_stdin(&args, &input, std::time::Duration::from_secs(60));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(std::fs::read_to_string(&out).expect("output").lines().count(), 3);
 }

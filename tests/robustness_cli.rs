@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{stderr, stdout, vigil};
+use common::{stderr, stdout, vigil, vigil_with_stdin as run};
 use flate2::write::GzEncoder;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,24 +29,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 fn example() -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).expect("the example")
-}
-
-/// Runs vigil with `stdin`, failing the test if it does not end within `limit` (a hang is the bug).
-fn run(args: &[&str], stdin: &[u8], limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("vigil runs");
-    let mut input = child.stdin.take().expect("stdin");
-    let stdin = stdin.to_vec();
-    std::thread::spawn(move || input.write_all(&stdin));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    rx.recv_timeout(limit).unwrap_or_else(|_| panic!("vigil {args:?} did not end within {limit:?}")).expect("output")
 }
 
 /// The largest resident set of the children waited for so far, in MB.
