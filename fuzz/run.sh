@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Builds seed corpora from ../shared (never copied into the repository) and runs every fuzz target with
-# cargo-fuzz (libFuzzer) for SECONDS each (default 1800), two at a time on this 2-core machine. Crashes land in
-# fuzz/artifacts/<target>/; minimise one with `cargo +nightly fuzz tmin <target> <file>` and keep it as a
-# regression test (tests/robustness_cli.rs or the unit tests of the module at fault).
+# cargo-fuzz (libFuzzer) for FUZZ_SECONDS each (default 1800) or FUZZ_RUNS executions (default 10,000,000),
+# whichever comes first, two at a time on this 2-core machine. Crashes land in fuzz/artifacts/<target>/; minimise
+# one with `cargo +nightly fuzz tmin <target> <file>` and keep it as a regression test (tests/robustness_cli.rs or
+# the unit tests of the module at fault).
 #
-# Usage: fuzz/run.sh [TARGET...]     (SECONDS=1800, VIGIL_SHARED=../shared; needs `cargo install cargo-fuzz`)
+# Usage: fuzz/run.sh [TARGET...]
+#   FUZZ_SECONDS=1800 FUZZ_RUNS=10000000 VIGIL_SHARED=../shared; needs `cargo install cargo-fuzz` and nightly Rust
 set -euo pipefail
 cd "$(dirname "$0")"
 SHARED="${VIGIL_SHARED:-$PWD/../../shared}"
-SECONDS_EACH="${SECONDS:-1800}"
+# Not SECONDS: bash counts that one up from its start, so it cannot carry a setting.
+SECONDS_EACH="${FUZZ_SECONDS:-1800}"
+RUNS="${FUZZ_RUNS:-10000000}"
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(rule_text condition pipeline json_event evtx differential)
 
@@ -31,15 +35,15 @@ seed() {
 run() {
   local target=$1
   seed "$target"
-  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 \
+  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_EACH" -runs="$RUNS" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 > "logs/$target.log" 2>&1 || true
-  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|SUMMARY|ERROR" "logs/$target.log" | sed "s/^/$target: /"
+  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|Done [0-9]+ runs|SUMMARY|ERROR" "logs/$target.log" | sed "s/^/$target: /"
 }
 
 mkdir -p logs
 cargo +nightly fuzz build -O
-for ((i = 0; i < ${#TARGETS[@]}; i += 2)); do
-  run "${TARGETS[$i]}" &
-  if [ $((i + 1)) -lt ${#TARGETS[@]} ]; then run "${TARGETS[$((i + 1))]}" & fi
-  wait
+for target in "${TARGETS[@]}"; do  # two at a time: a new one starts as soon as one ends
+  while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+  run "$target" &
 done
+wait
