@@ -50,6 +50,99 @@ fn seed_dataset_gives_exactly_six_notepad_detections() {
 }
 
 #[test]
+#[ignore = "needs ../shared beside the repository"]
+fn every_seed_detection_says_which_image_load_matched_in_both_engines() {
+    let dataset = common::shared("mordor/empire_psinject_PEinjection.jsonl.gz");
+    for engine in ["matcher", "sqlite"] {
+        let args = ["hunt", "--engine", engine, "--format", "jsonl", "-r", "rules/sysmon_wmi_module_load.yml"];
+        let output = vigil(&[&args[..], &[dataset.to_str().unwrap_or("")]].concat());
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let detections = jsonl(&output);
+        assert_eq!(detections.len(), 6, "{engine}");
+        for d in &detections {
+            assert_eq!(d["matched"]["selection"]["ImageLoaded"], d["event"]["ImageLoaded"], "{engine}: {d}");
+            assert_eq!(d["matched"]["selection"]["EventID"], 7, "{engine}: {d}");
+            // `filter` is under `not`: it never shows as matched.
+            assert_eq!(d["matched"].as_object().map(|m| m.len()), Some(1), "{engine}: {d}");
+        }
+    }
+}
+
+/// A rule of a list of selections, a keyword list and a filter, with events that hit each part.
+const MATCHED_RULE: &str = r#"title: Matched parts
+logsource: {product: windows}
+detection:
+    selection_img:
+        - Image|endswith: '\whoami.exe'
+        - OriginalFileName: 'whoami.exe'
+    selection_cli:
+        CommandLine|contains: '/all'
+    keywords:
+        - '*mimikatz*'
+    filter:
+        User: 'SYSTEM'
+    condition: (all of selection_* or keywords) and not filter
+"#;
+
+#[test]
+fn matched_names_each_identifier_that_held_with_the_event_values() {
+    let rule = common::write_in("hunt_cli", "matched.yml", MATCHED_RULE);
+    let events = common::write_in(
+        "hunt_cli",
+        "matched.jsonl",
+        concat!(
+            r#"{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Image": "C:\\Windows\\System32\\whoami.exe", "OriginalFileName": "other.exe", "CommandLine": "whoami /all", "User": "bob"}"#,
+            "\n",
+            r#"{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Image": "C:\\tools\\x.exe", "CommandLine": "x.exe mimikatz /all", "User": "bob"}"#,
+            "\n",
+            r#"{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Image": "C:\\Windows\\System32\\whoami.exe", "CommandLine": "whoami /all", "User": "SYSTEM"}"#,
+            "\n",
+        ),
+    );
+    let output = vigil(&["hunt", "--format", "jsonl", "-r", &rule, &events]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let detections = jsonl(&output);
+    assert_eq!(detections.len(), 2, "{}", stdout(&output));
+    // Only the alternative of `selection_img` that held is shown; `filter` (under `not`) never is.
+    assert_eq!(
+        detections[0]["matched"],
+        serde_json::json!({
+            "selection_img": {"Image": "C:\\Windows\\System32\\whoami.exe"},
+            "selection_cli": {"CommandLine": "whoami /all"}
+        })
+    );
+    // A keyword identifier lists the event's texts that contained it; `selection_cli` held too, on its own.
+    assert_eq!(
+        detections[1]["matched"],
+        serde_json::json!({"selection_cli": {"CommandLine": "x.exe mimikatz /all"}, "keywords": ["x.exe mimikatz /all"]})
+    );
+}
+
+#[test]
+fn matched_reads_security_process_creations_by_their_own_field_names() {
+    let rule = common::write_in(
+        "hunt_cli",
+        "whoami_process.yml",
+        "title: Whoami\nlogsource: {category: process_creation, product: windows}\ndetection:\n    selection:\n        Image|endswith: '\\whoami.exe'\n    condition: selection\n",
+    );
+    let events = common::write_in(
+        "hunt_cli",
+        "whoami_security.jsonl",
+        concat!(
+            r#"{"Channel": "Security", "EventID": 4688, "NewProcessName": "C:\\Windows\\System32\\whoami.exe"}"#,
+            "\n"
+        ),
+    );
+    let output = vigil(&["hunt", "--format", "jsonl", "-r", &rule, &events]);
+    let detections = jsonl(&output);
+    assert_eq!(detections.len(), 1, "{}", stderr(&output));
+    assert_eq!(
+        detections[0]["matched"],
+        serde_json::json!({"selection": {"NewProcessName": "C:\\Windows\\System32\\whoami.exe"}})
+    );
+}
+
+#[test]
 fn routing_adds_the_log_source_and_can_be_turned_off() {
     let rule = tmp("notepad_process.yml");
     std::fs::write(

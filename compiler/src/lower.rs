@@ -14,13 +14,48 @@ use crate::rule::{ParsedCondition, SigmaRule};
 
 /// Lowers a rule to the IR. Several conditions are OR-ed.
 pub fn lower(rule: SigmaRule) -> ir::Rule {
+    let identifiers = identifiers(&rule.detections, &rule.conditions);
     let expr = lower_conditions(rule.detections, &rule.conditions);
     ir::Rule {
         condition_source: rule.conditions.into_iter().map(|c| c.source).collect(),
         meta: rule.meta,
         logsource: rule.logsource,
         expr,
+        identifiers,
     }
+}
+
+/// Each detection lowered on its own (those a pipeline emptied left out), and whether a condition names it outside
+/// any `not`.
+fn identifiers(detections: &[NamedDetection], conditions: &[ParsedCondition]) -> Vec<ir::Identifier> {
+    fn mark(condition: &Condition, detections: &[NamedDetection], negated: bool, positive: &mut [bool]) {
+        match condition {
+            Condition::Ident(name) => {
+                if let Some(i) = detections.iter().position(|d| &d.name == name) {
+                    positive[i] |= !negated;
+                }
+            }
+            Condition::Selector { target, .. } => {
+                for (i, d) in detections.iter().enumerate() {
+                    positive[i] |= !negated && target.selects(&d.name);
+                }
+            }
+            Condition::Not(inner) => mark(inner, detections, !negated, positive),
+            Condition::And(items) | Condition::Or(items) => {
+                items.iter().for_each(|i| mark(i, detections, negated, positive))
+            }
+        }
+    }
+    let mut positive = vec![false; detections.len()];
+    conditions.iter().for_each(|c| mark(&c.tree, detections, false, &mut positive));
+    detections
+        .iter()
+        .zip(positive)
+        .filter_map(|(d, positive)| {
+            let expr = lower_detection(d.detection.clone())?;
+            Some(ir::Identifier { name: d.name.clone(), expr, positive })
+        })
+        .collect()
 }
 
 /// Lowers named detections and their conditions to one expression (also used for filters).

@@ -174,6 +174,18 @@ impl<'e> Value<'e> {
         }
     }
 
+    /// The value as JSON, as the event holds it (a number stays a number).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Str(s, _) => J::String(s.to_string()),
+            Value::Num(_, text) => J::Number(text.number.clone()),
+            Value::Bool(b) => J::Bool(*b),
+            Value::Null => J::Null,
+            Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
+        }
+    }
+
     /// The text of a string or number, as matched by string tests; `None` for other values.
     pub fn text(&self) -> Option<&str> {
         match self {

@@ -453,6 +453,75 @@ impl Program {
     }
 }
 
+/// What made a program true on an event: the fields of the tests that held outside any `not`, and the event's
+/// texts that a keyword test matched.
+#[derive(Debug, Default)]
+pub struct Held {
+    pub fields: Vec<FieldId>,
+    pub keywords: Vec<String>,
+}
+
+impl Held {
+    fn extend(&mut self, other: Held) {
+        for field in other.fields {
+            if !self.fields.contains(&field) {
+                self.fields.push(field);
+            }
+        }
+        for text in other.keywords {
+            if !self.keywords.contains(&text) {
+                self.keywords.push(text);
+            }
+        }
+    }
+}
+
+impl Program {
+    /// [`Program::eval`], noting what held: every operand of an AND that held, every alternative of an OR that
+    /// held. Each test is decided by `eval` itself, so this says why the matcher matched, never something else.
+    pub fn eval_held(&self, event: &Event<'_>, held: &mut Held) -> bool {
+        match self {
+            Program::Const(b) => *b,
+            Program::Not(_) => self.eval(event),
+            Program::And(items) => {
+                let mut all = Held::default();
+                if !items.iter().all(|n| n.eval_held(event, &mut all)) {
+                    return false;
+                }
+                held.extend(all);
+                true
+            }
+            Program::Or(items) => {
+                let mut any = false;
+                for item in items.iter() {
+                    let mut branch = Held::default();
+                    if item.eval_held(event, &mut branch) {
+                        any = true;
+                        held.extend(branch);
+                    }
+                }
+                any
+            }
+            Program::Keyword(keyword) => {
+                if !keyword.matches(event) {
+                    return false;
+                }
+                let texts = event.all_values().iter().filter(|v| keyword.matcher.matches_value(v));
+                let keywords = texts.filter_map(|v| v.text().map(str::to_string)).collect();
+                held.extend(Held { fields: Vec::new(), keywords });
+                true
+            }
+            Program::Field { field, test } => {
+                let holds = self.eval(event);
+                if holds && !matches!(test, Leaf::Null) {
+                    held.extend(Held { fields: vec![*field], keywords: Vec::new() });
+                }
+                holds
+            }
+        }
+    }
+}
+
 impl Leaf {
     fn matches(&self, value: &Value<'_>, event: &Event<'_>) -> bool {
         match self {

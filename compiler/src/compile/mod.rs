@@ -243,23 +243,25 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
                 let filters = filters::apply(&mut rule, &settings.filters);
                 let written = rule.logsource.clone();
                 // Other sources first, on copies: the rule as its primary pipelines leave it is moved into the IR.
-                let others: Vec<ir::Expr> = settings
+                let others: Vec<ir::Rule> = settings
                     .alternatives
                     .iter()
                     .filter(|alternative| alternative.may_claim(&rule))
                     .filter_map(|alternative| {
                         let mut copy = rule.clone();
                         alternative.pipelines.apply(&mut copy).ok()?;
-                        alternative.claimed(&copy.applied).then(|| lower(copy).expr)
+                        alternative.claimed(&copy.applied).then(|| lower(copy))
                     })
                     .collect();
                 match settings.pipelines.apply(&mut rule) {
                     Ok(state) => {
                         let pos = rule.pos;
                         let mut lowered = lower(rule);
-                        let others: Vec<ir::Expr> = others.into_iter().filter(|o| *o != lowered.expr).collect();
+                        let others: Vec<ir::Rule> = others.into_iter().filter(|o| o.expr != lowered.expr).collect();
                         if !others.is_empty() {
+                            merge_identifiers(&mut lowered.identifiers, &others);
                             let primary = std::mem::replace(&mut lowered.expr, ir::Expr::Const(false));
+                            let others = others.into_iter().map(|o| o.expr);
                             lowered.expr = ir::Expr::or_factored(std::iter::once(primary).chain(others).collect());
                         }
                         Some(Compiled::Rule(LoweredRule { rule: lowered, state, pos, filters, logsource: written }))
@@ -288,6 +290,22 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
     // thousands of files would keep megabytes of text for nothing).
     let text = if documents.iter().any(|d| !d.diagnostics.is_empty()) { text } else { String::new() };
     SourceFile { path, text, documents, readable }
+}
+
+/// A rule read from several log sources: each identifier holds when it holds in any source's form (`selection`
+/// reads `Image` on Sysmon events and `NewProcessName` on Security events).
+fn merge_identifiers(identifiers: &mut Vec<ir::Identifier>, others: &[ir::Rule]) {
+    for other in others.iter().flat_map(|o| &o.identifiers) {
+        match identifiers.iter_mut().find(|i| i.name == other.name) {
+            Some(same) if same.expr != other.expr => {
+                let expr = std::mem::replace(&mut same.expr, ir::Expr::Const(false));
+                same.expr = ir::Expr::or(vec![expr, other.expr.clone()]);
+                same.positive |= other.positive;
+            }
+            Some(_) => {}
+            None => identifiers.push(other.clone()),
+        }
+    }
 }
 
 /// A rule of a compilation, with where it came from.

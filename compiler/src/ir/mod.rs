@@ -263,6 +263,18 @@ pub struct Rule {
     /// The condition strings as written, for people reading the IR.
     pub condition_source: Vec<String>,
     pub expr: Expr,
+    /// Each detection identifier lowered on its own, in the rule's order: what a detection reports as matched and
+    /// what `vigil explain` evaluates one by one. `expr` stays the only thing that decides a match.
+    pub identifiers: Vec<Identifier>,
+}
+
+/// A detection identifier of a rule (`selection`, `filter_main`, a pipeline's `_cond_0`) and its expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identifier {
+    pub name: String,
+    pub expr: Expr,
+    /// Some condition names it outside any `not`: it selects events (a filter under `not` does not).
+    pub positive: bool,
 }
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ pub struct MatchedEvent<'a> {
     pub event: EventJson<'a>,
     /// The event's time as written, read once for output and correlations.
     pub time: Option<&'a str>,
+    /// What matched: per identifier that held, the fields its tests read with the event's values.
+    pub matched: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The CSV header line.
@@ -53,6 +55,7 @@ pub fn detection(buffer: &mut Vec<u8>, format: HuntFormat, rule: RuleInfo<'_>, f
                 "rule": {"id": meta.id, "title": meta.title, "level": level, "path": rule.path},
                 "source": {"file": found.file, "record": found.record},
                 "timestamp": found.time,
+                "matched": found.matched,
                 "event": found.event.json(),
             });
             writeln!(buffer, "{line}")

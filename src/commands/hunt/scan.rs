@@ -272,6 +272,7 @@ impl Matching<'_> {
                             record,
                             event: EventJson::Decoded(event),
                             time,
+                            matched: self.rules.matched_json(rule, event),
                         };
                         (self.format)(&mut result.output, &found);
                     }

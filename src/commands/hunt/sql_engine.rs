@@ -131,6 +131,11 @@ pub fn hunt(
         }
     }
     found.sort_by_key(|(rule, row)| (row.file, row.record, *rule));
+    // What matched is told by the matcher's own evaluation of the same rules, on the detections only.
+    let irs = prepared.irs.iter().zip(&prepared.rules).map(|(rule, (_, path))| (path.clone(), rule.clone()));
+    let (explainer, _) = vigil_runtime::RuleSet::build(irs.collect());
+    let compiled: std::collections::HashMap<usize, u32> =
+        explainer.rules.iter().enumerate().map(|(i, r)| (r.source_index, i as u32)).collect();
     let mut buffer = Vec::new();
     for (rule, row) in found {
         let (file, record) = (row.file, row.record);
@@ -138,12 +143,17 @@ pub fn hunt(
         let event: serde_json::Value = serde_json::from_str(&event).map_err(|e| e.to_string())?;
         *totals.per_rule.entry(rule).or_default() += 1;
         buffer.clear();
+        let matched = compiled.get(&(rule as usize)).map(|&compiled| {
+            let decoded = explainer.event(&event);
+            explainer.matched_json(compiled, &decoded.event)
+        });
         let found = MatchedEvent {
             rule,
             file: &shown[file as usize],
             record,
             event: EventJson::Parsed(&event),
             time: row.time.as_deref(),
+            matched: matched.unwrap_or_default(),
         };
         format(&mut buffer, &found);
         if let Err(e) = out.write_all(&buffer) {
