@@ -37,7 +37,7 @@ pub enum Command {
     /// event read), 2 usage error or the output could not be written, 3 it ran but something was skipped (a rule
     /// file or an input that could not be read, an input that could not be read to its end: each reported), 141
     /// the output was closed (`| head`).
-    Hunt(HuntArgs),
+    Hunt(Box<HuntArgs>),
     /// Convert Sigma rules into queries: SQL (sqlite, postgres, duckdb, spark), kusto, splunk, lucene, esql, eql.
     ///
     /// Plain output prints one query per rule, as sigma-cli does; `--jsonl` prints one JSON object per rule
@@ -202,11 +202,47 @@ pub struct HuntArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_groups: usize,
     /// Worker threads (default: one per core). Output order does not depend on it.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// Log files or directories (searched recursively); `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub narrow: NarrowArgs,
+}
+
+/// Which rules a hunt runs and which detections it reports. The summary says what was left out.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Narrowing the report")]
+pub struct NarrowArgs {
+    /// Run only rules of this level or above: informational, low, medium, high, critical (a rule without a
+    /// level is left out).
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// Report only detections whose event time is at or after TIME: RFC 3339 (`2020-09-04T07:30:16Z`) or a date
+    /// (its first moment, UTC). Events without a readable time are left out.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Report only detections whose event time is at or before TIME: RFC 3339 or a date (its last moment, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Run only rules with one of these tags (globs, any case: `attack.execution`, `attack.t1047*`);
+    /// comma-separated or repeated.
+    #[arg(long, value_name = "TAG", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Leave out rules with one of these tags (globs, any case); comma-separated or repeated.
+    #[arg(long = "exclude-tags", value_name = "TAG", value_delimiter = ',')]
+    pub exclude_tags: Vec<String>,
+    /// The rule statuses that run: stable, test, experimental, deprecated, unsupported; comma-separated or
+    /// repeated. Default: all but deprecated and unsupported. A rule without a status always runs.
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Run only this rule: its id or name, or a title glob (any case: `*mimikatz*`); repeatable.
+    #[arg(long = "rule", value_name = "ID|TITLE-GLOB")]
+    pub rule: Vec<String>,
+    /// Leave out this rule: its id or name, or a title glob (any case); repeatable.
+    #[arg(long = "exclude-rule", value_name = "ID|TITLE-GLOB")]
+    pub exclude_rule: Vec<String>,
 }
 
 /// Processing pipelines to apply to every rule, in priority order (pySigma's pipeline YAML).

@@ -238,15 +238,17 @@ fn closed_pipes_are_quiet_and_full_disks_are_errors() {
         &["check", "--format", "json", "rules"],
         &["convert", "-t", "splunk", "rules"],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        // The reader is gone before vigil starts, so that its first write finds the pipe closed (a reader
+        // dropped after the spawn races with vigil's writes into the pipe's buffer).
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_vigil"))
             .args(args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::piped())
+            .stdout(writer)
             .stderr(Stdio::piped())
-            .spawn()
+            .output()
             .expect("vigil runs");
-        drop(child.stdout.take()); // the reader is gone before vigil writes
-        let output = child.wait_with_output().expect("ends");
         assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
         assert!(stderr(&output).is_empty() || !stderr(&output).contains("panicked"), "{args:?}: {}", stderr(&output));
     }

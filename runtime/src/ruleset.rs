@@ -22,8 +22,8 @@ pub struct CompiledRule {
     /// Title, id, level, tags, ...: what detections report.
     pub meta: Meta,
     pub path: String,
-    /// The rule's position in the list given to [`RuleSet::build`] (rules that could not be compiled are left
-    /// out, so it can differ from the rule's index here).
+    /// The rule's number given to [`RuleSet::build_with`] (its position in the list given to [`RuleSet::build`]);
+    /// rules that could not be compiled are left out, so it can differ from the rule's index here.
     pub source_index: usize,
     program: Program,
     /// How a detection tells which identifiers matched.
@@ -198,6 +198,8 @@ pub enum LogSources {
 
 /// A rule to compile, with its file and its log source as written (its pipelines may have changed the IR's).
 pub struct RuleInput {
+    /// Its number in the caller's list ([`CompiledRule::source_index`]): rules left out keep the others' numbers.
+    pub index: usize,
     pub path: String,
     pub rule: ir::Rule,
     pub logsource: LogSource,
@@ -281,8 +283,11 @@ impl RuleSet {
     /// [`RuleSet::build`], with events decoded for `also_read` too: the fields a detection must report
     /// (correlation group-by and value fields, the event time), read in the same pass as the rules' own.
     pub fn build_reading(rules: Vec<(String, ir::Rule)>, also_read: &[&str]) -> (RuleSet, Vec<Rejected>) {
-        let inputs =
-            rules.into_iter().map(|(path, rule)| RuleInput { logsource: rule.logsource.clone(), path, rule }).collect();
+        let inputs = rules
+            .into_iter()
+            .enumerate()
+            .map(|(index, (path, rule))| RuleInput { index, logsource: rule.logsource.clone(), path, rule })
+            .collect();
         RuleSet::build_with(inputs, also_read, &LogSources::Anywhere)
     }
 
@@ -311,7 +316,7 @@ impl RuleSet {
         let mut identifier_budget = Budget::default();
         // Each rule's prefilter witnesses, taken as it compiles so that its IR is dropped at once.
         let mut witnesses = Vec::with_capacity(rules.len());
-        for (source_index, RuleInput { path, rule, logsource }) in rules.into_iter().enumerate() {
+        for RuleInput { index: source_index, path, rule, logsource } in rules {
             regex_budget.next_rule();
             let program = match compile_within(&rule.expr, &mut fields, &mut regex_budget) {
                 Ok(p) => p,

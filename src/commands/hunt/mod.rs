@@ -1,6 +1,7 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
 mod format;
+mod narrow;
 mod scan;
 mod sql_engine;
 
@@ -132,6 +133,8 @@ struct Outcome {
     rules_loaded: usize,
     correlations_loaded: usize,
     not_loaded: usize,
+    /// Rules (and correlations) that `--min-level`, `--status`, `--tags`, `--rule` and their exclusions left out.
+    left_out: usize,
     loaded_in: f64,
     scanned_in: f64,
 }
@@ -143,7 +146,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     }
     if let Some(threads) = args.threads {
         // Rule files are compiled on the same number of threads as events are matched.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(usize::from(threads)).build_global();
     }
     if let Some(db) = &args.db {
         if db.exists() && !args.db_overwrite && !vigil_runtime::sqlite::is_vigil_database(db) {
@@ -156,6 +159,14 @@ pub fn run(args: &HuntArgs) -> u8 {
             return 2;
         }
     }
+    let selection = match narrow::RuleSelection::new(&args.narrow) {
+        Ok(selection) => selection,
+        Err(why) => return report::usage(why),
+    };
+    let range = match narrow::TimeRange::new(args.narrow.from.as_deref(), args.narrow.to.as_deref()) {
+        Ok(range) => range,
+        Err(why) => return report::usage(why),
+    };
     let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
     let Some(sources) = log_sources(args) else { return 2 };
     let Some(compilation) = rule_files::compile(&args.rules, &args.pipeline.filters, &settings) else { return 2 };
@@ -168,8 +179,13 @@ pub fn run(args: &HuntArgs) -> u8 {
     }
     let progress = progress_bar();
     let outcome = match args.engine {
-        HuntEngine::Matcher => matcher(args, &sources, compilation, &files, &mut out, &progress, started),
-        HuntEngine::Sqlite => sqlite(args, &sources, &compilation, &files, &mut out, &progress, started),
+        HuntEngine::Matcher => {
+            let narrow = (&selection, range);
+            matcher(args, &sources, compilation, narrow, &files, &mut out, &progress, started)
+        }
+        HuntEngine::Sqlite => {
+            sqlite(args, &sources, &compilation, (&selection, range), &files, &mut out, &progress, started)
+        }
     };
     progress.finish_and_clear();
     let Some(mut outcome) = outcome else { return 2 };
@@ -180,8 +196,16 @@ pub fn run(args: &HuntArgs) -> u8 {
     let Outcome { totals, by_level, .. } = &outcome;
     let detections: u64 = by_level.values().sum();
     let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    let mut left_out = Vec::new();
+    if outcome.left_out > 0 {
+        left_out.push(format!("{} rules by {}", outcome.left_out, selection.describe(&args.narrow)));
+    }
+    if totals.outside_range > 0 {
+        left_out.push(format!("{} detections outside --from/--to", totals.outside_range));
+    }
+    let left_out = if left_out.is_empty() { String::new() } else { format!("; left out: {}", left_out.join(", ")) };
     eprintln!(
-        "{} events from {} inputs in {:.2}s ({:.0} events/s; rules loaded in {:.2}s); {detections} detections ({}); rules: {} loaded{}, {} not loaded; {} unreadable records; {} events of unknown log source",
+        "{} events from {} inputs in {:.2}s ({:.0} events/s; rules loaded in {:.2}s); {detections} detections ({}); rules: {} loaded{}, {} not loaded; {} unreadable records; {} events of unknown log source{left_out}",
         totals.events,
         files.len(),
         outcome.scanned_in,
@@ -204,10 +228,12 @@ pub fn run(args: &HuntArgs) -> u8 {
 }
 
 /// The compiled matcher over every input, correlations included.
+#[allow(clippy::too_many_arguments)]
 fn matcher(
     args: &HuntArgs,
     sources: &LogSources,
     mut compilation: Compilation,
+    (selection, range): (&narrow::RuleSelection, Option<narrow::TimeRange>),
     files: &[PathBuf],
     out: &mut dyn Write,
     progress: &ProgressBar,
@@ -224,11 +250,31 @@ fn matcher(
     also_read.extend(time_names.iter().map(|s| s.to_string()));
     let also_read: Vec<&str> = also_read.iter().map(String::as_str).collect();
     let paths: Vec<String> = compilation.files.iter().map(|f| f.path.clone()).collect();
+    // Rules a correlation reads run even when not selected: the correlation needs them, but their own
+    // detections are not reported.
+    let admitted: Vec<bool> = rules.iter().map(|(_, r)| selection.admits(&r.rule.meta)).collect();
+    let mut needed = vec![false; rules.len()];
+    for input in lowered.iter().flat_map(|c| &c.inputs) {
+        if let vigil_compiler::ir::correlation::InputSource::Rule(r) = input.source {
+            needed[r] = true;
+        }
+    }
+    let correlations_admitted: Vec<bool> = lowered.iter().map(|c| selection.admits(&c.meta)).collect();
+    let left_out = (0..rules.len()).filter(|&r| !admitted[r] && !needed[r]).count()
+        + correlations_admitted.iter().filter(|a| !**a).count();
     let inputs = rules
         .into_iter()
-        .map(|(f, lowered)| RuleInput { path: paths[f].clone(), rule: lowered.rule, logsource: lowered.logsource })
+        .enumerate()
+        .filter(|(index, _)| admitted[*index] || needed[*index])
+        .map(|(index, (f, lowered))| RuleInput {
+            index,
+            path: paths[f].clone(),
+            rule: lowered.rule,
+            logsource: lowered.logsource,
+        })
         .collect();
     let (set, rejected) = RuleSet::build_with(inputs, &also_read, sources);
+    let silent: Vec<bool> = set.rules.iter().map(|r| !admitted[r.source_index]).collect();
     crate::release_free_memory();
     let mut not_loaded = rejected.len();
     for r in &rejected {
@@ -244,27 +290,31 @@ fn matcher(
     }
     not_loaded += problems.len();
     // What correlation detections report, by their position in the engine.
-    let wired: Vec<(vigil_compiler::ir::meta::Meta, String, &'static str)> = compilation
+    let wired: Vec<(vigil_compiler::ir::meta::Meta, String, &'static str, bool)> = compilation
         .correlations
         .iter()
         .zip(&correlator.engine_index)
-        .filter(|(_, e)| e.is_some())
-        .map(|(c, _)| (c.correlation.meta.clone(), paths[c.file].clone(), c.correlation.kind.as_str()))
+        .zip(&correlations_admitted)
+        .filter(|((_, e), _)| e.is_some())
+        .map(|((c, _), admitted)| {
+            (c.correlation.meta.clone(), paths[c.file].clone(), c.correlation.kind.as_str(), *admitted)
+        })
         .collect();
     drop((compilation, lowered));
-    let wired: Vec<(RuleInfo<'_>, &'static str)> =
-        wired.iter().map(|(meta, path, kind)| (RuleInfo { meta, path }, *kind)).collect();
+    let wired: Vec<(RuleInfo<'_>, &'static str, bool)> =
+        wired.iter().map(|(meta, path, kind, admitted)| (RuleInfo { meta, path }, *kind, *admitted)).collect();
     let infos: Vec<RuleInfo<'_>> = set.rules.iter().map(|r| RuleInfo { meta: &r.meta, path: &r.path }).collect();
     let loaded_in = started.elapsed().as_secs_f64();
     let time_ids = vigil_runtime::fields::ids(&set.fields, &time_names);
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
         format::detection(buffer, args.format, infos[found.rule as usize], found)
     };
-    let workers = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let workers =
+        args.threads.map(usize::from).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let scanning = Instant::now();
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let correlation_detection = |buffer: &mut Vec<u8>, d: &Detection| {
-        if let Some((info, kind)) = wired.get(d.correlation) {
+        if let Some((info, kind, true)) = wired.get(d.correlation) {
             format::correlation(buffer, args.format, *info, kind, &shown, d);
         }
     };
@@ -273,14 +323,15 @@ fn matcher(
         engine: &mut correlator.engine,
         format: &correlation_detection,
     });
-    let totals = scan::scan(files, &set, &time_ids, workers, &detection, correlating, out, progress);
+    let narrow = scan::Narrow { silent: &silent, range };
+    let totals = scan::scan(files, &set, &time_ids, workers, &detection, &narrow, correlating, out, progress);
     let limits = &correlator.engine.limits;
-    let left_out = [
+    let incomplete = [
         (totals.no_time, "had no readable time and were left out of correlations (--time-field names the field)"),
         (limits.too_late, "came later than --lateness allows and were left out of correlations"),
         (limits.groups_dropped, "started a group beyond --max-groups and were left out of correlations"),
     ];
-    for (count, why) in left_out.into_iter().filter(|(count, _)| *count > 0) {
+    for (count, why) in incomplete.into_iter().filter(|(count, _)| *count > 0) {
         let warning = Diagnostic::warning(Code::CorrelationIncomplete, None, format!("{count} detections {why}"));
         report::general(&warning);
     }
@@ -289,7 +340,7 @@ fn matcher(
         *by_level.entry(level_name(infos[*rule as usize])).or_default() += count;
     }
     for (c, count) in &totals.per_correlation {
-        if let Some((info, _)) = wired.get(*c) {
+        if let Some((info, _, true)) = wired.get(*c) {
             *by_level.entry(level_name(*info)).or_default() += count;
         }
     }
@@ -298,6 +349,7 @@ fn matcher(
         rules_loaded: set.rules.len(),
         correlations_loaded: wired.len(),
         not_loaded,
+        left_out,
         loaded_in,
         scanned_in: scanning.elapsed().as_secs_f64(),
         totals,
@@ -309,10 +361,12 @@ fn level_name(info: RuleInfo<'_>) -> &'static str {
 }
 
 /// SQLite running each rule's generated SQL.
+#[allow(clippy::too_many_arguments)]
 fn sqlite(
     args: &HuntArgs,
     sources: &LogSources,
     compilation: &Compilation,
+    (selection, range): (&narrow::RuleSelection, Option<narrow::TimeRange>),
     files: &[PathBuf],
     out: &mut dyn Write,
     progress: &ProgressBar,
@@ -330,7 +384,8 @@ fn sqlite(
         report::problem(file, &why);
         not_loaded += 1;
     }
-    let (prepared, rejected) = sql_engine::prepare(compilation.rules());
+    let left_out = compilation.rules().filter(|r| !selection.admits(&r.rule.rule.meta)).count();
+    let (prepared, rejected) = sql_engine::prepare(compilation.rules().filter(|r| selection.admits(&r.rule.rule.meta)));
     for (rule, diagnostic) in &rejected {
         report::problem(rule.file, diagnostic);
     }
@@ -340,7 +395,8 @@ fn sqlite(
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
         format::detection(buffer, args.format, prepared.info(found.rule as usize), found)
     };
-    let totals = match sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, out, progress) {
+    let totals = match sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, range, out, progress)
+    {
         Ok(totals) => totals,
         Err(e) => {
             report::general(&Diagnostic::error(Code::EngineError, None, format!("SQLite: {e}")));
@@ -356,6 +412,7 @@ fn sqlite(
         rules_loaded: prepared.rules.len(),
         correlations_loaded: 0,
         not_loaded,
+        left_out,
         loaded_in,
         scanned_in: scanning.elapsed().as_secs_f64(),
         totals,

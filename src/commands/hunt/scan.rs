@@ -79,6 +79,8 @@ pub struct Totals {
     pub no_time: u64,
     /// Events whose log source could not be told (every rule ran on them).
     pub unknown_source: u64,
+    /// Detections left out by `--from` / `--to` (their event time outside the range, or unreadable).
+    pub outside_range: u64,
     /// Some input could not be opened or read to its end (the rest was read).
     pub io_failed: bool,
     /// Why the output could not be written (a closed pipe, a full disk): the scan stopped.
@@ -112,7 +114,16 @@ struct Done {
     no_time: u64,
     /// Events whose log source the rule set could not tell.
     unknown_source: u64,
+    outside_range: u64,
     end: Option<Option<String>>,
+}
+
+/// What a hunt reports of what matched: rules that run only because a correlation reads them are not reported
+/// themselves (`silent`, by rule number), and `--from` / `--to` keep detections (and correlation hits) to a time
+/// range.
+pub struct Narrow<'a> {
+    pub silent: &'a [bool],
+    pub range: Option<super::narrow::TimeRange>,
 }
 
 /// Scans `files` with `rules`, writing detections to `out` through `format`; progress counts events. `time`:
@@ -123,6 +134,7 @@ pub fn scan(
     time: &[FieldId],
     workers: usize,
     format: &Format<'_>,
+    narrow: &Narrow<'_>,
     mut correlating: Option<Correlating<'_>>,
     out: &mut dyn Write,
     progress: &ProgressBar,
@@ -130,7 +142,7 @@ pub fn scan(
     let workers = workers.max(1);
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let hits = correlating.as_ref().map(|c| c.hits);
-    let matching = Matching { rules, time, hits, shown: &shown, format, progress };
+    let matching = Matching { rules, time, hits, shown: &shown, format, narrow, progress };
     let writer =
         Writer { totals: Totals::default(), errors_in_file: 0, shown: &shown, correlating: correlating.as_mut(), out };
     if workers == 1 {
@@ -209,6 +221,7 @@ struct Matching<'a> {
     hits: Option<&'a Hits>,
     shown: &'a [String],
     format: &'a Format<'a>,
+    narrow: &'a Narrow<'a>,
     progress: &'a ProgressBar,
 }
 
@@ -226,6 +239,7 @@ impl Matching<'_> {
             hits: Vec::new(),
             no_time: 0,
             unknown_source: 0,
+            outside_range: 0,
             end,
         }
     }
@@ -252,6 +266,12 @@ impl Matching<'_> {
                     // tree of a record read as text is built only if the output prints the event.
                     let event = &decoded.event;
                     let time = vigil_runtime::time::event_time(event, self.time);
+                    if let Some(range) = &self.narrow.range {
+                        if !range.contains(time.and_then(vigil_runtime::time::millis)) {
+                            result.outside_range += matched.len() as u64;
+                            continue;
+                        }
+                    }
                     for rule in matched {
                         if let Some(hits) = self.hits.filter(|h| h.reads(rule)) {
                             match time.and_then(vigil_runtime::time::millis) {
@@ -264,6 +284,9 @@ impl Matching<'_> {
                             if !hits.reports(rule) {
                                 continue;
                             }
+                        }
+                        if self.narrow.silent.get(rule as usize).copied().unwrap_or(false) {
+                            continue;
                         }
                         result.per_rule.push(rule);
                         let found = MatchedEvent {
@@ -320,6 +343,7 @@ impl Writer<'_, '_> {
         self.totals.events += batch.events;
         self.totals.no_time += batch.no_time;
         self.totals.unknown_source += batch.unknown_source;
+        self.totals.outside_range += batch.outside_range;
         for rule in batch.per_rule {
             *self.totals.per_rule.entry(rule).or_default() += 1;
         }

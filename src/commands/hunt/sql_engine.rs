@@ -60,6 +60,7 @@ pub fn hunt(
     files: &[PathBuf],
     db: Option<&Path>,
     format: &Format<'_>,
+    range: Option<super::narrow::TimeRange>,
     out: &mut dyn Write,
     progress: &ProgressBar,
 ) -> Result<Totals, String> {
@@ -138,6 +139,12 @@ pub fn hunt(
         explainer.rules.iter().enumerate().map(|(i, r)| (r.source_index, i as u32)).collect();
     let mut buffer = Vec::new();
     for (rule, row) in found {
+        if let Some(range) = &range {
+            if !range.contains(row.time.as_deref().and_then(vigil_runtime::time::millis)) {
+                totals.outside_range += 1;
+                continue;
+            }
+        }
         let (file, record) = (row.file, row.record);
         let event = row.event;
         let event: serde_json::Value = serde_json::from_str(&event).map_err(|e| e.to_string())?;
