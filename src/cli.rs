@@ -179,6 +179,10 @@ pub struct HuntArgs {
     /// Write detections to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Event fields to add to each detection: to the table's details and as CSV columns (comma-separated or
+    /// repeated; nested fields as dotted paths).
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub fields: Vec<String>,
     /// Evaluation engine: the compiled matcher, or SQLite running each rule's generated SQL (the same
     /// detections, as a cross-check of the SQL; slower).
     #[arg(long, value_enum, default_value_t = HuntEngine::Matcher)]

@@ -152,7 +152,7 @@ fn routing_adds_the_log_source_and_can_be_turned_off() {
     .expect("write");
     let routed = vigil(&["hunt", "--format", "csv", "-r", rule.to_str().unwrap_or(""), EXAMPLE]);
     assert_eq!(stdout(&routed).lines().count(), 2, "{}", stdout(&routed)); // header + the EventID 1 event
-    assert!(stdout(&routed).lines().nth(1).unwrap_or("").ends_with(",7"), "{}", stdout(&routed));
+    assert!(stdout(&routed).lines().nth(1).unwrap_or("").contains(".jsonl,7,"), "{}", stdout(&routed));
     // Without routing the rule has no EventID condition, but each event's log source still counts: the image loads
     // (Sysmon 7, category image_load) are not process creations.
     let unrouted = vigil(&["hunt", "--no-routing", "--format", "csv", "-r", rule.to_str().unwrap_or(""), EXAMPLE]);
@@ -168,14 +168,39 @@ fn routing_adds_the_log_source_and_can_be_turned_off() {
 fn csv_and_table_formats() {
     let csv = vigil(&["hunt", "--format", "csv", "-r", "rules", EXAMPLE]);
     let text = stdout(&csv);
-    assert_eq!(text.lines().next(), Some("timestamp,level,rule_id,rule_title,file,record"));
-    assert!(text.contains("2024-05-02T09:14:07.010Z,critical,30fc055c-5bb3-4cff-9ac4-713632adc935,WMI Modules Loaded,examples/wmi_module_load.jsonl,5"));
-    let table = vigil(&["hunt", "-r", "rules", EXAMPLE]);
-    assert!(
-        stdout(&table).contains("critical      WMI Modules Loaded  (examples/wmi_module_load.jsonl:2)"),
-        "{}",
-        stdout(&table)
+    assert_eq!(
+        text.lines().next(),
+        Some("timestamp,level,rule_id,rule_title,file,record,computer,event_id,channel,details")
     );
+    assert!(text.contains("2024-05-02T09:14:07.010Z,critical,30fc055c-5bb3-4cff-9ac4-713632adc935,WMI Modules Loaded,examples/wmi_module_load.jsonl,5,WORKSTATION5.example.lab,7,Microsoft-Windows-Sysmon/Operational,EventID: 7 ¦ ImageLoaded: C:\\Windows\\System32\\wbem\\WMINet_Utils.dll ¦ Image: C:\\Users\\alice\\AppData\\Local\\Temp\\updater.exe"), "{text}");
+    // --fields adds columns (and details in the table).
+    let fields = vigil(&["hunt", "--format", "csv", "--fields", "ProcessId,Nope", "-r", "rules", EXAMPLE]);
+    let text = stdout(&fields);
+    assert!(text.lines().next().unwrap_or("").ends_with(",details,ProcessId,Nope"), "{text}");
+    assert!(text.lines().nth(1).unwrap_or("").ends_with(",4242,"), "{text}");
+    let table = vigil(&["hunt", "-r", "rules", "--fields", "ProcessId", EXAMPLE]);
+    let text = stdout(&table);
+    let row = text.lines().nth(1).unwrap_or("");
+    assert!(
+        row.starts_with("2024-05-02T09:14:03.180Z     WORKSTATION5.example.lab critical      WMI Modules Loaded  "),
+        "{row}"
+    );
+    assert!(row.contains("ImageLoaded: C:\\Windows\\System32\\wbem\\fastprox.dll ¦ Image: C:\\Windows\\System32\\notepad.exe ¦ ProcessId: 4242"), "{row}");
+    assert!(row.ends_with("  (examples/wmi_module_load.jsonl:2)"), "{row}");
+    assert!(!text.contains('\x1b'), "no colours when the output is not a terminal");
+}
+
+#[test]
+#[ignore = "needs ../shared beside the repository"]
+fn the_seed_table_shows_the_computer_and_the_image() {
+    let dataset = common::shared("mordor/empire_psinject_PEinjection.jsonl.gz");
+    let output = vigil(&["hunt", "-r", "rules/sysmon_wmi_module_load.yml", dataset.to_str().unwrap_or("")]);
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 6, "{}", stderr(&output));
+    for row in text.lines() {
+        assert!(row.contains(" WORKSTATION5.theshire.local critical "), "{row}");
+        assert!(row.contains("Image: C:\\Windows\\System32\\notepad.exe"), "{row}");
+    }
 }
 
 #[test]

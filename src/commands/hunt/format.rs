@@ -1,5 +1,6 @@
 //! How detections are written: a table for people, JSON lines, or CSV.
 
+use super::details;
 use crate::cli::HuntFormat;
 use serde_json::json;
 use std::io::Write;
@@ -41,15 +42,67 @@ pub struct MatchedEvent<'a> {
     pub matched: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The CSV header line.
-pub const CSV_HEADER: &str = "timestamp,level,rule_id,rule_title,file,record";
+/// How detections are laid out: the format, and for people the colours, the width and the fields asked for.
+pub struct Layout {
+    pub format: HuntFormat,
+    /// Levels in colour (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+    /// The terminal's width: table rows are cut to it (`None`: not a terminal, rows whole).
+    pub width: Option<usize>,
+    /// `--fields`: event fields added to the table's details and as CSV columns.
+    pub fields: Vec<String>,
+}
 
-/// One detection in the chosen format, with its end of line.
-pub fn detection(buffer: &mut Vec<u8>, format: HuntFormat, rule: RuleInfo<'_>, found: &MatchedEvent<'_>) {
+impl Layout {
+    /// The CSV header line: the first six columns as before, then the event's facts and the `--fields`.
+    pub fn csv_header(&self) -> String {
+        let mut header = "timestamp,level,rule_id,rule_title,file,record,computer,event_id,channel,details".to_string();
+        for field in &self.fields {
+            header.push(',');
+            header.push_str(&csv_field(field));
+        }
+        header
+    }
+}
+
+/// ANSI colours of the levels (`NO_COLOR` and non-terminals get none).
+fn colored(level: &str) -> String {
+    let code = match level {
+        "critical" => "1;31",
+        "high" => "31",
+        "medium" => "33",
+        "low" => "32",
+        _ => "36",
+    };
+    format!("\x1b[{code}m{level:<13}\x1b[0m")
+}
+
+/// `text` cut to `width` display columns, with an ellipsis when cut.
+fn fit(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// One detection in the chosen layout, with its end of line.
+pub fn detection(buffer: &mut Vec<u8>, layout: &Layout, rule: RuleInfo<'_>, found: &MatchedEvent<'_>) {
     let meta = rule.meta;
     let level = meta.level.map(|l| l.as_str());
     // Writing into a Vec cannot fail.
-    let _ = match format {
+    let _ = match layout.format {
         HuntFormat::Jsonl => {
             let line = json!({
                 "rule": {"id": meta.id, "title": meta.title, "level": level, "path": rule.path},
@@ -60,32 +113,59 @@ pub fn detection(buffer: &mut Vec<u8>, format: HuntFormat, rule: RuleInfo<'_>, f
             });
             writeln!(buffer, "{line}")
         }
-        HuntFormat::Csv => writeln!(
-            buffer,
-            "{},{},{},{},{},{}",
-            csv_field(found.time.unwrap_or("")),
-            level.unwrap_or("unknown"),
-            csv_field(meta.id.as_deref().unwrap_or("")),
-            csv_field(&meta.title),
-            csv_field(found.file),
-            found.record
-        ),
-        HuntFormat::Table => writeln!(
-            buffer,
-            "{:<28} {:<13} {}  ({}:{})",
-            found.time.unwrap_or("-"),
-            level.unwrap_or("unknown"),
-            meta.title,
-            found.file,
-            found.record
-        ),
+        HuntFormat::Csv => {
+            let event = found.event.json();
+            let fact = |value: Option<String>| csv_field(&value.unwrap_or_default());
+            let mut line = format!(
+                "{},{},{},{},{},{},{},{},{},{}",
+                csv_field(found.time.unwrap_or("")),
+                level.unwrap_or("unknown"),
+                csv_field(meta.id.as_deref().unwrap_or("")),
+                csv_field(&meta.title),
+                csv_field(found.file),
+                found.record,
+                fact(details::computer(event)),
+                fact(details::event_id(event)),
+                fact(details::channel(event)),
+                csv_field(&details::details(&found.matched, event, &[])),
+            );
+            for field in &layout.fields {
+                line.push(',');
+                line.push_str(&fact(details::lookup(event, field).and_then(details::text)));
+            }
+            writeln!(buffer, "{line}")
+        }
+        HuntFormat::Table => {
+            let event = found.event.json();
+            let level = level.unwrap_or("unknown");
+            let level = if layout.color { colored(level) } else { format!("{level:<13}") };
+            let computer = details::computer(event).unwrap_or_else(|| "-".to_string());
+            let head = format!("{:<28} {computer:<16} {level} {}", found.time.unwrap_or("-"), meta.title);
+            let source = format!("({}:{})", found.file, found.record);
+            let details = details::details(&found.matched, event, &layout.fields);
+            let details = match layout.width {
+                // The colour codes take no columns on screen.
+                Some(width) => {
+                    let used = unicode_width::UnicodeWidthStr::width(head.as_str()) - if layout.color { 9 } else { 0 }
+                        + source.len()
+                        + 4;
+                    fit(&details, width.saturating_sub(used).max(20))
+                }
+                None => details,
+            };
+            if details.is_empty() {
+                writeln!(buffer, "{head}  {source}")
+            } else {
+                writeln!(buffer, "{head}  {details}  {source}")
+            }
+        }
     };
 }
 
 /// One correlation detection in the chosen format: the correlation, its group, its window and its events.
 pub fn correlation(
     buffer: &mut Vec<u8>,
-    format: HuntFormat,
+    layout: &Layout,
     rule: RuleInfo<'_>,
     kind: &str,
     files: &[String],
@@ -102,7 +182,8 @@ pub fn correlation(
     let last = d.events.last().map(|(f, r)| (files.get(*f as usize).map_or("", String::as_str), *r)).unwrap_or(("", 0));
     let group_text: Vec<String> =
         d.group.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(none)"))).collect();
-    let _ = match format {
+    let fields = layout.fields.len();
+    let _ = match layout.format {
         HuntFormat::Jsonl => {
             let line = json!({
                 "rule": {"id": meta.id, "title": meta.title, "level": level, "path": rule.path},
@@ -114,19 +195,26 @@ pub fn correlation(
         }
         HuntFormat::Csv => writeln!(
             buffer,
-            "{},{},{},{},{},{}",
+            "{},{},{},{},{},{},,,,{}{}",
             csv_field(&end),
             level.unwrap_or("unknown"),
             csv_field(meta.id.as_deref().unwrap_or("")),
             csv_field(&format!("{} [{}]", meta.title, group_text.join(" "))),
             csv_field(last.0),
-            last.1
+            last.1,
+            csv_field(&format!("{kind}: {}; {} events from {start}", group_text.join(" "), d.events.len())),
+            ",".repeat(fields)
         ),
         HuntFormat::Table => writeln!(
             buffer,
-            "{:<28} {:<13} {}  [{kind}: {}; {} events from {start}]  ({}:{})",
+            "{:<28} {:<16} {} {}  [{kind}: {}; {} events from {start}]  ({}:{})",
             end,
-            level.unwrap_or("unknown"),
+            "-",
+            if layout.color {
+                colored(level.unwrap_or("unknown"))
+            } else {
+                format!("{:<13}", level.unwrap_or("unknown"))
+            },
             meta.title,
             group_text.join(" "),
             d.events.len(),

@@ -1,5 +1,6 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
+mod details;
 mod format;
 mod narrow;
 mod scan;
@@ -113,6 +114,14 @@ fn log_sources(args: &HuntArgs) -> Option<LogSources> {
     Some(LogSources::Table(LogSourceTable::builtin().after(table)))
 }
 
+/// The layout of the detections: colours and the terminal's width only when they go to a terminal.
+fn layout(args: &HuntArgs) -> format::Layout {
+    let terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let width = terminal.then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))).flatten();
+    format::Layout { format: args.format, color: terminal && !no_color, width, fields: args.fields.clone() }
+}
+
 fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -174,17 +183,18 @@ pub fn run(args: &HuntArgs) -> u8 {
     let (not_loaded, rules_skipped) = report_unloaded(&compilation);
     let (files, inputs_skipped) = inputs(&args.inputs);
     let Some(mut out) = crate::output::open(&args.output) else { return 2 };
+    let layout = layout(args);
     if args.format == HuntFormat::Csv {
-        let _ = writeln!(out, "{}", format::CSV_HEADER);
+        let _ = writeln!(out, "{}", layout.csv_header());
     }
     let progress = progress_bar();
     let outcome = match args.engine {
         HuntEngine::Matcher => {
             let narrow = (&selection, range);
-            matcher(args, &sources, compilation, narrow, &files, &mut out, &progress, started)
+            matcher(args, &layout, &sources, compilation, narrow, &files, &mut out, &progress, started)
         }
         HuntEngine::Sqlite => {
-            sqlite(args, &sources, &compilation, (&selection, range), &files, &mut out, &progress, started)
+            sqlite(args, &layout, &sources, &compilation, (&selection, range), &files, &mut out, &progress, started)
         }
     };
     progress.finish_and_clear();
@@ -231,6 +241,7 @@ pub fn run(args: &HuntArgs) -> u8 {
 #[allow(clippy::too_many_arguments)]
 fn matcher(
     args: &HuntArgs,
+    layout: &format::Layout,
     sources: &LogSources,
     mut compilation: Compilation,
     (selection, range): (&narrow::RuleSelection, Option<narrow::TimeRange>),
@@ -307,7 +318,7 @@ fn matcher(
     let loaded_in = started.elapsed().as_secs_f64();
     let time_ids = vigil_runtime::fields::ids(&set.fields, &time_names);
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
-        format::detection(buffer, args.format, infos[found.rule as usize], found)
+        format::detection(buffer, layout, infos[found.rule as usize], found)
     };
     let workers =
         args.threads.map(usize::from).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -315,7 +326,7 @@ fn matcher(
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let correlation_detection = |buffer: &mut Vec<u8>, d: &Detection| {
         if let Some((info, kind, true)) = wired.get(d.correlation) {
-            format::correlation(buffer, args.format, *info, kind, &shown, d);
+            format::correlation(buffer, layout, *info, kind, &shown, d);
         }
     };
     let correlating = (!wired.is_empty()).then_some(scan::Correlating {
@@ -364,6 +375,7 @@ fn level_name(info: RuleInfo<'_>) -> &'static str {
 #[allow(clippy::too_many_arguments)]
 fn sqlite(
     args: &HuntArgs,
+    layout: &format::Layout,
     sources: &LogSources,
     compilation: &Compilation,
     (selection, range): (&narrow::RuleSelection, Option<narrow::TimeRange>),
@@ -393,7 +405,7 @@ fn sqlite(
     let loaded_in = started.elapsed().as_secs_f64();
     let scanning = Instant::now();
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
-        format::detection(buffer, args.format, prepared.info(found.rule as usize), found)
+        format::detection(buffer, layout, prepared.info(found.rule as usize), found)
     };
     let totals = match sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, range, out, progress)
     {
