@@ -38,6 +38,17 @@ pub enum Command {
     /// file or an input that could not be read, an input that could not be read to its end: each reported), 141
     /// the output was closed (`| head`).
     Hunt(Box<HuntArgs>),
+    /// Explain why each rule did or did not match one event.
+    ///
+    /// EVENT is a file holding one event, `FILE:RECORD` exactly as a detection's source prints it (`file:record`),
+    /// or `-` (standard input, one event). For each rule: whether it matched; whether it runs on the event's log
+    /// source and whether the index and literal prefilter let it through (a rule they rule out cannot match);
+    /// each detection identifier true or false; each detection item with its tests, the event's value and the
+    /// result. Every test is decided by the matcher's own code. Text lists the rules that were evaluated (all of
+    /// them with --all); `--format json` writes one object per rule.
+    ///
+    /// Exit status: 0 the event was explained, 1 no rule loaded, 2 usage error or the event could not be read.
+    Explain(ExplainArgs),
     /// Convert Sigma rules into queries: SQL (sqlite, postgres, duckdb, spark), kusto, splunk, lucene, esql, eql.
     ///
     /// Plain output prints one query per rule, as sigma-cli does; `--jsonl` prints one JSON object per rule
@@ -247,6 +258,38 @@ pub struct NarrowArgs {
     /// Leave out this rule: its id or name, or a title glob (any case); repeatable.
     #[arg(long = "exclude-rule", value_name = "ID|TITLE-GLOB")]
     pub exclude_rule: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// Sigma rule files or directories; repeatable.
+    #[arg(short = 'r', long = "rules", value_name = "RULES", required = true)]
+    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Do not add the log-source routing pipelines (`sysmon`, `windows-audit` and `windows`).
+    #[arg(long)]
+    pub no_routing: bool,
+    /// The event's log source, whatever it holds: `product=...,service=...,category=...`.
+    #[arg(long, value_name = "LOGSOURCE")]
+    pub logsource: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+    /// In text, also list the rules that were not evaluated (another log source, ruled out by the prefilter).
+    #[arg(long)]
+    pub all: bool,
+    /// The event: a file with one event, FILE:RECORD (a detection's `source`), or `-`.
+    #[arg(value_name = "EVENT")]
+    pub event: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// For people: each evaluated rule, its identifiers and items.
+    Text,
+    /// One JSON object per rule.
+    Json,
 }
 
 /// Processing pipelines to apply to every rule, in priority order (pySigma's pipeline YAML).

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         cli::Command::Ir(args) => commands::ir::run(&args),
         cli::Command::List(args) => commands::list::run(&args),
         cli::Command::Hunt(args) => commands::hunt::run(&args),
+        cli::Command::Explain(args) => commands::explain::run(&args),
         cli::Command::Convert(args) => commands::convert::run(&args),
         cli::Command::Test(args) => commands::test::run(&args),
     };

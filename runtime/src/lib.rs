@@ -12,6 +12,7 @@ pub mod correlate;
 pub mod correlation;
 mod decode;
 pub mod event;
+pub mod explain;
 pub mod fields;
 pub mod logsource;
 mod prefilter;

@@ -477,6 +477,11 @@ impl RuleSet {
             .collect()
     }
 
+    /// Whether rule `index` may run on the event's log source.
+    pub fn admits(&self, index: u32, decoded: &DecodedEvent<'_>) -> bool {
+        self.admissible.get(decoded.source as usize).is_none_or(|rules| rules.contains(index))
+    }
+
     /// Whether rule `index` matches the event (for diagnostics and benchmarks).
     pub fn rule_matches(&self, index: u32, event: &Event<'_>) -> bool {
         self.rules[index as usize].program.eval(event)

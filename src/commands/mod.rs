@@ -1,5 +1,6 @@
 pub mod check;
 pub mod convert;
+pub mod explain;
 pub mod hunt;
 pub mod ir;
 pub mod list;

@@ -85,9 +85,9 @@ fn report_unloaded(compilation: &Compilation) -> (usize, bool) {
 }
 
 /// How events' log sources are told: `--logsource`, or the built-in table after the user's `--logsource-table`s.
-fn log_sources(args: &HuntArgs) -> Option<LogSources> {
+pub(crate) fn log_sources(logsource: Option<&str>, tables: &[PathBuf]) -> Option<LogSources> {
     use vigil_compiler::logsources::{parse_forced, LogSourceTable};
-    if let Some(forced) = &args.logsource {
+    if let Some(forced) = logsource {
         return match parse_forced(forced) {
             Ok(logsource) => Some(LogSources::Forced(logsource)),
             Err(why) => {
@@ -97,7 +97,7 @@ fn log_sources(args: &HuntArgs) -> Option<LogSources> {
         };
     }
     let mut table = LogSourceTable::default();
-    for path in &args.logsource_tables {
+    for path in tables {
         let shown = path.display().to_string();
         let parsed = vigil_compiler::compile::read_source(path)
             .and_then(|text| LogSourceTable::parse(&text).inspect_err(|d| report::problem_in(&shown, &text, d)));
@@ -177,7 +177,7 @@ pub fn run(args: &HuntArgs) -> u8 {
         Err(why) => return report::usage(why),
     };
     let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
-    let Some(sources) = log_sources(args) else { return 2 };
+    let Some(sources) = log_sources(args.logsource.as_deref(), &args.logsource_tables) else { return 2 };
     let Some(compilation) = rule_files::compile(&args.rules, &args.pipeline.filters, &settings) else { return 2 };
     // A rule file or an input that cannot be read is reported and the others run; the exit status says so.
     let (not_loaded, rules_skipped) = report_unloaded(&compilation);
