@@ -190,6 +190,10 @@ pub struct HuntArgs {
     /// Write detections to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the summary as JSON to this file: detections per level, per rule, per computer and per ATT&CK
+    /// tactic, the detections' time span, events, events/s, rules loaded, not loaded and left out.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
     /// Event fields to add to each detection: to the table's details and as CSV columns (comma-separated or
     /// repeated; nested fields as dotted paths).
     #[arg(long, value_name = "FIELD", value_delimiter = ',')]

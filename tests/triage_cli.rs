@@ -174,3 +174,24 @@ fn explain_a_seed_detection_of_the_playbook() {
     assert_eq!((hit["matched"].clone(), hit["identifiers"]["selection"].clone()), (true.into(), true.into()));
     assert_eq!(hit["identifiers"]["filter"], false);
 }
+
+#[test]
+fn the_summary_names_top_rules_computers_tactics_and_the_time_span() {
+    let path = common::tmp_in("triage_cli", "summary.json");
+    let output = hunt(&["--summary", path.to_str().unwrap_or("")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("top rules: 3 WMI Modules Loaded (critical) · 1 Notepad started (low)"), "{err}");
+    assert!(err.contains("top computers: 4 WORKSTATION5.example.lab"), "{err}");
+    assert!(err.contains("ATT&CK tactics: execution 3, discovery 1"), "{err}");
+    assert!(err.contains("detections from 2024-05-02T09:14:03.12Z to 2024-05-02T09:14:09Z"), "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the summary")).expect("JSON");
+    assert_eq!(summary["detections"], 4);
+    assert_eq!(summary["by_level"], serde_json::json!({"critical": 3, "low": 1}));
+    assert_eq!(summary["rules"][0]["id"], "30fc055c-5bb3-4cff-9ac4-713632adc935");
+    assert_eq!(summary["computers"][0], serde_json::json!({"computer": "WORKSTATION5.example.lab", "detections": 4}));
+    assert_eq!(summary["tactics"]["execution"], 3);
+    assert_eq!(summary["events"], 8);
+    assert_eq!(summary["rules_loaded"], 2);
+}

@@ -21,7 +21,7 @@ pub enum EventJson<'a> {
 }
 
 impl<'a> EventJson<'a> {
-    fn json(&self) -> &'a serde_json::Value {
+    pub fn json(&self) -> &'a serde_json::Value {
         match self {
             EventJson::Decoded(event) => event.json(),
             EventJson::Parsed(json) => json,

@@ -5,13 +5,13 @@ mod format;
 mod narrow;
 mod scan;
 mod sql_engine;
+mod summary;
 
 use crate::cli::{HuntArgs, HuntEngine, HuntFormat};
 use crate::{report, rule_files};
 use format::{MatchedEvent, RuleInfo};
 use indicatif::{ProgressBar, ProgressStyle};
 use scan::Totals;
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -137,8 +137,8 @@ fn progress_bar() -> ProgressBar {
 /// What a hunt found, for the summary.
 struct Outcome {
     totals: Totals,
-    /// Detections per level name.
-    by_level: BTreeMap<&'static str, u64>,
+    /// Detections per level, rule and tactic.
+    tally: summary::Tally,
     rules_loaded: usize,
     correlations_loaded: usize,
     not_loaded: usize,
@@ -203,9 +203,9 @@ pub fn run(args: &HuntArgs) -> u8 {
     if let Some(e) = outcome.totals.output_error.take().or_else(|| out.flush().err()) {
         return crate::output::failed(&e, args.output.as_deref());
     }
-    let Outcome { totals, by_level, .. } = &outcome;
-    let detections: u64 = by_level.values().sum();
-    let levels: Vec<String> = by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    let Outcome { totals, tally, .. } = &outcome;
+    let detections = tally.detections();
+    let levels: Vec<String> = tally.by_level.iter().map(|(l, n)| format!("{l} {n}")).collect();
     let mut left_out = Vec::new();
     if outcome.left_out > 0 {
         left_out.push(format!("{} rules by {}", outcome.left_out, selection.describe(&args.narrow)));
@@ -228,6 +228,30 @@ pub fn run(args: &HuntArgs) -> u8 {
         totals.unreadable,
         totals.unknown_source,
     );
+    let span = (totals.first, totals.last);
+    for line in summary::lines(tally, &totals.per_computer, span) {
+        eprintln!("{line}");
+    }
+    if let Some(path) = &args.summary {
+        let facts = summary::Facts {
+            tally,
+            per_computer: &totals.per_computer,
+            span,
+            events: totals.events,
+            inputs: files.len(),
+            seconds: outcome.scanned_in,
+            rules_loaded: outcome.rules_loaded,
+            rules_not_loaded: outcome.not_loaded,
+            rules_left_out: outcome.left_out,
+            detections_outside_range: totals.outside_range,
+            unreadable_records: totals.unreadable,
+            unknown_source_events: totals.unknown_source,
+        };
+        let text = format!("{:#}\n", summary::json(&facts));
+        if let Err(e) = std::fs::write(path, text) {
+            return crate::output::failed(&e, Some(path));
+        }
+    }
     if outcome.rules_loaded == 0 || totals.events == 0 {
         1
     } else if totals.io_failed || rules_skipped || inputs_skipped {
@@ -346,17 +370,12 @@ fn matcher(
         let warning = Diagnostic::warning(Code::CorrelationIncomplete, None, format!("{count} detections {why}"));
         report::general(&warning);
     }
-    let mut by_level: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for (rule, count) in &totals.per_rule {
-        *by_level.entry(level_name(infos[*rule as usize])).or_default() += count;
-    }
-    for (c, count) in &totals.per_correlation {
-        if let Some((info, _, true)) = wired.get(*c) {
-            *by_level.entry(level_name(*info)).or_default() += count;
-        }
-    }
+    let rules = totals.per_rule.iter().map(|(rule, count)| (infos[*rule as usize], *count));
+    let correlations =
+        totals.per_correlation.iter().filter_map(|(c, count)| wired.get(*c).filter(|w| w.2).map(|w| (w.0, *count)));
+    let tally = summary::Tally::new(rules.chain(correlations));
     Some(Outcome {
-        by_level,
+        tally,
         rules_loaded: set.rules.len(),
         correlations_loaded: wired.len(),
         not_loaded,
@@ -365,10 +384,6 @@ fn matcher(
         scanned_in: scanning.elapsed().as_secs_f64(),
         totals,
     })
-}
-
-fn level_name(info: RuleInfo<'_>) -> &'static str {
-    info.meta.level.map_or("unknown", |l| l.as_str())
 }
 
 /// SQLite running each rule's generated SQL.
@@ -415,12 +430,10 @@ fn sqlite(
             return None;
         }
     };
-    let mut by_level: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for (rule, count) in &totals.per_rule {
-        *by_level.entry(level_name(prepared.info(*rule as usize))).or_default() += count;
-    }
+    let tally =
+        summary::Tally::new(totals.per_rule.iter().map(|(rule, count)| (prepared.info(*rule as usize), *count)));
     Some(Outcome {
-        by_level,
+        tally,
         rules_loaded: prepared.rules.len(),
         correlations_loaded: 0,
         not_loaded,

@@ -81,10 +81,36 @@ pub struct Totals {
     pub unknown_source: u64,
     /// Detections left out by `--from` / `--to` (their event time outside the range, or unreadable).
     pub outside_range: u64,
+    /// Reported detections per computer (events without one are not counted here).
+    pub per_computer: BTreeMap<String, u64>,
+    /// The first and last event time of the reported detections (milliseconds since the epoch).
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     /// Some input could not be opened or read to its end (the rest was read).
     pub io_failed: bool,
     /// Why the output could not be written (a closed pipe, a full disk): the scan stopped.
     pub output_error: Option<std::io::Error>,
+}
+
+/// A reported detection, for the totals.
+pub struct Seen {
+    pub rule: u32,
+    pub computer: Option<String>,
+    pub millis: Option<i64>,
+}
+
+impl Totals {
+    /// Counts one reported detection.
+    pub fn count(&mut self, seen: Seen) {
+        *self.per_rule.entry(seen.rule).or_default() += 1;
+        if let Some(computer) = seen.computer {
+            *self.per_computer.entry(computer).or_default() += 1;
+        }
+        if let Some(t) = seen.millis {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+    }
 }
 
 enum Work {
@@ -109,7 +135,7 @@ struct Done {
     errors: Vec<String>,
     /// Records that could not be read (a corrupt EVTX chunk is one message for all its records).
     unreadable: u64,
-    per_rule: Vec<u32>,
+    per_rule: Vec<Seen>,
     hits: Vec<Hit>,
     no_time: u64,
     /// Events whose log source the rule set could not tell.
@@ -288,7 +314,6 @@ impl Matching<'_> {
                         if self.narrow.silent.get(rule as usize).copied().unwrap_or(false) {
                             continue;
                         }
-                        result.per_rule.push(rule);
                         let found = MatchedEvent {
                             rule,
                             file: &self.shown[file],
@@ -297,6 +322,11 @@ impl Matching<'_> {
                             time,
                             matched: self.rules.matched_json(rule, event),
                         };
+                        result.per_rule.push(Seen {
+                            rule,
+                            computer: super::details::computer(found.event.json()),
+                            millis: time.and_then(vigil_runtime::time::millis),
+                        });
                         (self.format)(&mut result.output, &found);
                     }
                 }
@@ -344,8 +374,8 @@ impl Writer<'_, '_> {
         self.totals.no_time += batch.no_time;
         self.totals.unknown_source += batch.unknown_source;
         self.totals.outside_range += batch.outside_range;
-        for rule in batch.per_rule {
-            *self.totals.per_rule.entry(rule).or_default() += 1;
+        for seen in batch.per_rule {
+            self.totals.count(seen);
         }
         if let Some(c) = self.correlating.as_mut() {
             let mut text = Vec::new();

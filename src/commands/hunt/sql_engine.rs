@@ -148,7 +148,11 @@ pub fn hunt(
         let (file, record) = (row.file, row.record);
         let event = row.event;
         let event: serde_json::Value = serde_json::from_str(&event).map_err(|e| e.to_string())?;
-        *totals.per_rule.entry(rule).or_default() += 1;
+        totals.count(super::scan::Seen {
+            rule,
+            computer: super::details::computer(&event),
+            millis: row.time.as_deref().and_then(vigil_runtime::time::millis),
+        });
         buffer.clear();
         let matched = compiled.get(&(rule as usize)).map(|&compiled| {
             let decoded = explainer.event(&event);
