@@ -38,6 +38,11 @@ pub enum Command {
     /// file or an input that could not be read, an input that could not be read to its end: each reported), 141
     /// the output was closed (`| head`).
     Hunt(Box<HuntArgs>),
+    /// The ATT&CK techniques rules cover: a count per technique, and with --navigator a Navigator layer.
+    ///
+    /// Techniques are read from the rules' tags (`attack.t1047`, `attack.t1059.001`); each is scored by the number
+    /// of rules naming it. Exit status: 0 success, 1 no rule loaded, 2 usage or output error.
+    Coverage(CoverageArgs),
     /// Explain why each rule did or did not match one event.
     ///
     /// EVENT is a file holding one event, `FILE:RECORD` exactly as a detection's source prints it (`file:record`),
@@ -194,6 +199,10 @@ pub struct HuntArgs {
     /// tactic, the detections' time span, events, events/s, rules loaded, not loaded and left out.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+    /// Also write an ATT&CK Navigator layer (format 4.5, enterprise-attack) of the detections' techniques, each
+    /// scored by its number of detections.
+    #[arg(long, value_name = "FILE")]
+    pub navigator: Option<PathBuf>,
     /// Event fields to add to each detection: to the table's details and as CSV columns (comma-separated or
     /// repeated; nested fields as dotted paths).
     #[arg(long, value_name = "FIELD", value_delimiter = ',')]
@@ -262,6 +271,16 @@ pub struct NarrowArgs {
     /// Leave out this rule: its id or name, or a title glob (any case); repeatable.
     #[arg(long = "exclude-rule", value_name = "ID|TITLE-GLOB")]
     pub exclude_rule: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CoverageArgs {
+    /// Write an ATT&CK Navigator layer (format 4.5, enterprise-attack) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub navigator: Option<PathBuf>,
+    /// Sigma rule files or directories.
+    #[arg(required = true, value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

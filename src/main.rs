@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod navigator;
 mod output;
 mod report;
 mod rule_files;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         cli::Command::List(args) => commands::list::run(&args),
         cli::Command::Hunt(args) => commands::hunt::run(&args),
         cli::Command::Explain(args) => commands::explain::run(&args),
+        cli::Command::Coverage(args) => commands::coverage::run(&args),
         cli::Command::Convert(args) => commands::convert::run(&args),
         cli::Command::Test(args) => commands::test::run(&args),
     };

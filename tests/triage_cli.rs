@@ -195,3 +195,26 @@ fn the_summary_names_top_rules_computers_tactics_and_the_time_span() {
     assert_eq!(summary["events"], 8);
     assert_eq!(summary["rules_loaded"], 2);
 }
+
+#[test]
+fn navigator_layers_of_a_hunt_and_of_a_rule_set() {
+    let hunt_layer = common::tmp_in("triage_cli", "hunt_layer.json");
+    let output = vigil(&["hunt", "--navigator", hunt_layer.to_str().unwrap_or(""), "-r", SEED, EXAMPLE]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let layer: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&hunt_layer).expect("layer")).expect("JSON");
+    assert_eq!(layer["versions"]["layer"], "4.5");
+    assert_eq!(layer["domain"], "enterprise-attack");
+    assert_eq!(
+        layer["techniques"],
+        serde_json::json!([{"techniqueID": "T1047", "score": 3, "comment": "3 detections", "enabled": true}])
+    );
+    let coverage_layer = common::tmp_in("triage_cli", "coverage_layer.json");
+    let output = vigil(&["coverage", "--navigator", coverage_layer.to_str().unwrap_or(""), SEED, low_rule()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "T1047\t1\n");
+    assert!(stderr(&output).contains("2 rules cover 1 ATT&CK techniques"), "{}", stderr(&output));
+    let layer: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&coverage_layer).expect("layer")).expect("JSON");
+    assert_eq!(layer["techniques"][0]["techniqueID"], "T1047");
+}

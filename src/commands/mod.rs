@@ -1,5 +1,6 @@
 pub mod check;
 pub mod convert;
+pub mod coverage;
 pub mod explain;
 pub mod hunt;
 pub mod ir;

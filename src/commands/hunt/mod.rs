@@ -232,6 +232,13 @@ pub fn run(args: &HuntArgs) -> u8 {
     for line in summary::lines(tally, &totals.per_computer, span) {
         eprintln!("{line}");
     }
+    if let Some(path) = &args.navigator {
+        let description = format!("ATT&CK techniques of {detections} detections, scored by detections");
+        let layer = crate::navigator::layer("Vigil hunt", &description, &tally.techniques, "detections");
+        if let Err(code) = crate::navigator::write(path, &layer) {
+            return code;
+        }
+    }
     if let Some(path) = &args.summary {
         let facts = summary::Facts {
             tally,

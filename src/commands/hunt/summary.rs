@@ -36,6 +36,8 @@ pub struct Tally {
     pub rules: Vec<(u64, String, Option<String>, &'static str)>,
     /// Detections per tactic of their rules' tags, in the matrix's order.
     pub tactics: Vec<(&'static str, u64)>,
+    /// Detections per ATT&CK technique of their rules' tags (`T1047`).
+    pub techniques: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -47,6 +49,7 @@ impl Tally {
             let level = info.meta.level.map_or("unknown", |l| l.as_str());
             *tally.by_level.entry(level).or_default() += count;
             tally.rules.push((count, info.meta.title.clone(), info.meta.id.clone(), level));
+            crate::navigator::add(&mut tally.techniques, &info.meta.tags, count);
             for (i, tactic) in TACTICS.iter().enumerate() {
                 let tagged = |t: &String| t.strip_prefix("attack.").is_some_and(|t| t.eq_ignore_ascii_case(tactic));
                 if info.meta.tags.iter().any(tagged) {

@@ -1,0 +1,87 @@
+//! ATT&CK Navigator layers (layer format 4.5, domain `enterprise-attack`): techniques scored by how many
+//! detections (`vigil hunt --navigator`) or rules (`vigil coverage --navigator`) name them.
+
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The technique a Sigma tag names: `attack.t1059.001` is `T1059.001`; other tags name none.
+pub fn technique(tag: &str) -> Option<String> {
+    let id = tag.strip_prefix("attack.")?;
+    let (base, sub) = match id.split_once('.') {
+        Some((base, sub)) => (base, Some(sub)),
+        None => (id, None),
+    };
+    let digits = base.strip_prefix(['t', 'T'])?;
+    let valid = |d: &str, n: usize| d.len() == n && d.bytes().all(|b| b.is_ascii_digit());
+    if !valid(digits, 4) || sub.is_some_and(|s| !valid(s, 3)) {
+        return None;
+    }
+    Some(match sub {
+        Some(sub) => format!("T{digits}.{sub}"),
+        None => format!("T{digits}"),
+    })
+}
+
+/// Adds `count` to every technique the tags name (each technique once per rule).
+pub fn add(scores: &mut BTreeMap<String, u64>, tags: &[String], count: u64) {
+    let mut techniques: Vec<String> = tags.iter().filter_map(|t| technique(t)).collect();
+    techniques.sort();
+    techniques.dedup();
+    for t in techniques {
+        *scores.entry(t).or_default() += count;
+    }
+}
+
+/// A layer scoring `scores` (technique -> score); `what` says what a score counts, for the comments.
+pub fn layer(name: &str, description: &str, scores: &BTreeMap<String, u64>, what: &str) -> serde_json::Value {
+    let max = scores.values().copied().max().unwrap_or(1);
+    let techniques: Vec<serde_json::Value> = scores
+        .iter()
+        .map(|(id, score)| {
+            json!({"techniqueID": id, "score": score, "comment": format!("{score} {what}"), "enabled": true})
+        })
+        .collect();
+    json!({
+        "name": name,
+        "versions": {"layer": "4.5", "navigator": "5.1.0", "attack": "16"},
+        "domain": "enterprise-attack",
+        "description": description,
+        "sorting": 3,
+        "hideDisabled": false,
+        "techniques": techniques,
+        "gradient": {"colors": ["#ffe766ff", "#ff6666ff"], "minValue": 0, "maxValue": max},
+        "legendItems": [],
+        "metadata": [],
+        "showTacticRowBackground": false,
+        "selectTechniquesAcrossTactics": true,
+        "selectSubtechniquesWithParent": false,
+    })
+}
+
+/// Writes a layer to `path`; the exit status of a failed write on error.
+pub fn write(path: &std::path::Path, layer: &serde_json::Value) -> Result<(), u8> {
+    std::fs::write(path, format!("{layer:#}\n")).map_err(|e| crate::output::failed(&e, Some(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn techniques_from_tags() {
+        assert_eq!(technique("attack.t1047").as_deref(), Some("T1047"));
+        assert_eq!(technique("attack.T1059.001").as_deref(), Some("T1059.001"));
+        assert_eq!(technique("attack.execution"), None);
+        assert_eq!(technique("attack.t10"), None);
+        assert_eq!(technique("attack.g0016"), None);
+        assert_eq!(technique("cve.2021-44228"), None);
+        let mut scores = BTreeMap::new();
+        add(&mut scores, &["attack.t1047".into(), "attack.t1047".into(), "attack.execution".into()], 6);
+        assert_eq!(scores.get("T1047"), Some(&6));
+        let layer = layer("Vigil hunt", "test", &scores, "detections");
+        assert_eq!(layer["versions"]["layer"], "4.5");
+        assert_eq!(layer["domain"], "enterprise-attack");
+        assert_eq!(layer["techniques"][0]["techniqueID"], "T1047");
+        assert_eq!(layer["techniques"][0]["score"], 6);
+    }
+}
