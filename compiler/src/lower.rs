@@ -15,6 +15,7 @@ use crate::rule::{ParsedCondition, SigmaRule};
 /// Lowers a rule to the IR. Several conditions are OR-ed.
 pub fn lower(rule: SigmaRule) -> ir::Rule {
     let identifiers = identifiers(&rule.detections, &rule.conditions);
+    let identifiers_follow_match = matches!(&rule.conditions[..], [only] if follows_match(&only.tree));
     let expr = lower_conditions(rule.detections, &rule.conditions);
     ir::Rule {
         condition_source: rule.conditions.into_iter().map(|c| c.source).collect(),
@@ -22,6 +23,32 @@ pub fn lower(rule: SigmaRule) -> ir::Rule {
         logsource: rule.logsource,
         expr,
         identifiers,
+        identifiers_follow_match,
+    }
+}
+
+/// See [`ir::Rule::identifiers_follow_match`].
+fn follows_match(condition: &Condition) -> bool {
+    // An OR's operand is one identifier or any of several (`all of` is a conjunction: not atomic).
+    let atomic = |c: &Condition| match c {
+        Condition::Ident(_) => true,
+        Condition::Selector { quantifier, .. } => *quantifier != Quantifier::All,
+        Condition::Not(inner) => matches!(**inner, Condition::Ident(_) | Condition::Selector { .. }),
+        _ => false,
+    };
+    match condition {
+        Condition::Ident(_) | Condition::Selector { .. } => true,
+        Condition::Not(inner) => !has_not(inner),
+        Condition::And(items) => items.iter().all(follows_match),
+        Condition::Or(items) => items.iter().all(atomic),
+    }
+}
+
+fn has_not(condition: &Condition) -> bool {
+    match condition {
+        Condition::Not(_) => true,
+        Condition::And(items) | Condition::Or(items) => items.iter().any(has_not),
+        _ => false,
     }
 }
 

@@ -36,46 +36,55 @@ pub struct CompiledRule {
 /// the rule's author wrote (not a pipeline's `_cond_` or a filter's `_filt_`).
 #[derive(Debug)]
 enum Identifiers {
-    None,
-    /// One such identifier (two rules in three): the rule's own program tells what held, and the fields this
-    /// identifier reads (and its keywords) are what it reports.
-    One {
-        name: String,
-        fields: Vec<FieldId>,
-        keywords: bool,
-    },
-    /// Several: each compiled on its own, evaluated on the rule's detections only. A program per identifier for
-    /// every rule would add 15% to the matcher's memory (13 MB over the whole corpus); these rules are a third.
+    /// One identifier, or identifiers that read no field in common under a condition they follow
+    /// ([`ir::Rule::identifiers_follow_match`]), each with the fields it reads and whether it has keywords (at
+    /// most one has): the rule's own program tells what held, and each held test is reported under the one
+    /// identifier that reads its field.
+    ByFields(Vec<Reads>),
+    /// The others (identifiers sharing a field, or a condition like `(a and b) or c`): each compiled on its own, evaluated on the rule's detections only. A program
+    /// per identifier for every rule would add 15% to the matcher's memory (13 MB over the whole corpus).
     Each(Vec<(String, Program)>),
 }
 
+#[derive(Debug)]
+struct Reads {
+    name: String,
+    fields: Vec<FieldId>,
+    keywords: bool,
+}
+
 impl Identifiers {
-    fn new(all: Vec<ir::Identifier>, table: &mut FieldTable, budget: &mut Budget) -> Identifiers {
-        let mut reported: Vec<ir::Identifier> = all
+    fn new(all: Vec<ir::Identifier>, follow_match: bool, table: &mut FieldTable, budget: &mut Budget) -> Identifiers {
+        let reported: Vec<ir::Identifier> = all
             .into_iter()
             .filter(|i| i.positive && !i.name.starts_with("_cond_") && !i.name.starts_with("_filt_"))
             .collect();
-        match reported.len() {
-            0 => Identifiers::None,
-            1 => {
-                let only = reported.remove(0);
+        let reads: Vec<Reads> = reported
+            .iter()
+            .map(|identifier| {
                 let mut names = Vec::new();
                 let mut keywords = false;
-                only.expr.visit_predicates(&mut |p| match &p.field {
+                identifier.expr.visit_predicates(&mut |p| match &p.field {
                     Some(name) => names.push(name.clone()),
                     None => keywords = true,
                 });
                 let mut fields: Vec<FieldId> = names.iter().map(|n| table.intern(n)).collect();
                 fields.sort_unstable();
                 fields.dedup();
-                Identifiers::One { name: only.name, fields, keywords }
-            }
-            _ => {
-                budget.next_rule();
-                let compile = |i: ir::Identifier| Some((i.name, compile_within(&i.expr, table, budget).ok()?));
-                Identifiers::Each(reported.into_iter().filter_map(compile).collect())
-            }
+                Reads { name: identifier.name.clone(), fields, keywords }
+            })
+            .collect();
+        let mut all_fields: Vec<FieldId> = reads.iter().flat_map(|r| r.fields.iter().copied()).collect();
+        let total = all_fields.len();
+        all_fields.sort_unstable();
+        all_fields.dedup();
+        let disjoint = all_fields.len() == total && reads.iter().filter(|r| r.keywords).count() <= 1;
+        if reads.len() <= 1 || (disjoint && follow_match) {
+            return Identifiers::ByFields(reads);
         }
+        budget.next_rule();
+        let compile = |i: ir::Identifier| Some((i.name, compile_within(&i.expr, table, budget).ok()?));
+        Identifiers::Each(reported.into_iter().filter_map(compile).collect())
     }
 }
 
@@ -343,7 +352,8 @@ impl RuleSet {
             }
             let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
             witnesses.push(chosen_witnesses(&rule.expr));
-            let identifiers = Identifiers::new(rule.identifiers, &mut fields, &mut identifier_budget);
+            let identifiers =
+                Identifiers::new(rule.identifiers, rule.identifiers_follow_match, &mut fields, &mut identifier_budget);
             compiled.push(CompiledRule { meta: reported(rule.meta), path, source_index, program, identifiers, anchor });
             written.push(logsource);
         }
@@ -434,18 +444,21 @@ impl RuleSet {
     pub fn matched(&self, index: u32, event: &Event<'_>) -> Vec<(&str, Held)> {
         let Some(rule) = self.rules.get(index as usize) else { return Vec::new() };
         match &rule.identifiers {
-            Identifiers::None => Vec::new(),
-            Identifiers::One { name, fields, keywords } => {
+            Identifiers::ByFields(reads) => {
                 let mut held = Held::default();
-                if !rule.program.eval_held(event, &mut held) {
+                if reads.is_empty() || !rule.program.eval_held(event, &mut held) {
                     return Vec::new();
                 }
-                held.fields.retain(|f| fields.binary_search(f).is_ok());
-                if !keywords {
-                    held.keywords.clear();
-                }
-                let any = !held.fields.is_empty() || !held.keywords.is_empty();
-                any.then_some((name.as_str(), held)).into_iter().collect()
+                reads
+                    .iter()
+                    .filter_map(|r| {
+                        let fields: Vec<FieldId> =
+                            held.fields.iter().copied().filter(|f| r.fields.binary_search(f).is_ok()).collect();
+                        let keywords = if r.keywords { held.keywords.clone() } else { Vec::new() };
+                        let any = !fields.is_empty() || !keywords.is_empty();
+                        any.then_some((r.name.as_str(), Held { fields, keywords }))
+                    })
+                    .collect()
             }
             Identifiers::Each(programs) => programs
                 .iter()

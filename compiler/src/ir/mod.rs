@@ -266,6 +266,10 @@ pub struct Rule {
     /// Each detection identifier lowered on its own, in the rule's order: what a detection reports as matched and
     /// what `vigil explain` evaluates one by one. `expr` stays the only thing that decides a match.
     pub identifiers: Vec<Identifier>,
+    /// Whether an identifier that selects holds on a match exactly when the tests it contributed to the match held:
+    /// the condition is ANDs and NOTs of identifiers and ORs of single identifiers (`selection and not filter`,
+    /// `1 of selection_*`), not an OR of conjunctions (`(a and b) or c`, where `b` can hold in a failed branch).
+    pub identifiers_follow_match: bool,
 }
 
 /// A detection identifier of a rule (`selection`, `filter_main`, a pipeline's `_cond_0`) and its expression.
