@@ -172,23 +172,8 @@ pub enum HuntFormat {
 
 #[derive(clap::Args, Debug)]
 pub struct HuntArgs {
-    /// Sigma rule files or directories; repeatable.
-    #[arg(short = 'r', long = "rules", value_name = "RULES", required = true)]
-    pub rules: Vec<PathBuf>,
     #[command(flatten)]
-    pub pipeline: PipelineArgs,
-    /// Do not add the log-source routing pipelines (`sysmon`, `windows-audit` and `windows`).
-    #[arg(long)]
-    pub no_routing: bool,
-    /// The log source of every input of this run, whatever the events hold: `product=...,service=...,category=...`
-    /// (any of the three). By default each event's log source is told from its fields (`rules/logsources.yml`),
-    /// and a rule runs only on events of a log source it can be about.
-    #[arg(long, value_name = "LOGSOURCE")]
-    pub logsource: Option<String>,
-    /// A log-source table (the format of `rules/logsources.yml`) whose entries are tried before the built-in ones;
-    /// repeatable.
-    #[arg(long = "logsource-table", value_name = "FILE")]
-    pub logsource_tables: Vec<PathBuf>,
+    pub source: RuleSourceArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
     pub format: HuntFormat,
@@ -273,6 +258,28 @@ pub struct NarrowArgs {
     pub exclude_rule: Vec<String>,
 }
 
+/// The rules a command runs and how events' log sources are told: shared by `hunt` and `explain`.
+#[derive(clap::Args, Debug)]
+pub struct RuleSourceArgs {
+    /// Sigma rule files or directories; repeatable.
+    #[arg(short = 'r', long = "rules", value_name = "RULES", required = true)]
+    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Do not add the log-source routing pipelines (`sysmon`, `windows-audit` and `windows`).
+    #[arg(long)]
+    pub no_routing: bool,
+    /// The log source of every event, whatever the events hold: `product=...,service=...,category=...` (any of
+    /// the three). By default each event's log source is told from its fields (`rules/logsources.yml`), and a rule
+    /// runs only on events of a log source it can be about.
+    #[arg(long, value_name = "LOGSOURCE")]
+    pub logsource: Option<String>,
+    /// A log-source table (the format of `rules/logsources.yml`) whose entries are tried before the built-in ones;
+    /// repeatable.
+    #[arg(long = "logsource-table", value_name = "FILE")]
+    pub logsource_tables: Vec<PathBuf>,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CoverageArgs {
     /// Write an ATT&CK Navigator layer (format 4.5, enterprise-attack) to this file.
@@ -285,17 +292,8 @@ pub struct CoverageArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
-    /// Sigma rule files or directories; repeatable.
-    #[arg(short = 'r', long = "rules", value_name = "RULES", required = true)]
-    pub rules: Vec<PathBuf>,
     #[command(flatten)]
-    pub pipeline: PipelineArgs,
-    /// Do not add the log-source routing pipelines (`sysmon`, `windows-audit` and `windows`).
-    #[arg(long)]
-    pub no_routing: bool,
-    /// The event's log source, whatever it holds: `product=...,service=...,category=...`.
-    #[arg(long, value_name = "LOGSOURCE")]
-    pub logsource: Option<String>,
+    pub source: RuleSourceArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,

@@ -1,7 +1,7 @@
 //! `vigil explain`: why each rule did or did not match one event.
 
 use crate::cli::{ExplainArgs, ExplainFormat};
-use crate::{report, rule_files};
+use crate::report;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use vigil_compiler::{Code, Diagnostic};
@@ -80,9 +80,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
             return 2;
         }
     };
-    let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
-    let Some(sources) = super::hunt::log_sources(args.logsource.as_deref(), &[]) else { return 2 };
-    let Some(compilation) = rule_files::compile(&args.rules, &args.pipeline.filters, &settings) else { return 2 };
+    let Some((sources, compilation)) = super::hunt::load_rules(&args.source) else { return 2 };
     for (file, diagnostic) in compilation.diagnostics().filter(|(_, d)| d.is_error()) {
         report::problem(file, diagnostic);
     }

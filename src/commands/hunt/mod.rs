@@ -7,7 +7,7 @@ mod scan;
 mod sql_engine;
 mod summary;
 
-use crate::cli::{HuntArgs, HuntEngine, HuntFormat};
+use crate::cli::{HuntArgs, HuntEngine, HuntFormat, RuleSourceArgs};
 use crate::{report, rule_files};
 use format::{MatchedEvent, RuleInfo};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -85,7 +85,16 @@ fn report_unloaded(compilation: &Compilation) -> (usize, bool) {
 }
 
 /// How events' log sources are told: `--logsource`, or the built-in table after the user's `--logsource-table`s.
-pub(crate) fn log_sources(logsource: Option<&str>, tables: &[PathBuf]) -> Option<LogSources> {
+/// The rules compiled with their pipelines and filters, and how events' log sources are told; `None` after
+/// reporting a usage problem.
+pub(crate) fn load_rules(source: &RuleSourceArgs) -> Option<(LogSources, Compilation)> {
+    let settings = report::settings(&source.pipeline, !source.no_routing)?;
+    let sources = log_sources(source.logsource.as_deref(), &source.logsource_tables)?;
+    let compilation = rule_files::compile(&source.rules, &source.pipeline.filters, &settings)?;
+    Some((sources, compilation))
+}
+
+fn log_sources(logsource: Option<&str>, tables: &[PathBuf]) -> Option<LogSources> {
     use vigil_compiler::logsources::{parse_forced, LogSourceTable};
     if let Some(forced) = logsource {
         return match parse_forced(forced) {
@@ -176,9 +185,7 @@ pub fn run(args: &HuntArgs) -> u8 {
         Ok(range) => range,
         Err(why) => return report::usage(why),
     };
-    let Some(settings) = report::settings(&args.pipeline, !args.no_routing) else { return 2 };
-    let Some(sources) = log_sources(args.logsource.as_deref(), &args.logsource_tables) else { return 2 };
-    let Some(compilation) = rule_files::compile(&args.rules, &args.pipeline.filters, &settings) else { return 2 };
+    let Some((sources, compilation)) = load_rules(&args.source) else { return 2 };
     // A rule file or an input that cannot be read is reported and the others run; the exit status says so.
     let (not_loaded, rules_skipped) = report_unloaded(&compilation);
     let (files, inputs_skipped) = inputs(&args.inputs);
