@@ -168,6 +168,22 @@ pub enum HuntFormat {
     Jsonl,
     /// Comma-separated values with a header.
     Csv,
+    /// Timesketch's JSON lines (`message`, `datetime`, `timestamp`, `timestamp_desc`, then the rule, the computer,
+    /// the event id, the channel, the details and the source); detections without a readable event time are left
+    /// out (Timesketch needs one) and counted in a warning.
+    Timesketch,
+    /// Timesketch's CSV, with the columns of `timesketch`.
+    TimesketchCsv,
+}
+
+/// The order detections are written in.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HuntSort {
+    /// Input order (files as given, records in order), each batch written as soon as it is matched: live.
+    Input,
+    /// Event time across all inputs (detections without a readable time last), written at the end; memory stays
+    /// bounded (runs of detections are sorted and spilled to temporary files).
+    Time,
 }
 
 #[derive(clap::Args, Debug)]
@@ -180,6 +196,14 @@ pub struct HuntArgs {
     /// Write detections to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The order of the detections: `input` (live: written as found) or `time` (a timeline of all inputs).
+    #[arg(long, value_enum, default_value_t = HuntSort::Input)]
+    pub sort: HuntSort,
+    /// Also write a self-contained HTML report to this file (no network needed to view it): the summary, the
+    /// detections per hour and level as a chart, the top rules and computers, and the detections with search and
+    /// level filters.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Also write the summary as JSON to this file: detections per level, per rule, per computer and per ATT&CK
     /// tactic, the detections' time span, events, events/s, rules loaded, not loaded and left out.
     #[arg(long, value_name = "FILE")]

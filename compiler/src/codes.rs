@@ -200,6 +200,10 @@ codes! {
     CorrelationIncomplete = "correlation-incomplete",
     /// A log-source table (`--logsource-table`) that cannot be read or understood, or a bad `--logsource`.
     InvalidLogsourceTable = "invalid-logsource-table",
+    /// A hunt stopped by Ctrl-C: what it reports covers the events read until then.
+    Interrupted = "interrupted",
+    /// Detections without a readable event time, left out of an output that needs one (Timesketch).
+    MissingEventTime = "missing-event-time",
 }
 
 impl std::fmt::Display for Code {
@@ -218,6 +222,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 78);
+        assert_eq!(seen.len(), 80);
     }
 }

@@ -4,7 +4,7 @@
 //! standard input is first copied to a temporary file (never held in memory), up to [`MAX_SPOOLED`] bytes.
 
 use super::json::MAX_RECORD;
-use super::{Raw, RawSink};
+use super::{Raw, RawSink, Watch, Watched};
 use evtx::err::EvtxError;
 use evtx::EvtxParser;
 use std::fs::File;
@@ -18,9 +18,9 @@ pub const MAX_SPOOLED: u64 = 16 << 30;
 const FILE_HEADER: u64 = 4096;
 const CHUNK: u64 = 65536;
 
-/// Reads an EVTX file (positioned anywhere: it is read from its start).
-pub(super) fn read_file(mut file: File, sink: &mut RawSink<'_>) -> std::io::Result<()> {
-    let mut chunks = file.try_clone()?;
+/// Reads an EVTX file (positioned anywhere: it is read from its start), through its [`Watched`] reads.
+pub(super) fn read_file(mut file: Watched<File>, sink: &mut RawSink<'_>) -> std::io::Result<()> {
+    let mut chunks = file.inner.try_clone()?;
     file.seek(SeekFrom::Start(0))?;
     let parser = EvtxParser::from_read_seek(file).map_err(|e| not_evtx(&e))?;
     read_records(parser, sink, |chunk| records_in_chunk(&mut chunks, chunk))
@@ -34,7 +34,7 @@ pub(super) fn read_stream(stream: impl Read, sink: &mut RawSink<'_>) -> std::io:
     if copied > MAX_SPOOLED {
         return Err(std::io::Error::other(format!("an EVTX file larger than {} GB", MAX_SPOOLED >> 30)));
     }
-    read_file(spooled, sink)
+    read_file(Watched { inner: spooled, watch: Watch::default() }, sink)
 }
 
 fn not_evtx(e: &EvtxError) -> std::io::Error {

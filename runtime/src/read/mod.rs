@@ -12,8 +12,10 @@ pub use self::evtx::MAX_SPOOLED;
 pub use self::json::MAX_RECORD;
 use crate::record::Record;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What happened to one record: its 1-based position (line for JSON lines, element for arrays and object
 /// streams, record order for EVTX) and the event or why it could not be read.
@@ -87,7 +89,17 @@ pub fn read_reader(reader: impl Read, sink: &mut Sink<'_>) -> std::io::Result<()
 
 /// [`read_path`], records unparsed.
 pub fn read_path_raw(path: &Path, sink: &mut RawSink<'_>) -> std::io::Result<()> {
-    let mut file = File::open(path)?;
+    read_path_watched(path, &Watch::default(), sink)
+}
+
+/// [`read_reader`], records unparsed.
+pub fn read_reader_raw(reader: impl Read, sink: &mut RawSink<'_>) -> std::io::Result<()> {
+    read_reader_watched(reader, &Watch::default(), sink)
+}
+
+/// [`read_path_raw`], its bytes counted and its reading stopped on request (see [`Watch`]).
+pub fn read_path_watched(path: &Path, watch: &Watch, sink: &mut RawSink<'_>) -> std::io::Result<()> {
+    let mut file = Watched { inner: File::open(path)?, watch: watch.clone() };
     let mut magic = [0u8; 8];
     let n = read_up_to(&mut file, &mut magic)?;
     if n == 0 {
@@ -100,9 +112,62 @@ pub fn read_path_raw(path: &Path, sink: &mut RawSink<'_>) -> std::io::Result<()>
     read_reader_raw(Cursor::new(magic[..n].to_vec()).chain(file), sink)
 }
 
-/// [`read_reader`], records unparsed.
-pub fn read_reader_raw(reader: impl Read, sink: &mut RawSink<'_>) -> std::io::Result<()> {
+/// [`read_reader_raw`], its bytes counted and its reading stopped on request (see [`Watch`]).
+pub fn read_reader_watched(reader: impl Read, watch: &Watch, sink: &mut RawSink<'_>) -> std::io::Result<()> {
+    let reader = Watched { inner: reader, watch: watch.clone() };
     read_sniffed(Box::new(BufReader::with_capacity(1 << 16, reader)), sink, 0)
+}
+
+/// What a caller sees of a reading from another thread: the bytes read so far from the input (compressed bytes for
+/// gzip: what a progress bar compares with the file's size), and a flag that stops it. A stopped reading ends at
+/// its next read with an error that says [`STOPPED`] (the caller that stopped it knows: [`Watch::stopped`]); the
+/// records before were delivered. Clones share the counter and the flag.
+#[derive(Clone, Debug, Default)]
+pub struct Watch {
+    bytes: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+/// The message of the error a stopped reading ends with.
+pub const STOPPED: &str = "reading stopped";
+
+impl Watch {
+    /// Bytes read so far by every reading this watch was given to.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Asks every reading this watch was given to to stop.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// An input whose reads are counted and stopped by a [`Watch`].
+struct Watched<R> {
+    inner: R,
+    watch: Watch,
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.watch.stopped() {
+            return Err(std::io::Error::other(STOPPED));
+        }
+        let n = self.inner.read(buffer)?;
+        self.watch.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Watched<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(to)
+    }
 }
 
 /// Reads by content: gzip (decompressed, then read by content again), EVTX, or JSON.
@@ -182,6 +247,27 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(b"{\"a\":1}\n{\"a\":2}\n").expect("compressed");
         assert_eq!(positions(&encoder.finish().expect("compressed")), vec![(1, true), (2, true)]);
+    }
+
+    #[test]
+    fn a_watch_counts_the_bytes_read_and_stops_a_reading() {
+        let text: Vec<u8> = (0..400_000).flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes()).collect();
+        let watch = Watch::default();
+        let mut seen = 0u64;
+        read_reader_watched(&text[..], &watch, &mut |_, _| seen += 1).expect("read to the end");
+        assert_eq!((seen, watch.bytes()), (400_000, text.len() as u64));
+
+        let watch = Watch::default();
+        let mut seen = 0u64;
+        let end = read_reader_watched(&text[..], &watch, &mut |_, _| {
+            seen += 1;
+            if seen == 10 {
+                watch.stop();
+            }
+        });
+        assert!(end.is_err_and(|e| e.to_string().contains(STOPPED)));
+        // The records of the buffer already read are delivered; the rest is not read.
+        assert!(seen < 400_000 && watch.bytes() < text.len() as u64, "{seen} records, {} bytes", watch.bytes());
     }
 
     #[test]

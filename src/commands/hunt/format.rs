@@ -1,4 +1,4 @@
-//! How detections are written: a table for people, JSON lines, or CSV.
+//! How detections are written: a table for people, JSON lines, CSV, or Timesketch's JSON lines or CSV.
 
 use super::details;
 use crate::cli::HuntFormat;
@@ -53,16 +53,78 @@ pub struct Layout {
     pub fields: Vec<String>,
 }
 
+/// Timesketch's columns, in order (after them, the `--fields`).
+const TIMESKETCH_COLUMNS: [&str; 14] = [
+    "message",
+    "datetime",
+    "timestamp",
+    "timestamp_desc",
+    "rule_title",
+    "rule_id",
+    "rule_level",
+    "rule_tags",
+    "computer",
+    "event_id",
+    "channel",
+    "details",
+    "file",
+    "record",
+];
+
+/// What Timesketch shows as the kind of time of each detection.
+const TIMESKETCH_TIME: &str = "Event Time";
+
 impl Layout {
-    /// The CSV header line: the first six columns as before, then the event's facts and the `--fields`.
-    pub fn csv_header(&self) -> String {
-        let mut header = "timestamp,level,rule_id,rule_title,file,record,computer,event_id,channel,details".to_string();
+    /// The CSV header line, if the format has one: the first six columns as before, then the event's facts and the
+    /// `--fields`; Timesketch's columns for its CSV.
+    pub fn csv_header(&self) -> Option<String> {
+        let mut header = match self.format {
+            HuntFormat::Csv => {
+                "timestamp,level,rule_id,rule_title,file,record,computer,event_id,channel,details".to_string()
+            }
+            HuntFormat::TimesketchCsv => TIMESKETCH_COLUMNS.join(","),
+            HuntFormat::Table | HuntFormat::Jsonl | HuntFormat::Timesketch => return None,
+        };
         for field in &self.fields {
             header.push(',');
             header.push_str(&csv_field(field));
         }
-        header
+        Some(header)
     }
+}
+
+/// One Timesketch event, its values in [`TIMESKETCH_COLUMNS`] order then the `--fields`, as JSON lines or CSV.
+fn timesketch(buffer: &mut Vec<u8>, layout: &Layout, values: Vec<serde_json::Value>) {
+    let names = TIMESKETCH_COLUMNS.iter().copied().chain(layout.fields.iter().map(String::as_str));
+    let _ = if layout.format == HuntFormat::Timesketch {
+        let object: serde_json::Map<String, serde_json::Value> =
+            names.zip(values).map(|(name, value)| (name.to_string(), value)).collect();
+        writeln!(buffer, "{}", serde_json::Value::Object(object))
+    } else {
+        let cells: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                serde_json::Value::String(text) => csv_field(text),
+                serde_json::Value::Null => String::new(),
+                other => csv_field(&other.to_string()),
+            })
+            .collect();
+        writeln!(buffer, "{}", cells.join(","))
+    };
+}
+
+/// The first Timesketch columns of a detection at `millis`.
+fn timesketch_head(message: String, millis: i64, meta: &Meta) -> Vec<serde_json::Value> {
+    vec![
+        message.into(),
+        vigil_runtime::time::format_millis(millis).into(),
+        json!(millis.saturating_mul(1000)),
+        TIMESKETCH_TIME.into(),
+        meta.title.clone().into(),
+        json!(meta.id),
+        json!(meta.level.map(|l| l.as_str())),
+        meta.tags.join(",").into(),
+    ]
 }
 
 /// ANSI colours of the levels (`NO_COLOR` and non-terminals get none).
@@ -159,6 +221,29 @@ pub fn detection(buffer: &mut Vec<u8>, layout: &Layout, rule: RuleInfo<'_>, foun
                 writeln!(buffer, "{head}  {details}  {source}")
             }
         }
+        HuntFormat::Timesketch | HuntFormat::TimesketchCsv => {
+            // Timesketch places every event on its timeline: a detection without a time is left out (counted).
+            let Some(millis) = found.time.and_then(vigil_runtime::time::millis) else { return };
+            let event = found.event.json();
+            let details = details::details(&found.matched, event, &[]);
+            let computer = details::computer(event);
+            let message = match &computer {
+                Some(computer) => format!("{} on {computer}: {details}", meta.title),
+                None => format!("{}: {details}", meta.title),
+            };
+            let mut values = timesketch_head(message, millis, meta);
+            values.extend([
+                json!(computer),
+                json!(details::event_id(event)),
+                json!(details::channel(event)),
+                details.into(),
+                found.file.into(),
+                found.record.into(),
+            ]);
+            values.extend(layout.fields.iter().map(|f| json!(details::lookup(event, f).and_then(details::text))));
+            timesketch(buffer, layout, values);
+            Ok(())
+        }
     };
 }
 
@@ -205,6 +290,15 @@ pub fn correlation(
             csv_field(&format!("{kind}: {}; {} events from {start}", group_text.join(" "), d.events.len())),
             ",".repeat(fields)
         ),
+        HuntFormat::Timesketch | HuntFormat::TimesketchCsv => {
+            let details = format!("{kind}: {}; {} events from {start}", group_text.join(" "), d.events.len());
+            let message = format!("{} [{}]: {details}", meta.title, group_text.join(" "));
+            let mut values = timesketch_head(message, d.window_end, meta);
+            values.extend([json!(null), json!(null), json!(null), details.into(), last.0.into(), last.1.into()]);
+            values.extend(std::iter::repeat_n(serde_json::Value::Null, fields));
+            timesketch(buffer, layout, values);
+            Ok(())
+        }
         HuntFormat::Table => writeln!(
             buffer,
             "{:<28} {:<16} {} {}  [{kind}: {}; {} events from {start}]  ({}:{})",

@@ -1,29 +1,57 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
 mod details;
+mod emit;
 mod format;
+mod html;
 mod narrow;
+mod progress;
 mod scan;
 mod sql_engine;
 mod summary;
 
-use crate::cli::{HuntArgs, HuntEngine, HuntFormat, RuleSourceArgs};
+use crate::cli::{HuntArgs, HuntEngine, HuntSort, RuleSourceArgs};
 use crate::{report, rule_files};
+use emit::Emitter;
 use format::{MatchedEvent, RuleInfo};
-use indicatif::{ProgressBar, ProgressStyle};
-use scan::Totals;
+use html::{Named, Origins};
+use progress::Progress;
+use scan::{Reading, Totals};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use vigil_compiler::compile::Compilation;
 use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::correlate::{self, Correlator, Limits};
 use vigil_runtime::correlation::Detection;
+use vigil_runtime::read::Watch;
 use vigil_runtime::{LogSources, RuleInput, RuleSet};
 
 /// The exit status of a hunt that ran but could not read everything: a rule file or an input was skipped, or an
 /// input could not be read to its end (each reported).
 const SOMETHING_SKIPPED: u8 = 3;
+/// The exit status of a hunt stopped by Ctrl-C (what was found and the summary written first): a shell's for a
+/// process ended by SIGINT.
+const INTERRUPTED: u8 = 130;
+
+/// Ctrl-C was pressed during this hunt.
+static INTERRUPT_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// On Ctrl-C the inputs stop being read (what was read is matched and written, then the summary); on a second,
+/// the process ends at once.
+fn stop_on_interrupt(watch: &Watch) {
+    let watch = watch.clone();
+    let handler = move || {
+        if INTERRUPT_SEEN.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+        watch.stop();
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        report::general(&Diagnostic::warning(Code::Usage, None, format!("Ctrl-C will not stop the hunt cleanly: {e}")));
+    }
+}
 
 /// The input files: files as given (read whatever their name: the format is told by content), directories
 /// searched for files named as logs are (`LOGS`). Whether a path was skipped: each is reported.
@@ -131,18 +159,6 @@ fn layout(args: &HuntArgs) -> format::Layout {
     format::Layout { format: args.format, color: terminal && !no_color, width, fields: args.fields.clone() }
 }
 
-fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos} events, {per_sec}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar
-}
-
 /// What a hunt found, for the summary.
 struct Outcome {
     totals: Totals,
@@ -155,6 +171,17 @@ struct Outcome {
     left_out: usize,
     loaded_in: f64,
     scanned_in: f64,
+    /// The names of the rules and correlations, for the report.
+    origins: Origins,
+}
+
+/// How the report names a rule or a correlation.
+fn named(info: RuleInfo<'_>) -> Named {
+    Named {
+        title: info.meta.title.clone(),
+        level: info.meta.level.map_or("unknown", |l| l.as_str()),
+        id: info.meta.id.clone(),
+    }
 }
 
 pub fn run(args: &HuntArgs) -> u8 {
@@ -191,24 +218,47 @@ pub fn run(args: &HuntArgs) -> u8 {
     let (files, inputs_skipped) = inputs(&args.inputs);
     let Some(mut out) = crate::output::open(&args.output) else { return 2 };
     let layout = layout(args);
-    if args.format == HuntFormat::Csv {
-        let _ = writeln!(out, "{}", layout.csv_header());
+    if let Some(header) = layout.csv_header() {
+        let _ = writeln!(out, "{header}");
     }
-    let progress = progress_bar();
+    let watch = Watch::default();
+    stop_on_interrupt(&watch);
+    let progress = Progress::new(&files, &watch);
+    let mut emitter = Emitter::new(&mut *out, args.sort == HuntSort::Time, args.report.is_some());
+    let reading = Reading { watch: &watch, progress: &progress, emitter: &mut emitter };
     let outcome = match args.engine {
         HuntEngine::Matcher => {
             let narrow = (&selection, range);
-            matcher(args, &layout, &sources, compilation, narrow, &files, &mut out, &progress, started)
+            matcher(args, &layout, &sources, compilation, narrow, &files, reading, started)
         }
         HuntEngine::Sqlite => {
-            sqlite(args, &layout, &sources, &compilation, (&selection, range), &files, &mut out, &progress, started)
+            sqlite(args, &layout, &sources, &compilation, (&selection, range), &files, reading, started)
         }
     };
-    progress.finish_and_clear();
+    progress.finish();
+    let (written, rows) = emitter.finish();
     let Some(mut outcome) = outcome else { return 2 };
     outcome.not_loaded += not_loaded;
-    if let Some(e) = outcome.totals.output_error.take().or_else(|| out.flush().err()) {
+    if let Some(e) = outcome.totals.output_error.take().or(written.err()) {
         return crate::output::failed(&e, args.output.as_deref());
+    }
+    let interrupted = INTERRUPT_SEEN.load(Ordering::SeqCst);
+    if interrupted {
+        report::general(&Diagnostic::warning(
+            Code::Interrupted,
+            None,
+            "interrupted (Ctrl-C): the detections and the summary cover the events read until then",
+        ));
+    }
+    if outcome.totals.not_written > 0 {
+        report::general(&Diagnostic::warning(
+            Code::MissingEventTime,
+            None,
+            format!(
+                "{} detections had no readable event time and are not in the Timesketch output (--time-field names the field)",
+                outcome.totals.not_written
+            ),
+        ));
     }
     let Outcome { totals, tally, .. } = &outcome;
     let detections = tally.detections();
@@ -246,27 +296,36 @@ pub fn run(args: &HuntArgs) -> u8 {
             return code;
         }
     }
+    let facts = summary::Facts {
+        tally,
+        per_computer: &totals.per_computer,
+        span,
+        events: totals.events,
+        inputs: files.len(),
+        seconds: outcome.scanned_in,
+        rules_loaded: outcome.rules_loaded,
+        rules_not_loaded: outcome.not_loaded,
+        rules_left_out: outcome.left_out,
+        detections_outside_range: totals.outside_range,
+        unreadable_records: totals.unreadable,
+        unknown_source_events: totals.unknown_source,
+    };
     if let Some(path) = &args.summary {
-        let facts = summary::Facts {
-            tally,
-            per_computer: &totals.per_computer,
-            span,
-            events: totals.events,
-            inputs: files.len(),
-            seconds: outcome.scanned_in,
-            rules_loaded: outcome.rules_loaded,
-            rules_not_loaded: outcome.not_loaded,
-            rules_left_out: outcome.left_out,
-            detections_outside_range: totals.outside_range,
-            unreadable_records: totals.unreadable,
-            unknown_source_events: totals.unknown_source,
-        };
         let text = format!("{:#}\n", summary::json(&facts));
         if let Err(e) = std::fs::write(path, text) {
             return crate::output::failed(&e, Some(path));
         }
     }
-    if outcome.rules_loaded == 0 || totals.events == 0 {
+    if let (Some(path), Some(rows)) = (&args.report, rows) {
+        let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let page = html::page(&facts, &rows, &outcome.origins, &shown);
+        if let Err(e) = std::fs::write(path, page) {
+            return crate::output::failed(&e, Some(path));
+        }
+    }
+    if interrupted {
+        INTERRUPTED
+    } else if outcome.rules_loaded == 0 || totals.events == 0 {
         1
     } else if totals.io_failed || rules_skipped || inputs_skipped {
         SOMETHING_SKIPPED
@@ -284,8 +343,7 @@ fn matcher(
     mut compilation: Compilation,
     (selection, range): (&narrow::RuleSelection, Option<narrow::TimeRange>),
     files: &[PathBuf],
-    out: &mut dyn Write,
-    progress: &ProgressBar,
+    reading: Reading<'_, '_>,
     started: Instant,
 ) -> Option<Outcome> {
     // The rules move into the matcher.
@@ -373,7 +431,7 @@ fn matcher(
         format: &correlation_detection,
     });
     let narrow = scan::Narrow { silent: &silent, range };
-    let totals = scan::scan(files, &set, &time_ids, workers, &detection, &narrow, correlating, out, progress);
+    let totals = scan::scan(files, &set, &time_ids, workers, &detection, &narrow, correlating, reading);
     let limits = &correlator.engine.limits;
     let incomplete = [
         (totals.no_time, "had no readable time and were left out of correlations (--time-field names the field)"),
@@ -388,7 +446,12 @@ fn matcher(
     let correlations =
         totals.per_correlation.iter().filter_map(|(c, count)| wired.get(*c).filter(|w| w.2).map(|w| (w.0, *count)));
     let tally = summary::Tally::new(rules.chain(correlations));
+    let origins = Origins {
+        rules: infos.iter().map(|info| named(*info)).collect(),
+        correlations: wired.iter().map(|(info, _, _)| named(*info)).collect(),
+    };
     Some(Outcome {
+        origins,
         tally,
         rules_loaded: set.rules.len(),
         correlations_loaded: wired.len(),
@@ -409,8 +472,7 @@ fn sqlite(
     compilation: &Compilation,
     (selection, range): (&narrow::RuleSelection, Option<narrow::TimeRange>),
     files: &[PathBuf],
-    out: &mut dyn Write,
-    progress: &ProgressBar,
+    reading: Reading<'_, '_>,
     started: Instant,
 ) -> Option<Outcome> {
     let mut not_loaded = 0;
@@ -436,8 +498,7 @@ fn sqlite(
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
         format::detection(buffer, layout, prepared.info(found.rule as usize), found)
     };
-    let totals = match sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, range, out, progress)
-    {
+    let totals = match sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, range, reading) {
         Ok(totals) => totals,
         Err(e) => {
             report::general(&Diagnostic::error(Code::EngineError, None, format!("SQLite: {e}")));
@@ -446,7 +507,12 @@ fn sqlite(
     };
     let tally =
         summary::Tally::new(totals.per_rule.iter().map(|(rule, count)| (prepared.info(*rule as usize), *count)));
+    let origins = Origins {
+        rules: (0..prepared.rules.len()).map(|r| named(prepared.info(r))).collect(),
+        correlations: Vec::new(),
+    };
     Some(Outcome {
+        origins,
         tally,
         rules_loaded: prepared.rules.len(),
         correlations_loaded: 0,

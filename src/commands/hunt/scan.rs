@@ -5,18 +5,24 @@
 //! Memory stays bounded whatever the input size: a batch may only be read once a slot is free, and a slot is
 //! freed when its batch is written, so at most `SLOTS_PER_WORKER * workers` batches exist at any time.
 //! Output order is the input order (files in order, records in order), whatever the thread count.
+//!
+//! Detections are live: a batch's detections are flushed once written, and standard input is cut into batches by
+//! time as well as size (a batch waits at most [`LIVE_DELAY`] for more records), so `tail -f log | vigil hunt -`
+//! shows a detection within a second. A stop (Ctrl-C, or a closed output) ends the reading at once through the
+//! [`Watch`] the inputs are read with; what was read is matched and written.
 
+use super::emit::{Emitter, Origin, Row};
 use super::format::{EventJson, MatchedEvent};
-use crossbeam_channel::{bounded, Receiver, Sender};
-use indicatif::ProgressBar;
+use super::progress::Progress;
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::correlate::Hits;
 use vigil_runtime::correlation::{CorrelationEngine, Detection, Hit};
 use vigil_runtime::fields::FieldId;
-use vigil_runtime::read::{self, Raw};
+use vigil_runtime::read::{self, Raw, Watch};
 use vigil_runtime::RuleSet;
 
 /// Records per batch, at most: large enough to amortise the channel traffic, small enough to keep memory low.
@@ -26,6 +32,8 @@ const BATCH_RECORDS: usize = 256;
 const BATCH_BYTES: usize = 256 << 10;
 /// Batches in flight per worker (read, being matched, or waiting for their turn to be written).
 const SLOTS_PER_WORKER: usize = 2;
+/// The longest a record of standard input waits for others to fill its batch.
+const LIVE_DELAY: Duration = Duration::from_millis(200);
 
 /// Cuts the records of an input into batches of at most `BATCH_RECORDS` records and `BATCH_BYTES` bytes.
 #[derive(Default)]
@@ -45,9 +53,10 @@ impl Batcher {
         })
     }
 
-    /// The last, partial batch, if any.
-    fn rest(self) -> Option<Vec<(u64, Raw)>> {
-        (!self.records.is_empty()).then_some(self.records)
+    /// The partial batch, if any.
+    fn take(&mut self) -> Option<Vec<(u64, Raw)>> {
+        self.bytes = 0;
+        (!self.records.is_empty()).then(|| std::mem::take(&mut self.records))
     }
 }
 /// Unreadable records reported by message per input; the rest are counted.
@@ -81,6 +90,8 @@ pub struct Totals {
     pub unknown_source: u64,
     /// Detections left out by `--from` / `--to` (their event time outside the range, or unreadable).
     pub outside_range: u64,
+    /// Detections the format could not write (Timesketch's, without an event time); counted otherwise.
+    pub not_written: u64,
     /// Reported detections per computer (events without one are not counted here).
     pub per_computer: BTreeMap<String, u64>,
     /// The first and last event time of the reported detections (milliseconds since the epoch).
@@ -92,19 +103,43 @@ pub struct Totals {
     pub output_error: Option<std::io::Error>,
 }
 
-/// A reported detection, for the totals.
+/// A reported detection, for the totals and the report.
 pub struct Seen {
     pub rule: u32,
     pub computer: Option<String>,
     pub millis: Option<i64>,
+    /// Where its text ends in its batch's output.
+    pub end: usize,
+    pub file: u32,
+    pub record: u64,
+    /// The details column, made only for the HTML report.
+    pub details: Option<String>,
+}
+
+impl Seen {
+    /// Its row for the HTML report.
+    pub fn row(&self) -> Row {
+        Row {
+            origin: Origin::Rule(self.rule),
+            millis: self.millis,
+            computer: self.computer.clone(),
+            details: self.details.clone().unwrap_or_default(),
+            file: self.file,
+            record: self.record,
+        }
+    }
 }
 
 impl Totals {
     /// Counts one reported detection.
-    pub fn count(&mut self, seen: Seen) {
+    pub fn count(&mut self, seen: &Seen) {
         *self.per_rule.entry(seen.rule).or_default() += 1;
-        if let Some(computer) = seen.computer {
-            *self.per_computer.entry(computer).or_default() += 1;
+        if let Some(computer) = &seen.computer {
+            if let Some(n) = self.per_computer.get_mut(computer) {
+                *n += 1;
+            } else {
+                self.per_computer.insert(computer.clone(), 1);
+            }
         }
         if let Some(t) = seen.millis {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
@@ -152,8 +187,16 @@ pub struct Narrow<'a> {
     pub range: Option<super::narrow::TimeRange>,
 }
 
-/// Scans `files` with `rules`, writing detections to `out` through `format`; progress counts events. `time`:
-/// the fields holding an event's time, by their ids in the rule set's table.
+/// How the inputs are read and where the detections go.
+pub struct Reading<'a, 'o> {
+    /// The inputs are read through it: bytes counted, reading stopped on Ctrl-C.
+    pub watch: &'a Watch,
+    pub progress: &'a Progress,
+    pub emitter: &'a mut Emitter<'o>,
+}
+
+/// Scans `files` with `rules`, writing detections through `format` to the emitter. `time`: the fields holding an
+/// event's time, by their ids in the rule set's table.
 pub fn scan(
     files: &[PathBuf],
     rules: &RuleSet,
@@ -162,17 +205,26 @@ pub fn scan(
     format: &Format<'_>,
     narrow: &Narrow<'_>,
     mut correlating: Option<Correlating<'_>>,
-    out: &mut dyn Write,
-    progress: &ProgressBar,
+    reading: Reading<'_, '_>,
 ) -> Totals {
     let workers = workers.max(1);
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let hits = correlating.as_ref().map(|c| c.hits);
-    let matching = Matching { rules, time, hits, shown: &shown, format, narrow, progress };
-    let writer =
-        Writer { totals: Totals::default(), errors_in_file: 0, shown: &shown, correlating: correlating.as_mut(), out };
+    let reporting = reading.emitter.reporting();
+    let matching = Matching { rules, time, hits, shown: &shown, format, narrow, reporting };
+    let Reading { watch, progress, emitter } = reading;
+    let writer = Writer {
+        totals: Totals::default(),
+        errors_in_file: 0,
+        files_done: 0,
+        shown: &shown,
+        correlating: correlating.as_mut(),
+        emitter,
+        watch,
+        progress,
+    };
     if workers == 1 {
-        return scan_inline(files, &matching, writer);
+        return scan_inline(files, &matching, watch, writer);
     }
     let (slot_tx, slot_rx) = bounded::<()>(SLOTS_PER_WORKER * workers);
     for _ in 0..SLOTS_PER_WORKER * workers {
@@ -181,7 +233,7 @@ pub fn scan(
     let (work_tx, work_rx) = bounded::<Work>(SLOTS_PER_WORKER * workers);
     let (done_tx, done_rx) = bounded::<Done>(SLOTS_PER_WORKER * workers);
     std::thread::scope(|scope| {
-        scope.spawn(move || read_all(files, &slot_rx, work_tx));
+        scope.spawn(move || read_all(files, watch, &slot_rx, work_tx));
         for _ in 0..workers {
             let (work_rx, done_tx, matching) = (work_rx.clone(), done_tx.clone(), &matching);
             scope.spawn(move || work(matching, &work_rx, &done_tx));
@@ -193,36 +245,23 @@ pub fn scan(
 }
 
 /// The reader thread: every input in order, cut into batches, each sent once a slot is free.
-fn read_all(files: &[PathBuf], slots: &Receiver<()>, work: Sender<Work>) {
+// `seq` counts batches, not files: the closure advances it too, which clippy's loop-counter lint does not see.
+#[allow(clippy::explicit_counter_loop)]
+fn read_all(files: &[PathBuf], watch: &Watch, slots: &Receiver<()>, work: Sender<Work>) {
     let mut seq = 0u64;
     for (file, path) in files.iter().enumerate() {
-        let mut batcher = Batcher::default();
-        let send = |records: Vec<(u64, Raw)>, seq: &mut u64| -> bool {
+        let mut send = |records: Vec<(u64, Raw)>| -> bool {
             // No slot or no worker left: the writer has stopped (closed output); reading on is pointless.
             if slots.recv().is_err() {
                 return false;
             }
-            let sent = work.send(Work::Records { seq: *seq, file, records }).is_ok();
-            *seq += 1;
+            let sent = work.send(Work::Records { seq, file, records }).is_ok();
+            seq += 1;
             sent
         };
-        let mut stopped = false;
-        let mut sink = |position: u64, raw: Raw| {
-            if stopped {
-                return;
-            }
-            if let Some(full) = batcher.push(position, raw) {
-                stopped = !send(full, &mut seq);
-            }
-        };
-        let outcome = read_input(path, &mut sink);
-        if stopped {
+        let outcome = feed(path, watch, &mut send);
+        if watch.stopped() {
             return;
-        }
-        if let Some(rest) = batcher.rest() {
-            if !send(rest, &mut seq) {
-                return;
-            }
         }
         let io_error = outcome.err().map(|e| e.to_string());
         if slots.recv().is_err() || work.send(Work::End { seq, file, io_error }).is_err() {
@@ -232,11 +271,90 @@ fn read_all(files: &[PathBuf], slots: &Receiver<()>, work: Sender<Work>) {
     }
 }
 
-fn read_input(path: &Path, sink: &mut read::RawSink<'_>) -> std::io::Result<()> {
+/// Reads one input into batches handed to `emit`, which says whether to go on (when it says no, the watch is
+/// stopped: nothing more is read). After a stop, the records read before it are handed on and `Ok` returned.
+fn feed(path: &Path, watch: &Watch, emit: &mut dyn FnMut(Vec<(u64, Raw)>) -> bool) -> std::io::Result<()> {
     if path.as_os_str() == "-" {
-        read::read_reader_raw(std::io::stdin().lock(), sink)
-    } else {
-        read::read_path_raw(path, sink)
+        return feed_live(watch, emit);
+    }
+    let mut batcher = Batcher::default();
+    let mut going = true;
+    let outcome = read::read_path_watched(path, watch, &mut |position, raw| {
+        if going {
+            if let Some(full) = batcher.push(position, raw) {
+                going = emit(full) || {
+                    watch.stop();
+                    false
+                };
+            }
+        }
+    });
+    if let Some(rest) = batcher.take().filter(|_| going) {
+        if !emit(rest) {
+            watch.stop();
+        }
+    }
+    if watch.stopped() {
+        return Ok(());
+    }
+    outcome
+}
+
+/// What the thread reading standard input hands on.
+enum Fed {
+    Record(u64, Raw),
+    End(std::io::Result<()>),
+}
+
+/// Standard input, read on a thread of its own so that a batch is handed on [`LIVE_DELAY`] after its first record
+/// whether or not more come, and a stop is seen while the input is quiet. The thread is left blocked in its read
+/// when the hunt stops first (the process ends with the hunt).
+fn feed_live(watch: &Watch, emit: &mut dyn FnMut(Vec<(u64, Raw)>) -> bool) -> std::io::Result<()> {
+    let (records, fed) = bounded::<Fed>(BATCH_RECORDS * 4);
+    let reader_watch = watch.clone();
+    std::thread::spawn(move || {
+        let outcome = read::read_reader_watched(std::io::stdin().lock(), &reader_watch, &mut |position, raw| {
+            let _ = records.send(Fed::Record(position, raw));
+        });
+        let _ = records.send(Fed::End(outcome));
+    });
+    let mut batcher = Batcher::default();
+    let mut first: Option<Instant> = None;
+    loop {
+        let wait = first.map_or(LIVE_DELAY, |at| LIVE_DELAY.saturating_sub(at.elapsed()));
+        let mut ended = None;
+        match fed.recv_timeout(wait) {
+            Ok(Fed::Record(position, raw)) => {
+                first.get_or_insert_with(Instant::now);
+                if let Some(full) = batcher.push(position, raw) {
+                    first = None;
+                    if !emit(full) {
+                        watch.stop();
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(Fed::End(outcome)) => ended = Some(outcome),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => ended = Some(Ok(())),
+        }
+        let due = ended.is_some() || watch.stopped() || first.is_some_and(|at| at.elapsed() >= LIVE_DELAY);
+        if !due {
+            continue;
+        }
+        first = None;
+        if let Some(part) = batcher.take() {
+            if !emit(part) {
+                watch.stop();
+                return Ok(());
+            }
+        }
+        if watch.stopped() {
+            return Ok(());
+        }
+        if let Some(outcome) = ended {
+            return outcome;
+        }
     }
 }
 
@@ -248,7 +366,8 @@ struct Matching<'a> {
     shown: &'a [String],
     format: &'a Format<'a>,
     narrow: &'a Narrow<'a>,
-    progress: &'a ProgressBar,
+    /// The HTML report is made: detections carry their details.
+    reporting: bool,
 }
 
 impl Matching<'_> {
@@ -322,12 +441,18 @@ impl Matching<'_> {
                             time,
                             matched: self.rules.matched_json(rule, event),
                         };
+                        (self.format)(&mut result.output, &found);
+                        let details =
+                            self.reporting.then(|| super::details::details(&found.matched, found.event.json(), &[]));
                         result.per_rule.push(Seen {
                             rule,
                             computer: super::details::computer(found.event.json()),
                             millis: time.and_then(vigil_runtime::time::millis),
+                            end: result.output.len(),
+                            file: file as u32,
+                            record,
+                            details,
                         });
-                        (self.format)(&mut result.output, &found);
                     }
                 }
                 Err(message) => {
@@ -336,7 +461,6 @@ impl Matching<'_> {
                 }
             }
         }
-        self.progress.inc(result.events);
         result
     }
 }
@@ -355,41 +479,30 @@ fn work(matching: &Matching<'_>, work: &Receiver<Work>, done: &Sender<Done>) {
 }
 
 /// Writes batches (in input order) and keeps the totals; runs the correlation engine on their hits.
-struct Writer<'a, 'c> {
+struct Writer<'a, 'c, 'o> {
     totals: Totals,
     errors_in_file: u64,
+    files_done: usize,
     shown: &'a [String],
     correlating: Option<&'a mut Correlating<'c>>,
-    out: &'a mut dyn Write,
+    emitter: &'a mut Emitter<'o>,
+    watch: &'a Watch,
+    progress: &'a Progress,
 }
 
-impl Writer<'_, '_> {
-    /// Writes one batch; `false` when the output is gone (`| head`).
-    fn write(&mut self, batch: Done) -> bool {
-        if let Err(e) = self.out.write_all(&batch.output) {
+impl Writer<'_, '_, '_> {
+    /// Writes one batch; `false` when the output is gone (`| head`): the reading is stopped.
+    fn write(&mut self, mut batch: Done) -> bool {
+        let written = self.write_detections(&mut batch).and_then(|()| self.emitter.batch_done());
+        if let Err(e) = written {
             self.totals.output_error = Some(e);
+            self.watch.stop();
             return false;
         }
         self.totals.events += batch.events;
         self.totals.no_time += batch.no_time;
         self.totals.unknown_source += batch.unknown_source;
         self.totals.outside_range += batch.outside_range;
-        for seen in batch.per_rule {
-            self.totals.count(seen);
-        }
-        if let Some(c) = self.correlating.as_mut() {
-            let mut text = Vec::new();
-            for hit in batch.hits {
-                for detection in c.engine.push(hit) {
-                    *self.totals.per_correlation.entry(detection.correlation).or_default() += 1;
-                    (c.format)(&mut text, &detection);
-                }
-            }
-            if let Err(e) = self.out.write_all(&text) {
-                self.totals.output_error = Some(e);
-                return false;
-            }
-        }
         let name = &self.shown[batch.file];
         for message in &batch.errors {
             if self.errors_in_file < ERRORS_SHOWN as u64 {
@@ -400,6 +513,7 @@ impl Writer<'_, '_> {
         }
         self.totals.unreadable += batch.unreadable;
         if let Some(io_error) = batch.end {
+            self.files_done += 1;
             if self.errors_in_file > ERRORS_SHOWN as u64 {
                 let more = self.errors_in_file - ERRORS_SHOWN as u64;
                 let problem =
@@ -412,27 +526,80 @@ impl Writer<'_, '_> {
                 self.totals.io_failed = true;
             }
         }
+        self.progress.update(self.files_done, self.totals.events);
         true
+    }
+
+    /// The batch's detections, then the correlation detections its hits complete.
+    fn write_detections(&mut self, batch: &mut Done) -> std::io::Result<()> {
+        let mut start = 0;
+        for seen in &batch.per_rule {
+            if seen.end == start {
+                self.totals.not_written += 1;
+            } else {
+                self.emitter.detection(&batch.output[start..seen.end], seen.millis)?;
+            }
+            start = seen.end;
+            if self.emitter.reporting() {
+                self.emitter.row(seen.row());
+            }
+            self.totals.count(seen);
+        }
+        if self.correlating.is_some() {
+            let mut detections = Vec::new();
+            if let Some(c) = self.correlating.as_mut() {
+                for hit in std::mem::take(&mut batch.hits) {
+                    detections.extend(c.engine.push(hit));
+                }
+            }
+            self.write_correlations(detections)?;
+        }
+        Ok(())
+    }
+
+    fn write_correlations(&mut self, detections: Vec<Detection>) -> std::io::Result<()> {
+        let Some(c) = self.correlating.as_mut() else { return Ok(()) };
+        let mut text = Vec::new();
+        for detection in detections {
+            *self.totals.per_correlation.entry(detection.correlation).or_default() += 1;
+            text.clear();
+            (c.format)(&mut text, &detection);
+            if text.is_empty() {
+                continue; // a correlation that reports nothing itself
+            }
+            self.emitter.detection(&text, Some(detection.window_end))?;
+            if self.emitter.reporting() {
+                let (file, record) = detection.events.last().copied().unwrap_or((0, 0));
+                let group: Vec<String> =
+                    detection.group.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(none)"))).collect();
+                self.emitter.row(Row {
+                    origin: Origin::Correlation(detection.correlation),
+                    millis: Some(detection.window_end),
+                    computer: None,
+                    details: format!("{}; {} events", group.join(" "), detection.events.len()),
+                    file,
+                    record,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The end of the input: every held correlation hit is due.
     fn finish(mut self) -> Totals {
         if let Some(c) = self.correlating.as_mut() {
-            let mut text = Vec::new();
-            for detection in c.engine.finish() {
-                *self.totals.per_correlation.entry(detection.correlation).or_default() += 1;
-                (c.format)(&mut text, &detection);
-            }
-            if let Err(e) = self.out.write_all(&text) {
+            let detections = c.engine.finish();
+            if let Err(e) = self.write_correlations(detections).and_then(|()| self.emitter.batch_done()) {
                 self.totals.output_error = Some(e);
             }
         }
+        self.progress.update(self.files_done, self.totals.events);
         self.totals
     }
 }
 
 /// The calling thread: batches in input order, their output written, their slots freed.
-fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_, '_>) -> Totals {
+fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_, '_, '_>) -> Totals {
     let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;
     for result in &done {
@@ -450,25 +617,15 @@ fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_
 }
 
 /// One thread does everything, in order: no hand-over between threads when there is one core to use.
-fn scan_inline(files: &[PathBuf], matching: &Matching<'_>, mut writer: Writer<'_, '_>) -> Totals {
+#[allow(clippy::explicit_counter_loop)] // `seq` counts batches; the closure advances it too.
+fn scan_inline(files: &[PathBuf], matching: &Matching<'_>, watch: &Watch, mut writer: Writer<'_, '_, '_>) -> Totals {
     let mut seq = 0u64;
     for (file, path) in files.iter().enumerate() {
-        let mut batcher = Batcher::default();
-        let mut stopped = false;
-        let outcome = read_input(path, &mut |position, raw| {
-            if stopped {
-                return;
-            }
-            if let Some(full) = batcher.push(position, raw) {
-                stopped = !writer.write(matching.batch(seq, file, full));
-                seq += 1;
-            }
+        let outcome = feed(path, watch, &mut |records| {
+            seq += 1;
+            writer.write(matching.batch(seq - 1, file, records))
         });
-        if stopped || batcher.rest().is_some_and(|rest| !writer.write(matching.batch(seq, file, rest))) {
-            return writer.finish();
-        }
-        seq += 1;
-        if !writer.write(Matching::end(seq, file, outcome.err().map(|e| e.to_string()))) {
+        if watch.stopped() || !writer.write(Matching::end(seq, file, outcome.err().map(|e| e.to_string()))) {
             return writer.finish();
         }
         seq += 1;

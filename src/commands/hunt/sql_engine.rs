@@ -2,9 +2,7 @@
 //! Detections come out in the matcher's order (input order, then rule order), so both engines print the same.
 
 use super::format::{EventJson, MatchedEvent, RuleInfo};
-use super::scan::{Format, Totals};
-use indicatif::ProgressBar;
-use std::io::Write;
+use super::scan::{Format, Reading, Seen, Totals};
 use std::path::{Path, PathBuf};
 use vigil_compiler::backend::{self, ConvertOptions, Target};
 use vigil_compiler::compile::RuleRef;
@@ -53,7 +51,8 @@ pub fn prepare<'c>(rules: impl Iterator<Item = RuleRef<'c>>) -> (Prepared, Vec<(
     (prepared, rejected)
 }
 
-/// Loads `files` into the store (a file with `db`) and runs every query; detections go to `out` in order.
+/// Loads `files` into the store (a file with `db`) and runs every query; detections go to the emitter in order.
+/// A stop (Ctrl-C) ends the loading: the queries run on what was loaded.
 pub fn hunt(
     prepared: &Prepared,
     sources: &LogSources,
@@ -61,9 +60,9 @@ pub fn hunt(
     db: Option<&Path>,
     format: &Format<'_>,
     range: Option<super::narrow::TimeRange>,
-    out: &mut dyn Write,
-    progress: &ProgressBar,
+    reading: Reading<'_, '_>,
 ) -> Result<Totals, String> {
+    let Reading { watch, progress, emitter } = reading;
     if let Some(path) = db {
         // A kept database holds this run's events only (`hunt::run` refused a file that is not one of Vigil's).
         if path.exists() {
@@ -82,7 +81,9 @@ pub fn hunt(
             match raw.parse(record) {
                 Ok(json) => {
                     totals.events += 1;
-                    progress.inc(1);
+                    if totals.events % 1024 == 0 {
+                        progress.update(index, totals.events);
+                    }
                     if failure.is_none() {
                         failure = store.add(index as u32, record, &json).err();
                     }
@@ -98,12 +99,15 @@ pub fn hunt(
             }
         };
         let outcome = if path.as_os_str() == "-" {
-            read::read_reader_raw(std::io::stdin().lock(), &mut sink)
+            read::read_reader_watched(std::io::stdin().lock(), watch, &mut sink)
         } else {
-            read::read_path_raw(path, &mut sink)
+            read::read_path_watched(path, watch, &mut sink)
         };
         if let Some(e) = failure {
             return Err(e);
+        }
+        if watch.stopped() {
+            break;
         }
         if let Err(e) = outcome {
             crate::report::problem_in(
@@ -148,11 +152,6 @@ pub fn hunt(
         let (file, record) = (row.file, row.record);
         let event = row.event;
         let event: serde_json::Value = serde_json::from_str(&event).map_err(|e| e.to_string())?;
-        totals.count(super::scan::Seen {
-            rule,
-            computer: super::details::computer(&event),
-            millis: row.time.as_deref().and_then(vigil_runtime::time::millis),
-        });
         buffer.clear();
         let matched = compiled.get(&(rule as usize)).map(|&compiled| {
             let decoded = explainer.event(&event);
@@ -167,10 +166,26 @@ pub fn hunt(
             matched: matched.unwrap_or_default(),
         };
         format(&mut buffer, &found);
-        if let Err(e) = out.write_all(&buffer) {
+        let seen = Seen {
+            rule,
+            computer: super::details::computer(&event),
+            millis: row.time.as_deref().and_then(vigil_runtime::time::millis),
+            end: buffer.len(),
+            file,
+            record,
+            details: emitter.reporting().then(|| super::details::details(&found.matched, &event, &[])),
+        };
+        totals.count(&seen);
+        if emitter.reporting() {
+            emitter.row(seen.row());
+        }
+        if buffer.is_empty() {
+            totals.not_written += 1;
+        } else if let Err(e) = emitter.detection(&buffer, seen.millis) {
             totals.output_error = Some(e);
             break;
         }
     }
+    progress.update(files.len(), totals.events);
     Ok(totals)
 }
