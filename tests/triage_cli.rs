@@ -18,8 +18,11 @@ fn low_rule() -> &'static str {
 }
 
 fn hunt(extra: &[&str]) -> Output {
-    let low = low_rule();
-    let args = [&["hunt", "--format", "jsonl", "-r", SEED, "-r", low, EXAMPLE], extra].concat();
+    hunt_as("jsonl", extra)
+}
+
+fn hunt_as(format: &str, extra: &[&str]) -> Output {
+    let args = [&["hunt", "--format", format, "-r", SEED, "-r", low_rule(), EXAMPLE], extra].concat();
     vigil(&args)
 }
 
@@ -217,4 +220,167 @@ fn navigator_layers_of_a_hunt_and_of_a_rule_set() {
     let layer: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&coverage_layer).expect("layer")).expect("JSON");
     assert_eq!(layer["techniques"][0]["techniqueID"], "T1047");
+}
+
+/// A process creation of notepad (the low rule's) at `time`, or without a time.
+fn notepad_at(time: Option<&str>, pid: usize) -> String {
+    let time = time.map_or(String::new(), |t| format!("\"@timestamp\": \"{t}\", "));
+    format!(
+        "{{\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"Hostname\": \"WS1\", {time}\"EventID\": 1, \
+         \"Image\": \"C:\\\\Windows\\\\System32\\\\notepad.exe\", \"ProcessId\": {pid}}}\n"
+    )
+}
+
+fn times(output: &Output) -> Vec<Option<String>> {
+    stdout(output)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .map(|d| d["timestamp"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn sort_time_orders_the_detections_of_all_inputs_by_event_time() {
+    let late: String = [Some("2024-05-03T10:00:00Z"), None, Some("2024-05-03T08:00:00Z")]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| notepad_at(*t, i))
+        .collect();
+    let early = notepad_at(Some("2024-05-01T12:00:00Z"), 9);
+    let late = common::write_in("triage_sort", "late.jsonl", late);
+    let early = common::write_in("triage_sort", "early.jsonl", early);
+    let as_read = vigil(&["hunt", "--format", "jsonl", "-r", low_rule(), &late, &early]);
+    let t = |s: &str| Some(s.to_string());
+    assert_eq!(
+        times(&as_read),
+        [t("2024-05-03T10:00:00Z"), None, t("2024-05-03T08:00:00Z"), t("2024-05-01T12:00:00Z")],
+        "input order by default"
+    );
+    for engine in ["matcher", "sqlite"] {
+        let sorted = vigil(&[
+            "hunt",
+            "--engine",
+            engine,
+            "--sort",
+            "time",
+            "--format",
+            "jsonl",
+            "-r",
+            low_rule(),
+            &late,
+            &early,
+        ]);
+        assert_eq!(sorted.status.code(), Some(0), "{}", stderr(&sorted));
+        assert_eq!(
+            times(&sorted),
+            [t("2024-05-01T12:00:00Z"), t("2024-05-03T08:00:00Z"), t("2024-05-03T10:00:00Z"), None],
+            "{engine}: by time, a detection without one last"
+        );
+    }
+}
+
+#[test]
+fn sort_time_spills_past_its_memory_limit_and_keeps_every_detection() {
+    // 20,000 detections, newest first across two files: more than one sorted run is spilled and merged.
+    let events = |from: usize| -> String {
+        (from..from + 10_000)
+            .rev()
+            .map(|i| {
+                notepad_at(
+                    Some(&format!(
+                        "2024-05-{:02}T{:02}:{:02}:{:02}Z",
+                        1 + i / 3600 / 24 % 28,
+                        i / 3600 % 24,
+                        i / 60 % 60,
+                        i % 60
+                    )),
+                    i,
+                )
+            })
+            .collect()
+    };
+    let newer = common::write_in("triage_sort", "newer.jsonl", events(10_000));
+    let older = common::write_in("triage_sort", "older.jsonl", events(0));
+    let sorted = vigil(&["hunt", "--sort", "time", "--format", "jsonl", "-r", low_rule(), &newer, &older]);
+    assert_eq!(sorted.status.code(), Some(0), "{}", stderr(&sorted));
+    let times: Vec<String> = times(&sorted).into_iter().map(|t| t.expect("a time")).collect();
+    assert_eq!(times.len(), 20_000);
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "in time order");
+}
+
+#[test]
+fn timesketch_formats_carry_message_datetime_and_timestamp_desc() {
+    let jsonl = hunt_as("timesketch", &[]);
+    assert_eq!(jsonl.status.code(), Some(0), "{}", stderr(&jsonl));
+    let events: Vec<serde_json::Value> =
+        stdout(&jsonl).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(events.len(), 4);
+    let first = &events[0];
+    assert_eq!(first["datetime"], "2024-05-02T09:14:03.12Z");
+    assert_eq!(first["timestamp"], 1_714_641_243_120_000u64, "microseconds since the epoch");
+    assert_eq!(first["timestamp_desc"], "Event Time");
+    assert_eq!(first["rule_title"], "WMI Modules Loaded");
+    assert_eq!(first["computer"], "WORKSTATION5.example.lab");
+    assert!(first["message"].as_str().unwrap_or("").starts_with("WMI Modules Loaded on WORKSTATION5.example.lab: "));
+    assert!(first["details"].as_str().unwrap_or("").contains("wmiutils.dll"), "{first}");
+
+    let csv = hunt_as("timesketch-csv", &["--fields", "ProcessId"]);
+    let text = stdout(&csv);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "message,datetime,timestamp,timestamp_desc,rule_title,rule_id,rule_level,rule_tags,computer,event_id,\
+             channel,details,file,record,ProcessId"
+        )
+    );
+    assert_eq!(lines.count(), 4);
+
+    // Timesketch cannot place an event without a time: it is left out, and the hunt says so.
+    let timeless = common::write_in("triage_timesketch", "timeless.jsonl", notepad_at(None, 1));
+    let left_out = vigil(&["hunt", "--format", "timesketch", "-r", low_rule(), &timeless]);
+    assert_eq!(stdout(&left_out), "");
+    assert!(stderr(&left_out).contains("warning[missing-event-time]"), "{}", stderr(&left_out));
+}
+
+/// `tail -f | vigil hunt -`: each detection is written within a second of its event, and Ctrl-C ends the hunt with
+/// what was found and the summary (exit 130).
+#[cfg(unix)]
+#[test]
+fn standard_input_is_hunted_live_and_an_interrupt_keeps_what_was_found() {
+    use std::io::{BufRead, Write};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["hunt", "--format", "jsonl", "-r", low_rule(), "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vigil runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let output = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || output.lines().map_while(Result::ok).try_for_each(|l| lines_tx.send(l)));
+    // The first detection also waits for the start (rules loaded); the second one is timed.
+    input.write_all(notepad_at(Some("2024-05-02T10:00:00Z"), 1).as_bytes()).expect("write");
+    input.flush().expect("flush");
+    lines.recv_timeout(Duration::from_secs(20)).expect("a first detection while the input stays open");
+    let sent = Instant::now();
+    input.write_all(notepad_at(Some("2024-05-02T10:00:01Z"), 2).as_bytes()).expect("write");
+    input.flush().expect("flush");
+    let second = lines.recv_timeout(Duration::from_secs(1)).expect("the second detection within a second");
+    assert!(second.contains("2024-05-02T10:00:01Z"), "{second}; after {:?}", sent.elapsed());
+
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done_tx.send(child.wait_with_output()));
+    let ended = done.recv_timeout(Duration::from_secs(10)).expect("vigil ends after Ctrl-C").expect("output");
+    drop(input);
+    let errors = stderr(&ended);
+    assert_eq!(ended.status.code(), Some(130), "{errors}");
+    assert!(errors.contains("warning[interrupted]"), "{errors}");
+    assert!(errors.contains("2 detections (low 2)"), "the summary covers what was found: {errors}");
 }

@@ -34,19 +34,10 @@ pub(super) fn read(reader: impl BufRead, sink: &mut RawSink<'_>) -> std::io::Res
         )));
     }
     // JSON lines when any of the first lines is a JSON value on its own (a first line cut by log rotation does not
-    // make the file unreadable); concatenated values otherwise (pretty-printed objects span lines).
+    // make the file unreadable); concatenated values otherwise (pretty-printed objects span lines). Decided as soon
+    // as the lines read so far allow: a live input (`tail -f | vigil hunt -`) is not held until the probe fills.
     let mut probe = Vec::new();
-    reader.by_ref().take(PROBE).read_to_end(&mut probe)?;
-    let full = probe.len() as u64 == PROBE;
-    let complete = if full { probe.rsplit_once_newline() } else { &probe[..] };
-    // A first line longer than the probe is no pretty-printed object's.
-    let lines_mode = (full && complete.is_empty())
-        || complete
-            .split(|&b| b == b'\n')
-            .map(|line| line.trim_ascii())
-            .filter(|line| !line.is_empty())
-            .take(PROBE_LINES)
-            .any(|line| serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok());
+    let lines_mode = probe_lines(&mut reader, &mut probe)?;
     let reader = Cursor::new(probe).chain(reader);
     if lines_mode {
         read_lines(reader, sink)
@@ -55,14 +46,41 @@ pub(super) fn read(reader: impl BufRead, sink: &mut RawSink<'_>) -> std::io::Res
     }
 }
 
-/// The part of a buffer up to its last newline.
-trait UpToLastNewline {
-    fn rsplit_once_newline(&self) -> &[u8];
-}
-
-impl UpToLastNewline for Vec<u8> {
-    fn rsplit_once_newline(&self) -> &[u8] {
-        memchr::memrchr(b'\n', self).map_or(&self[..0], |at| &self[..at])
+/// Reads the start of the input into `probe` until its layout is known: JSON lines (`true`) at the first line that
+/// is a JSON value on its own, or when no newline comes in [`PROBE`] bytes (a line longer than the probe is no
+/// pretty-printed object's); concatenated values (`false`) after [`PROBE_LINES`] lines that are not, or at the end.
+fn probe_lines(reader: &mut impl BufRead, probe: &mut Vec<u8>) -> std::io::Result<bool> {
+    let (mut checked, mut tried) = (0, 0);
+    let mut is_value = |line: &[u8]| -> Option<bool> {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            return None;
+        }
+        if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
+            return Some(true);
+        }
+        tried += 1;
+        (tried >= PROBE_LINES).then_some(false)
+    };
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            // The end: the last line counts even without its newline.
+            return Ok(is_value(&probe[checked..]).unwrap_or(false));
+        }
+        let take = buffer.len().min(PROBE as usize - probe.len());
+        probe.extend_from_slice(&buffer[..take]);
+        reader.consume(take);
+        while let Some(at) = memchr::memchr(b'\n', &probe[checked..]) {
+            let line = checked..checked + at;
+            checked += at + 1;
+            if let Some(decided) = is_value(&probe[line]) {
+                return Ok(decided);
+            }
+        }
+        if probe.len() as u64 >= PROBE {
+            return Ok(checked == 0);
+        }
     }
 }
 
@@ -252,5 +270,37 @@ fn read_array(reader: impl Read, sink: &mut RawSink<'_>) -> std::io::Result<()> 
             position + 1,
             json_error(&e)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A live input: one line, then nothing yet (a read past it is the bug this guards against).
+    struct OneLineThenQuiet(Option<&'static [u8]>);
+
+    impl Read for OneLineThenQuiet {
+        fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+            let line = self.0.take().expect("read past the first line: a live input would block here");
+            buffer[..line.len()].copy_from_slice(line);
+            Ok(line.len())
+        }
+    }
+
+    #[test]
+    fn the_layout_is_known_at_the_first_json_line_without_reading_on() {
+        let mut reader = std::io::BufReader::new(OneLineThenQuiet(Some(b"{\"EventID\": 7}\n")));
+        let mut probe = Vec::new();
+        assert!(probe_lines(&mut reader, &mut probe).expect("read"));
+        assert_eq!(probe, b"{\"EventID\": 7}\n");
+    }
+
+    #[test]
+    fn pretty_printed_objects_are_concatenated_values() {
+        let mut reader: &[u8] = b"{\n  \"EventID\": 7\n}\n{\n  \"EventID\": 8\n}\n";
+        assert!(!probe_lines(&mut reader, &mut Vec::new()).expect("read"));
+        let mut one_line_no_newline: &[u8] = b"{\"EventID\": 7}";
+        assert!(probe_lines(&mut one_line_no_newline, &mut Vec::new()).expect("read"));
     }
 }
