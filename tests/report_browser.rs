@@ -60,7 +60,7 @@ impl Proxy {
     }
 
     /// The requests that were not Chromium's own.
-    fn from_the_page(&self) -> Vec<String> {
+    fn requests_of_the_page(&self) -> Vec<String> {
         let seen = self.seen.lock().expect("lock");
         seen.iter()
             .filter(|request| {
@@ -157,11 +157,11 @@ fn the_report_opens_in_chromium_with_the_right_counts_and_no_request() {
     let png = std::fs::read(&screenshot).expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "{} is a PNG", screenshot.display());
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(proxy.from_the_page(), Vec::<String>::new(), "the report sent requests");
+    assert_eq!(proxy.requests_of_the_page(), Vec::<String>::new(), "the report sent requests");
 
     // The control: an outside image on a page is seen by the proxy.
     let control = common::write_in("report_browser", "control.html", "<img src=\"http://vigil-canary.test/x.png\">");
     browse(&proxy, &profile, &format!("file://{control}"), &["--dump-dom"]);
     std::thread::sleep(Duration::from_millis(300));
-    assert!(proxy.from_the_page().iter().any(|r| r.contains("vigil-canary.test")), "a page's request is seen");
+    assert!(proxy.requests_of_the_page().iter().any(|r| r.contains("vigil-canary.test")), "a page's request is seen");
 }
