@@ -31,12 +31,14 @@ pub enum Command {
     /// and EventID a rule needs), so SigmaHQ rules run on Sysmon/Windows logs as they are; `--no-routing` turns
     /// that off. Correlation rules among the rules (Sigma v2) run over their rules' detections with sliding windows
     /// over event time; their detections show the group, the window and the events. Detections go to stdout (or
-    /// -o), a summary to stderr.
+    /// -o) as they are found (`-` reads standard input live: `tail -f log | vigil hunt -r rules -`), a summary to
+    /// stderr, and a progress bar when stderr is a terminal. Ctrl-C stops reading, writes what was found and the
+    /// summary.
     ///
     /// Exit status: 0 success (with or without detections), 1 nothing could be evaluated (no rule loaded or no
     /// event read), 2 usage error or the output could not be written, 3 it ran but something was skipped (a rule
-    /// file or an input that could not be read, an input that could not be read to its end: each reported), 141
-    /// the output was closed (`| head`).
+    /// file or an input that could not be read, an input that could not be read to its end: each reported), 130
+    /// interrupted (Ctrl-C), 141 the output was closed (`| head`).
     Hunt(Box<HuntArgs>),
     /// The ATT&CK techniques rules cover: a count per technique, and with --navigator a Navigator layer.
     ///
