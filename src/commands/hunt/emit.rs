@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 /// Detections held in memory by `--sort time` before a sorted run is written to a temporary file. A detection's
-/// text is a few KB in JSON lines (its event), so this bounds the sort's memory to some tens of MB.
-pub const SORT_SEGMENT: usize = 8192;
+/// text is a few KB in JSON lines (its event), so this bounds the sort's memory to some 15 MB (Mordor x18: 76 MB
+/// peak against 61 MB in input order, `bench/hunt_speed.sh`). Each spilled run holds a file open until the merge.
+pub const SORT_SEGMENT: usize = 2048;
 /// Rows the HTML report lists at most (its counts and chart cover every detection).
 pub const REPORT_ROWS: usize = 50_000;
 /// The longest details text of a report row, in characters.
