@@ -160,6 +160,9 @@ pub enum HuntEngine {
     Matcher,
     /// An embedded SQLite database and each rule's SQL (`vigil convert -t sqlite`).
     Sqlite,
+    /// One Spark job testing every rule's Spark SQL (`vigil convert -t spark`) in a single pass over the events,
+    /// locally or on a cluster (`--spark-master`).
+    Spark,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -218,8 +221,9 @@ pub struct HuntArgs {
     /// repeated; nested fields as dotted paths).
     #[arg(long, value_name = "FIELD", value_delimiter = ',')]
     pub fields: Vec<String>,
-    /// Evaluation engine: the compiled matcher, or SQLite running each rule's generated SQL (the same
-    /// detections, as a cross-check of the SQL; slower).
+    /// Evaluation engine: the compiled matcher; SQLite running each rule's generated SQL (the same detections, as
+    /// a cross-check of the SQL; slower); or Spark, every rule's Spark SQL in one job over the events (for data
+    /// that outgrows one machine; see `--spark-master`).
     #[arg(long, value_enum, default_value_t = HuntEngine::Matcher)]
     pub engine: HuntEngine,
     /// With `--engine sqlite`: keep the events in this SQLite database file (table `logs`) for further SQL. A
@@ -229,6 +233,19 @@ pub struct HuntArgs {
     /// With `--db`: replace the file even if it is not a database a Vigil hunt wrote.
     #[arg(long, requires = "db")]
     pub db_overwrite: bool,
+    /// With `--engine spark`: the Spark master to run on (`local[*]`, `local[2]`, `spark://host:7077`, `yarn`, ...).
+    /// Spark is `$SPARK_HOME/bin/spark-submit` when SPARK_HOME is set, else Python's pyspark (Java 17+ needed).
+    /// JSON lines (plain or `.gz`) and Parquet files are read by Spark itself; other inputs (EVTX, JSON arrays,
+    /// standard input) are converted to JSON lines by Vigil on the way.
+    #[arg(long, value_name = "URL", default_value = "local[*]")]
+    pub spark_master: String,
+    /// With `--engine spark`: a Spark setting, `KEY=VALUE` (repeated), after Vigil's own (which it may override).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub spark_conf: Vec<String>,
+    /// With `--engine spark`: also hunt an existing table of the Spark session (a row per event, its columns the
+    /// event's fields; repeated). With a table, INPUT may be left out.
+    #[arg(long, value_name = "NAME")]
+    pub spark_table: Vec<String>,
     /// The field holding each event's time, for correlation windows and output, named as rules name fields
     /// (`UtcTime` reads an EVTX record's EventData too). Default: the EVTX `TimeCreated` SystemTime, `@timestamp`,
     /// `UtcTime`, `TimeCreated`, `EventTime`, `timestamp` or `time`, the first present.
@@ -244,7 +261,7 @@ pub struct HuntArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
     /// Log files or directories (searched recursively); `-` reads standard input.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "spark_table", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     #[command(flatten)]
     pub narrow: NarrowArgs,

@@ -204,6 +204,10 @@ codes! {
     Interrupted = "interrupted",
     /// Detections without a readable event time, left out of an output that needs one (Timesketch).
     MissingEventTime = "missing-event-time",
+    /// `--engine spark` cannot start Spark: no Python with pyspark (or `SPARK_HOME`), or no Java.
+    SparkUnavailable = "spark-unavailable",
+    /// The Spark job of `--engine spark` failed; the message carries the end of Spark's own report.
+    SparkJobFailed = "spark-job-failed",
 }
 
 impl std::fmt::Display for Code {

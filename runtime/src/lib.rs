@@ -21,6 +21,7 @@ pub mod read;
 pub mod record;
 mod regexes;
 pub mod ruleset;
+pub mod spark;
 pub mod sqlite;
 mod substrings;
 

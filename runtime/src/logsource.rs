@@ -231,3 +231,95 @@ impl Classifier {
         UNKNOWN
     }
 }
+
+/// A string literal of Spark SQL (which reads backslash escapes inside literals).
+pub fn spark_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A literal map of Spark SQL from `pairs` (key text, value), or a typed NULL when there are none (an empty
+/// `map()` has no key type to look up with).
+fn spark_map<K: AsRef<str>>(pairs: impl IntoIterator<Item = (K, u32)>) -> String {
+    let items: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{}, {v}", spark_string(k.as_ref()))).collect();
+    if items.is_empty() {
+        "CAST(NULL AS MAP<STRING, INT>)".to_string()
+    } else {
+        format!("map({})", items.join(", "))
+    }
+}
+
+impl Classifier {
+    /// [`Classifier::classify`] as a Spark SQL expression giving the same key, for `vigil hunt --engine spark`.
+    /// `column(id)` is the expression of a field's value as text (NULL when the event lacks it). Each entry's
+    /// service, category set and key are looked up in literal maps, so the expression grows with the table, not
+    /// with its product. One difference by construction: a field whose value is JSON `null` is missing here.
+    pub fn spark_sql(&self, column: &dyn Fn(FieldId) -> String) -> String {
+        if let Some(key) = self.forced {
+            return key.to_string();
+        }
+        let first_text = |ids: &[FieldId]| match ids {
+            [] => "CAST(NULL AS STRING)".to_string(),
+            [one] => format!("lower({})", column(*one)),
+            many => format!("lower(coalesce({}))", many.iter().map(|id| column(*id)).collect::<Vec<_>>().join(", ")),
+        };
+        let mut out = String::from("CASE");
+        for (e, entry) in self.entries.iter().enumerate() {
+            let mut recognised: Vec<String> =
+                entry.all_of.iter().map(|id| format!("{} IS NOT NULL", column(*id))).collect();
+            if !entry.any_of.is_empty() {
+                let any: Vec<String> = entry.any_of.iter().map(|id| format!("{} IS NOT NULL", column(*id))).collect();
+                recognised.push(format!("({})", any.join(" OR ")));
+            }
+            for (id, values) in &entry.equals {
+                let values: Vec<String> = values.iter().map(|v| spark_string(v)).collect();
+                recognised.push(format!("lower({}) IN ({})", column(*id), values.join(", ")));
+            }
+            let recognised = if recognised.is_empty() { "TRUE".to_string() } else { recognised.join(" AND ") };
+            // The service's position (NONE when the value is not a known one), as `classify` finds it.
+            let service = format!(
+                "coalesce(try_element_at({}, {}), {NONE})",
+                spark_map(entry.services.iter().map(|(v, s)| (v.as_str(), u32::from(*s)))),
+                first_text(&entry.service_fields)
+            );
+            let category_text = first_text(&entry.category_fields);
+            let of_service = entry
+                .categories
+                .iter()
+                .filter_map(|((at, value), set)| at.map(|s| (format!("{s}:{value}"), u32::from(*set))));
+            let of_any = entry
+                .categories
+                .iter()
+                .filter(|((at, _), _)| at.is_none())
+                .map(|((_, v), set)| (v.clone(), u32::from(*set)));
+            let category = format!(
+                "coalesce(try_element_at({}, concat({service}, ':', {category_text})), try_element_at({}, {category_text}), {NONE})",
+                spark_map(of_service),
+                spark_map(of_any),
+            );
+            let keys = self
+                .keys
+                .iter()
+                .filter(|((at, _, _), _)| usize::from(*at) == e)
+                .map(|((_, s, c), key)| (format!("{s}:{c}"), *key));
+            let key =
+                format!("coalesce(try_element_at({}, concat({service}, ':', {category})), {UNKNOWN})", spark_map(keys));
+            out.push_str(&format!(" WHEN {recognised} THEN {key}"));
+        }
+        out.push_str(&format!(" ELSE {UNKNOWN} END"));
+        out
+    }
+}

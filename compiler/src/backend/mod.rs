@@ -165,6 +165,21 @@ pub fn convert(
     }])
 }
 
+/// A SQL target's condition for one rule (what its query's `WHERE` holds), for a query that tests every rule of a
+/// set in one pass over the events (`vigil hunt --engine spark`).
+pub fn sql_condition(
+    rule: &ir::Rule,
+    target: Target,
+    state: &State,
+    options: &ConvertOptions,
+) -> Result<String, Diagnostic> {
+    if !target.is_sql() {
+        return Err(Diagnostic::unlocated(Code::UnsupportedFormat, format!("{} is not a SQL target", target.name())));
+    }
+    let cx = Context { rule, state, options };
+    sql::condition(target, &cx).map_err(|d| d.for_target(target.name()))
+}
+
 fn render_query(target: Target, cx: &Context<'_>) -> Result<String, Diagnostic> {
     Ok(match target {
         Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark => sql::query(target, cx)?,

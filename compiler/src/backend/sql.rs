@@ -26,6 +26,13 @@ pub fn query(dialect: Target, cx: &Context<'_>) -> Result<String, Diagnostic> {
     Ok(format!("SELECT * FROM {} WHERE {condition}", sql.table_name(&table)))
 }
 
+/// The `WHERE` condition of [`query`] alone, for a query that tests many rules over one table in a single pass.
+pub fn condition(dialect: Target, cx: &Context<'_>) -> Result<String, Diagnostic> {
+    let sql =
+        Sql { dialect, keyword_column: cx.options.keyword_field.clone().unwrap_or_else(|| KEYWORD_COLUMN.to_string()) };
+    render(&sql, &cx.rule.expr)
+}
+
 impl Sql {
     /// A column as a number for comparisons (`gt`, ...): SQLite columns hold numbers or text, and SQLite orders
     /// every text after every number, so text that reads as a number is cast and other text is NULL (no comparison

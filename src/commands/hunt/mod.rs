@@ -7,6 +7,7 @@ mod html;
 mod narrow;
 mod progress;
 mod scan;
+mod spark_engine;
 mod sql_engine;
 mod summary;
 
@@ -21,6 +22,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+use vigil_compiler::backend::Target;
 use vigil_compiler::compile::Compilation;
 use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::correlate::{self, Correlator, Limits};
@@ -231,8 +233,8 @@ pub fn run(args: &HuntArgs) -> u8 {
             let narrow = (&selection, range);
             matcher(args, &layout, &sources, compilation, narrow, &files, reading, started)
         }
-        HuntEngine::Sqlite => {
-            sqlite(args, &layout, &sources, &compilation, (&selection, range), &files, reading, started)
+        HuntEngine::Sqlite | HuntEngine::Spark => {
+            query_engine(args, &layout, &sources, &compilation, (&selection, range), &files, reading, started)
         }
     };
     progress.finish();
@@ -463,9 +465,9 @@ fn matcher(
     })
 }
 
-/// SQLite running each rule's generated SQL.
+/// A query engine running each rule's generated SQL: SQLite, or Spark in one job.
 #[allow(clippy::too_many_arguments)]
-fn sqlite(
+fn query_engine(
     args: &HuntArgs,
     layout: &format::Layout,
     sources: &LogSources,
@@ -475,20 +477,25 @@ fn sqlite(
     reading: Reading<'_, '_>,
     started: Instant,
 ) -> Option<Outcome> {
+    let target = if args.engine == HuntEngine::Spark { Target::Spark } else { Target::Sqlite };
     let mut not_loaded = 0;
     for linked in &compilation.correlations {
         let file = &compilation.files[linked.file];
         let why = Diagnostic::error(
             Code::UnsupportedCorrelation,
             file.documents[linked.document].pos,
-            "correlation rules run with the matcher engine only (not --engine sqlite)",
+            format!(
+                "correlation rules run with the matcher engine only (not --engine {target})",
+                target = target.name()
+            ),
         )
-        .for_target("sqlite");
+        .for_target(target.name());
         report::problem(file, &why);
         not_loaded += 1;
     }
     let left_out = compilation.rules().filter(|r| !selection.admits(&r.rule.rule.meta)).count();
-    let (prepared, rejected) = sql_engine::prepare(compilation.rules().filter(|r| selection.admits(&r.rule.rule.meta)));
+    let (prepared, rejected) =
+        sql_engine::prepare(compilation.rules().filter(|r| selection.admits(&r.rule.rule.meta)), target);
     for (rule, diagnostic) in &rejected {
         report::problem(rule.file, diagnostic);
     }
@@ -498,10 +505,23 @@ fn sqlite(
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
         format::detection(buffer, layout, prepared.info(found.rule as usize), found)
     };
-    let totals = match sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, range, reading) {
+    let hunted = match args.engine {
+        HuntEngine::Spark => {
+            let settings = spark_engine::SparkSettings {
+                master: &args.spark_master,
+                conf: &args.spark_conf,
+                tables: &args.spark_table,
+                time_field: args.time_field.as_deref(),
+            };
+            spark_engine::hunt(&prepared, sources, files, &settings, &detection, range, reading)
+        }
+        _ => sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, range, reading)
+            .map_err(|e| (Code::EngineError, format!("SQLite: {e}"))),
+    };
+    let totals = match hunted {
         Ok(totals) => totals,
-        Err(e) => {
-            report::general(&Diagnostic::error(Code::EngineError, None, format!("SQLite: {e}")));
+        Err((code, e)) => {
+            report::general(&Diagnostic::error(code, None, e));
             return None;
         }
     };

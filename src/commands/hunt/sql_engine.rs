@@ -10,17 +10,18 @@ use vigil_compiler::ir;
 use vigil_compiler::ir::meta::{LogSource, Meta};
 use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::read;
-use vigil_runtime::sqlite::{SqliteStore, TABLE};
+use vigil_runtime::sqlite::{Row, SqliteStore, TABLE};
 use vigil_runtime::LogSources;
 
 /// Rules with their SQL.
 pub struct Prepared {
     /// What detections report about each rule: its metadata and file.
     pub rules: Vec<(Meta, String)>,
-    irs: Vec<ir::Rule>,
+    pub irs: Vec<ir::Rule>,
     /// Each rule's log source as written.
-    logsources: Vec<LogSource>,
-    queries: Vec<String>,
+    pub logsources: Vec<LogSource>,
+    /// Each rule's query (SQLite) or condition (Spark).
+    pub queries: Vec<String>,
 }
 
 impl Prepared {
@@ -30,18 +31,26 @@ impl Prepared {
     }
 }
 
-/// Converts every rule for SQLite, querying the `logs` table of the store; the rules that cannot be converted
-/// come back with their diagnostic, located.
-pub fn prepare<'c>(rules: impl Iterator<Item = RuleRef<'c>>) -> (Prepared, Vec<(RuleRef<'c>, Diagnostic)>) {
+/// Converts every rule for `target`: for SQLite its query over the `logs` table of the store, for Spark its
+/// condition (the one-pass job tests them all); the rules that cannot be converted come back with their diagnostic,
+/// located.
+pub fn prepare<'c>(
+    rules: impl Iterator<Item = RuleRef<'c>>,
+    target: Target,
+) -> (Prepared, Vec<(RuleRef<'c>, Diagnostic)>) {
     let options = ConvertOptions { table: Some(TABLE.to_string()), ..ConvertOptions::default() };
     let mut prepared = Prepared { rules: Vec::new(), irs: Vec::new(), logsources: Vec::new(), queries: Vec::new() };
     let mut rejected = Vec::new();
     for r in rules {
         let lowered = r.rule;
-        match backend::convert(&lowered.rule, Target::Sqlite, "default", &lowered.state, &options) {
-            Ok(mut queries) => {
+        let converted = match target {
+            Target::Spark => backend::sql_condition(&lowered.rule, target, &lowered.state, &options),
+            _ => backend::convert(&lowered.rule, target, "default", &lowered.state, &options).map(|mut q| q.remove(0)),
+        };
+        match converted {
+            Ok(query) => {
                 prepared.rules.push((lowered.rule.meta.clone(), r.file.path.clone()));
-                prepared.queries.push(queries.remove(0));
+                prepared.queries.push(query);
                 prepared.irs.push(lowered.rule.clone());
                 prepared.logsources.push(lowered.logsource.clone());
             }
@@ -135,9 +144,28 @@ pub fn hunt(
             found.push((rule as u32, row));
         }
     }
+    emit(&prepared.irs, &prepared.rules, found, &shown, format, range, emitter, &mut totals)?;
+    progress.update(files.len(), totals.events);
+    Ok(totals)
+}
+
+/// Detections found by a query engine, `(rule, row)`, to the emitter in the matcher's order (input order, then rule
+/// order), narrowed to `range`; what matched is told by the matcher's own evaluation of the same rules (`irs`), on
+/// the detections only.
+#[allow(clippy::too_many_arguments)]
+pub fn emit(
+    irs: &[ir::Rule],
+    rules: &[(Meta, String)],
+    mut found: Vec<(u32, Row)>,
+    shown: &[String],
+    format: &Format<'_>,
+    range: Option<super::narrow::TimeRange>,
+    emitter: &mut super::emit::Emitter<'_>,
+    totals: &mut Totals,
+) -> Result<(), String> {
     found.sort_by_key(|(rule, row)| (row.file, row.record, *rule));
     // What matched is told by the matcher's own evaluation of the same rules, on the detections only.
-    let irs = prepared.irs.iter().zip(&prepared.rules).map(|(rule, (_, path))| (path.clone(), rule.clone()));
+    let irs = irs.iter().zip(rules).map(|(rule, (_, path))| (path.clone(), rule.clone()));
     let (explainer, _) = vigil_runtime::RuleSet::build(irs.collect());
     let compiled: std::collections::HashMap<usize, u32> =
         explainer.rules.iter().enumerate().map(|(i, r)| (r.source_index, i as u32)).collect();
@@ -186,6 +214,5 @@ pub fn hunt(
             break;
         }
     }
-    progress.update(files.len(), totals.events);
-    Ok(totals)
+    Ok(())
 }

@@ -1,0 +1,179 @@
+//! The events table of `vigil hunt --engine spark`, as Spark SQL: what a Spark job computes from each event's
+//! JSON text so that the Spark target's rule conditions (`vigil convert -t spark`) read the same fields, log
+//! sources and keywords as the matcher.
+//!
+//! The job (src/commands/hunt/spark_job.py) makes a view `vigil_raw` of every record: `_file` (the input's
+//! number), `_record` (its line, as the matcher numbers it), `_event` (its JSON text) and `_vigil_fields` (the JSON
+//! object its fields are read from: the event itself for JSON lines Spark reads; for inputs Vigil converts on the
+//! way, such as EVTX, the fields as the matcher decoded them). [`SparkEvents::events_sql`] turns that into the view
+//! `vigil_events`: one column per field some rule reads, named as the rule names it (Spark runs with
+//! `spark.sql.caseSensitive`, so `Status` and `status` stay apart), `_raw` (every value between unit separators,
+//! for keywords), `_source` (the log source as [`Classifier::classify`] tells it) and the three columns above.
+//!
+//! A field's value is read as the matcher reads a flat record (crate::decode): the member of that name, else a
+//! member whose name without spaces is that name (`Threat Name` for `ThreatName`), else for a dotted name the
+//! member of nested objects along its path. Values are text (Spark's `from_json` into a map of strings: numbers as
+//! written, booleans `true`/`false`, objects and arrays as JSON text); the Spark target compares them as the
+//! matcher does with the session settings the job sets (`spark.sql.ansi.enabled=false`, so text compared with a
+//! number is read as one, and what is no number matches no number).
+
+use crate::fields::{FieldId, FieldTable, Value};
+use crate::logsource::{spark_string, Classifier, SourceKey, UNKNOWN};
+use crate::ruleset::LogSources;
+use crate::Event;
+use vigil_compiler::ir::meta::LogSource;
+use vigil_compiler::ir::{self, Test};
+use vigil_compiler::sql_table::{KEYWORD_COLUMN, KEYWORD_SEPARATOR};
+
+/// The member of a converted input's fields object that holds its keyword text (a name no event field has).
+const RAW_MEMBER: &str = "\u{1f}raw";
+
+/// The fields, log sources and keywords of a rule set, for Spark.
+pub struct SparkEvents {
+    table: FieldTable,
+    keywords: bool,
+    classifier: Option<Classifier>,
+    time_fields: Vec<FieldId>,
+}
+
+/// A Spark SQL identifier (backquoted).
+pub fn spark_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+impl SparkEvents {
+    /// The table for `rules`, telling log sources as `sources` says and event times from `time_field` (or the
+    /// usual fields).
+    pub fn new(rules: &[&ir::Rule], sources: &LogSources, time_field: Option<&str>) -> SparkEvents {
+        let mut table = FieldTable::default();
+        let mut keywords = false;
+        for rule in rules {
+            rule.expr.visit_predicates(&mut |p| {
+                match &p.field {
+                    Some(name) => drop(table.intern(name)),
+                    None => keywords = true,
+                }
+                if let Test::FieldRef { field, .. } = &p.test {
+                    table.intern(field);
+                }
+            });
+        }
+        let time_fields = crate::time::time_fields(time_field).iter().map(|n| table.intern(n)).collect();
+        let classifier = match sources {
+            LogSources::Anywhere => None,
+            LogSources::Table(t) => Some(Classifier::new(t, &mut table)),
+            LogSources::Forced(logsource) => Some(Classifier::forced(logsource)),
+        };
+        SparkEvents { table, keywords, classifier, time_fields }
+    }
+
+    /// The SQL of the view `vigil_events` over the view `vigil_raw` (see the module).
+    pub fn events_sql(&self) -> String {
+        let column = |id: FieldId| spark_ident(self.table.name(id));
+        let mut fields = Vec::new();
+        for id in 0..self.table.len() as FieldId {
+            let name = self.table.name(id);
+            let literal = spark_string(name);
+            let mut ways = vec![format!("_vigil_m[{literal}]"), format!("_vigil_d[{literal}]")];
+            if let Some(path) = json_path(name) {
+                ways.push(format!("get_json_object(_vigil_fields, {})", spark_string(&path)));
+            }
+            fields.push(format!("coalesce({}) AS {}", ways.join(", "), column(id)));
+        }
+        // An input Vigil converted carries its keyword text under the member RAW_MEMBER (every value, nested
+        // ones too, as the matcher lists them); Spark reads the members' values of the others.
+        let raw = if self.keywords {
+            format!(
+                "coalesce(_vigil_m[{}], concat(char(31), concat_ws(char(31), map_values(_vigil_m)), char(31)))",
+                spark_string(RAW_MEMBER)
+            )
+        } else {
+            "CAST(NULL AS STRING)".to_string()
+        };
+        let source = match &self.classifier {
+            Some(classifier) => classifier.spark_sql(&column),
+            None => UNKNOWN.to_string(),
+        };
+        let parsed = "SELECT _file, _record, _event, _vigil_fields, from_json(_vigil_fields, 'MAP<STRING, STRING>') AS _vigil_m \
+                      FROM vigil_raw";
+        let despaced = format!(
+            "SELECT *, map_from_entries(transform(filter(map_entries(_vigil_m), e -> instr(e.key, ' ') > 0), \
+             e -> struct(replace(e.key, ' ', '') AS key, e.value AS value))) AS _vigil_d FROM ({parsed})"
+        );
+        let with_fields = format!(
+            "SELECT _file, _record, _event, _vigil_m IS NULL AS _vigil_unreadable, {raw} AS {}, {} FROM ({despaced})",
+            spark_ident(KEYWORD_COLUMN),
+            fields.join(", ")
+        );
+        format!("SELECT *, {source} AS _source FROM ({with_fields})")
+    }
+
+    /// The log sources on whose events a rule of log source `rule` (as written) may run; `None`: all of them.
+    pub fn admitted(&self, rule: &LogSource) -> Option<Vec<SourceKey>> {
+        let classifier = self.classifier.as_ref()?;
+        let keys: Vec<SourceKey> = (0..classifier.sources.len() as SourceKey)
+            .filter(|&k| k == UNKNOWN || classifier.sources[k as usize].admits(rule))
+            .collect();
+        (keys.len() < classifier.sources.len()).then_some(keys)
+    }
+
+    /// The fields of `event` as the matcher decodes them, as one flat JSON object (what Spark reads the fields of
+    /// an input Vigil converts from).
+    pub fn flat_fields(&self, event: &serde_json::Value) -> serde_json::Value {
+        let decoded = Event::new(event, &self.table, self.keywords);
+        let mut object = serde_json::Map::new();
+        if self.keywords {
+            let mut raw = String::from(KEYWORD_SEPARATOR);
+            for text in decoded.all_values().iter().filter_map(Value::text) {
+                raw.push_str(text);
+                raw.push(KEYWORD_SEPARATOR);
+            }
+            object.insert(RAW_MEMBER.to_string(), serde_json::Value::String(raw));
+        }
+        for id in 0..self.table.len() as FieldId {
+            if let Some(value) = decoded.get(id).and_then(json_text) {
+                object.insert(self.table.name(id).to_string(), value);
+            }
+        }
+        serde_json::Value::Object(object)
+    }
+
+    /// The time `event` carries, as written (as the other engines read it).
+    pub fn time_of(&self, event: &serde_json::Value) -> Option<String> {
+        let decoded = Event::new(event, &self.table, false);
+        crate::time::event_time(&decoded, &self.time_fields).map(str::to_string)
+    }
+}
+
+/// A decoded value as the JSON Spark reads a field from: text as text, numbers and booleans as JSON values (Spark
+/// reads them as their text), a list as its first element's (the classifier's reading), null as missing.
+fn json_text(value: &Value<'_>) -> Option<serde_json::Value> {
+    match value {
+        Value::Str(s, _) => Some(serde_json::Value::String(s.to_string())),
+        Value::Num(_, text) => Some(serde_json::Value::String(text.get().to_string())),
+        Value::Bool(b) => Some(serde_json::Value::Bool(*b)),
+        Value::Null => None,
+        Value::List(items) => items.first().and_then(json_text),
+    }
+}
+
+/// The JSON path of a dotted field name into nested objects (`$['a']['b']`), or `None` for a name without a dot
+/// or with characters Spark's JSON paths cannot quote.
+fn json_path(name: &str) -> Option<String> {
+    if !name.contains('.') || name.contains(['\'', '[', ']']) {
+        return None;
+    }
+    Some(std::iter::once("$".to_string()).chain(name.split('.').map(|part| format!("['{part}']"))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_names_become_quoted_json_paths() {
+        assert_eq!(json_path("a.b c.d").as_deref(), Some("$['a']['b c']['d']"));
+        assert_eq!(json_path("Image"), None);
+        assert_eq!(json_path("a.it's"), None);
+    }
+}

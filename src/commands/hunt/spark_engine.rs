@@ -1,0 +1,249 @@
+//! `vigil hunt --engine spark`: every rule in one Spark job that reads the events once (spark_job.py), run with
+//! `spark-submit` (`$SPARK_HOME`) or Python's pyspark, locally (`local[*]`) or on a cluster (`--spark-master`).
+//!
+//! Vigil writes the job's plan: the inputs (JSON lines Spark reads itself, by path; anything else — EVTX, JSON
+//! arrays, standard input, gzip under another name — converted by Vigil's readers on the way into records with
+//! the fields as the matcher decodes them), the SQL of the events view (runtime/src/spark.rs) and each rule's
+//! condition as `vigil convert -t spark` writes it with the log sources it may run on. The job writes the
+//! detections as JSON lines; Vigil reports them as the other engines do.
+
+use super::scan::{Format, Reading, Totals};
+use super::sql_engine::Prepared;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use vigil_compiler::{Code, Diagnostic};
+use vigil_runtime::read;
+use vigil_runtime::spark::SparkEvents;
+use vigil_runtime::sqlite::Row;
+use vigil_runtime::LogSources;
+
+/// The job Vigil runs (and `vigil convert -t spark -f job` will write).
+const JOB: &str = include_str!("spark_job.py");
+
+/// Where and how Spark runs.
+pub struct SparkSettings<'a> {
+    /// `local[*]` unless the user names a master.
+    pub master: &'a str,
+    /// The user's `--spark-conf KEY=VALUE` settings, after Vigil's own (so they can override them).
+    pub conf: &'a [String],
+    /// Existing tables to read, after the inputs (`--spark-table`).
+    pub tables: &'a [String],
+    pub time_field: Option<&'a str>,
+}
+
+/// An error with its code, for the caller to report.
+pub type Failure = (Code, String);
+
+/// How to start the job: `spark-submit` of `$SPARK_HOME`, else Python with pyspark (which brings its own).
+fn launcher() -> Result<Command, Failure> {
+    if let Some(home) = std::env::var_os("SPARK_HOME") {
+        let submit = Path::new(&home).join("bin").join("spark-submit");
+        if !submit.is_file() {
+            return Err((
+                Code::SparkUnavailable,
+                format!("SPARK_HOME is {}, which has no bin/spark-submit", Path::new(&home).display()),
+            ));
+        }
+        return Ok(Command::new(submit));
+    }
+    let python = std::env::var_os("VIGIL_PYTHON").unwrap_or_else(|| "python3".into());
+    let has_pyspark = Command::new(&python)
+        .args(["-c", "import pyspark"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_pyspark {
+        return Err((
+            Code::SparkUnavailable,
+            format!(
+                "no Spark: set SPARK_HOME to a Spark installation, or install pyspark for {} (`python3 -m pip install pyspark`)",
+                Path::new(&python).display()
+            ),
+        ));
+    }
+    let has_java = match std::env::var_os("JAVA_HOME") {
+        Some(home) => Path::new(&home).join("bin").join("java").is_file(),
+        None => Command::new("java").arg("-version").output().is_ok_and(|o| o.status.success()),
+    };
+    if !has_java {
+        return Err((
+            Code::SparkUnavailable,
+            "no Java: Spark needs Java 17 or later (`java` on PATH or JAVA_HOME)".into(),
+        ));
+    }
+    Ok(Command::new(python))
+}
+
+/// Whether Spark can read `path` as JSON lines itself: plain text or gzip named `.gz`, whose first record is a
+/// JSON object on a line of its own.
+fn spark_reads(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut reader = BufReader::new(file);
+    let Ok(head) = reader.fill_buf() else { return false };
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let named_gz = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("gz"));
+    if gzip != named_gz || head.starts_with(b"ElfFile") {
+        return false;
+    }
+    let text: Box<dyn Read> = if gzip { Box::new(flate2::read::MultiGzDecoder::new(reader)) } else { Box::new(reader) };
+    let mut lines = BufReader::new(text.take(1 << 20)).lines();
+    for line in lines.by_ref() {
+        let Ok(line) = line else { return false };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        return line.starts_with('{') && serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v.is_object());
+    }
+    true
+}
+
+/// One input of the plan: Spark reads it, or Vigil converts it into `converted` first.
+fn plan_input(
+    path: &Path,
+    index: usize,
+    work: &Path,
+    events: &SparkEvents,
+    reading: &Reading<'_, '_>,
+    totals: &mut Totals,
+) -> Result<serde_json::Value, String> {
+    let parquet = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet"));
+    if path.as_os_str() != "-" && (parquet || spark_reads(path)) {
+        let absolute = std::path::absolute(path).map_err(|e| e.to_string())?;
+        let kind = if parquet { "parquet" } else { "lines" };
+        return Ok(serde_json::json!({"kind": kind, "path": absolute}));
+    }
+    let converted = work.join(format!("input-{index}.jsonl"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&converted).map_err(|e| e.to_string())?);
+    let mut failure = None;
+    let mut sink = |record: u64, raw: read::Raw| {
+        let lost = raw.unreadable().max(1);
+        match raw.parse(record) {
+            Ok(event) => {
+                let line = serde_json::json!({"r": record, "e": event.to_string(), "f": events.flat_fields(&event).to_string()});
+                if failure.is_none() {
+                    failure = writeln!(out, "{line}").err();
+                }
+            }
+            Err(_) => totals.unreadable += lost,
+        }
+    };
+    let outcome = if path.as_os_str() == "-" {
+        read::read_reader_watched(std::io::stdin().lock(), reading.watch, &mut sink)
+    } else {
+        read::read_path_watched(path, reading.watch, &mut sink)
+    };
+    if let Some(e) = failure {
+        return Err(format!("{}: {e}", converted.display()));
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    if let Err(e) = outcome {
+        if !reading.watch.stopped() {
+            let problem = Diagnostic::error(Code::InputUnreadable, None, e.to_string());
+            crate::report::problem_in(&path.display().to_string(), "", &problem);
+            totals.io_failed = true;
+        }
+    }
+    Ok(serde_json::json!({"kind": "records", "path": converted}))
+}
+
+/// Runs every prepared rule (conditions for Spark) over `files` in one Spark job; detections go to the emitter in
+/// the matcher's order.
+pub fn hunt(
+    prepared: &Prepared,
+    sources: &LogSources,
+    files: &[PathBuf],
+    settings: &SparkSettings<'_>,
+    format: &Format<'_>,
+    range: Option<super::narrow::TimeRange>,
+    reading: Reading<'_, '_>,
+) -> Result<Totals, Failure> {
+    let mut command = launcher()?;
+    let engine = |e: String| (Code::EngineError, e);
+    let work = tempfile::Builder::new().prefix("vigil-spark-").tempdir().map_err(|e| engine(e.to_string()))?;
+    let irs: Vec<&vigil_compiler::ir::Rule> = prepared.irs.iter().collect();
+    let events = SparkEvents::new(&irs, sources, settings.time_field);
+    let mut totals = Totals::default();
+    let mut inputs = Vec::new();
+    for (index, path) in files.iter().enumerate() {
+        inputs.push(plan_input(path, index, work.path(), &events, &reading, &mut totals).map_err(engine)?);
+        reading.progress.update(index + 1, 0);
+    }
+    for name in settings.tables {
+        inputs.push(serde_json::json!({"kind": "table", "name": name}));
+    }
+    let rules: Vec<serde_json::Value> = prepared
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(number, condition)| {
+            serde_json::json!([number, events.admitted(&prepared.logsources[number]), condition])
+        })
+        .collect();
+    let mut conf = serde_json::Map::new();
+    for (key, value) in [
+        ("spark.ui.enabled", "false"),
+        ("spark.sql.ansi.enabled", "false"),
+        ("spark.sql.caseSensitive", "true"),
+        ("spark.sql.mapKeyDedupPolicy", "LAST_WIN"),
+        ("spark.sql.session.timeZone", "UTC"),
+    ] {
+        conf.insert(key.into(), value.into());
+    }
+    for setting in settings.conf {
+        let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+        conf.insert(key.trim().into(), value.into());
+    }
+    let output = work.path().join("detections.jsonl");
+    let plan = serde_json::json!({
+        "master": settings.master,
+        "conf": conf,
+        "inputs": inputs,
+        "events_sql": events.events_sql(),
+        "rules": rules,
+        "output": output,
+    });
+    let (job, plan_path) = (work.path().join("vigil_spark_job.py"), work.path().join("plan.json"));
+    std::fs::write(&job, JOB).map_err(|e| engine(e.to_string()))?;
+    std::fs::write(&plan_path, plan.to_string()).map_err(|e| engine(e.to_string()))?;
+
+    let ran = command.arg(&job).arg(&plan_path).stdout(Stdio::null()).stderr(Stdio::piped()).output();
+    let ran = ran.map_err(|e| (Code::SparkUnavailable, format!("cannot start Spark: {e}")))?;
+    if !ran.status.success() {
+        return Err((Code::SparkJobFailed, format!("the Spark job failed ({}):\n{}", ran.status, tail(&ran.stderr))));
+    }
+    let shown: Vec<String> =
+        files.iter().map(|f| f.display().to_string()).chain(settings.tables.iter().cloned()).collect();
+    let text =
+        std::fs::read_to_string(&output).map_err(|e| engine(format!("the Spark job wrote no detections: {e}")))?;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| engine(format!("the Spark job's output: {e}")))?;
+        if let Some(count) = value.get("events").and_then(|v| v.as_u64()) {
+            let unreadable = value.get("unreadable").and_then(|v| v.as_u64()).unwrap_or(0);
+            totals.events += count.saturating_sub(unreadable);
+            totals.unreadable += unreadable;
+            continue;
+        }
+        let number = |key: &str| value.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+        let event_text = value.get("event").and_then(|v| v.as_str()).unwrap_or("null").to_string();
+        let time = serde_json::from_str(&event_text).ok().and_then(|event| events.time_of(&event));
+        let row = Row { file: number("file") as u32, record: number("record"), event: event_text, time };
+        found.push((number("rule") as u32, row));
+    }
+    reading.progress.update(files.len(), totals.events);
+    let Reading { emitter, .. } = reading;
+    super::sql_engine::emit(&prepared.irs, &prepared.rules, found, &shown, format, range, emitter, &mut totals)
+        .map_err(engine)?;
+    Ok(totals)
+}
+
+/// The last lines of Spark's report (its Java stack traces are long; the cause is at the end).
+fn tail(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
