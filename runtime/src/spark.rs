@@ -21,6 +21,8 @@ use crate::fields::{FieldId, FieldTable, Value};
 use crate::logsource::{spark_string, Classifier, SourceKey, UNKNOWN};
 use crate::ruleset::LogSources;
 use crate::Event;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use vigil_compiler::ir::meta::LogSource;
 use vigil_compiler::ir::{self, Test};
 use vigil_compiler::sql_table::{KEYWORD_COLUMN, KEYWORD_SEPARATOR};
@@ -67,19 +69,39 @@ impl SparkEvents {
         SparkEvents { table, keywords, classifier, time_fields }
     }
 
-    /// The SQL of the view `vigil_events` over the view `vigil_raw` (see the module).
-    pub fn events_sql(&self) -> String {
-        let column = |id: FieldId| spark_ident(self.table.name(id));
-        let mut fields = Vec::new();
-        for id in 0..self.table.len() as FieldId {
-            let name = self.table.name(id);
-            let literal = spark_string(name);
-            let mut ways = vec![format!("_vigil_m[{literal}]"), format!("_vigil_d[{literal}]")];
-            if let Some(path) = json_path(name) {
-                ways.push(format!("get_json_object(_vigil_fields, {})", spark_string(&path)));
-            }
-            fields.push(format!("coalesce({}) AS {}", ways.join(", "), column(id)));
+    /// A field's value read from the parsed event (see the module).
+    fn field_sql(&self, id: FieldId) -> String {
+        let name = self.table.name(id);
+        let literal = spark_string(name);
+        let mut ways = vec![format!("_vigil_m[{literal}]"), format!("_vigil_d[{literal}]")];
+        if let Some(path) = json_path(name) {
+            ways.push(format!("get_json_object(coalesce(_vigil_fields, _event), {})", spark_string(&path)));
         }
+        format!("coalesce({})", ways.join(", "))
+    }
+
+    /// The SQL of the view `vigil_base` over the view `vigil_raw`: each record parsed once (the map of its members
+    /// and of its members' names without spaces), whether it is unreadable, its log source `_source`, and the fields the log sources are told by. The job keeps this view in memory.
+    pub fn base_sql(&self) -> String {
+        let (source, told_by) = self.classification();
+        let told_by =
+            told_by.into_iter().map(|id| format!("{} AS {}", self.field_sql(id), spark_ident(self.table.name(id))));
+        let parsed = "SELECT _file, _record, _event, _vigil_fields, from_json(coalesce(_vigil_fields, _event), 'MAP<STRING, STRING>') AS _vigil_m \
+                      FROM vigil_raw";
+        let despaced = format!(
+            "SELECT *, map_from_entries(transform(filter(map_entries(_vigil_m), e -> instr(e.key, ' ') > 0), \
+             e -> struct(replace(e.key, ' ', '') AS key, e.value AS value))) AS _vigil_d FROM ({parsed})"
+        );
+        let mut columns = vec!["_vigil_m IS NULL AS _vigil_unreadable".to_string()];
+        columns.extend(told_by);
+        let with_fields = format!("SELECT *, {} FROM ({despaced})", columns.join(", "));
+        format!("SELECT *, {source} AS _source FROM ({with_fields})")
+    }
+
+    /// The SQL of the view `vigil_events` over `vigil_base`: one column per field some rule reads, named as the
+    /// rules name it (those `vigil_base` has already are kept). A query reads only the columns it names, so a
+    /// group of rules computes only its own fields.
+    pub fn events_sql(&self) -> String {
         // An input Vigil converted carries its keyword text under the member RAW_MEMBER (every value, nested
         // ones too, as the matcher lists them); Spark reads the members' values of the others.
         let raw = if self.keywords {
@@ -90,22 +112,24 @@ impl SparkEvents {
         } else {
             "CAST(NULL AS STRING)".to_string()
         };
-        let source = match &self.classifier {
-            Some(classifier) => classifier.spark_sql(&column),
-            None => UNKNOWN.to_string(),
-        };
-        let parsed = "SELECT _file, _record, _event, _vigil_fields, from_json(_vigil_fields, 'MAP<STRING, STRING>') AS _vigil_m \
-                      FROM vigil_raw";
-        let despaced = format!(
-            "SELECT *, map_from_entries(transform(filter(map_entries(_vigil_m), e -> instr(e.key, ' ') > 0), \
-             e -> struct(replace(e.key, ' ', '') AS key, e.value AS value))) AS _vigil_d FROM ({parsed})"
-        );
-        let with_fields = format!(
-            "SELECT _file, _record, _event, _vigil_m IS NULL AS _vigil_unreadable, {raw} AS {}, {} FROM ({despaced})",
-            spark_ident(KEYWORD_COLUMN),
-            fields.join(", ")
-        );
-        format!("SELECT *, {source} AS _source FROM ({with_fields})")
+        let (_, told_by) = self.classification();
+        let fields = (0..self.table.len() as FieldId)
+            .filter(|id| !told_by.contains(id))
+            .map(|id| format!("{} AS {}", self.field_sql(id), spark_ident(self.table.name(id))));
+        let columns: Vec<String> =
+            std::iter::once(format!("{raw} AS {}", spark_ident(KEYWORD_COLUMN))).chain(fields).collect();
+        format!("SELECT *, {} FROM vigil_base", columns.join(", "))
+    }
+
+    /// The log source of an event as Spark SQL over field columns, and the fields it reads.
+    fn classification(&self) -> (String, BTreeSet<FieldId>) {
+        let Some(classifier) = &self.classifier else { return (UNKNOWN.to_string(), BTreeSet::new()) };
+        let told_by = RefCell::new(BTreeSet::new());
+        let sql = classifier.spark_sql(&|id| {
+            told_by.borrow_mut().insert(id);
+            spark_ident(self.table.name(id))
+        });
+        (sql, told_by.into_inner())
     }
 
     /// The log sources on whose events a rule of log source `rule` (as written) may run; `None`: all of them.

@@ -313,6 +313,27 @@ fn keyword_pattern(pieces: Vec<Piece>) -> Vec<Piece> {
     out
 }
 
+/// Runs of at least this many uncased string tests on one field are one list test in Spark (shorter lists, such
+/// as the seed's nine DLLs, stay one readable `LIKE` each).
+const SPARK_LIST_MIN: usize = 20;
+
+/// A whole-value pattern as a regular expression that a search (Java's `find`, Spark's `RLIKE`) finds exactly
+/// when the pattern matches the whole value: an open end is left open, a closed one anchored (`\A`, `\z`: Java's
+/// `$` would also match before a final line break).
+fn found_regex(pieces: &[Piece]) -> String {
+    let (mut start, mut end) = (0, pieces.len());
+    let open_start = pieces.first() == Some(&Piece::Any);
+    let open_end = end > start && pieces.last() == Some(&Piece::Any);
+    if open_start {
+        start += 1;
+    }
+    if open_end && end > start {
+        end -= 1;
+    }
+    let middle = text::wildcard(&pieces[start..end], ".*", ".", regex_syntax::escape);
+    format!("{}{middle}{}", if open_start { "" } else { "\\A" }, if open_end { "" } else { "\\z" })
+}
+
 /// A SQLite GLOB pattern: `*`, `?`, and `[`-bracketed literals for the three special characters.
 fn glob(pieces: &[Piece]) -> String {
     text::wildcard(pieces, "*", "?", |s| {
@@ -355,6 +376,25 @@ impl Language for Sql {
 
     fn max_operands(&self) -> usize {
         100
+    }
+
+    /// Spark: a long list of uncased values on one field (`Hashes|contains: [4,000 hashes]`,
+    /// `ContextInfo|contains: [200 script names]`) is one test on `lower(field)` read once: `IN` for exact values,
+    /// else one `RLIKE` whose alternatives are the patterns (`x` for `*x*`, `\Ax` for `x*`, `x\z` for `*x`). As
+    /// many `lower(field) LIKE ...` would lower the field once per value, and thousands of operands make a plan
+    /// Spark takes long to optimise and to compile (DESIGN.md, "Spark").
+    fn pattern_list(&self, field: &str, patterns: &[Vec<Piece>]) -> Result<Option<String>, Diagnostic> {
+        if self.dialect != Target::Spark || patterns.len() < SPARK_LIST_MIN {
+            return Ok(None);
+        }
+        let column = format!("lower({})", self.ident(field));
+        let patterns: Vec<Vec<Piece>> = patterns.iter().map(|p| lowered(p)).collect();
+        if let Some(values) = patterns.iter().map(|p| text::plain(p)).collect::<Option<Vec<&str>>>() {
+            let values: Vec<String> = values.iter().map(|v| self.string(v)).collect();
+            return Ok(Some(format!("{column} IN ({})", values.join(", "))));
+        }
+        let alternatives: Vec<String> = patterns.iter().map(|p| found_regex(p)).collect();
+        Ok(Some(format!("{column} RLIKE {}", self.string(&format!("(?s)(?:{})", alternatives.join("|"))))))
     }
 
     fn predicate(&self, field: Option<&str>, test: &Test) -> Result<String, Diagnostic> {

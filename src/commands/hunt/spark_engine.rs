@@ -189,6 +189,12 @@ pub fn hunt(
         ("spark.sql.caseSensitive", "true"),
         ("spark.sql.mapKeyDedupPolicy", "LAST_WIN"),
         ("spark.sql.session.timeZone", "UTC"),
+        // Events kept in memory are stored in batches of this many: Windows events of several kilobytes (and
+        // their parsed maps) in Spark's default batches of 10,000 exhaust a 1 GB driver in local mode.
+        ("spark.sql.inMemoryColumnarStorage.batchSize", "1000"),
+        // Whole-stage code generation compiles each group of rules into one Java method: over the SigmaHQ
+        // corpus that costs more than it saves (compiler/DESIGN.md, "Spark").
+        ("spark.sql.codegen.wholeStage", "false"),
     ] {
         conf.insert(key.into(), value.into());
     }
@@ -201,6 +207,7 @@ pub fn hunt(
         "master": settings.master,
         "conf": conf,
         "inputs": inputs,
+        "base_sql": events.base_sql(),
         "events_sql": events.events_sql(),
         "rules": rules,
         "output": output,

@@ -1,4 +1,4 @@
-"""Vigil's one-pass Spark job: every rule of a rule set over every event, read once.
+"""Vigil's Spark job: every rule of a rule set over every event, the events read and parsed once.
 
 Written by `vigil hunt --engine spark`, which runs it with `spark-submit` (or Python with pyspark) and reads its
 output. Usage: vigil_spark_job.py PLAN.json, PLAN being what Vigil wrote:
@@ -7,7 +7,8 @@ output. Usage: vigil_spark_job.py PLAN.json, PLAN being what Vigil wrote:
                      [{"kind": "records", "path": P}]: what Vigil converted, one `{"r": record, "e": event,
                      "f": fields}` per line; [{"kind": "parquet", "path": P}], [{"kind": "table", "name": T}]:
                      Parquet files, an existing table: a record per row (its columns as the event);
-  events_sql         the view `vigil_events` over `vigil_raw` (see runtime/src/spark.rs);
+  base_sql           the view `vigil_base` over `vigil_raw`: records parsed, their log sources told (kept);
+  events_sql         the view `vigil_events` over `vigil_base`: a column per field (runtime/src/spark.rs);
   rules              [[rule number, its log sources or null, its condition], ...];
   output             where the detections go: JSON lines `{"file", "record", "rule", "event"}`, then one
                      `{"events", "unreadable"}` line.
@@ -19,9 +20,32 @@ from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-# Rules per projection: one projection over all the rules of a corpus makes an expression Spark takes minutes
-# to optimise; groups of this many are unioned, over events cached once.
-GROUP = 200
+# The most rules, and the most SQL, one query tests: one projection over all the rules of a corpus makes a plan
+# Spark takes minutes to optimise and more memory than a 1 GB driver has (compiler/DESIGN.md, "Spark").
+GROUP_RULES = 200
+GROUP_SQL = 128 * 1024
+
+
+def queries(rules, present):
+    """The rules in groups, a query each: rules that may run on the same log sources together, tested only on
+    the events of those sources, so that an event meets only the rules that can apply to it. Rules none of whose
+    log sources the events have are left out."""
+    by_sources = {}
+    for number, sources, condition in rules:
+        key = None if sources is None else tuple(sorted(set(sources) & present))
+        if key == ():
+            continue
+        by_sources.setdefault(key, []).append((number, condition))
+    for sources, admitted in by_sources.items():
+        group, size = [], 0
+        for number, condition in admitted:
+            if group and (len(group) >= GROUP_RULES or size + len(condition) > GROUP_SQL):
+                yield sources, group
+                group, size = [], 0
+            group.append((number, condition))
+            size += len(condition)
+        if group:
+            yield sources, group
 
 
 def numbered(frame, file_index):
@@ -39,7 +63,7 @@ def numbered(frame, file_index):
     offset = F.create_map(*offsets)[F.col("_vigil_part")]
     within = F.col("_vigil_id") - F.shiftleft(F.col("_vigil_part").cast("long"), 33)
     return frame.select(F.lit(file_index).alias("_file"), (offset + within + 1).alias("_record"),
-                        F.col("value").alias("_event"), F.col("value").alias("_vigil_fields"))
+                        F.col("value").alias("_event"), F.lit(None).cast("string").alias("_vigil_fields"))
 
 
 def records(spark, source, file_index):
@@ -80,25 +104,25 @@ def main():
     # Blank lines are numbered but are no events.
     raw = raw.filter(F.trim(F.col("_event")) != "")
     raw.createOrReplaceTempView("vigil_raw")
-    events = spark.sql(plan["events_sql"]).persist(StorageLevel.MEMORY_AND_DISK)
-    events.createOrReplaceTempView("vigil_events")
-    counts = events.agg(F.count(F.lit(1)).alias("events"),
-                        F.sum(F.col("_vigil_unreadable").cast("long")).alias("unreadable")).collect()[0]
+    # Each record is read and parsed once, its log source told once, and kept (in memory, else on local disk)
+    # for the queries below.
+    base = spark.sql(plan["base_sql"]).persist(StorageLevel.MEMORY_AND_DISK)
+    base.createOrReplaceTempView("vigil_base")
+    spark.sql(plan["events_sql"]).createOrReplaceTempView("vigil_events")
+    per_source = base.groupBy("_source", "_vigil_unreadable").count().collect()
+    events = sum(row["count"] for row in per_source)
+    unreadable = sum(row["count"] for row in per_source if row["_vigil_unreadable"])
+    present = {row["_source"] for row in per_source if not row["_vigil_unreadable"]}
 
-    rules = plan["rules"]
-    for start in range(0, len(rules), GROUP):
-        group = rules[start:start + GROUP]
-        tests = []
-        for number, sources, condition in group:
-            admitted = "TRUE" if sources is None else "_source IN ({})".format(", ".join(map(str, sources)))
-            tests.append("IF({} AND coalesce(({}), FALSE), {}, NULL)".format(admitted, condition, number))
-        query = ("SELECT _file, _record, _event, _rule FROM (SELECT _file, _record, _event, "
-                 "explode(array_compact(array({}))) AS _rule FROM vigil_events WHERE NOT _vigil_unreadable)"
-                 .format(", ".join(tests)))
+    for sources, group in queries(plan["rules"], present):
+        tests = ["IF(coalesce(({}), FALSE), {}, NULL)".format(condition, number) for number, condition in group]
+        where = "TRUE" if sources is None else "_source IN ({})".format(", ".join(map(str, sources)))
+        query = ("SELECT _file, _record, _event, explode(array_compact(array({}))) AS _rule FROM vigil_events "
+                 "WHERE {} AND NOT _vigil_unreadable".format(", ".join(tests), where))
         for row in spark.sql(query).toLocalIterator():
             out.write(json.dumps({"file": row["_file"], "record": row["_record"], "rule": row["_rule"],
                                   "event": row["_event"]}) + "\n")
-    out.write(json.dumps({"events": counts["events"], "unreadable": counts["unreadable"] or 0}) + "\n")
+    out.write(json.dumps({"events": events, "unreadable": unreadable}) + "\n")
     out.close()
     spark.stop()
 
