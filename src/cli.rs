@@ -235,12 +235,14 @@ pub struct HuntArgs {
     pub db_overwrite: bool,
     /// With `--engine spark`: the Spark master to run on (`local[*]`, `local[2]`, `spark://host:7077`, `yarn`, ...).
     /// Spark is `$SPARK_HOME/bin/spark-submit` when SPARK_HOME is set, else Python's pyspark (Java 17+ needed).
-    /// JSON lines (plain or `.gz`) and Parquet files are read by Spark itself; other inputs (EVTX, JSON arrays,
-    /// standard input) are converted to JSON lines by Vigil on the way.
+    /// JSON lines (plain or `.gz`) and Parquet files are read by Spark itself, by path (on a cluster, give paths
+    /// every worker can read); other inputs (EVTX, JSON arrays, standard input) are converted to JSON lines by
+    /// Vigil on the way and sent to the cluster by the job.
     #[arg(long, value_name = "URL", default_value = "local[*]")]
     pub spark_master: String,
-    /// With `--engine spark`: a Spark setting, `KEY=VALUE` (repeated), after Vigil's own (which it may override).
-    #[arg(long, value_name = "KEY=VALUE")]
+    /// With `--engine spark`: a Spark setting, `KEY=VALUE` (repeated), after Vigil's own (which it may override),
+    /// e.g. `spark.driver.memory=4g`.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = spark_setting)]
     pub spark_conf: Vec<String>,
     /// With `--engine spark`: also hunt an existing table of the Spark session (a row per event, its columns the
     /// event's fields; repeated). With a table, INPUT may be left out.
@@ -419,4 +421,12 @@ pub struct IrArgs {
     /// Sigma files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// A `--spark-conf` setting: `KEY=VALUE` with a key.
+fn spark_setting(text: &str) -> Result<String, String> {
+    match text.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() => Ok(text.to_string()),
+        _ => Err("expected KEY=VALUE, such as spark.driver.memory=4g".to_string()),
+    }
 }

@@ -100,29 +100,47 @@ fn spark_reads(path: &Path) -> bool {
     true
 }
 
-/// One input of the plan: Spark reads it, or Vigil converts it into `converted` first.
+/// The records Vigil converts for Spark, from every input it converts, in one file (`{"i": input, "r": record,
+/// "e": event, "f": fields}` per line): many small files would make as many partitions, and each query would
+/// schedule a task for each.
+struct Converted {
+    path: PathBuf,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Converted {
+    fn writer(&mut self) -> std::io::Result<&mut std::io::BufWriter<std::fs::File>> {
+        if self.out.is_none() {
+            self.out = Some(std::io::BufWriter::new(std::fs::File::create(&self.path)?));
+        }
+        Ok(self.out.as_mut().expect("opened above"))
+    }
+}
+
+/// One input: Spark reads it (its plan entry returned), or Vigil converts it into `converted`.
 fn plan_input(
     path: &Path,
     index: usize,
-    work: &Path,
+    converted: &mut Converted,
     events: &SparkEvents,
     reading: &Reading<'_, '_>,
     totals: &mut Totals,
-) -> Result<serde_json::Value, String> {
+) -> Result<Option<serde_json::Value>, String> {
     let parquet = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet"));
     if path.as_os_str() != "-" && (parquet || spark_reads(path)) {
         let absolute = std::path::absolute(path).map_err(|e| e.to_string())?;
         let kind = if parquet { "parquet" } else { "lines" };
-        return Ok(serde_json::json!({"kind": kind, "path": absolute}));
+        return Ok(Some(serde_json::json!({"kind": kind, "path": absolute, "file": index})));
     }
-    let converted = work.join(format!("input-{index}.jsonl"));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&converted).map_err(|e| e.to_string())?);
+    let shown = converted.path.display().to_string();
+    let out = converted.writer().map_err(|e| format!("{shown}: {e}"))?;
     let mut failure = None;
     let mut sink = |record: u64, raw: read::Raw| {
         let lost = raw.unreadable().max(1);
         match raw.parse(record) {
             Ok(event) => {
-                let line = serde_json::json!({"r": record, "e": event.to_string(), "f": events.flat_fields(&event).to_string()});
+                let fields = events.flat_fields(&event).to_string();
+                let line = serde_json::json!({"i": index, "r": record, "e": event.to_string(), "f": fields});
                 if failure.is_none() {
                     failure = writeln!(out, "{line}").err();
                 }
@@ -136,9 +154,8 @@ fn plan_input(
         read::read_path_watched(path, reading.watch, &mut sink)
     };
     if let Some(e) = failure {
-        return Err(format!("{}: {e}", converted.display()));
+        return Err(format!("{shown}: {e}"));
     }
-    out.flush().map_err(|e| e.to_string())?;
     if let Err(e) = outcome {
         if !reading.watch.stopped() {
             let problem = Diagnostic::error(Code::InputUnreadable, None, e.to_string());
@@ -146,7 +163,7 @@ fn plan_input(
             totals.io_failed = true;
         }
     }
-    Ok(serde_json::json!({"kind": "records", "path": converted}))
+    Ok(None)
 }
 
 /// Runs every prepared rule (conditions for Spark) over `files` in one Spark job; detections go to the emitter in
@@ -167,12 +184,17 @@ pub fn hunt(
     let events = SparkEvents::new(&irs, sources, settings.time_field);
     let mut totals = Totals::default();
     let mut inputs = Vec::new();
+    let mut converted = Converted { path: work.path().join("converted.jsonl"), out: None };
     for (index, path) in files.iter().enumerate() {
-        inputs.push(plan_input(path, index, work.path(), &events, &reading, &mut totals).map_err(engine)?);
+        inputs.extend(plan_input(path, index, &mut converted, &events, &reading, &mut totals).map_err(engine)?);
         reading.progress.update(index + 1, 0);
     }
-    for name in settings.tables {
-        inputs.push(serde_json::json!({"kind": "table", "name": name}));
+    if let Some(mut out) = converted.out.take() {
+        out.flush().map_err(|e| engine(format!("{}: {e}", converted.path.display())))?;
+        inputs.push(serde_json::json!({"kind": "records", "path": converted.path}));
+    }
+    for (index, name) in settings.tables.iter().enumerate() {
+        inputs.push(serde_json::json!({"kind": "table", "name": name, "file": files.len() + index}));
     }
     let rules: Vec<serde_json::Value> = prepared
         .queries
@@ -215,6 +237,14 @@ pub fn hunt(
     let (job, plan_path) = (work.path().join("vigil_spark_job.py"), work.path().join("plan.json"));
     std::fs::write(&job, JOB).map_err(|e| engine(e.to_string()))?;
     std::fs::write(&plan_path, plan.to_string()).map_err(|e| engine(e.to_string()))?;
+    // For benchmarks and debugging (bench/spark.sh): a copy of the job and its plan, which the work folder loses.
+    if let Some(keep) = std::env::var_os("VIGIL_SPARK_KEEP") {
+        let keep = Path::new(&keep);
+        let copied = std::fs::create_dir_all(keep)
+            .and_then(|()| std::fs::copy(&job, keep.join("vigil_spark_job.py")))
+            .and_then(|_| std::fs::copy(&plan_path, keep.join("plan.json")));
+        copied.map_err(|e| engine(format!("VIGIL_SPARK_KEEP {}: {e}", keep.display())))?;
+    }
 
     let ran = command.arg(&job).arg(&plan_path).stdout(Stdio::null()).stderr(Stdio::piped()).output();
     let ran = ran.map_err(|e| (Code::SparkUnavailable, format!("cannot start Spark: {e}")))?;
@@ -248,9 +278,24 @@ pub fn hunt(
     Ok(totals)
 }
 
-/// The last lines of Spark's report (its Java stack traces are long; the cause is at the end).
+/// The end of Spark's report, its causes only: the lines that start at the margin (Java's `Caused by:`, Python's
+/// exception), without the indented stack frames, tracebacks and progress bars around them.
 fn tail(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
+    let lines: Vec<&str> = text
+        .split(['\n', '\r'])
+        .filter(|l| !l.trim().is_empty() && !l.starts_with(char::is_whitespace) && !l.contains("[Stage "))
+        .filter(|l| !matches!(*l, "Traceback (most recent call last):" | "JVM stacktrace:"))
+        .filter(|l| !is_log_line(l))
+        .collect();
+    lines[lines.len().saturating_sub(6)..].join("\n")
+}
+
+/// Spark's own start-up messages (`26/12/04 14:57:10 WARN ...`, log4j's notices): no cause.
+fn is_log_line(line: &str) -> bool {
+    let dated = line.len() > 18 && line.as_bytes()[2] == b'/' && line.as_bytes()[8] == b' ';
+    dated
+        || ["Using Spark's", "Setting default log level", "To adjust logging level", "WARNING: Using incubator"]
+            .iter()
+            .any(|p| line.starts_with(p))
 }

@@ -4,9 +4,10 @@ Written by `vigil hunt --engine spark`, which runs it with `spark-submit` (or Py
 output. Usage: vigil_spark_job.py PLAN.json, PLAN being what Vigil wrote:
   master, conf       where Spark runs (`local[*]`, `spark://host:7077`, ...) and session settings;
   inputs             [{"kind": "lines", "path": P}]: JSON lines (plain or gzip, by name), records numbered by line;
-                     [{"kind": "records", "path": P}]: what Vigil converted, one `{"r": record, "e": event,
-                     "f": fields}` per line; [{"kind": "parquet", "path": P}], [{"kind": "table", "name": T}]:
-                     Parquet files, an existing table: a record per row (its columns as the event);
+                     [{"kind": "records", "path": P}]: what Vigil converted, one `{"i": input, "r": record,
+                     "e": event, "f": fields}` per line; [{"kind": "parquet", "path": P}], [{"kind": "table",
+                     "name": T}]: Parquet files, an existing table: a record per row (its columns as the event);
+                     "file" is the input's number (lines, parquet, table);
   base_sql           the view `vigil_base` over `vigil_raw`: records parsed, their log sources told (kept);
   events_sql         the view `vigil_events` over `vigil_base`: a column per field (runtime/src/spark.rs);
   rules              [[rule number, its log sources or null, its condition], ...];
@@ -66,18 +67,23 @@ def numbered(frame, file_index):
                         F.col("value").alias("_event"), F.lit(None).cast("string").alias("_vigil_fields"))
 
 
-def records(spark, source, file_index):
+def records(spark, source):
     if source["kind"] == "lines":
-        return numbered(spark.read.text(source["path"]), file_index)
+        return numbered(spark.read.text(source["path"]), source["file"])
     if source["kind"] == "records":
-        lines = spark.read.text(source["path"])
-        return lines.select(F.lit(file_index).alias("_file"),
+        if spark.sparkContext.master.startswith("local"):
+            lines = spark.read.text(source["path"])
+        else:
+            # The file Vigil converted is on this machine only: the job sends its lines to the cluster.
+            with open(source["path"], encoding="utf-8") as f:
+                lines = spark.createDataFrame([(line.rstrip("\n"),) for line in f], "value STRING")
+        return lines.select(F.get_json_object("value", "$.i").cast("int").alias("_file"),
                             F.get_json_object("value", "$.r").cast("long").alias("_record"),
                             F.get_json_object("value", "$.e").alias("_event"),
                             F.get_json_object("value", "$.f").alias("_vigil_fields"))
     table = spark.read.parquet(source["path"]) if source["kind"] == "parquet" else spark.table(source["name"])
     as_json = table.select(F.to_json(F.struct(*table.columns)).alias("value"))
-    return numbered(as_json, file_index)
+    return numbered(as_json, source["file"])
 
 
 def main():
@@ -91,7 +97,7 @@ def main():
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
 
-    frames = [records(spark, source, index) for index, source in enumerate(plan["inputs"])]
+    frames = [records(spark, source) for source in plan["inputs"]]
     frames = [frame for frame in frames if frame is not None]
     out = open(plan["output"], "w", encoding="utf-8")
     if not frames:
@@ -103,6 +109,10 @@ def main():
         raw = raw.unionByName(frame)
     # Blank lines are numbered but are no events.
     raw = raw.filter(F.trim(F.col("_event")) != "")
+    # Many small inputs make many partitions, and every query below would schedule a task for each.
+    most = 4 * spark.sparkContext.defaultParallelism
+    if raw.rdd.getNumPartitions() > most:
+        raw = raw.coalesce(most)
     raw.createOrReplaceTempView("vigil_raw")
     # Each record is read and parsed once, its log source told once, and kept (in memory, else on local disk)
     # for the queries below.

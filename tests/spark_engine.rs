@@ -1,0 +1,204 @@
+//! `vigil hunt --engine spark`: the rule set in one Spark job (local, or a standalone cluster on loopback) finds
+//! exactly the matcher's detections, written the same way. The tests that run Spark need Python with pyspark and
+//! Java (`.ci/run` installs pyspark; tests/engines/requirements.txt) and are ignored without `--include-ignored`.
+
+mod common;
+
+use common::{shared, stderr, stdout, vigil, vigil_with_stdin};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a Spark hunt may take here before it counts as hung.
+const LIMIT: Duration = Duration::from_secs(900);
+
+/// The matcher's and Spark's JSON lines for the same arguments (both must succeed); Spark's with `spark_args`.
+fn both_engines(args: &[&str], spark_args: &[&str]) -> (String, String) {
+    let mut args: Vec<&str> = [&["hunt", "--format", "jsonl"][..], args].concat();
+    let matcher = vigil(&args);
+    assert_eq!(matcher.status.code(), Some(0), "{}", stderr(&matcher));
+    args.extend(["--engine", "spark"]);
+    args.extend(spark_args);
+    let spark = vigil_with_stdin(&args, b"", LIMIT);
+    assert_eq!(spark.status.code(), Some(0), "{}", stderr(&spark));
+    (stdout(&matcher), stdout(&spark))
+}
+
+fn records(jsonl: &str) -> Vec<u64> {
+    jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["source"]["record"].as_u64().unwrap_or(0))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs ../shared, pyspark and Java: tests/engines"]
+fn the_seed_on_spark_finds_the_matchers_six_detections() {
+    let dataset = shared("mordor/empire_psinject_PEinjection.jsonl.gz");
+    let (matcher, spark) =
+        both_engines(&["-r", "rules/sysmon_wmi_module_load.yml", dataset.to_str().unwrap_or("")], &[]);
+    assert_eq!(records(&spark), [2169, 2173, 2192, 2195, 2233, 2236]);
+    assert_eq!(spark, matcher);
+}
+
+#[test]
+#[ignore = "needs ../shared, pyspark and Java: tests/engines"]
+fn the_windows_rules_on_spark_find_the_matchers_detections_in_every_mordor_set() {
+    let rules = shared("sigma/rules/windows");
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(shared("mordor"))
+        .expect("../shared/mordor")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
+        .collect();
+    sets.sort();
+    assert!(sets.len() >= 12, "{} Mordor sets", sets.len());
+    let mut args = vec!["-r", rules.to_str().unwrap_or("")];
+    args.extend(sets.iter().map(|p| p.to_str().unwrap_or("")));
+    let (matcher, spark) = both_engines(&args, &[]);
+    // 508 when written (2,407 rules, 30,685 events).
+    assert!(matcher.lines().count() > 400, "{} detections", matcher.lines().count());
+    assert!(spark == matcher, "Spark and the matcher disagree over the Mordor sets");
+}
+
+#[test]
+#[ignore = "needs ../shared, pyspark and Java: tests/engines"]
+fn spark_finds_the_matchers_detections_in_the_regression_events_it_converts() {
+    // JSON documents and EVTX files: Vigil converts them to JSON lines for Spark.
+    let regression = shared("sigma/regression_data");
+    let rules = shared("sigma/rules");
+    let (matcher, spark) = both_engines(&["-r", rules.to_str().unwrap_or(""), regression.to_str().unwrap_or("")], &[]);
+    assert!(matcher.lines().count() > 200, "{} detections", matcher.lines().count());
+    assert!(spark == matcher, "Spark and the matcher disagree over the regression events");
+}
+
+/// A Spark master and a worker on loopback, started with pyspark's own `spark-class`; stopped when dropped.
+struct Cluster {
+    processes: Vec<Child>,
+    url: String,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for process in &mut self.processes {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn start_cluster() -> Cluster {
+    let home = Command::new("python3")
+        .args(["-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
+        .output()
+        .expect("python3 runs");
+    assert!(home.status.success(), "pyspark is not installed (tests/engines/requirements.txt)");
+    let class = PathBuf::from(String::from_utf8_lossy(&home.stdout).trim()).join("bin/spark-class");
+    let logs = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spark_cluster");
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let port = free_port();
+    let url = format!("spark://127.0.0.1:{port}");
+    let spawn = |args: &[&str], log: &str| {
+        let log = std::fs::File::create(logs.join(log)).expect("log file");
+        Command::new(&class)
+            .args(args)
+            .env("SPARK_LOCAL_IP", "127.0.0.1")
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spark-class runs")
+    };
+    let (port_text, web) = (port.to_string(), free_port().to_string());
+    let master = ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", &port_text];
+    let mut cluster =
+        Cluster { processes: vec![spawn(&[&master[..], &["--webui-port", &web]].concat(), "master.log")], url };
+    let web = free_port().to_string();
+    let worker_args = [
+        "org.apache.spark.deploy.worker.Worker",
+        "--host",
+        "127.0.0.1",
+        "--cores",
+        "2",
+        "--memory",
+        "2g",
+        "--webui-port",
+    ];
+    cluster.processes.push(spawn(&[&worker_args[..], &[&web, &cluster.url]].concat(), "worker.log"));
+    // The worker says so in the master's log once it is registered.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        let log = std::fs::read_to_string(logs.join("master.log")).unwrap_or_default();
+        if log.contains("Registering worker") {
+            return cluster;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("the Spark worker did not register within 120 s: see {}", logs.display());
+}
+
+#[test]
+#[ignore = "needs ../shared, pyspark and Java: tests/engines"]
+fn a_standalone_cluster_on_loopback_finds_the_seed_detections_through_spark_master() {
+    let cluster = start_cluster();
+    let dataset = shared("mordor/empire_psinject_PEinjection.jsonl.gz");
+    // The playbook's dataset read by the workers, and a file Vigil converts (a JSON array) sent by the job.
+    let array = common::write_in(
+        "spark_cluster",
+        "events.json",
+        std::fs::read_to_string("examples/wmi_module_load.jsonl")
+            .map(|text| format!("[{}]", text.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(",")))
+            .expect("the bundled example"),
+    );
+    let args = ["-r", "rules/sysmon_wmi_module_load.yml", dataset.to_str().unwrap_or(""), &array];
+    let (matcher, spark) = both_engines(&args, &["--spark-master", &cluster.url]);
+    assert_eq!(records(&spark), [2169, 2173, 2192, 2195, 2233, 2236, 1, 2, 5]);
+    assert_eq!(spark, matcher);
+    let log = std::fs::read_to_string(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spark_cluster/master.log"))
+        .unwrap_or_default();
+    assert!(log.contains("Registering app vigil hunt"), "the job ran on the cluster: {log}");
+}
+
+#[test]
+fn without_spark_the_hunt_fails_with_a_code_and_says_what_to_install() {
+    let output = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["hunt", "--engine", "spark", "-r", "rules", "examples/wmi_module_load.jsonl"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("SPARK_HOME")
+        .env("VIGIL_PYTHON", "/nonexistent/python3")
+        .output()
+        .expect("vigil runs");
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("error[spark-unavailable]") && message.contains("pip install pyspark"), "{message}");
+    let bad_home = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["hunt", "--engine", "spark", "-r", "rules", "examples/wmi_module_load.jsonl"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("SPARK_HOME", "/nonexistent/spark")
+        .output()
+        .expect("vigil runs");
+    assert_eq!(bad_home.status.code(), Some(2));
+    assert!(stderr(&bad_home).contains("no bin/spark-submit"), "{}", stderr(&bad_home));
+}
+
+#[test]
+fn a_spark_setting_without_a_value_is_a_usage_error() {
+    let output = vigil(&["hunt", "--engine", "spark", "--spark-conf", "spark.driver.memory", "-r", "rules", "-"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("expected KEY=VALUE"), "{}", stderr(&output));
+}
+
+#[test]
+#[ignore = "needs pyspark and Java: tests/engines"]
+fn a_failed_spark_job_is_reported_with_its_cause() {
+    let args = ["hunt", "--engine", "spark", "--spark-conf", "spark.sql.ansi.enabled=maybe", "-r", "rules"];
+    let output = vigil_with_stdin(&[&args[..], &["examples/wmi_module_load.jsonl"]].concat(), b"", LIMIT);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("error[spark-job-failed]"), "{message}");
+    assert!(message.contains("'maybe'") && message.lines().count() < 12, "the cause, without stack frames: {message}");
+}
