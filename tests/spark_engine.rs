@@ -202,3 +202,40 @@ fn a_failed_spark_job_is_reported_with_its_cause() {
     assert!(message.contains("error[spark-job-failed]"), "{message}");
     assert!(message.contains("'maybe'") && message.lines().count() < 12, "the cause, without stack frames: {message}");
 }
+
+#[test]
+fn convert_writes_the_rule_set_as_one_spark_job_script() {
+    let output = vigil(&["convert", "-t", "spark", "-f", "job", "rules/sysmon_wmi_module_load.yml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let script = stdout(&output);
+    assert!(script.starts_with("\"\"\"Vigil's Spark job"), "{}", &script[..script.len().min(200)]);
+    assert!(script.contains("\nEMBEDDED_PLAN = \"{") && script.contains("wmiutils"), "the plan is in the script");
+    assert!(stderr(&output).contains("1 rules in one Spark job, 0 left out"), "{}", stderr(&output));
+    let jsonl = vigil(&["convert", "-t", "spark", "-f", "job", "--jsonl", "rules/sysmon_wmi_module_load.yml"]);
+    assert_eq!(jsonl.status.code(), Some(2));
+    assert!(stderr(&jsonl).contains("unsupported-format"), "{}", stderr(&jsonl));
+}
+
+#[test]
+#[ignore = "needs ../shared, pyspark and Java: tests/engines"]
+fn the_converted_job_run_by_itself_finds_the_seed_detections() {
+    let output = vigil(&["convert", "-t", "spark", "-f", "job", "rules/sysmon_wmi_module_load.yml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let script = common::write_in("spark_job", "hunt.py", stdout(&output));
+    let detections = common::tmp_in("spark_job", "detections.jsonl");
+    let dataset = shared("mordor/empire_psinject_PEinjection.jsonl.gz");
+    let ran = Command::new("python3")
+        .arg(&script)
+        .arg(&dataset)
+        .arg("--output")
+        .arg(&detections)
+        .output()
+        .expect("python3 runs");
+    assert!(ran.status.success(), "the job failed: {}", String::from_utf8_lossy(&ran.stderr));
+    let text = std::fs::read_to_string(&detections).expect("the detections");
+    assert_eq!(records(&text), [2169, 2173, 2192, 2195, 2233, 2236]);
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or("{}")).expect("JSON");
+    assert_eq!(first["rule"]["title"], "WMI Modules Loaded", "{first}");
+    assert_eq!(first["source"]["file"], dataset.to_str().unwrap_or(""));
+    assert_eq!(first["event"]["EventID"], 7);
+}

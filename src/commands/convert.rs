@@ -128,6 +128,9 @@ pub fn run(args: &ConvertArgs) -> u8 {
     };
     let Some(compilation) = rule_files::compile(&args.paths, &args.pipeline.filters, &settings) else { return 2 };
 
+    if (target, args.format.as_str()) == (Target::Spark, "job") {
+        return spark_job(args, &compilation);
+    }
     let results = convert_all(&compilation, target, &args.format, &options);
     let mut io_error = false;
     for file in compilation.files.iter().filter(|f| !f.readable) {
@@ -187,6 +190,33 @@ pub fn run(args: &ConvertArgs) -> u8 {
     if io_error {
         2
     } else if failed > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// `-t spark -f job`: one PySpark script testing every rule (those Spark SQL cannot express are reported and left
+/// out), as `vigil hunt --engine spark` runs them.
+fn spark_job(args: &ConvertArgs, compilation: &Compilation) -> u8 {
+    if args.jsonl {
+        let message = "the Spark job is one script for the whole rule set: --jsonl does not apply to it";
+        report::general(&Diagnostic::error(Code::UnsupportedFormat, None, message).for_target("spark"));
+        return 2;
+    }
+    let (script, rules, not_loaded) = crate::commands::hunt::spark_job_script(compilation);
+    let io_error = compilation.files.iter().any(|f| !f.readable);
+    for file in compilation.files.iter().filter(|f| !f.readable) {
+        report::errors(file);
+    }
+    let Some(mut out) = crate::output::open(&args.output) else { return 2 };
+    if let Err(e) = out.write_all(script.as_bytes()).and_then(|()| out.flush()) {
+        return crate::output::failed(&e, args.output.as_deref());
+    }
+    eprintln!("{rules} rules in one Spark job, {not_loaded} left out");
+    if io_error {
+        2
+    } else if not_loaded > 0 {
         1
     } else {
         0

@@ -101,6 +101,10 @@ impl Target {
             Target::Splunk => {
                 &[("default", "plain queries, one per rule"), ("savedsearches", "a savedsearches.conf stanza per rule")]
             }
+            Target::Spark => &[
+                ("default", "plain queries, one per rule"),
+                ("job", "one PySpark script testing every rule in a single Spark job, the inputs as its arguments"),
+            ],
             _ => &[("default", "plain queries, one per rule")],
         }
     }
@@ -155,6 +159,12 @@ pub fn convert(
                 target.name(),
                 target.name()
             ),
+        ));
+    }
+    if (target, format) == (Target::Spark, "job") {
+        return Err(Diagnostic::unlocated(
+            Code::UnsupportedFormat,
+            "the Spark `job` format is one job for a whole rule set, written by `vigil convert -t spark -f job`",
         ));
     }
     let cx = Context { rule, state, options };

@@ -467,6 +467,31 @@ fn matcher(
 
 /// A query engine running each rule's generated SQL: SQLite, or Spark in one job.
 #[allow(clippy::too_many_arguments)]
+/// `vigil convert -t spark -f job`: the job script for every rule of `compilation` on the built-in log-source
+/// table, the number of rules in it and of rules left out (each reported: correlations, rules Spark SQL cannot
+/// express).
+pub fn spark_job_script(compilation: &Compilation) -> (String, usize, usize) {
+    let mut not_loaded = 0;
+    for linked in &compilation.correlations {
+        let file = &compilation.files[linked.file];
+        let why = Diagnostic::error(
+            Code::UnsupportedCorrelation,
+            file.documents[linked.document].pos,
+            "correlation rules are not part of the Spark job yet; `vigil hunt` runs them",
+        )
+        .for_target("spark");
+        report::problem(file, &why);
+        not_loaded += 1;
+    }
+    let (prepared, rejected) = sql_engine::prepare(compilation.rules(), Target::Spark);
+    for (rule, diagnostic) in &rejected {
+        report::problem(rule.file, diagnostic);
+    }
+    not_loaded += rejected.len();
+    let sources = LogSources::Table(vigil_compiler::logsources::LogSourceTable::builtin());
+    (spark_engine::job_script(&prepared, &sources), prepared.queries.len(), not_loaded)
+}
+
 fn query_engine(
     args: &HuntArgs,
     layout: &format::Layout,

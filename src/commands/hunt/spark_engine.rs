@@ -166,6 +166,67 @@ fn plan_input(
     Ok(None)
 }
 
+/// The part of a job's plan the rules make: each rule's number, the log sources it may run on and its condition;
+/// each rule's id, title and level (`names`, for a job Vigil does not read the output of); the SQL of the views;
+/// the session settings (Vigil's, then `extra`: `KEY=VALUE`).
+fn rules_plan(
+    prepared: &Prepared,
+    events: &SparkEvents,
+    extra: &[String],
+) -> serde_json::Map<String, serde_json::Value> {
+    let rules: Vec<serde_json::Value> = prepared
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(number, condition)| {
+            serde_json::json!([number, events.admitted(&prepared.logsources[number]), condition])
+        })
+        .collect();
+    let names: Vec<serde_json::Value> = prepared
+        .rules
+        .iter()
+        .map(|(meta, path)| serde_json::json!({"id": meta.id, "title": meta.title, "level": meta.level.map(|l| l.as_str()), "path": path}))
+        .collect();
+    let mut conf = serde_json::Map::new();
+    for (key, value) in [
+        ("spark.ui.enabled", "false"),
+        ("spark.sql.ansi.enabled", "false"),
+        ("spark.sql.caseSensitive", "true"),
+        ("spark.sql.mapKeyDedupPolicy", "LAST_WIN"),
+        ("spark.sql.session.timeZone", "UTC"),
+        // Events kept in memory are stored in batches of this many: Windows events of several kilobytes (and
+        // their parsed maps) in Spark's default batches of 10,000 exhaust a 1 GB driver in local mode.
+        ("spark.sql.inMemoryColumnarStorage.batchSize", "1000"),
+        // Whole-stage code generation compiles each group of rules into one Java method: over the SigmaHQ
+        // corpus that costs more than it saves (compiler/DESIGN.md, "Spark").
+        ("spark.sql.codegen.wholeStage", "false"),
+    ] {
+        conf.insert(key.into(), value.into());
+    }
+    for setting in extra {
+        let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+        conf.insert(key.trim().into(), value.into());
+    }
+    let mut plan = serde_json::Map::new();
+    plan.insert("conf".into(), conf.into());
+    plan.insert("base_sql".into(), events.base_sql().into());
+    plan.insert("events_sql".into(), events.events_sql().into());
+    plan.insert("rules".into(), rules.into());
+    plan.insert("names".into(), names.into());
+    plan
+}
+
+/// `vigil convert -t spark -f job`: the job as one PySpark script with its plan inside, for users who run it
+/// themselves (`spark-submit hunt.py INPUT... [--table NAME] [--output PATH]`, see spark_job.py).
+pub fn job_script(prepared: &Prepared, sources: &LogSources) -> String {
+    let irs: Vec<&vigil_compiler::ir::Rule> = prepared.irs.iter().collect();
+    let events = SparkEvents::new(&irs, sources, None);
+    let plan = serde_json::Value::Object(rules_plan(prepared, &events, &[])).to_string();
+    // A JSON string is a Python string literal too.
+    let literal = serde_json::Value::String(plan).to_string();
+    JOB.replacen("\nEMBEDDED_PLAN = None\n", &format!("\nEMBEDDED_PLAN = {literal}\n"), 1)
+}
+
 /// Runs every prepared rule (conditions for Spark) over `files` in one Spark job; detections go to the emitter in
 /// the matcher's order.
 pub fn hunt(
@@ -196,44 +257,14 @@ pub fn hunt(
     for (index, name) in settings.tables.iter().enumerate() {
         inputs.push(serde_json::json!({"kind": "table", "name": name, "file": files.len() + index}));
     }
-    let rules: Vec<serde_json::Value> = prepared
-        .queries
-        .iter()
-        .enumerate()
-        .map(|(number, condition)| {
-            serde_json::json!([number, events.admitted(&prepared.logsources[number]), condition])
-        })
-        .collect();
-    let mut conf = serde_json::Map::new();
-    for (key, value) in [
-        ("spark.ui.enabled", "false"),
-        ("spark.sql.ansi.enabled", "false"),
-        ("spark.sql.caseSensitive", "true"),
-        ("spark.sql.mapKeyDedupPolicy", "LAST_WIN"),
-        ("spark.sql.session.timeZone", "UTC"),
-        // Events kept in memory are stored in batches of this many: Windows events of several kilobytes (and
-        // their parsed maps) in Spark's default batches of 10,000 exhaust a 1 GB driver in local mode.
-        ("spark.sql.inMemoryColumnarStorage.batchSize", "1000"),
-        // Whole-stage code generation compiles each group of rules into one Java method: over the SigmaHQ
-        // corpus that costs more than it saves (compiler/DESIGN.md, "Spark").
-        ("spark.sql.codegen.wholeStage", "false"),
-    ] {
-        conf.insert(key.into(), value.into());
-    }
-    for setting in settings.conf {
-        let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
-        conf.insert(key.trim().into(), value.into());
-    }
     let output = work.path().join("detections.jsonl");
-    let plan = serde_json::json!({
-        "master": settings.master,
-        "conf": conf,
-        "inputs": inputs,
-        "base_sql": events.base_sql(),
-        "events_sql": events.events_sql(),
-        "rules": rules,
-        "output": output,
-    });
+    let mut plan = rules_plan(prepared, &events, settings.conf);
+    plan.extend([
+        ("master".to_string(), settings.master.into()),
+        ("inputs".to_string(), inputs.into()),
+        ("output".to_string(), serde_json::json!(output)),
+    ]);
+    let plan = serde_json::Value::Object(plan);
     let (job, plan_path) = (work.path().join("vigil_spark_job.py"), work.path().join("plan.json"));
     std::fs::write(&job, JOB).map_err(|e| engine(e.to_string()))?;
     std::fs::write(&plan_path, plan.to_string()).map_err(|e| engine(e.to_string()))?;

@@ -1,7 +1,9 @@
 """Vigil's Spark job: every rule of a rule set over every event, the events read and parsed once.
 
 Written by `vigil hunt --engine spark`, which runs it with `spark-submit` (or Python with pyspark) and reads its
-output. Usage: vigil_spark_job.py PLAN.json, PLAN being what Vigil wrote:
+output; or by `vigil convert -t spark -f job` with its plan inside (EMBEDDED_PLAN), for users who run it themselves:
+`spark-submit job.py INPUT... [--table NAME] [--output PATH]` (see --help). Usage by Vigil: vigil_spark_job.py
+PLAN.json, PLAN being:
   master, conf       where Spark runs (`local[*]`, `spark://host:7077`, ...) and session settings;
   inputs             [{"kind": "lines", "path": P}]: JSON lines (plain or gzip, by name), records numbered by line;
                      [{"kind": "records", "path": P}]: what Vigil converted, one `{"i": input, "r": record,
@@ -11,6 +13,7 @@ output. Usage: vigil_spark_job.py PLAN.json, PLAN being what Vigil wrote:
   base_sql           the view `vigil_base` over `vigil_raw`: records parsed, their log sources told (kept);
   events_sql         the view `vigil_events` over `vigil_base`: a column per field (runtime/src/spark.rs);
   rules              [[rule number, its log sources or null, its condition], ...];
+  names              each rule's {"id", "title", "level", "path"};
   output             where the detections go: JSON lines `{"file", "record", "rule", "event"}`, then one
                      `{"events", "unreadable"}` line.
 """
@@ -86,24 +89,13 @@ def records(spark, source):
     return numbered(as_json, source["file"])
 
 
-def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
-        plan = json.load(f)
-    builder = SparkSession.builder.appName("vigil hunt")
-    if plan.get("master"):
-        builder = builder.master(plan["master"])
-    for key, value in plan["conf"].items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-
+def hunt(spark, plan, detection):
+    """Runs the plan's rules over its inputs: `detection(file, record, rule, event)` for each detection;
+    returns the numbers of events and of unreadable records."""
     frames = [records(spark, source) for source in plan["inputs"]]
     frames = [frame for frame in frames if frame is not None]
-    out = open(plan["output"], "w", encoding="utf-8")
     if not frames:
-        out.write(json.dumps({"events": 0, "unreadable": 0}) + "\n")
-        out.close()
-        return
+        return 0, 0
     raw = frames[0]
     for frame in frames[1:]:
         raw = raw.unionByName(frame)
@@ -130,12 +122,78 @@ def main():
         query = ("SELECT _file, _record, _event, explode(array_compact(array({}))) AS _rule FROM vigil_events "
                  "WHERE {} AND NOT _vigil_unreadable".format(", ".join(tests), where))
         for row in spark.sql(query).toLocalIterator():
-            out.write(json.dumps({"file": row["_file"], "record": row["_record"], "rule": row["_rule"],
-                                  "event": row["_event"]}) + "\n")
-    out.write(json.dumps({"events": events, "unreadable": unreadable}) + "\n")
-    out.close()
+            detection(row["_file"], row["_record"], row["_rule"], row["_event"])
+    base.unpersist()
+    return events, unreadable
+
+
+def session(plan, name):
+    builder = SparkSession.builder.appName(name)
+    if plan.get("master"):
+        builder = builder.master(plan["master"])
+    for key, value in plan["conf"].items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def for_vigil(plan_path):
+    """`vigil hunt --engine spark`: the plan Vigil wrote; detections by number, for Vigil to report."""
+    with open(plan_path, encoding="utf-8") as f:
+        plan = json.load(f)
+    spark = session(plan, "vigil hunt")
+    with open(plan["output"], "w", encoding="utf-8") as out:
+        def detection(file, record, rule, event):
+            out.write(json.dumps({"file": file, "record": record, "rule": rule, "event": event}) + "\n")
+        events, unreadable = hunt(spark, plan, detection)
+        out.write(json.dumps({"events": events, "unreadable": unreadable}) + "\n")
     spark.stop()
 
 
+def standalone(argv):
+    """`vigil convert -t spark -f job`: the plan is in this file; the inputs are the arguments."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        description="Sigma rules converted by Vigil (vigil convert -t spark -f job), all tested in one Spark job. "
+                    "Each detection is a JSON line: rule (id, title, level, path), source (file, record: the line "
+                    "number, or the row number of a table or Parquet input) and event.")
+    parser.add_argument("inputs", nargs="*", metavar="INPUT",
+                        help="a file of JSON lines (plain, or gzip named .gz) or a Parquet file (.parquet): any path "
+                             "Spark reads (hdfs://, s3a://, ...)")
+    parser.add_argument("--table", action="append", default=[], metavar="NAME",
+                        help="also an existing table of the session, a row per event (repeatable)")
+    parser.add_argument("--output", metavar="PATH", help="write the detections here (default: standard output)")
+    parser.add_argument("--master", help="the Spark master (default: spark-submit's --master)")
+    args = parser.parse_args(argv)
+    if not args.inputs and not args.table:
+        parser.error("give at least one INPUT or --table")
+    plan = json.loads(EMBEDDED_PLAN)
+    plan["master"] = args.master
+    kind = lambda path: "parquet" if path.lower().endswith(".parquet") else "lines"
+    plan["inputs"] = ([{"kind": kind(path), "path": path, "file": i} for i, path in enumerate(args.inputs)]
+                      + [{"kind": "table", "name": name, "file": len(args.inputs) + i}
+                         for i, name in enumerate(args.table)])
+    shown = args.inputs + args.table
+    found = []
+    spark = session(plan, "vigil sigma job")
+    events, unreadable = hunt(spark, plan, lambda *detection: found.append(detection))
+    spark.stop()
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    for file, record, rule, event in sorted(found, key=lambda d: (d[0], d[1], d[2])):
+        out.write(json.dumps({"rule": plan["names"][rule], "source": {"file": shown[file], "record": record},
+                              "event": json.loads(event)}) + "\n")
+    out.flush()
+    print("{} events, {} unreadable, {} detections".format(events, unreadable, len(found)), file=sys.stderr)
+
+
+# The plan of `vigil convert -t spark -f job` (rules, views, settings) as JSON text, written in here by Vigil; None
+# when Vigil runs this file with a plan of its own.
+EMBEDDED_PLAN = None
+
+
 if __name__ == "__main__":
-    main()
+    if EMBEDDED_PLAN is None:
+        for_vigil(sys.argv[1])
+    else:
+        standalone(sys.argv[1:])
