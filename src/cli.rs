@@ -160,8 +160,9 @@ pub enum HuntEngine {
     Matcher,
     /// An embedded SQLite database and each rule's SQL (`vigil convert -t sqlite`).
     Sqlite,
-    /// One Spark job testing every rule's Spark SQL (`vigil convert -t spark`) in a single pass over the events,
-    /// locally or on a cluster (`--spark-master`).
+    /// One Spark job testing every rule's Spark SQL (`vigil convert -t spark`), the events read and parsed once
+    /// and each tested only by the rules of its log source, locally or on a cluster (`--spark-master`);
+    /// correlation rules run with the matcher only.
     Spark,
 }
 

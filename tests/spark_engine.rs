@@ -186,10 +186,13 @@ fn without_spark_the_hunt_fails_with_a_code_and_says_what_to_install() {
 }
 
 #[test]
-fn a_spark_setting_without_a_value_is_a_usage_error() {
+fn spark_options_without_a_value_or_without_the_spark_engine_are_usage_errors() {
     let output = vigil(&["hunt", "--engine", "spark", "--spark-conf", "spark.driver.memory", "-r", "rules", "-"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("expected KEY=VALUE"), "{}", stderr(&output));
+    let without_engine = vigil(&["hunt", "--spark-table", "events", "-r", "rules", "-"]);
+    assert_eq!(without_engine.status.code(), Some(2));
+    assert!(stderr(&without_engine).contains("for `--engine spark`"), "{}", stderr(&without_engine));
 }
 
 #[test]

@@ -191,6 +191,10 @@ pub fn run(args: &HuntArgs) -> u8 {
     if args.db.is_some() && args.engine != HuntEngine::Sqlite {
         return report::usage("--db keeps the SQLite database of `--engine sqlite`; add `--engine sqlite`");
     }
+    let spark_options = args.spark_master != "local[*]" || !args.spark_conf.is_empty() || !args.spark_table.is_empty();
+    if spark_options && args.engine != HuntEngine::Spark {
+        return report::usage("--spark-master, --spark-conf and --spark-table are for `--engine spark`; add it");
+    }
     if let Some(threads) = args.threads {
         // Rule files are compiled on the same number of threads as events are matched.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(usize::from(threads)).build_global();
