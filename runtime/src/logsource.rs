@@ -7,6 +7,7 @@ use crate::fields::{FieldId, FieldTable, Value};
 use rustc_hash::FxHashMap;
 use vigil_compiler::ir::meta::LogSource;
 use vigil_compiler::logsources::{Categories, LogSourceTable, ANY_SERVICE};
+use vigil_compiler::sql_table::spark_string;
 
 /// The position of a log source among those a classifier can give; [`UNKNOWN`] for events it does not recognise.
 pub type SourceKey = u32;
@@ -230,25 +231,6 @@ impl Classifier {
         }
         UNKNOWN
     }
-}
-
-/// A string literal of Spark SQL (which reads backslash escapes inside literals).
-pub fn spark_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('\'');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 /// A literal map of Spark SQL from `pairs` (key text, value), or a typed NULL when there are none (an empty

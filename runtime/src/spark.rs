@@ -18,14 +18,14 @@
 //! number is read as one, and what is no number matches no number).
 
 use crate::fields::{FieldId, FieldTable, Value};
-use crate::logsource::{spark_string, Classifier, SourceKey, UNKNOWN};
+use crate::logsource::{Classifier, SourceKey, UNKNOWN};
 use crate::ruleset::LogSources;
 use crate::Event;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use vigil_compiler::ir;
 use vigil_compiler::ir::meta::LogSource;
-use vigil_compiler::ir::{self, Test};
-use vigil_compiler::sql_table::{KEYWORD_COLUMN, KEYWORD_SEPARATOR};
+use vigil_compiler::sql_table::{spark_string, KEYWORD_COLUMN, KEYWORD_SEPARATOR};
 
 /// The member of a converted input's fields object that holds its keyword text (a name no event field has).
 const RAW_MEMBER: &str = "\u{1f}raw";
@@ -47,19 +47,7 @@ impl SparkEvents {
     /// The table for `rules`, telling log sources as `sources` says and event times from `time_field` (or the
     /// usual fields).
     pub fn new(rules: &[&ir::Rule], sources: &LogSources, time_field: Option<&str>) -> SparkEvents {
-        let mut table = FieldTable::default();
-        let mut keywords = false;
-        for rule in rules {
-            rule.expr.visit_predicates(&mut |p| {
-                match &p.field {
-                    Some(name) => drop(table.intern(name)),
-                    None => keywords = true,
-                }
-                if let Test::FieldRef { field, .. } = &p.test {
-                    table.intern(field);
-                }
-            });
-        }
+        let (mut table, keywords) = crate::sqlite::fields_of(rules);
         let time_fields = crate::time::time_fields(time_field).iter().map(|n| table.intern(n)).collect();
         let classifier = match sources {
             LogSources::Anywhere => None,

@@ -58,8 +58,9 @@ fn sql_error(e: rusqlite::Error) -> String {
     e.to_string()
 }
 
-/// Every field `rules` read (and the fields field references compare with), interned.
-fn fields_of(rules: &[&ir::Rule]) -> (FieldTable, bool) {
+/// Every field `rules` read (and the fields field references compare with), interned, and whether a rule
+/// searches keywords.
+pub(crate) fn fields_of(rules: &[&ir::Rule]) -> (FieldTable, bool) {
     let mut table = FieldTable::default();
     let mut keywords = false;
     for rule in rules {

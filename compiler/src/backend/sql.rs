@@ -150,23 +150,7 @@ impl Sql {
             return format!("({})", parts.join(" || "));
         }
         match self.dialect {
-            Target::Spark => {
-                let mut out = String::with_capacity(text.len() + 2);
-                out.push('\'');
-                for c in text.chars() {
-                    match c {
-                        '\\' => out.push_str("\\\\"),
-                        '\'' => out.push_str("\\'"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        '\t' => out.push_str("\\t"),
-                        '\0' => out.push_str("\\0"),
-                        c => out.push(c),
-                    }
-                }
-                out.push('\'');
-                out
-            }
+            Target::Spark => crate::sql_table::spark_string(text),
             _ => format!("'{}'", text.replace('\'', "''")),
         }
     }

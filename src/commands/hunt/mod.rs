@@ -471,22 +471,26 @@ fn matcher(
 
 /// A query engine running each rule's generated SQL: SQLite, or Spark in one job.
 #[allow(clippy::too_many_arguments)]
+/// Reports every correlation rule of `compilation` as one `target` does not run (`why`); how many there are.
+fn refuse_correlations(compilation: &Compilation, target: Target, why: &str) -> usize {
+    for linked in &compilation.correlations {
+        let file = &compilation.files[linked.file];
+        let pos = file.documents[linked.document].pos;
+        let problem = Diagnostic::error(Code::UnsupportedCorrelation, pos, why).for_target(target.name());
+        report::problem(file, &problem);
+    }
+    compilation.correlations.len()
+}
+
 /// `vigil convert -t spark -f job`: the job script for every rule of `compilation` on the built-in log-source
 /// table, the number of rules in it and of rules left out (each reported: correlations, rules Spark SQL cannot
 /// express).
 pub fn spark_job_script(compilation: &Compilation) -> (String, usize, usize) {
-    let mut not_loaded = 0;
-    for linked in &compilation.correlations {
-        let file = &compilation.files[linked.file];
-        let why = Diagnostic::error(
-            Code::UnsupportedCorrelation,
-            file.documents[linked.document].pos,
-            "correlation rules are not part of the Spark job yet; `vigil hunt` runs them",
-        )
-        .for_target("spark");
-        report::problem(file, &why);
-        not_loaded += 1;
-    }
+    let mut not_loaded = refuse_correlations(
+        compilation,
+        Target::Spark,
+        "correlation rules are not part of the Spark job yet; `vigil hunt` runs them",
+    );
     let (prepared, rejected) = sql_engine::prepare(compilation.rules(), Target::Spark);
     for (rule, diagnostic) in &rejected {
         report::problem(rule.file, diagnostic);
@@ -507,21 +511,8 @@ fn query_engine(
     started: Instant,
 ) -> Option<Outcome> {
     let target = if args.engine == HuntEngine::Spark { Target::Spark } else { Target::Sqlite };
-    let mut not_loaded = 0;
-    for linked in &compilation.correlations {
-        let file = &compilation.files[linked.file];
-        let why = Diagnostic::error(
-            Code::UnsupportedCorrelation,
-            file.documents[linked.document].pos,
-            format!(
-                "correlation rules run with the matcher engine only (not --engine {target})",
-                target = target.name()
-            ),
-        )
-        .for_target(target.name());
-        report::problem(file, &why);
-        not_loaded += 1;
-    }
+    let why = format!("correlation rules run with the matcher engine only (not --engine {})", target.name());
+    let mut not_loaded = refuse_correlations(compilation, target, &why);
     let left_out = compilation.rules().filter(|r| !selection.admits(&r.rule.rule.meta)).count();
     let (prepared, rejected) =
         sql_engine::prepare(compilation.rules().filter(|r| selection.admits(&r.rule.rule.meta)), target);
