@@ -34,10 +34,10 @@ def main():
     raw.filter("trim(_event) != ''").createOrReplaceTempView("vigil_raw")
     # Not kept: each rule's query reads and parses the input again, as separate queries do.
     spark.sql(plan["base_sql"]).createOrReplaceTempView("vigil_base")
-    spark.sql(plan["events_sql"]).createOrReplaceTempView("vigil_events")
+    spark.sql(plan["events_sql"]).createOrReplaceTempView("vigil_columns")
     start, found = time.time(), 0
     for _number, _sources, condition in plan["rules"]:
-        query = "SELECT _file, _record FROM vigil_events WHERE NOT _vigil_unreadable AND ({})".format(condition)
+        query = "SELECT _file, _record FROM vigil_columns WHERE NOT _vigil_unreadable AND ({})".format(condition)
         found += len(spark.sql(query).collect())
     print("per-rule: {} detections, {:.1f} s".format(found, time.time() - start))
     spark.stop()

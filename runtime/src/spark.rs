@@ -6,7 +6,7 @@
 //! number), `_record` (its line, as the matcher numbers it), `_event` (its JSON text) and `_vigil_fields` (the JSON
 //! object its fields are read from: the event itself for JSON lines Spark reads; for inputs Vigil converts on the
 //! way, such as EVTX, the fields as the matcher decoded them). [`SparkEvents::events_sql`] turns that into the view
-//! `vigil_events`: one column per field some rule reads, named as the rule names it (Spark runs with
+//! `vigil_columns`: one column per field some rule reads, named as the rule names it (Spark runs with
 //! `spark.sql.caseSensitive`, so `Status` and `status` stay apart), `_raw` (every value between unit separators,
 //! for keywords), `_source` (the log source as [`Classifier::classify`] tells it) and the three columns above.
 //!
@@ -27,6 +27,15 @@ use vigil_compiler::ir;
 use vigil_compiler::ir::meta::LogSource;
 use vigil_compiler::sql_table::{spark_string, KEYWORD_COLUMN, KEYWORD_SEPARATOR};
 
+/// The column of `vigil_columns` holding each event's time (a timestamp, null when it has none it can read).
+pub const TIME_COLUMN: &str = "_vigil_time";
+
+/// The time forms the matcher reads (`crate::time::parse`), upper-cased: RFC 3339 (`T` or a space, `Z` or an
+/// offset), and without an offset `YYYY-MM-DD hh:mm:ss[.fff]` or `YYYY-MM-DDThh:mm:ss.fff`.
+const TIME_FORMS: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})\
+                          | [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?|T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]+)$";
+
 /// The member of a converted input's fields object that holds its keyword text (a name no event field has).
 const RAW_MEMBER: &str = "\u{1f}raw";
 
@@ -44,10 +53,18 @@ pub fn spark_ident(name: &str) -> String {
 }
 
 impl SparkEvents {
-    /// The table for `rules`, telling log sources as `sources` says and event times from `time_field` (or the
-    /// usual fields).
-    pub fn new(rules: &[&ir::Rule], sources: &LogSources, time_field: Option<&str>) -> SparkEvents {
+    /// The table for `rules` and the fields correlations read (`also_read`), telling log sources as `sources`
+    /// says and event times from `time_field` (or the usual fields).
+    pub fn new(
+        rules: &[&ir::Rule],
+        also_read: &[String],
+        sources: &LogSources,
+        time_field: Option<&str>,
+    ) -> SparkEvents {
         let (mut table, keywords) = crate::sqlite::fields_of(rules);
+        for name in also_read {
+            table.intern(name);
+        }
         let time_fields = crate::time::time_fields(time_field).iter().map(|n| table.intern(n)).collect();
         let classifier = match sources {
             LogSources::Anywhere => None,
@@ -86,7 +103,7 @@ impl SparkEvents {
         format!("SELECT *, {source} AS _source FROM ({with_fields})")
     }
 
-    /// The SQL of the view `vigil_events` over `vigil_base`: one column per field some rule reads, named as the
+    /// The SQL of the view `vigil_columns` over `vigil_base`: one column per field some rule reads, named as the
     /// rules name it (those `vigil_base` has already are kept). A query reads only the columns it names, so a
     /// group of rules computes only its own fields.
     pub fn events_sql(&self) -> String {
@@ -105,8 +122,21 @@ impl SparkEvents {
             .filter(|id| !told_by.contains(id))
             .map(|id| format!("{} AS {}", self.field_sql(id), spark_ident(self.table.name(id))));
         let columns: Vec<String> =
-            std::iter::once(format!("{raw} AS {}", spark_ident(KEYWORD_COLUMN))).chain(fields).collect();
+            [format!("{raw} AS {}", spark_ident(KEYWORD_COLUMN)), self.time_sql()].into_iter().chain(fields).collect();
         format!("SELECT *, {} FROM vigil_base", columns.join(", "))
+    }
+
+    /// The column [`TIME_COLUMN`]: the event's time as the matcher reads it for correlations — the first time
+    /// field present, read only if it is one of the forms `crate::time::parse` reads (Spark's `to_timestamp`
+    /// reads more, such as a bare date).
+    fn time_sql(&self) -> String {
+        let first: Vec<String> = self.time_fields.iter().map(|id| self.field_sql(*id)).collect();
+        let text = format!("upper(trim(coalesce({})))", first.join(", "));
+        format!(
+            "CASE WHEN {text} RLIKE {} THEN to_timestamp({text}) END AS {}",
+            spark_string(TIME_FORMS),
+            spark_ident(TIME_COLUMN)
+        )
     }
 
     /// The log source of an event as Spark SQL over field columns, and the fields it reads.

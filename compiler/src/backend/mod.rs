@@ -243,6 +243,22 @@ pub fn convert_correlation(
     rendered.map_err(|d| d.for_target(target.name()))
 }
 
+/// A correlation for Vigil's own Spark job (`vigil hunt --engine spark`), from the queries of what it reads (the
+/// events of a rule, with the job's `_file` and `_record` columns; or the `chained` query of a correlation):
+/// `reported` gives one row per detection with the events of its window, else the rows a chained correlation
+/// reads. Times are read from `time_column` (compiler/DESIGN.md, "Spark").
+pub fn spark_job_correlation(
+    correlation: &ir::correlation::Correlation,
+    queries: &[String],
+    time_column: &str,
+    reported: bool,
+) -> Result<String, Diagnostic> {
+    let inputs = correlation::rendered(correlation, queries);
+    let shape = if reported { sql_correlation::Shape::JobReported } else { sql_correlation::Shape::JobChained };
+    sql_correlation::shaped_query(Target::Spark, correlation, &inputs, time_column, shape)
+        .map_err(|d| d.for_target(Target::Spark.name()))
+}
+
 /// A test's kind, for messages.
 pub(crate) fn describe(test: &ir::Test) -> &'static str {
     match test {

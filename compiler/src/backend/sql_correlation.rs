@@ -25,17 +25,42 @@ use crate::ir::correlation::{Condition, Correlation, CorrelationType, InputField
 
 const SQL_BOOLEANS: shared::Booleans = shared::Booleans { not: "NOT ", and: " AND ", or: " OR " };
 
+/// What a correlation query returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// The rows at which the condition becomes true (what `vigil convert` writes).
+    Converted,
+    /// For Vigil's Spark job, a correlation another one reads: the same rows with only the `vigil_` columns, each
+    /// also telling where its event is (`vigil_file`, `vigil_record`: the job's `_file` and `_record`).
+    JobChained,
+    /// For Vigil's Spark job, a correlation it reports: one row per detection with `vigil_time`, `vigil_g*`,
+    /// `vigil_value`, and `vigil_window`, the events of the window (structs of `vigil_time`, `vigil_file`,
+    /// `vigil_record`) in time order, as `vigil hunt` lists them.
+    JobReported,
+}
+
 pub fn correlation_query(
     dialect: Target,
     correlation: &Correlation,
     inputs: &[Rendered<'_>],
     time_field: &str,
 ) -> Result<String, Diagnostic> {
+    shaped_query(dialect, correlation, inputs, time_field, Shape::Converted)
+}
+
+/// The query of `correlation` in `shape`.
+pub fn shaped_query(
+    dialect: Target,
+    correlation: &Correlation,
+    inputs: &[Rendered<'_>],
+    time_field: &str,
+    shape: Shape,
+) -> Result<String, Diagnostic> {
     let sql = Sql::new(dialect, crate::sql_table::KEYWORD_COLUMN);
     let unsupported = |why: String| Err(Diagnostic::unlocated(Code::UnsupportedCorrelation, why));
     let Some(span) = correlation.timespan else { return unsupported("a correlation without a timespan".into()) };
     let frame = Frame { sql: &sql, span_ms: span.saturating_mul(1000), groups: correlation.group_by.len() };
-    let events = events(&sql, inputs, time_field);
+    let events = events(&sql, inputs, time_field, shape != Shape::Converted);
     let (stages, source) = if correlation.kind == CorrelationType::TemporalOrdered {
         frame.chain_stages(correlation.inputs.len())
     } else {
@@ -49,21 +74,24 @@ pub fn correlation_query(
     // Temporal types without a count: the value is 1 when the rules (or the extended condition) hold.
     let holds = shared::threshold(correlation, "vigil_value", &text::condition_symbol, " ", " AND ")
         .unwrap_or_else(|| "vigil_value = 1".to_string());
+    let fired = "SELECT * FROM vigil_transitions WHERE vigil_holds = 1 AND vigil_held = 0";
+    let last = if shape == Shape::JobReported { frame.window_events(fired) } else { fired.to_string() };
     Ok(format!(
         "WITH vigil_events AS ({events}){stages}, \
          vigil_windows AS (SELECT vigil_event.*, {value} AS vigil_value FROM {source} AS vigil_event), \
          vigil_checked AS (SELECT *, CASE WHEN {holds} THEN 1 ELSE 0 END AS vigil_holds FROM vigil_windows), \
          vigil_transitions AS (SELECT *, CASE WHEN LAG(vigil_time) OVER ({partition}ORDER BY vigil_time) > vigil_time - {span_ms} \
          THEN LAG(vigil_holds) OVER ({partition}ORDER BY vigil_time) ELSE 0 END AS vigil_held FROM vigil_checked) \
-         SELECT * FROM vigil_transitions WHERE vigil_holds = 1 AND vigil_held = 0",
+         {last}",
         partition = frame.partition(),
         span_ms = frame.span_ms,
     ))
 }
 
-/// The rows of every input, with the same columns in the same order (a `UNION ALL`).
-fn events(sql: &Sql, inputs: &[Rendered<'_>], time_field: &str) -> String {
-    let keep_events = inputs.iter().all(|i| !i.is_chained());
+/// The rows of every input, with the same columns in the same order (a `UNION ALL`); for Vigil's Spark job
+/// (`job`), where each row's event is instead of the event's own columns.
+fn events(sql: &Sql, inputs: &[Rendered<'_>], time_field: &str, job: bool) -> String {
+    let keep_events = !job && inputs.iter().all(|i| !i.is_chained());
     let text_type = sql.text_type();
     let read = |field: &InputField| match field {
         InputField::Field(column) => format!("CAST(vigil_input.{} AS {text_type})", sql.ident(column)),
@@ -92,6 +120,11 @@ fn events(sql: &Sql, inputs: &[Rendered<'_>], time_field: &str) -> String {
                 None => format!("CAST(NULL AS {text_type})"),
             };
             columns.push(format!("{value} AS vigil_field"));
+            if job {
+                let (file, record) =
+                    if input.is_chained() { ("vigil_file", "vigil_record") } else { ("_file", "_record") };
+                columns.push(format!("vigil_input.{file} AS vigil_file, vigil_input.{record} AS vigil_record"));
+            }
             format!("SELECT {} FROM ({}) AS vigil_input", columns.join(", "), input.query)
         })
         .collect();
@@ -112,6 +145,32 @@ impl Frame<'_> {
         }
         let columns: Vec<String> = (0..self.groups).map(|k| format!("vigil_g{k}")).collect();
         format!("PARTITION BY {} ", columns.join(", "))
+    }
+
+    /// One row per detection of `fired` (rows of `vigil_transitions`), with the events of its window in time
+    /// order: the rows of `vigil_events` of its group in `(t - timespan, t]` (a join: the detections are few,
+    /// where a list per row would copy every window).
+    fn window_events(&self, fired: &str) -> String {
+        let groups: Vec<String> = (0..self.groups).map(|k| format!("vigil_d.vigil_g{k}")).collect();
+        let mut on: Vec<String> = (0..self.groups)
+            .map(|k| self.sql.same(&format!("vigil_w.vigil_g{k}"), &format!("vigil_d.vigil_g{k}")))
+            .collect();
+        on.push(format!(
+            "vigil_w.vigil_time > vigil_d.vigil_time - {} AND vigil_w.vigil_time <= vigil_d.vigil_time",
+            self.span_ms
+        ));
+        let keys: Vec<String> = ["vigil_d.vigil_time".to_string(), "vigil_d.vigil_value".to_string()]
+            .into_iter()
+            .chain(groups)
+            .chain(["vigil_d.vigil_file".to_string(), "vigil_d.vigil_record".to_string()])
+            .collect();
+        format!(
+            "SELECT {keys}, array_sort(collect_list(struct(vigil_w.vigil_time AS vigil_time, vigil_w.vigil_file AS vigil_file, \
+             vigil_w.vigil_record AS vigil_record))) AS vigil_window \
+             FROM ({fired}) AS vigil_d JOIN vigil_events AS vigil_w ON {on} GROUP BY {keys}",
+            keys = keys.join(", "),
+            on = on.join(" AND "),
+        )
     }
 
     /// A window function over the frame.

@@ -7,6 +7,7 @@ mod html;
 mod narrow;
 mod progress;
 mod scan;
+mod spark_correlate;
 mod spark_engine;
 mod sql_engine;
 mod summary;
@@ -438,16 +439,7 @@ fn matcher(
     });
     let narrow = scan::Narrow { silent: &silent, range };
     let totals = scan::scan(files, &set, &time_ids, workers, &detection, &narrow, correlating, reading);
-    let limits = &correlator.engine.limits;
-    let incomplete = [
-        (totals.no_time, "had no readable time and were left out of correlations (--time-field names the field)"),
-        (limits.too_late, "came later than --lateness allows and were left out of correlations"),
-        (limits.groups_dropped, "started a group beyond --max-groups and were left out of correlations"),
-    ];
-    for (count, why) in incomplete.into_iter().filter(|(count, _)| *count > 0) {
-        let warning = Diagnostic::warning(Code::CorrelationIncomplete, None, format!("{count} detections {why}"));
-        report::general(&warning);
-    }
+    warn_incomplete(totals.no_time, &correlator.engine.limits);
     let rules = totals.per_rule.iter().map(|(rule, count)| (infos[*rule as usize], *count));
     let correlations =
         totals.per_correlation.iter().filter_map(|(c, count)| wired.get(*c).filter(|w| w.2).map(|w| (w.0, *count)));
@@ -469,8 +461,20 @@ fn matcher(
     })
 }
 
-/// A query engine running each rule's generated SQL: SQLite, or Spark in one job.
-#[allow(clippy::too_many_arguments)]
+/// Warns of detections left out of correlations: `no_time` without a readable time, and those the engine's
+/// `limits` dropped.
+fn warn_incomplete(no_time: u64, limits: &vigil_runtime::correlation::Limits) {
+    let incomplete = [
+        (no_time, "had no readable time and were left out of correlations (--time-field names the field)"),
+        (limits.too_late, "came later than --lateness allows and were left out of correlations"),
+        (limits.groups_dropped, "started a group beyond --max-groups and were left out of correlations"),
+    ];
+    for (count, why) in incomplete.into_iter().filter(|(count, _)| *count > 0) {
+        let warning = Diagnostic::warning(Code::CorrelationIncomplete, None, format!("{count} detections {why}"));
+        report::general(&warning);
+    }
+}
+
 /// Reports every correlation rule of `compilation` as one `target` does not run (`why`); how many there are.
 fn refuse_correlations(compilation: &Compilation, target: Target, why: &str) -> usize {
     for linked in &compilation.correlations {
@@ -482,24 +486,59 @@ fn refuse_correlations(compilation: &Compilation, target: Target, why: &str) -> 
     compilation.correlations.len()
 }
 
-/// `vigil convert -t spark -f job`: the job script for every rule of `compilation` on the built-in log-source
-/// table, the number of rules in it and of rules left out (each reported: correlations, rules Spark SQL cannot
-/// express).
-pub fn spark_job_script(compilation: &Compilation) -> (String, usize, usize) {
-    let mut not_loaded = refuse_correlations(
-        compilation,
-        Target::Spark,
-        "correlation rules are not part of the Spark job yet; `vigil hunt` runs them",
-    );
-    let (prepared, rejected) = sql_engine::prepare(compilation.rules(), Target::Spark);
+/// Reports each problem of a correlation (by position in `compilation`) at its document; how many there are.
+fn report_correlation_problems(compilation: &Compilation, problems: &[(usize, Diagnostic)]) -> usize {
+    for (c, diagnostic) in problems {
+        let linked = &compilation.correlations[*c];
+        let file = &compilation.files[linked.file];
+        report::problem(file, &diagnostic.clone().located(file.documents[linked.document].pos));
+    }
+    problems.len()
+}
+
+/// The rules of a query engine, converted for `target`: those `admitted` (per rule of `compilation`), and for
+/// Spark also those correlations read. Returns them, the rule of `compilation` each given rule is, and how many
+/// could not be converted (each reported).
+fn prepare_rules(
+    compilation: &Compilation,
+    target: Target,
+    admitted: &[bool],
+) -> (sql_engine::Prepared, Vec<usize>, usize) {
+    let read =
+        if target == Target::Spark { spark_correlate::rules_read(compilation) } else { vec![false; admitted.len()] };
+    let given: Vec<usize> = (0..admitted.len()).filter(|&r| admitted[r] || read[r]).collect();
+    let rules = compilation.rules().enumerate().filter(|(r, _)| admitted[*r] || read[*r]).map(|(_, rule)| rule);
+    let (prepared, rejected) = sql_engine::prepare(rules, target);
     for (rule, diagnostic) in &rejected {
         report::problem(rule.file, diagnostic);
     }
-    not_loaded += rejected.len();
-    let sources = LogSources::Table(vigil_compiler::logsources::LogSourceTable::builtin());
-    (spark_engine::job_script(&prepared, &sources), prepared.queries.len(), not_loaded)
+    (prepared, given, rejected.len())
 }
 
+/// `vigil convert -t spark -f job`: the job script for every rule and correlation of `compilation` on the
+/// built-in log-source table, the number of rules and correlations in it and of those left out (each reported:
+/// rules Spark SQL cannot express, correlations reading them or of a form it cannot run).
+pub fn spark_job_script(compilation: &Compilation) -> (String, usize, usize) {
+    let every_rule = vec![true; compilation.rules().count()];
+    let (prepared, given, mut not_loaded) = prepare_rules(compilation, Target::Spark, &every_rule);
+    let sources = LogSources::Table(vigil_compiler::logsources::LogSourceTable::builtin());
+    let events = spark_engine::events_for(&prepared, compilation, &sources, None);
+    let every_correlation = vec![true; compilation.correlations.len()];
+    let scope = spark_correlate::Scope {
+        given: &given,
+        rules_admitted: &every_rule,
+        correlations_admitted: &every_correlation,
+        range: None,
+    };
+    let (correlations, problems) = spark_correlate::plan(compilation, &prepared, &events, &scope);
+    not_loaded += report_correlation_problems(compilation, &problems);
+    let job = spark_engine::Job { prepared: &prepared, events: &events, correlations: &correlations };
+    let loaded = prepared.queries.len() + correlations.reported.len();
+    (spark_engine::job_script(&job), loaded, not_loaded)
+}
+
+/// A query engine running each rule's generated SQL: SQLite, or Spark in one job (correlations included).
+#[allow(clippy::too_many_arguments)]
 fn query_engine(
     args: &HuntArgs,
     layout: &format::Layout,
@@ -511,15 +550,35 @@ fn query_engine(
     started: Instant,
 ) -> Option<Outcome> {
     let target = if args.engine == HuntEngine::Spark { Target::Spark } else { Target::Sqlite };
-    let why = format!("correlation rules run with the matcher engine only (not --engine {})", target.name());
-    let mut not_loaded = refuse_correlations(compilation, target, &why);
-    let left_out = compilation.rules().filter(|r| !selection.admits(&r.rule.rule.meta)).count();
-    let (prepared, rejected) =
-        sql_engine::prepare(compilation.rules().filter(|r| selection.admits(&r.rule.rule.meta)), target);
-    for (rule, diagnostic) in &rejected {
-        report::problem(rule.file, diagnostic);
+    let mut not_loaded = 0;
+    if target != Target::Spark {
+        let why =
+            format!("correlation rules run with the matcher engine and Spark only (not --engine {})", target.name());
+        not_loaded += refuse_correlations(compilation, target, &why);
     }
-    not_loaded += rejected.len();
+    let admitted: Vec<bool> = compilation.rules().map(|r| selection.admits(&r.rule.rule.meta)).collect();
+    let correlations_admitted: Vec<bool> =
+        compilation.correlations.iter().map(|c| selection.admits(&c.correlation.meta)).collect();
+    let left_out = admitted.iter().chain(&correlations_admitted).filter(|a| !**a).count();
+    let (prepared, given, rejected) = prepare_rules(compilation, target, &admitted);
+    not_loaded += rejected;
+    let time_field = args.time_field.as_deref();
+    let events =
+        (target == Target::Spark).then(|| spark_engine::events_for(&prepared, compilation, sources, time_field));
+    let correlations = match &events {
+        Some(events) => {
+            let scope = spark_correlate::Scope {
+                given: &given,
+                rules_admitted: &admitted,
+                correlations_admitted: &correlations_admitted,
+                range: range.map(|r| r.bounds()),
+            };
+            let (correlations, problems) = spark_correlate::plan(compilation, &prepared, events, &scope);
+            not_loaded += report_correlation_problems(compilation, &problems);
+            correlations
+        }
+        None => spark_correlate::JobCorrelations::default(),
+    };
     let loaded_in = started.elapsed().as_secs_f64();
     let scanning = Instant::now();
     let detection = |buffer: &mut Vec<u8>, found: &MatchedEvent<'_>| {
@@ -531,9 +590,18 @@ fn query_engine(
                 master: &args.spark_master,
                 conf: &args.spark_conf,
                 tables: &args.spark_table,
-                time_field: args.time_field.as_deref(),
             };
-            spark_engine::hunt(&prepared, sources, files, &settings, &detection, range, reading)
+            let shown: Vec<String> =
+                files.iter().map(|f| f.display().to_string()).chain(args.spark_table.iter().cloned()).collect();
+            let correlation_detection = |buffer: &mut Vec<u8>, d: &Detection| {
+                let r = &correlations.reported[d.correlation];
+                let info = RuleInfo { meta: &r.meta, path: &r.path };
+                format::correlation(buffer, layout, info, r.kind.as_str(), &shown, d);
+            };
+            let formats = spark_engine::Formats { rule: &detection, correlation: &correlation_detection };
+            let events = events.as_ref().expect("made for Spark above");
+            let job = spark_engine::Job { prepared: &prepared, events, correlations: &correlations };
+            spark_engine::hunt(&job, files, &settings, &formats, range, reading)
         }
         _ => sql_engine::hunt(&prepared, sources, files, args.db.as_deref(), &detection, range, reading)
             .map_err(|e| (Code::EngineError, format!("SQLite: {e}"))),
@@ -545,17 +613,21 @@ fn query_engine(
             return None;
         }
     };
-    let tally =
-        summary::Tally::new(totals.per_rule.iter().map(|(rule, count)| (prepared.info(*rule as usize), *count)));
+    warn_incomplete(totals.no_time, &vigil_runtime::correlation::Limits::default());
+    let correlation_infos: Vec<RuleInfo<'_>> =
+        correlations.reported.iter().map(|r| RuleInfo { meta: &r.meta, path: &r.path }).collect();
+    let rules = totals.per_rule.iter().map(|(rule, count)| (prepared.info(*rule as usize), *count));
+    let correlated = totals.per_correlation.iter().map(|(c, count)| (correlation_infos[*c], *count));
+    let tally = summary::Tally::new(rules.chain(correlated));
     let origins = Origins {
         rules: (0..prepared.rules.len()).map(|r| named(prepared.info(r))).collect(),
-        correlations: Vec::new(),
+        correlations: correlation_infos.iter().map(|info| named(*info)).collect(),
     };
     Some(Outcome {
         origins,
         tally,
         rules_loaded: prepared.rules.len(),
-        correlations_loaded: 0,
+        correlations_loaded: correlations.reported.len(),
         not_loaded,
         left_out,
         loaded_in,

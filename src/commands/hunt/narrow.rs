@@ -147,6 +147,11 @@ impl TimeRange {
     pub fn contains(&self, millis: Option<i64>) -> bool {
         millis.is_some_and(|m| self.from <= m && m <= self.to)
     }
+
+    /// The first and last millisecond of the range.
+    pub fn bounds(&self) -> (i64, i64) {
+        (self.from, self.to)
+    }
 }
 
 #[cfg(test)]

@@ -478,6 +478,37 @@ fn work(matching: &Matching<'_>, work: &Receiver<Work>, done: &Sender<Done>) {
     }
 }
 
+/// Writes one correlation detection as `format` says (nothing for a correlation that reports nothing itself) and
+/// counts it.
+pub fn write_correlation(
+    emitter: &mut Emitter<'_>,
+    totals: &mut Totals,
+    format: &CorrelationFormat<'_>,
+    detection: &Detection,
+) -> std::io::Result<()> {
+    *totals.per_correlation.entry(detection.correlation).or_default() += 1;
+    let mut text = Vec::new();
+    format(&mut text, detection);
+    if text.is_empty() {
+        return Ok(());
+    }
+    emitter.detection(&text, Some(detection.window_end))?;
+    if emitter.reporting() {
+        let (file, record) = detection.events.last().copied().unwrap_or((0, 0));
+        let group: Vec<String> =
+            detection.group.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(none)"))).collect();
+        emitter.row(Row {
+            origin: Origin::Correlation(detection.correlation),
+            millis: Some(detection.window_end),
+            computer: None,
+            details: format!("{}; {} events", group.join(" "), detection.events.len()),
+            file,
+            record,
+        });
+    }
+    Ok(())
+}
+
 /// Writes batches (in input order) and keeps the totals; runs the correlation engine on their hits.
 struct Writer<'a, 'c, 'o> {
     totals: Totals,
@@ -559,28 +590,8 @@ impl Writer<'_, '_, '_> {
 
     fn write_correlations(&mut self, detections: Vec<Detection>) -> std::io::Result<()> {
         let Some(c) = self.correlating.as_mut() else { return Ok(()) };
-        let mut text = Vec::new();
-        for detection in detections {
-            *self.totals.per_correlation.entry(detection.correlation).or_default() += 1;
-            text.clear();
-            (c.format)(&mut text, &detection);
-            if text.is_empty() {
-                continue; // a correlation that reports nothing itself
-            }
-            self.emitter.detection(&text, Some(detection.window_end))?;
-            if self.emitter.reporting() {
-                let (file, record) = detection.events.last().copied().unwrap_or((0, 0));
-                let group: Vec<String> =
-                    detection.group.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(none)"))).collect();
-                self.emitter.row(Row {
-                    origin: Origin::Correlation(detection.correlation),
-                    millis: Some(detection.window_end),
-                    computer: None,
-                    details: format!("{}; {} events", group.join(" "), detection.events.len()),
-                    file,
-                    record,
-                });
-            }
+        for detection in &detections {
+            write_correlation(self.emitter, &mut self.totals, c.format, detection)?;
         }
         Ok(())
     }

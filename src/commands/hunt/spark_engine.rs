@@ -7,7 +7,8 @@
 //! condition as `vigil convert -t spark` writes it with the log sources it may run on. The job writes the
 //! detections as JSON lines; Vigil reports them as the other engines do.
 
-use super::scan::{Format, Reading, Totals};
+use super::scan::{CorrelationFormat, Format, Reading, Totals};
+use super::spark_correlate::{self, JobCorrelations};
 use super::sql_engine::Prepared;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -29,7 +30,27 @@ pub struct SparkSettings<'a> {
     pub conf: &'a [String],
     /// Existing tables to read, after the inputs (`--spark-table`).
     pub tables: &'a [String],
-    pub time_field: Option<&'a str>,
+}
+
+/// What one job runs: the rules (their conditions for Spark), the events view they read, the correlations.
+pub struct Job<'a> {
+    pub prepared: &'a Prepared,
+    pub events: &'a SparkEvents,
+    pub correlations: &'a JobCorrelations,
+}
+
+/// The events view of a job over `prepared`, with the fields `correlations` read.
+pub fn events_for(
+    prepared: &Prepared,
+    compilation: &vigil_compiler::compile::Compilation,
+    sources: &LogSources,
+    time_field: Option<&str>,
+) -> SparkEvents {
+    let irs: Vec<&vigil_compiler::ir::Rule> = prepared.irs.iter().collect();
+    let lowered: Vec<vigil_compiler::ir::correlation::Correlation> =
+        compilation.correlations.iter().map(|c| c.correlation.clone()).collect();
+    let also_read = vigil_runtime::correlate::fields_read(&lowered);
+    SparkEvents::new(&irs, &also_read, sources, time_field)
 }
 
 /// An error with its code, for the caller to report.
@@ -167,13 +188,10 @@ fn plan_input(
 }
 
 /// The part of a job's plan the rules make: each rule's number, the log sources it may run on and its condition;
-/// each rule's id, title and level (`names`, for a job Vigil does not read the output of); the SQL of the views;
-/// the session settings (Vigil's, then `extra`: `KEY=VALUE`).
-fn rules_plan(
-    prepared: &Prepared,
-    events: &SparkEvents,
-    extra: &[String],
-) -> serde_json::Map<String, serde_json::Value> {
+/// each rule's id, title and level (`names`, for a job Vigil does not read the output of); each correlation's
+/// query and what it is; the SQL of the views; the session settings (Vigil's, then `extra`: `KEY=VALUE`).
+fn rules_plan(job: &Job<'_>, extra: &[String]) -> serde_json::Map<String, serde_json::Value> {
+    let Job { prepared, events, correlations } = job;
     let rules: Vec<serde_json::Value> = prepared
         .queries
         .iter()
@@ -213,41 +231,46 @@ fn rules_plan(
     plan.insert("events_sql".into(), events.events_sql().into());
     plan.insert("rules".into(), rules.into());
     plan.insert("names".into(), names.into());
+    let (queries, names) = spark_correlate::plan_entries(correlations);
+    plan.insert("correlations".into(), queries);
+    plan.insert("correlation_names".into(), names);
     plan
 }
 
 /// `vigil convert -t spark -f job`: the job as one PySpark script with its plan inside, for users who run it
 /// themselves (`spark-submit hunt.py INPUT... [--table NAME] [--output PATH]`, see spark_job.py).
-pub fn job_script(prepared: &Prepared, sources: &LogSources) -> String {
-    let irs: Vec<&vigil_compiler::ir::Rule> = prepared.irs.iter().collect();
-    let events = SparkEvents::new(&irs, sources, None);
-    let plan = serde_json::Value::Object(rules_plan(prepared, &events, &[])).to_string();
+pub fn job_script(job: &Job<'_>) -> String {
+    let plan = serde_json::Value::Object(rules_plan(job, &[])).to_string();
     // A JSON string is a Python string literal too.
     let literal = serde_json::Value::String(plan).to_string();
     JOB.replacen("\nEMBEDDED_PLAN = None\n", &format!("\nEMBEDDED_PLAN = {literal}\n"), 1)
 }
 
-/// Runs every prepared rule (conditions for Spark) over `files` in one Spark job; detections go to the emitter in
-/// the matcher's order.
+/// How a hunt's detections are written: rules' and correlations'.
+pub struct Formats<'a> {
+    pub rule: &'a Format<'a>,
+    pub correlation: &'a CorrelationFormat<'a>,
+}
+
+/// Runs a job over `files` in one Spark job; detections go to the emitter in the matcher's order (input order,
+/// then rule order), then the correlations' (in time order).
 pub fn hunt(
-    prepared: &Prepared,
-    sources: &LogSources,
+    job: &Job<'_>,
     files: &[PathBuf],
     settings: &SparkSettings<'_>,
-    format: &Format<'_>,
+    formats: &Formats<'_>,
     range: Option<super::narrow::TimeRange>,
     reading: Reading<'_, '_>,
 ) -> Result<Totals, Failure> {
     let mut command = launcher()?;
     let engine = |e: String| (Code::EngineError, e);
     let work = tempfile::Builder::new().prefix("vigil-spark-").tempdir().map_err(|e| engine(e.to_string()))?;
-    let irs: Vec<&vigil_compiler::ir::Rule> = prepared.irs.iter().collect();
-    let events = SparkEvents::new(&irs, sources, settings.time_field);
+    let (prepared, events) = (job.prepared, job.events);
     let mut totals = Totals::default();
     let mut inputs = Vec::new();
     let mut converted = Converted { path: work.path().join("converted.jsonl"), out: None };
     for (index, path) in files.iter().enumerate() {
-        inputs.extend(plan_input(path, index, &mut converted, &events, &reading, &mut totals).map_err(engine)?);
+        inputs.extend(plan_input(path, index, &mut converted, events, &reading, &mut totals).map_err(engine)?);
         reading.progress.update(index + 1, 0);
     }
     if let Some(mut out) = converted.out.take() {
@@ -258,26 +281,26 @@ pub fn hunt(
         inputs.push(serde_json::json!({"kind": "table", "name": name, "file": files.len() + index}));
     }
     let output = work.path().join("detections.jsonl");
-    let mut plan = rules_plan(prepared, &events, settings.conf);
+    let mut plan = rules_plan(job, settings.conf);
     plan.extend([
         ("master".to_string(), settings.master.into()),
         ("inputs".to_string(), inputs.into()),
         ("output".to_string(), serde_json::json!(output)),
     ]);
     let plan = serde_json::Value::Object(plan);
-    let (job, plan_path) = (work.path().join("vigil_spark_job.py"), work.path().join("plan.json"));
-    std::fs::write(&job, JOB).map_err(|e| engine(e.to_string()))?;
+    let (script, plan_path) = (work.path().join("vigil_spark_job.py"), work.path().join("plan.json"));
+    std::fs::write(&script, JOB).map_err(|e| engine(e.to_string()))?;
     std::fs::write(&plan_path, plan.to_string()).map_err(|e| engine(e.to_string()))?;
     // For benchmarks and debugging (bench/spark.sh): a copy of the job and its plan, which the work folder loses.
     if let Some(keep) = std::env::var_os("VIGIL_SPARK_KEEP") {
         let keep = Path::new(&keep);
         let copied = std::fs::create_dir_all(keep)
-            .and_then(|()| std::fs::copy(&job, keep.join("vigil_spark_job.py")))
+            .and_then(|()| std::fs::copy(&script, keep.join("vigil_spark_job.py")))
             .and_then(|_| std::fs::copy(&plan_path, keep.join("plan.json")));
         copied.map_err(|e| engine(format!("VIGIL_SPARK_KEEP {}: {e}", keep.display())))?;
     }
 
-    let ran = command.arg(&job).arg(&plan_path).stdout(Stdio::null()).stderr(Stdio::piped()).output();
+    let ran = command.arg(&script).arg(&plan_path).stdout(Stdio::null()).stderr(Stdio::piped()).output();
     let ran = ran.map_err(|e| (Code::SparkUnavailable, format!("cannot start Spark: {e}")))?;
     if !ran.status.success() {
         return Err((Code::SparkJobFailed, format!("the Spark job failed ({}):\n{}", ran.status, tail(&ran.stderr))));
@@ -287,9 +310,14 @@ pub fn hunt(
     let text =
         std::fs::read_to_string(&output).map_err(|e| engine(format!("the Spark job wrote no detections: {e}")))?;
     let mut found = Vec::new();
+    let mut correlated = Vec::new();
     for line in text.lines() {
         let value: serde_json::Value =
             serde_json::from_str(line).map_err(|e| engine(format!("the Spark job's output: {e}")))?;
+        if value.get("correlation").is_some() {
+            correlated.extend(spark_correlate::detection(&value, job.correlations));
+            continue;
+        }
         if let Some(count) = value.get("events").and_then(|v| v.as_u64()) {
             let unreadable = value.get("unreadable").and_then(|v| v.as_u64()).unwrap_or(0);
             totals.events += count.saturating_sub(unreadable);
@@ -303,10 +331,46 @@ pub fn hunt(
         found.push((number("rule") as u32, row));
     }
     reading.progress.update(files.len(), totals.events);
+    let found = reported_only(found, job.correlations, range, &mut totals);
     let Reading { emitter, .. } = reading;
-    super::sql_engine::emit(&prepared.irs, &prepared.rules, found, &shown, format, range, emitter, &mut totals)
+    super::sql_engine::emit(&prepared.irs, &prepared.rules, found, &shown, formats.rule, range, emitter, &mut totals)
         .map_err(engine)?;
+    correlated.sort_by(|a, b| (a.window_end, a.correlation, &a.group).cmp(&(b.window_end, b.correlation, &b.group)));
+    for detection in &correlated {
+        if totals.output_error.is_some() {
+            break;
+        }
+        if let Err(e) = super::scan::write_correlation(emitter, &mut totals, formats.correlation, detection) {
+            totals.output_error = Some(e);
+        }
+    }
     Ok(totals)
+}
+
+/// The detections whose rules report them: not those of rules that run only because a correlation reads them, or
+/// whose correlations say `generate: false`. Detections of rules correlations read whose event has no time are
+/// counted, as the matcher counts them (outside `range`, they are counted as such).
+fn reported_only(
+    found: Vec<(u32, Row)>,
+    correlations: &JobCorrelations,
+    range: Option<super::narrow::TimeRange>,
+    totals: &mut Totals,
+) -> Vec<(u32, Row)> {
+    let mut kept = Vec::with_capacity(found.len());
+    for (rule, row) in found {
+        let millis = row.time.as_deref().and_then(vigil_runtime::time::millis);
+        let outside = range.is_some_and(|r| !r.contains(millis));
+        let reports = correlations.reports.get(rule as usize).copied().unwrap_or(true);
+        if correlations.reads.get(rule as usize).copied().unwrap_or(false) && !outside && millis.is_none() {
+            totals.no_time += 1;
+        }
+        if reports {
+            kept.push((rule, row));
+        } else if outside {
+            totals.outside_range += 1;
+        }
+    }
+    kept
 }
 
 /// The end of Spark's report, its causes only: the lines that start at the margin (Java's `Caused by:`, Python's

@@ -11,11 +11,15 @@ PLAN.json, PLAN being:
                      "name": T}]: Parquet files, an existing table: a record per row (its columns as the event);
                      "file" is the input's number (lines, parquet, table);
   base_sql           the view `vigil_base` over `vigil_raw`: records parsed, their log sources told (kept);
-  events_sql         the view `vigil_events` over `vigil_base`: a column per field (runtime/src/spark.rs);
+  events_sql         the view `vigil_columns` over `vigil_base`: a column per field (runtime/src/spark.rs);
   rules              [[rule number, its log sources or null, its condition], ...];
   names              each rule's {"id", "title", "level", "path"};
-  output             where the detections go: JSON lines `{"file", "record", "rule", "event"}`, then one
-                     `{"events", "unreadable"}` line.
+  correlations       [[number, group-by fields, query], ...]: each correlation's window SQL over `vigil_columns`
+                     (compiler/src/backend/sql_correlation.rs), one row per detection;
+  correlation_names  each correlation's {"rule": {"id", "title", "level", "path"}, "type", "group_by"};
+  output             where the detections go: JSON lines `{"file", "record", "rule", "event"}` and `{"correlation",
+                     "end", "value", "group", "window": [[time, file, record], ...]}` (times in milliseconds),
+                     then one `{"events", "unreadable"}` line.
 """
 import json
 import sys
@@ -89,9 +93,10 @@ def records(spark, source):
     return numbered(as_json, source["file"])
 
 
-def hunt(spark, plan, detection):
-    """Runs the plan's rules over its inputs: `detection(file, record, rule, event)` for each detection;
-    returns the numbers of events and of unreadable records."""
+def hunt(spark, plan, detection, correlated):
+    """Runs the plan's rules over its inputs: `detection(file, record, rule, event)` for each detection, then its
+    correlations: `correlated(number, end, value, group, window)` for each of theirs; returns the numbers of events
+    and of unreadable records."""
     frames = [records(spark, source) for source in plan["inputs"]]
     frames = [frame for frame in frames if frame is not None]
     if not frames:
@@ -110,7 +115,7 @@ def hunt(spark, plan, detection):
     # for the queries below.
     base = spark.sql(plan["base_sql"]).persist(StorageLevel.MEMORY_AND_DISK)
     base.createOrReplaceTempView("vigil_base")
-    spark.sql(plan["events_sql"]).createOrReplaceTempView("vigil_events")
+    spark.sql(plan["events_sql"]).createOrReplaceTempView("vigil_columns")
     per_source = base.groupBy("_source", "_vigil_unreadable").count().collect()
     events = sum(row["count"] for row in per_source)
     unreadable = sum(row["count"] for row in per_source if row["_vigil_unreadable"])
@@ -119,10 +124,16 @@ def hunt(spark, plan, detection):
     for sources, group in queries(plan["rules"], present):
         tests = ["IF(coalesce(({}), FALSE), {}, NULL)".format(condition, number) for number, condition in group]
         where = "TRUE" if sources is None else "_source IN ({})".format(", ".join(map(str, sources)))
-        query = ("SELECT _file, _record, _event, explode(array_compact(array({}))) AS _rule FROM vigil_events "
+        query = ("SELECT _file, _record, _event, explode(array_compact(array({}))) AS _rule FROM vigil_columns "
                  "WHERE {} AND NOT _vigil_unreadable".format(", ".join(tests), where))
         for row in spark.sql(query).toLocalIterator():
             detection(row["_file"], row["_record"], row["_rule"], row["_event"])
+    # Each correlation reads the events of its rules again, from the events kept above.
+    for number, groups, query in plan.get("correlations", []):
+        for row in spark.sql(query).toLocalIterator():
+            window = [[e["vigil_time"], e["vigil_file"], e["vigil_record"]] for e in row["vigil_window"]]
+            group = [row["vigil_g{}".format(k)] for k in range(groups)]
+            correlated(number, row["vigil_time"], row["vigil_value"], group, window)
     base.unpersist()
     return events, unreadable
 
@@ -146,7 +157,11 @@ def for_vigil(plan_path):
     with open(plan["output"], "w", encoding="utf-8") as out:
         def detection(file, record, rule, event):
             out.write(json.dumps({"file": file, "record": record, "rule": rule, "event": event}) + "\n")
-        events, unreadable = hunt(spark, plan, detection)
+
+        def correlated(number, end, value, group, window):
+            out.write(json.dumps({"correlation": number, "end": end, "value": value, "group": group,
+                                  "window": window}) + "\n")
+        events, unreadable = hunt(spark, plan, detection, correlated)
         out.write(json.dumps({"events": events, "unreadable": unreadable}) + "\n")
     spark.stop()
 
@@ -175,16 +190,36 @@ def standalone(argv):
                       + [{"kind": "table", "name": name, "file": len(args.inputs) + i}
                          for i, name in enumerate(args.table)])
     shown = args.inputs + args.table
-    found = []
+    found, correlations = [], []
     spark = session(plan, "vigil sigma job")
-    events, unreadable = hunt(spark, plan, lambda *detection: found.append(detection))
+    events, unreadable = hunt(spark, plan, lambda *detection: found.append(detection),
+                              lambda *detection: correlations.append(detection))
     spark.stop()
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     for file, record, rule, event in sorted(found, key=lambda d: (d[0], d[1], d[2])):
         out.write(json.dumps({"rule": plan["names"][rule], "source": {"file": shown[file], "record": record},
                               "event": json.loads(event)}) + "\n")
+    for number, end, value, group, window in sorted(correlations, key=lambda d: (d[1], d[0])):
+        what = plan["correlation_names"][number]
+        temporal = what["type"] in ("temporal", "temporal_ordered")
+        out.write(json.dumps({
+            "rule": what["rule"],
+            "correlation": {"type": what["type"], "group": dict(zip(what["group_by"], group)),
+                            "window": {"start": rfc3339(window[0][0] if window else end), "end": rfc3339(end)},
+                            "value": None if temporal else value},
+            "timestamp": rfc3339(end),
+            "events": [{"file": shown[f], "record": r} for _, f, r in window]}) + "\n")
     out.flush()
-    print("{} events, {} unreadable, {} detections".format(events, unreadable, len(found)), file=sys.stderr)
+    print("{} events, {} unreadable, {} detections, {} correlation detections".format(
+        events, unreadable, len(found), len(correlations)), file=sys.stderr)
+
+
+def rfc3339(millis):
+    """Milliseconds since the epoch as `vigil hunt` writes them: UTC, `Z`, a fraction only when there is one."""
+    import datetime
+    moment = datetime.datetime.fromtimestamp(millis // 1000, datetime.timezone.utc)
+    fraction = ".{:03d}".format(millis % 1000).rstrip("0") if millis % 1000 else ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
 # The plan of `vigil convert -t spark -f job` (rules, views, settings) as JSON text, written in here by Vigil; None

@@ -22,6 +22,8 @@ pub struct Prepared {
     pub logsources: Vec<LogSource>,
     /// Each rule's query (SQLite) or condition (Spark).
     pub queries: Vec<String>,
+    /// Each rule's position among the rules given to [`prepare`].
+    pub positions: Vec<usize>,
 }
 
 impl Prepared {
@@ -39,9 +41,15 @@ pub fn prepare<'c>(
     target: Target,
 ) -> (Prepared, Vec<(RuleRef<'c>, Diagnostic)>) {
     let options = ConvertOptions { table: Some(TABLE.to_string()), ..ConvertOptions::default() };
-    let mut prepared = Prepared { rules: Vec::new(), irs: Vec::new(), logsources: Vec::new(), queries: Vec::new() };
+    let mut prepared = Prepared {
+        rules: Vec::new(),
+        irs: Vec::new(),
+        logsources: Vec::new(),
+        queries: Vec::new(),
+        positions: Vec::new(),
+    };
     let mut rejected = Vec::new();
-    for r in rules {
+    for (position, r) in rules.enumerate() {
         let lowered = r.rule;
         let converted = match target {
             Target::Spark => backend::sql_condition(&lowered.rule, target, &lowered.state, &options),
@@ -53,6 +61,7 @@ pub fn prepare<'c>(
                 prepared.queries.push(query);
                 prepared.irs.push(lowered.rule.clone());
                 prepared.logsources.push(lowered.logsource.clone());
+                prepared.positions.push(position);
             }
             Err(e) => rejected.push((r, e.located(lowered.pos))),
         }
