@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{shared, stderr, stdout, vigil, vigil_with_stdin};
+use common::{logons, shared, stderr, stdout, vigil, vigil_with_stdin};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -70,6 +70,63 @@ fn spark_finds_the_matchers_detections_in_the_regression_events_it_converts() {
     let (matcher, spark) = both_engines(&["-r", rules.to_str().unwrap_or(""), regression.to_str().unwrap_or("")], &[]);
     assert!(matcher.lines().count() > 200, "{} detections", matcher.lines().count());
     assert!(spark == matcher, "Spark and the matcher disagree over the regression events");
+}
+
+/// The lines of JSON lines, sorted: Spark reports correlation detections after the rules', in time order; the
+/// matcher as its windows close.
+fn sorted_lines(jsonl: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = jsonl.lines().collect();
+    lines.sort_unstable();
+    lines
+}
+
+/// How many detections each case of the logon timeline's correlations gives, by title.
+fn per_case(jsonl: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for line in jsonl.lines() {
+        let detection: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        *counts.entry(detection["rule"]["title"].as_str().unwrap_or("").to_string()).or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+#[ignore = "needs pyspark and Java: tests/engines"]
+fn correlations_in_the_spark_job_are_the_matchers_on_the_logon_timeline() {
+    // Every type, aliases and a chain over one timeline (tests/common/logons.rs), in one job: each detection as
+    // the matcher reports it (group, window, value, the window's events).
+    let rules = common::write_in("spark_correlations", "logons.yml", logons::rule_file());
+    let events = common::write_in("spark_correlations", "logons.jsonl", logons::jsonl());
+    let (matcher, spark) = both_engines(&["-r", &rules, &events], &[]);
+    let mut expected: std::collections::BTreeMap<String, usize> =
+        logons::CASES.iter().map(|(name, _, found)| (name.to_string(), found.len())).collect();
+    // The chain's first correlation reports its own detections too.
+    expected.insert("burst".into(), per_case(&matcher).get("burst").copied().unwrap_or(0));
+    assert_eq!(per_case(&matcher), expected, "the matcher on the timeline:\n{matcher}");
+    assert_eq!(sorted_lines(&spark), sorted_lines(&matcher));
+}
+
+#[test]
+#[ignore = "needs pyspark and Java: tests/engines"]
+fn the_converted_job_run_by_itself_reports_the_matchers_correlations() {
+    let rules = common::write_in("spark_job_correlations", "logons.yml", logons::rule_file());
+    let events = common::write_in("spark_job_correlations", "logons.jsonl", logons::jsonl());
+    let output = vigil(&["convert", "-t", "spark", "-f", "job", &rules]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let correlations = logons::CASES.len() + 1;
+    let counted = format!("2 rules and {correlations} correlations in one Spark job, 0 left out");
+    assert!(stderr(&output).contains(&counted), "{}", stderr(&output));
+    let script = common::write_in("spark_job_correlations", "hunt.py", stdout(&output));
+    let ran = Command::new("python3").arg(&script).arg(&events).output().expect("python3 runs");
+    assert!(ran.status.success(), "the job failed: {}", String::from_utf8_lossy(&ran.stderr));
+    let matcher = vigil(&["hunt", "--format", "jsonl", "-r", &rules, &events]);
+    let parsed = |text: &str| -> Vec<String> {
+        let mut values: Vec<String> =
+            text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON").to_string()).collect();
+        values.sort();
+        values
+    };
+    assert_eq!(parsed(&String::from_utf8_lossy(&ran.stdout)), parsed(&stdout(&matcher)));
 }
 
 /// A Spark master and a worker on loopback, started with pyspark's own `spark-class`; stopped when dropped.

@@ -196,15 +196,15 @@ pub fn run(args: &ConvertArgs) -> u8 {
     }
 }
 
-/// `-t spark -f job`: one PySpark script testing every rule (those Spark SQL cannot express are reported and left
-/// out), as `vigil hunt --engine spark` runs them.
+/// `-t spark -f job`: one PySpark script testing every rule and correlation (those Spark SQL cannot express are
+/// reported and left out), as `vigil hunt --engine spark` runs them.
 fn spark_job(args: &ConvertArgs, compilation: &Compilation) -> u8 {
     if args.jsonl {
         let message = "the Spark job is one script for the whole rule set: --jsonl does not apply to it";
         report::general(&Diagnostic::error(Code::UnsupportedFormat, None, message).for_target("spark"));
         return 2;
     }
-    let (script, rules, not_loaded) = crate::commands::hunt::spark_job_script(compilation);
+    let (script, (rules, correlations), not_loaded) = crate::commands::hunt::spark_job_script(compilation);
     let io_error = compilation.files.iter().any(|f| !f.readable);
     for file in compilation.files.iter().filter(|f| !f.readable) {
         report::errors(file);
@@ -213,7 +213,8 @@ fn spark_job(args: &ConvertArgs, compilation: &Compilation) -> u8 {
     if let Err(e) = out.write_all(script.as_bytes()).and_then(|()| out.flush()) {
         return crate::output::failed(&e, args.output.as_deref());
     }
-    eprintln!("{rules} rules in one Spark job, {not_loaded} left out");
+    let correlations = if correlations > 0 { format!(" and {correlations} correlations") } else { String::new() };
+    eprintln!("{rules} rules{correlations} in one Spark job, {not_loaded} left out");
     if io_error {
         2
     } else if not_loaded > 0 {

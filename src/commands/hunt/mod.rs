@@ -516,9 +516,9 @@ fn prepare_rules(
 }
 
 /// `vigil convert -t spark -f job`: the job script for every rule and correlation of `compilation` on the
-/// built-in log-source table, the number of rules and correlations in it and of those left out (each reported:
+/// built-in log-source table, the numbers of rules and of correlations in it, and of those left out (each reported:
 /// rules Spark SQL cannot express, correlations reading them or of a form it cannot run).
-pub fn spark_job_script(compilation: &Compilation) -> (String, usize, usize) {
+pub fn spark_job_script(compilation: &Compilation) -> (String, (usize, usize), usize) {
     let every_rule = vec![true; compilation.rules().count()];
     let (prepared, given, mut not_loaded) = prepare_rules(compilation, Target::Spark, &every_rule);
     let sources = LogSources::Table(vigil_compiler::logsources::LogSourceTable::builtin());
@@ -533,7 +533,7 @@ pub fn spark_job_script(compilation: &Compilation) -> (String, usize, usize) {
     let (correlations, problems) = spark_correlate::plan(compilation, &prepared, &events, &scope);
     not_loaded += report_correlation_problems(compilation, &problems);
     let job = spark_engine::Job { prepared: &prepared, events: &events, correlations: &correlations };
-    let loaded = prepared.queries.len() + correlations.reported.len();
+    let loaded = (prepared.queries.len(), correlations.reported.len());
     (spark_engine::job_script(&job), loaded, not_loaded)
 }
 

@@ -231,6 +231,10 @@ fn rules_plan(job: &Job<'_>, extra: &[String]) -> serde_json::Map<String, serde_
     plan.insert("events_sql".into(), events.events_sql().into());
     plan.insert("rules".into(), rules.into());
     plan.insert("names".into(), names.into());
+    // Rules whose own detections are not reported (read only by correlations with `generate: false`).
+    let quiet: Vec<usize> =
+        (0..prepared.queries.len()).filter(|n| !correlations.reports.get(*n).unwrap_or(&true)).collect();
+    plan.insert("quiet".into(), quiet.into());
     let (queries, names) = spark_correlate::plan_entries(correlations);
     plan.insert("correlations".into(), queries);
     plan.insert("correlation_names".into(), names);

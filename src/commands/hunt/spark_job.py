@@ -14,6 +14,8 @@ PLAN.json, PLAN being:
   events_sql         the view `vigil_columns` over `vigil_base`: a column per field (runtime/src/spark.rs);
   rules              [[rule number, its log sources or null, its condition], ...];
   names              each rule's {"id", "title", "level", "path"};
+  quiet              the rules whose own detections a job run by itself does not print (correlations read them
+                     with `generate: false`);
   correlations       [[number, group-by fields, query], ...]: each correlation's window SQL over `vigil_columns`
                      (compiler/src/backend/sql_correlation.rs), one row per detection;
   correlation_names  each correlation's {"rule": {"id", "title", "level", "path"}, "type", "group_by"};
@@ -196,6 +198,8 @@ def standalone(argv):
                               lambda *detection: correlations.append(detection))
     spark.stop()
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    quiet = set(plan.get("quiet", []))
+    found = [detection for detection in found if detection[2] not in quiet]
     for file, record, rule, event in sorted(found, key=lambda d: (d[0], d[1], d[2])):
         out.write(json.dumps({"rule": plan["names"][rule], "source": {"file": shown[file], "record": record},
                               "event": json.loads(event)}) + "\n")
@@ -206,7 +210,7 @@ def standalone(argv):
             "rule": what["rule"],
             "correlation": {"type": what["type"], "group": dict(zip(what["group_by"], group)),
                             "window": {"start": rfc3339(window[0][0] if window else end), "end": rfc3339(end)},
-                            "value": None if temporal else value},
+                            "value": None if temporal or value is None else float(value)},
             "timestamp": rfc3339(end),
             "events": [{"file": shown[f], "record": r} for _, f, r in window]}) + "\n")
     out.flush()
