@@ -161,8 +161,9 @@ pub enum HuntEngine {
     /// An embedded SQLite database and each rule's SQL (`vigil convert -t sqlite`).
     Sqlite,
     /// One Spark job testing every rule's Spark SQL (`vigil convert -t spark`), the events read and parsed once
-    /// and each tested only by the rules of its log source, locally or on a cluster (`--spark-master`);
-    /// correlation rules run with the matcher only.
+    /// and each tested only by the rules of its log source, locally or on a cluster (`--spark-master`); then the
+    /// correlation rules in the same job (window functions over their rules' events, without `--lateness` or
+    /// `--max-groups` limits: Spark sorts all of them).
     Spark,
 }
 

@@ -104,6 +104,12 @@ fn correlations_in_the_spark_job_are_the_matchers_on_the_logon_timeline() {
     expected.insert("burst".into(), per_case(&matcher).get("burst").copied().unwrap_or(0));
     assert_eq!(per_case(&matcher), expected, "the matcher on the timeline:\n{matcher}");
     assert_eq!(sorted_lines(&spark), sorted_lines(&matcher));
+    // Events outside --from / --to feed no correlation.
+    let range = ["--from", "2024-01-01T00:00:10Z", "--to", "2024-01-01T00:00:35Z"];
+    let (narrowed_matcher, narrowed_spark) = both_engines(&[&range[..], &["-r", &rules, &events]].concat(), &[]);
+    let (narrowed, whole) = (narrowed_matcher.lines().count(), matcher.lines().count());
+    assert!(0 < narrowed && narrowed < whole, "the range narrows {whole} detections to {narrowed}");
+    assert_eq!(sorted_lines(&narrowed_spark), sorted_lines(&narrowed_matcher));
 }
 
 #[test]

@@ -213,6 +213,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn time_forms_are_the_ones_the_matcher_reads() {
+        // Valid calendar times in forms read and not read; Spark's `to_timestamp` gives null for an impossible
+        // date (2020-02-30) as the matcher does, so those need no pattern.
+        let samples = [
+            "2020-09-08T14:53:02Z",
+            "2020-09-08t14:53:02z",
+            "2020-09-08 14:53:02Z",
+            "2020-09-08T14:53:02.123Z",
+            "2020-09-08T14:53:02.1234567891Z",
+            "2020-09-08T14:53:02+02:00",
+            "2020-09-08T14:53:02-05:30",
+            "2020-09-08 14:53:02",
+            "2020-09-08 14:53:02.123",
+            " 2020-09-08 14:53:02 ",
+            "2020-09-08T14:53:02.123",
+            "2020-09-08T14:53:02",
+            "2020-09-08T14:53:02+0200",
+            "2020-09-08T14:53:02.Z",
+            "2020-09-08",
+            "2020-9-08 14:53:02",
+            "14:53:02",
+            "1599576782",
+            "Tue, 8 Sep 2020 14:53:02 GMT",
+        ];
+        let forms = regex::Regex::new(TIME_FORMS).expect("a valid pattern");
+        for sample in samples {
+            let spark = forms.is_match(&sample.trim().to_uppercase());
+            assert_eq!(spark, crate::time::parse(sample).is_some(), "{sample:?}");
+        }
+    }
+
+    #[test]
     fn dotted_names_become_quoted_json_paths() {
         assert_eq!(json_path("a.b c.d").as_deref(), Some("$['a']['b c']['d']"));
         assert_eq!(json_path("Image"), None);
