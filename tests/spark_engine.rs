@@ -282,6 +282,67 @@ fn convert_writes_the_rule_set_as_one_spark_job_script() {
     assert!(stderr(&jsonl).contains("unsupported-format"), "{}", stderr(&jsonl));
 }
 
+/// Rules and correlations Spark SQL cannot run: an IPv6 CIDR that is no text prefix, a correlation reading that
+/// rule, a `temporal_ordered` correlation with a condition; the other rule and correlation go in the job.
+const NOT_ALL_ON_SPARK: &str = "title: Odd network
+name: odd
+logsource: {product: windows, category: network_connection}
+detection:
+  s: {DestinationIp|cidr: '2001:db8::/33'}
+  condition: s
+---
+title: Failed logon
+name: failed
+logsource: {product: windows, service: security}
+detection:
+  s: {EventID: 4625}
+  condition: s
+---
+title: Success
+name: success
+logsource: {product: windows, service: security}
+detection:
+  s: {EventID: 4624}
+  condition: s
+---
+title: Many odd connections
+correlation:
+  type: event_count
+  rules: [odd]
+  group-by: [Image]
+  timespan: 1m
+  condition: {gte: 10}
+---
+title: Failures then success
+correlation:
+  type: temporal_ordered
+  rules: [failed, success]
+  group-by: [TargetUserName]
+  timespan: 1m
+  condition: failed and success
+---
+title: Many failures
+correlation:
+  type: event_count
+  rules: [failed]
+  group-by: [TargetUserName]
+  timespan: 1m
+  condition: {gte: 5}
+";
+
+#[test]
+fn rules_and_correlations_spark_cannot_run_are_listed_with_codes_and_the_others_stay() {
+    let rules = common::write_in("spark_left_out", "rules.yml", NOT_ALL_ON_SPARK);
+    let output = vigil(&["convert", "-t", "spark", "-f", "job", &rules]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    for code in ["unsupported-cidr", "unknown-rule-reference", "unsupported-correlation"] {
+        assert_eq!(message.matches(&format!("error[{code}] (spark)")).count(), 1, "{code}: {message}");
+    }
+    assert!(message.contains("2 rules and 1 correlations in one Spark job, 3 left out"), "{message}");
+    assert!(stdout(&output).contains("Many failures"), "the correlation that runs is in the job");
+}
+
 #[test]
 #[ignore = "needs ../shared, pyspark and Java: tests/engines"]
 fn the_converted_job_run_by_itself_finds_the_seed_detections() {
