@@ -559,8 +559,12 @@ fn query_engine(
     let admitted: Vec<bool> = compilation.rules().map(|r| selection.admits(&r.rule.rule.meta)).collect();
     let correlations_admitted: Vec<bool> =
         compilation.correlations.iter().map(|c| selection.admits(&c.correlation.meta)).collect();
-    let left_out = admitted.iter().chain(&correlations_admitted).filter(|a| !**a).count();
     let (prepared, given, rejected) = prepare_rules(compilation, target, &admitted);
+    // Rules that run only because a correlation reads them are not left out; correlations are (Spark).
+    let mut left_out = admitted.len() - given.len();
+    if target == Target::Spark {
+        left_out += correlations_admitted.iter().filter(|a| !**a).count();
+    }
     not_loaded += rejected;
     let time_field = args.time_field.as_deref();
     let events =

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# How a hunt scales with threads, and what rule loading costs: the SigmaHQ Windows rules over the Mordor events
+# (decompressed, repeated REPEAT times), over the 277 EVTX files of ../shared/evtx, and over one large EVTX file
+# made of their chunks (bench/big_evtx.py, BIG_MB megabytes), each with --threads 1 on one core and --threads 2 on
+# two, alternating, the median of RUNS runs; with peak RSS. Then rule loading alone (a hunt over an empty input)
+# for the Windows rules and for the whole active corpus (rules, emerging threats, threat hunting).
+#
+# Usage: bench/scaling.sh        (VIGIL_SHARED=../shared, REPEAT=3, RUNS=3, BIG_MB=300)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${VIGIL_SHARED:-$PWD/../shared}"
+REPEAT="${REPEAT:-3}"
+RUNS="${RUNS:-3}"
+BIG_MB="${BIG_MB:-300}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+WINDOWS="$SHARED/sigma/rules/windows"
+
+for _ in $(seq "$REPEAT"); do zcat "$SHARED"/mordor/*.jsonl.gz; done | grep -v '^[[:space:]]*$' > "$WORK/events.jsonl"
+find "$SHARED/evtx" -name '*.evtx' -print0 | sort -z | xargs -0 python3 bench/big_evtx.py "$WORK/big.evtx" --min-mb "$BIG_MB"
+cargo build --release -q
+VIGIL=target/release/vigil
+: > "$WORK/empty.jsonl"
+"$VIGIL" hunt --threads 1 -r "$WINDOWS" "$WORK/empty.jsonl" > /dev/null 2>&1 || true
+
+# One run: "seconds peak-KB events" of `vigil hunt --threads N` on the first N cores.
+run() {
+  local threads=$1; shift
+  local cores; cores=$(seq -s, 0 $((threads - 1)))
+  /usr/bin/time -f "%e %M" -o "$WORK/time" taskset -c "$cores" "$VIGIL" hunt --threads "$threads" --format jsonl "$@" \
+    > "$WORK/out" 2> "$WORK/err"
+  echo "$(cat "$WORK/time") $(grep -oE '^[0-9]+ events' "$WORK/err" | grep -oE '[0-9]+') $(wc -l < "$WORK/out")"
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+scale() {
+  local name=$1; shift
+  local one=() two=() rss1=() rss2=() events=0 d1=0 d2=0
+  for _ in $(seq "$RUNS"); do
+    read -r t m events d1 < <(run 1 "$@"); one+=("$t"); rss1+=("$m")
+    read -r t m events d2 < <(run 2 "$@"); two+=("$t"); rss2+=("$m")
+  done
+  local m1 m2; m1=$(median "${one[@]}"); m2=$(median "${two[@]}")
+  printf "%-34s %9s events  1 thread %6.2f s (%7.0f ev/s, %4d MB)  2 threads %6.2f s (%4d MB)  speed-up %.2fx  detections %s/%s\n" \
+    "$name" "$events" "$m1" "$(echo "$events / $m1" | bc -l)" "$(( $(median "${rss1[@]}") / 1024 ))" \
+    "$m2" "$(( $(median "${rss2[@]}") / 1024 ))" "$(echo "$m1 / $m2" | bc -l)" "$d1" "$d2"
+}
+
+echo "Windows rules ($WINDOWS), median of $RUNS runs each, alternating:"
+scale "Mordor x$REPEAT (JSON lines)" -r "$WINDOWS" "$WORK/events.jsonl"
+scale "277 EVTX files" -r "$WINDOWS" "$SHARED/evtx"
+scale "one EVTX file of ${BIG_MB} MB" -r "$WINDOWS" "$WORK/big.evtx"
+
+echo
+echo "Rule loading alone (a hunt over an empty input, one thread; whole process / as the summary says):"
+DIRS=("$SHARED/sigma/rules" "$SHARED/sigma/rules-emerging-threats" "$SHARED/sigma/rules-threat-hunting")
+ALL=()
+for d in "${DIRS[@]}"; do ALL+=(-r "$d"); done
+load() {
+  local name=$1; shift
+  local times=() said=() rss=() rules=""
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "%e %M" -o "$WORK/time" taskset -c 0 "$VIGIL" hunt --threads 1 "$@" "$WORK/empty.jsonl" > /dev/null 2> "$WORK/err" || true
+    read -r t m < "$WORK/time"; times+=("$t"); rss+=("$m")
+    said+=("$(grep -oE 'rules loaded in [0-9.]+s' "$WORK/err" | grep -oE '[0-9.]+' | head -1)")
+    rules=$(grep -oE 'rules: [0-9]+ loaded' "$WORK/err" | grep -oE '[0-9]+')
+  done
+  printf "%-34s %5s rules  %5.2f s whole process, %5.2f s loading, %4d MB\n" "$name" "$rules" \
+    "$(median "${times[@]}")" "$(median "${said[@]}")" "$(( $(median "${rss[@]}") / 1024 ))"
+}
+load "Windows rules" -r "$WINDOWS"
+load "whole active corpus" "${ALL[@]}"
