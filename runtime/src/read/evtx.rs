@@ -6,7 +6,7 @@
 use super::json::MAX_RECORD;
 use super::{Raw, RawSink, Watch, Watched};
 use evtx::err::EvtxError;
-use evtx::{EvtxParser, ParserSettings};
+use evtx::EvtxParser;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
@@ -22,11 +22,7 @@ const CHUNK: u64 = 65536;
 pub(super) fn read_file(mut file: Watched<File>, sink: &mut RawSink<'_>) -> std::io::Result<()> {
     let mut chunks = file.inner.try_clone()?;
     file.seek(SeekFrom::Start(0))?;
-    // Chunks are parsed on the rayon pool (as many threads as the hunt's `--threads`), in a pipeline that hands
-    // records on in file order: parsing is most of an EVTX hunt, and one large file would otherwise keep it on one
-    // core (the parser's default settings parse on the reading thread alone). bench/scaling.sh measures it.
-    let settings = ParserSettings::default().num_threads(0);
-    let parser = EvtxParser::from_read_seek(file).map_err(|e| not_evtx(&e))?.with_configuration(settings);
+    let parser = EvtxParser::from_read_seek(file).map_err(|e| not_evtx(&e))?;
     read_records(parser, sink, |chunk| records_in_chunk(&mut chunks, chunk))
 }
 
