@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Side by side on one core: Vigil, rsigma 0.23.0 and sigma-rust 0.7.0, the same rules (SigmaHQ Windows rules)
-# over the same events (the Mordor datasets, decompressed, repeated REPEAT times). Prints events/s and ratios.
+# Side by side on one core: Vigil, rsigma and sigma-rust 0.7.0, the same rules (SigmaHQ Windows rules) over the
+# same events (the Mordor datasets, decompressed, repeated REPEAT times). Prints events/s and ratios, and the
+# rsigma version that ran.
 #
-# Usage: bench/peers.sh            (VIGIL_SHARED=../shared, REPEAT=3, RSIGMA=path to an rsigma 0.23.0 binary)
-# rsigma is installed with `cargo install rsigma --version 0.23.0 --locked` when RSIGMA is not set.
+# Usage: bench/peers.sh            (VIGIL_SHARED=../shared, REPEAT=3, RSIGMA=path to an rsigma binary)
+# When RSIGMA is not set, rsigma 0.23.0 is installed with `cargo install rsigma --version 0.23.0 --locked`: the
+# newest release stable Rust 1.95 builds (0.24 to 0.26 need Rust 1.96; `cargo +nightly install rsigma --version
+# 0.26.0 --root DIR` builds 0.26.0, then RSIGMA=DIR/bin/rsigma).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${VIGIL_SHARED:-$PWD/../shared}"
@@ -29,6 +32,7 @@ fi
 head -n 100 "$WORK/events.jsonl" > "$WORK/warm.jsonl"
 target/release/vigil hunt --threads 1 -r "$RULES" "$WORK/warm.jsonl" > /dev/null 2>&1 || true
 "$RSIGMA" engine eval --quiet -r "$RULES" < "$WORK/warm.jsonl" > /dev/null 2>&1 || true
+RSIGMA_LABEL="$("$RSIGMA" --version | head -1)"
 
 vigil_out="$WORK/vigil.jsonl"
 # Wall time of a whole run on core 0, in seconds (`/usr/bin/time -o`, so the tools' own stderr stays apart).
@@ -49,7 +53,7 @@ echo
 printf "%-34s %8s s %10s events/s %8s detections\n" "tool (whole run, one core)" "time" "" ""
 printf "%-34s %8s   %10s          %8s\n" "vigil (routing on)" "$t_vigil" "$(rate "$t_vigil")" "$(wc -l < "$vigil_out")"
 printf "%-34s %8s   %10s          %8s\n" "vigil --no-routing" "$t_vigil_nr" "$(rate "$t_vigil_nr")" "$(wc -l < "$WORK/vigil_nr.jsonl")"
-printf "%-34s %8s   %10s          %8s\n" "rsigma 0.23.0 engine eval" "$t_rsigma" "$(rate "$t_rsigma")" "$(wc -l < "$WORK/rsigma.jsonl")"
+printf "%-34s %8s   %10s          %8s\n" "$RSIGMA_LABEL engine eval" "$t_rsigma" "$(rate "$t_rsigma")" "$(wc -l < "$WORK/rsigma.jsonl")"
 printf "%-34s %8s   %10s          %8s\n" "sigma-rust 0.7.0 (matching only)" "-" "$sigma_rust_rate" "-"
 echo "  ($sigma_rust_line)"
 echo
