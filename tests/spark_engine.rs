@@ -283,56 +283,22 @@ fn convert_writes_the_rule_set_as_one_spark_job_script() {
 }
 
 /// Rules and correlations Spark SQL cannot run: an IPv6 CIDR that is no text prefix, a correlation reading that
-/// rule, a `temporal_ordered` correlation with a condition; the other rule and correlation go in the job.
-const NOT_ALL_ON_SPARK: &str = "title: Odd network
-name: odd
-logsource: {product: windows, category: network_connection}
-detection:
-  s: {DestinationIp|cidr: '2001:db8::/33'}
-  condition: s
----
-title: Failed logon
-name: failed
-logsource: {product: windows, service: security}
-detection:
-  s: {EventID: 4625}
-  condition: s
----
-title: Success
-name: success
-logsource: {product: windows, service: security}
-detection:
-  s: {EventID: 4624}
-  condition: s
----
-title: Many odd connections
-correlation:
-  type: event_count
-  rules: [odd]
-  group-by: [Image]
-  timespan: 1m
-  condition: {gte: 10}
----
-title: Failures then success
-correlation:
-  type: temporal_ordered
-  rules: [failed, success]
-  group-by: [TargetUserName]
-  timespan: 1m
-  condition: failed and success
----
-title: Many failures
-correlation:
-  type: event_count
-  rules: [failed]
-  group-by: [TargetUserName]
-  timespan: 1m
-  condition: {gte: 5}
-";
+/// rule, a `temporal_ordered` correlation with a condition; the logon rules and the other correlation go in the job.
+fn not_all_on_spark() -> String {
+    let odd = "title: Odd network\nname: odd\nlogsource: {product: windows, category: network_connection}\n\
+               detection:\n  s: {DestinationIp|cidr: '2001:db8::/33'}\n  condition: s\n";
+    let correlations = "title: Many odd connections\ncorrelation:\n  type: event_count\n  rules: [odd]\n  \
+                        group-by: [Image]\n  timespan: 1m\n  condition: {gte: 10}\n---\n\
+                        title: Failures then success\ncorrelation:\n  type: temporal_ordered\n  rules: [failed, success]\n  \
+                        group-by: [TargetUserName]\n  timespan: 1m\n  condition: failed and success\n---\n\
+                        title: Many failures\ncorrelation:\n  type: event_count\n  rules: [failed]\n  \
+                        group-by: [TargetUserName]\n  timespan: 1m\n  condition: {gte: 5}\n";
+    format!("{odd}---\n{}---\n{correlations}", logons::RULES)
+}
 
 #[test]
 fn rules_and_correlations_spark_cannot_run_are_listed_with_codes_and_the_others_stay() {
-    let rules = common::write_in("spark_left_out", "rules.yml", NOT_ALL_ON_SPARK);
+    let rules = common::write_in("spark_left_out", "rules.yml", not_all_on_spark());
     let output = vigil(&["convert", "-t", "spark", "-f", "job", &rules]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let message = stderr(&output);

@@ -17,19 +17,5 @@ pub const TIME_COLUMN: &str = "_time";
 /// A string literal of Spark SQL, which reads backslash escapes inside literals: for the Spark target's queries
 /// and the runtime's Spark views alike.
 pub fn spark_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('\'');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
+    crate::backend::text::backslash_quoted(text, '\'', true)
 }

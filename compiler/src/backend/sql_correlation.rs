@@ -152,13 +152,6 @@ impl Frame<'_> {
     /// where a list per row would copy every window).
     fn window_events(&self, fired: &str) -> String {
         let groups: Vec<String> = (0..self.groups).map(|k| format!("vigil_d.vigil_g{k}")).collect();
-        let mut on: Vec<String> = (0..self.groups)
-            .map(|k| self.sql.same(&format!("vigil_w.vigil_g{k}"), &format!("vigil_d.vigil_g{k}")))
-            .collect();
-        on.push(format!(
-            "vigil_w.vigil_time > vigil_d.vigil_time - {} AND vigil_w.vigil_time <= vigil_d.vigil_time",
-            self.span_ms
-        ));
         let keys: Vec<String> = ["vigil_d.vigil_time".to_string(), "vigil_d.vigil_value".to_string()]
             .into_iter()
             .chain(groups)
@@ -169,7 +162,7 @@ impl Frame<'_> {
              vigil_w.vigil_record AS vigil_record))) AS vigil_window \
              FROM ({fired}) AS vigil_d JOIN vigil_events AS vigil_w ON {on} GROUP BY {keys}",
             keys = keys.join(", "),
-            on = on.join(" AND "),
+            on = self.in_window("vigil_w", "vigil_d"),
         )
     }
 
@@ -184,11 +177,16 @@ impl Frame<'_> {
 
     /// The tests putting row `alias` of `vigil_events` in the window of `vigil_event`.
     fn within(&self, alias: &str) -> String {
+        self.in_window(alias, "vigil_event")
+    }
+
+    /// The tests putting row `alias` in the window of row `of`: the same group, a time in `(t - timespan, t]`.
+    fn in_window(&self, alias: &str, of: &str) -> String {
         let mut tests: Vec<String> = (0..self.groups)
-            .map(|k| self.sql.same(&format!("{alias}.vigil_g{k}"), &format!("vigil_event.vigil_g{k}")))
+            .map(|k| self.sql.same(&format!("{alias}.vigil_g{k}"), &format!("{of}.vigil_g{k}")))
             .collect();
         tests.push(format!(
-            "{alias}.vigil_time > vigil_event.vigil_time - {} AND {alias}.vigil_time <= vigil_event.vigil_time",
+            "{alias}.vigil_time > {of}.vigil_time - {} AND {alias}.vigil_time <= {of}.vigil_time",
             self.span_ms
         ));
         tests.join(" AND ")

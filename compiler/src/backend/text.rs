@@ -82,19 +82,29 @@ pub fn condition_symbol(op: CmpOp) -> &'static str {
 
 /// A double-quoted string with backslash escapes for `\`, `"`, newline, carriage return and tab (KQL, ES|QL, EQL).
 pub fn double_quoted(text: &str) -> String {
+    backslash_quoted(text, '"', false)
+}
+
+/// `text` between `quote`s, with backslash escapes for `\`, the quote, newline, carriage return and tab, and for
+/// NUL when `nul` (Spark SQL reads `\0`).
+pub fn backslash_quoted(text: &str, quote: char, nul: bool) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
+    out.push(quote);
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '\0' if nul => out.push_str("\\0"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
             c => out.push(c),
         }
     }
-    out.push('"');
+    out.push(quote);
     out
 }
 
