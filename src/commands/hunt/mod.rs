@@ -397,12 +397,7 @@ fn matcher(
     }
     let limits = Limits { lateness_ms: (args.lateness * 1000.0) as i64, max_groups: args.max_groups };
     let (mut correlator, problems) = Correlator::new(&lowered, &set, limits);
-    for (c, diagnostic) in &problems {
-        let linked = &compilation.correlations[*c];
-        let file = &compilation.files[linked.file];
-        report::problem(file, &diagnostic.clone().located(file.documents[linked.document].pos));
-    }
-    not_loaded += problems.len();
+    not_loaded += report_correlation_problems(&compilation, &problems);
     // What correlation detections report, by their position in the engine.
     let wired: Vec<(vigil_compiler::ir::meta::Meta, String, &'static str, bool)> = compilation
         .correlations
