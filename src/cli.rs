@@ -18,8 +18,12 @@ pub enum Command {
     /// Directories are searched recursively for .yml and .yaml files. Diagnostics go to stdout, the summary
     /// line to stderr, so `--format json` output pipes straight into jq.
     ///
+    /// With `--validators sigmahq` (or `pysigma`, `all`) it also reports what breaks SigmaHQ's or pySigma's
+    /// conventions (title ending in a dot, field name with a space, missing author, ...) as coded warnings.
+    ///
     /// Exit status: 0 no errors (warnings allowed), 1 some document has an error (a file that cannot be read is
-    /// a document with an error), 2 usage error or the output could not be written, 141 the output was closed.
+    /// a document with an error; with --strict, a warning too), 2 usage error or the output could not be written,
+    /// 141 the output was closed.
     Check(CheckArgs),
     /// Print the normalised IR of each rule (identifiers resolved, modifiers as operators).
     Ir(IrArgs),
@@ -394,6 +398,8 @@ pub enum ListWhat {
     Targets,
     /// The output formats of a target (`-t TARGET`).
     Formats,
+    /// The convention checks of `vigil check --validators`, with their set and pySigma's name.
+    Validators,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -402,6 +408,8 @@ pub enum CheckFormat {
     Text,
     /// One JSON object per document per line, for jq and CI.
     Json,
+    /// JUnit XML (a test case per document), for CI test reporters, as `sigma check --junitxml`.
+    Junit,
 }
 
 #[derive(clap::Args, Debug)]
@@ -409,6 +417,18 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Convention checks to run besides the language's own: `sigmahq` (SigmaHQ's conventions, as
+    /// pySigma-validators-sigmahq), `pysigma` (pySigma's core validators), `all`, `none`; comma-separated.
+    /// Default: the `check.validators` of the nearest vigil.yml, else none. `vigil list validators` lists them.
+    #[arg(long, value_name = "SETS")]
+    pub validators: Option<String>,
+    /// A convention code (or pySigma validator name) not to report; repeatable. vigil.yml's `check.exclude` adds
+    /// to it, and its `check.exclusions` maps rule ids or file names to codes they are excused from.
+    #[arg(long, value_name = "CODE")]
+    pub exclude: Vec<String>,
+    /// Warnings fail too: exit status 1 and JUnit failures when any document has a warning.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// Sigma files or directories.

@@ -138,6 +138,141 @@ codes! {
     /// A filter that names rules none of which is loaded with it.
     FilterUnused = "filter-unused",
 
+    // --- Conventions (`vigil check --validators`, compiler/src/validate): pySigma's core validators ---
+    /// A condition with `all of them`: `all of selection*` says what is meant.
+    AllOfThemCondition = "all-of-them-condition",
+    /// A condition that says `them` in a rule with a single detection.
+    ThemConditionWithSingleDetection = "them-condition-with-single-detection",
+    /// A Sysmon or Security `EventID` where a generic log source (process_creation, ...) exists.
+    SpecificInsteadOfGenericLogsource = "specific-instead-of-generic-logsource",
+    /// A `logsource` key other than category, product, service, definition.
+    FieldnameLogsource = "fieldname-logsource",
+    /// A custom top-level key that is a misspelt standard one (`realted`, `reference`).
+    CustomAttributes = "custom-attributes",
+    /// Two rule files of the same name in different folders.
+    DuplicateFilename = "duplicate-filename",
+    /// The same reference twice in one rule.
+    DuplicateReferences = "duplicate-references",
+    /// Two rules with the same title.
+    DuplicateTitle = "duplicate-title",
+    /// A file name shorter than 10 or longer than 90 characters.
+    FilenameLength = "filename-length",
+    /// A rule without `id`.
+    IdentifierExistence = "identifier-existence",
+    /// Two rules with the same `id`.
+    IdentifierUniqueness = "identifier-uniqueness",
+    /// A field's `all` modifier without `contains`: every value must equal the field, which nothing does.
+    AllWithoutContains = "all-without-contains",
+    /// `windash` with `all`: the dash variants would all have to match.
+    WindashWithAll = "windash-with-all",
+    /// A tag that is not `namespace.name` in lowercase letters, digits, `-`, `_` and `.`.
+    TagFormat = "tag-format",
+    /// A tag namespace other than attack, car, cve, d3fend, detection, stp, tlp.
+    NamespaceTag = "namespace-tag",
+    /// A car, cve, detection or stp tag whose name does not have that namespace's form.
+    TagPattern = "tag-pattern",
+    /// An attack tag that names no ATT&CK tactic and has no technique, group, software, data source or
+    /// mitigation identifier's form.
+    AttackTag = "attack-tag",
+    /// A tlp tag that is not a TLP 1.0 or 2.0 label.
+    TlpTag = "tlp-tag",
+    /// The same tag twice in one rule.
+    DuplicateTag = "duplicate-tag",
+    /// A control character in a value, usually a single backslash before `t` or `n` in a double-quoted string.
+    ControlCharacter = "control-character",
+    /// Two `*` wildcards in a row.
+    DoubleWildcard = "double-wildcard",
+    /// An escaped `\*` or `\?` in a value: make sure the literal character is meant.
+    EscapedWildcard = "escaped-wildcard",
+    /// A number written as a quoted string.
+    NumberAsString = "number-as-string",
+    /// Values that all begin and/or end with `*` where `contains`, `startswith` or `endswith` is meant.
+    WildcardsInsteadOfModifiers = "wildcards-instead-of-modifiers",
+
+    // --- Conventions: SigmaHQ's (pySigma-validators-sigmahq) ---
+    /// A rule without `author`.
+    SigmahqAuthorExistence = "sigmahq-author-existence",
+    /// `1 of x` / `all of x` without `*`: a selector over one name.
+    SigmahqMissingAsteriskCondition = "sigmahq-missing-asterisk-condition",
+    /// `1 of x_*` / `all of x_*` matching fewer than two detections.
+    SigmahqOfselectionCondition = "sigmahq-ofselection-condition",
+    /// `of them` in a rule with a single detection.
+    SigmahqOfthemCondition = "sigmahq-ofthem-condition",
+    /// A correlation type that needs `group-by` without it.
+    SigmahqCorrelationGroupByExistence = "sigmahq-correlation-group-by-existence",
+    /// A temporal correlation over fewer than two rules.
+    SigmahqCorrelationRulesMinimum = "sigmahq-correlation-rules-minimum",
+    /// A rule without `date`.
+    SigmahqDateExistence = "sigmahq-date-existence",
+    /// `modified` earlier than `date`.
+    SigmahqModifiedDateOrder = "sigmahq-modified-date-order",
+    /// `modified` without `date`.
+    SigmahqModifiedWithoutDate = "sigmahq-modified-without-date",
+    /// `modified` equal to `date`.
+    SigmahqRedundantModified = "sigmahq-redundant-modified",
+    /// A rule without `description`.
+    SigmahqDescriptionExistence = "sigmahq-description-existence",
+    /// A description shorter than 16 characters.
+    SigmahqDescriptionLength = "sigmahq-description-length",
+    /// A link in the description of a rule without references.
+    SigmahqLinkInDescription = "sigmahq-link-in-description",
+    /// A lookahead, lookbehind or atomic group in a regular expression, which many backends lack.
+    SigmahqUnsupportedRegexGroupConstruct = "sigmahq-unsupported-regex-group-construct",
+    /// A false-positive entry that is `none`, `pentest` or `penetration`.
+    SigmahqFalsepositivesBannedWord = "sigmahq-falsepositives-banned-word",
+    /// A false-positive entry that does not start with a capital letter.
+    SigmahqFalsepositivesCapital = "sigmahq-falsepositives-capital",
+    /// A common typo in a false-positive entry.
+    SigmahqFalsepositivesTypoWord = "sigmahq-falsepositives-typo-word",
+    /// A user field compared with a localised `AUTHORITY` name.
+    SigmahqFieldUser = "sigmahq-field-user",
+    /// A Sysmon `Hashes` value that is not `ALGORITHM=hex` with a known algorithm and length.
+    SigmahqInvalidHashKv = "sigmahq-invalid-hash-kv",
+    /// A field name with a space.
+    SigmahqSpaceFieldName = "sigmahq-space-field-name",
+    /// The deprecated `fields` key.
+    SigmahqFieldsExistence = "sigmahq-fields-existence",
+    /// A top-level key SigmaHQ does not use.
+    SigmahqUnknownField = "sigmahq-unknown-field",
+    /// A correlation rule whose file name does not start with `correlation_`.
+    SigmahqCorrelationFilenamePrefix = "sigmahq-correlation-filename-prefix",
+    /// A file name that is not 10 to 90 lowercase letters, digits and `_` (with one `_` at least) and `.yml`.
+    SigmahqFilenameConvention = "sigmahq-filename-convention",
+    /// A rule without `level`.
+    SigmahqLevelExistence = "sigmahq-level-existence",
+    /// A `service: sysmon` rule that never tests `EventID`.
+    SigmahqSysmonMissingEventid = "sigmahq-sysmon-missing-eventid",
+    /// The same value twice in one field's list.
+    SigmahqFieldDuplicateValue = "sigmahq-field-duplicate-value",
+    /// `all` over a single value.
+    SigmahqInvalidAllModifier = "sigmahq-invalid-all-modifier",
+    /// A GitHub reference to a branch rather than a commit.
+    SigmahqGithubLink = "sigmahq-github-link",
+    /// An attack.mitre.org reference where an attack tag belongs.
+    SigmahqMitreLink = "sigmahq-mitre-link",
+    /// A rule without `status`.
+    SigmahqStatusExistence = "sigmahq-status-existence",
+    /// A status above `experimental` (or `test` with regression tests) for a rule younger than 60 days.
+    SigmahqStatusToHigh = "sigmahq-status-to-high",
+    /// A deprecated or unsupported rule (they belong in their own folders).
+    SigmahqStatus = "sigmahq-status",
+    /// A rule under rules-dfir, rules-emerging-threats or rules-threat-hunting without that detection tag.
+    SigmahqTagsDetection = "sigmahq-tags-detection",
+    /// A TLP tag other than `tlp.clear`.
+    SigmahqTagsTlp = "sigmahq-tags-tlp",
+    /// More than one detection tag.
+    SigmahqTagsUniqueDetection = "sigmahq-tags-unique-detection",
+    /// More than one TLP tag.
+    SigmahqTagsUniqueTlp = "sigmahq-tags-unique-tlp",
+    /// A lowercase word in a title that SigmaHQ writes in title case.
+    SigmahqTitleCase = "sigmahq-title-case",
+    /// A title ending with a dot.
+    SigmahqTitleEnd = "sigmahq-title-end",
+    /// A title longer than 120 characters.
+    SigmahqTitleLength = "sigmahq-title-length",
+    /// A title starting with `Detect` or `Detects`.
+    SigmahqTitleStart = "sigmahq-title-start",
+
     // --- Processing pipelines ---
     /// `-p NAME` names neither a built-in pipeline nor a readable file.
     PipelineNotFound = "pipeline-not-found",
@@ -226,6 +361,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 82);
+        assert_eq!(seen.len(), 147);
     }
 }

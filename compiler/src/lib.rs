@@ -27,6 +27,7 @@ mod lower;
 pub mod pipeline;
 mod rule;
 pub mod sql_table;
+pub mod validate;
 mod yaml;
 
 pub use codes::{Code, ALL as ALL_CODES};

@@ -33,5 +33,16 @@ pub fn run(args: &ListArgs) -> u8 {
             };
             table(target.formats())
         }
+        ListWhat::Validators => {
+            let rows: Vec<(&str, String)> = vigil_compiler::validate::CATALOG
+                .iter()
+                .map(|c| {
+                    let pysigma = format!("{} ({})", c.validators.join(", "), c.issues.join(", "));
+                    (c.code.as_str(), format!("{:8} pySigma: {pysigma}", c.set.name()))
+                })
+                .collect();
+            let rows: Vec<(&str, &str)> = rows.iter().map(|(c, d)| (*c, d.as_str())).collect();
+            table(&rows)
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! `vigil.yml` (or `.vigil.yml`): what `vigil test` snapshots for the rules beside it and below it.
+//! `vigil.yml` (or `.vigil.yml`): what `vigil test` snapshots for the rules beside it and below it, and which
+//! conventions `vigil check` holds them to.
 //!
 //! ```yaml
 //! snapshots:
@@ -11,6 +12,12 @@
 //! fixtures:
 //!   routing: true                         # the sysmon and windows pipelines before matching (the default)
 //!   sql: false                            # also run fixtures through their SQL on SQLite
+//! check:
+//!   validators: sigmahq                   # the default of --validators
+//!   exclude: [sigmahq-status-to-high]     # codes never reported
+//!   exclusions:                           # rule id or file name -> codes it is excused from
+//!     5f4b6a2e-0000-4000-8000-000000000000: [sigmahq-title-case]
+//!     proc_creation_win_example.yml: [sigmahq-filename-convention]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -55,12 +62,56 @@ pub struct Config {
     pub directory: String,
     pub routing: bool,
     pub sql: bool,
+    pub check: CheckConfig,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { targets: Vec::new(), directory: "__snapshots__".into(), routing: true, sql: false }
+        Config {
+            targets: Vec::new(),
+            directory: "__snapshots__".into(),
+            routing: true,
+            sql: false,
+            check: CheckConfig::default(),
+        }
     }
+}
+
+/// `check:`: the conventions `vigil check` applies to the rules under the file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckConfig {
+    /// The default of `--validators`.
+    pub validators: Option<String>,
+    /// Codes (or pySigma validator names) never reported.
+    pub exclude: Vec<String>,
+    /// Rule id or file name -> codes it is excused from.
+    pub exclusions: Vec<(String, Vec<String>)>,
+}
+
+fn parse_check(section: &serde_yaml::Value) -> Result<CheckConfig, String> {
+    let mut config = CheckConfig::default();
+    let Some(map) = section.as_mapping() else { return Err("check: a mapping".into()) };
+    for key in map.keys() {
+        let key = key.as_str().unwrap_or("");
+        if !matches!(key, "validators" | "exclude" | "exclusions") {
+            return Err(format!("check: unknown key `{key}` (expected `validators`, `exclude`, `exclusions`)"));
+        }
+    }
+    config.validators = match section.get("validators") {
+        None => None,
+        Some(serde_yaml::Value::String(s)) => Some(s.clone()),
+        Some(list @ serde_yaml::Value::Sequence(_)) => Some(strings(Some(list), "check.validators")?.join(",")),
+        Some(_) => return Err("check.validators: a set name or a list of them".into()),
+    };
+    config.exclude = strings(section.get("exclude"), "check.exclude")?;
+    if let Some(exclusions) = section.get("exclusions") {
+        let map = exclusions.as_mapping().ok_or("check.exclusions: a mapping of rule id or file name to codes")?;
+        for (key, codes) in map {
+            let key = key.as_str().ok_or("check.exclusions: keys are rule ids or file names")?;
+            config.exclusions.push((key.to_string(), strings(Some(codes), "check.exclusions")?));
+        }
+    }
+    Ok(config)
 }
 
 fn strings(value: Option<&serde_yaml::Value>, what: &str) -> Result<Vec<String>, String> {
@@ -84,8 +135,8 @@ pub fn parse(text: &str) -> Result<Config, String> {
     };
     for key in map.keys() {
         let key = key.as_str().unwrap_or("");
-        if !matches!(key, "snapshots" | "fixtures") {
-            return Err(format!("unknown key `{key}` (expected `snapshots`, `fixtures`)"));
+        if !matches!(key, "snapshots" | "fixtures" | "check") {
+            return Err(format!("unknown key `{key}` (expected `snapshots`, `fixtures`, `check`)"));
         }
     }
     if let Some(snapshots) = root.get("snapshots") {
@@ -126,6 +177,9 @@ pub fn parse(text: &str) -> Result<Config, String> {
             }
             config.targets.push(SnapshotTarget { target, format, pipelines: own.unwrap_or_else(|| pipelines.clone()) });
         }
+    }
+    if let Some(check) = root.get("check") {
+        config.check = parse_check(check)?;
     }
     if let Some(fixtures) = root.get("fixtures") {
         if let Some(routing) = fixtures.get("routing") {

@@ -1,7 +1,7 @@
 //! `vigil test`: conversion snapshots and event fixtures for every rule, for rule authors and CI.
 
 mod cases;
-mod config;
+pub(crate) mod config;
 mod report;
 mod snapshots;
 

@@ -65,22 +65,7 @@ pub fn text(checks: &[Check], seconds: f64, files: usize, verbose: bool) -> Stri
     out
 }
 
-/// Text as XML character data: markup escaped, characters XML 1.0 forbids dropped.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::commands::check::xml;
 
 /// JUnit XML as Jenkins, GitLab and GitHub test reporters read it: a test case per check, its rule file as the
 /// class name; failures carry the diff, missing regression files are skipped cases.
