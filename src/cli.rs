@@ -25,6 +25,17 @@ pub enum Command {
     /// a document with an error; with --strict, a warning too), 2 usage error or the output could not be written,
     /// 141 the output was closed.
     Check(CheckArgs),
+    /// Format Sigma files in SigmaHQ's layout: keys in SigmaHQ's order (title, id, related, status, description,
+    /// references, author, date, modified, tags, logsource, detection, fields, falsepositives, level, then the
+    /// others), 4 spaces per level, no blank lines between top-level keys.
+    ///
+    /// Every comment, every blank line inside a key, and every value as written (quoting, block scalars) is kept:
+    /// lines are moved and re-indented, never rewritten, and the result must parse to the same YAML, so no rule
+    /// changes meaning; a document that cannot be laid out so is left as written, with a `format-skipped` warning.
+    ///
+    /// Exit status: 0 done (or, with --check/--diff, nothing to change), 1 with --check/--diff when a file would
+    /// change, or when a file cannot be read or written, 2 usage error.
+    Fmt(FmtArgs),
     /// Print the normalised IR of each rule (identifiers resolved, modifiers as operators).
     Ir(IrArgs),
     /// List what Vigil has built in.
@@ -432,6 +443,19 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// Sigma files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FmtArgs {
+    /// Write nothing; list the files that would change and exit 1 if any would.
+    #[arg(long, conflicts_with = "diff")]
+    pub check: bool,
+    /// Write nothing; print a unified diff of each change and exit 1 if any.
+    #[arg(long)]
+    pub diff: bool,
+    /// Sigma files or directories (searched recursively for .yml and .yaml files).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }

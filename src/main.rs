@@ -50,6 +50,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let code = match cli.command {
         cli::Command::Check(args) => commands::check::run(&args),
+        cli::Command::Fmt(args) => commands::fmt::run(&args),
         cli::Command::Ir(args) => commands::ir::run(&args),
         cli::Command::List(args) => commands::list::run(&args),
         cli::Command::Hunt(args) => commands::hunt::run(&args),

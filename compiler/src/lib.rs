@@ -20,6 +20,7 @@ mod condition;
 mod correlation;
 mod diagnostic;
 mod filter;
+pub mod format;
 pub mod ir;
 mod load;
 pub mod logsources;

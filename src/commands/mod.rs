@@ -2,6 +2,7 @@ pub mod check;
 pub mod convert;
 pub mod coverage;
 pub mod explain;
+pub mod fmt;
 pub mod hunt;
 pub mod ir;
 pub mod list;
