@@ -36,6 +36,14 @@ pub enum Command {
     /// Exit status: 0 done (or, with --check/--diff, nothing to change), 1 with --check/--diff when a file would
     /// change, or when a file cannot be read or written, 2 usage error.
     Fmt(FmtArgs),
+    /// Run a Language Server (LSP 3.17) over stdin and stdout, for editors.
+    ///
+    /// Diagnostics are `vigil check`'s (with the conventions `check.validators` of the nearest vigil.yml names),
+    /// on open and on every change; completion offers the modifiers valid after the chain so far, log-source
+    /// values, the fields of the rule's category and the detections in a condition; hover explains modifiers,
+    /// fields and detections; go to definition jumps from a condition to the detection; formatting is `vigil fmt`;
+    /// quick fixes mend what is safe to mend. README.md shows the settings for VS Code, Neovim and Helix.
+    Lsp(LspArgs),
     /// Print the normalised IR of each rule (identifiers resolved, modifiers as operators).
     Ir(IrArgs),
     /// List what Vigil has built in.
@@ -458,6 +466,13 @@ pub struct FmtArgs {
     /// Sigma files or directories (searched recursively for .yml and .yaml files).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LspArgs {
+    /// Accepted for editors that pass it (VS Code's language clients do); stdio is the only transport.
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Fmt(args) => commands::fmt::run(&args),
         cli::Command::Ir(args) => commands::ir::run(&args),
+        cli::Command::Lsp(args) => commands::lsp::run(&args),
         cli::Command::List(args) => commands::list::run(&args),
         cli::Command::Hunt(args) => commands::hunt::run(&args),
         cli::Command::Explain(args) => commands::explain::run(&args),

@@ -44,6 +44,7 @@ pub mod syntax {
     pub use crate::filter::{FilterRules, SigmaFilter};
     pub use crate::load::{load_str, Content, LoadedDocument};
     pub use crate::lower::{lower, lower_conditions};
+    pub use crate::rule::modifiers::Modifier;
     pub use crate::rule::SigmaRule;
-    pub use crate::yaml::{parse as parse_yaml, parse_fast, parse_with_events};
+    pub use crate::yaml::{parse as parse_yaml, parse_fast, parse_with_events, Kind, Node};
 }

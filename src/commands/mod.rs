@@ -6,4 +6,5 @@ pub mod fmt;
 pub mod hunt;
 pub mod ir;
 pub mod list;
+pub mod lsp;
 pub mod test;
