@@ -448,6 +448,14 @@ pub struct CheckArgs {
     /// Warnings fail too: exit status 1 and JUnit failures when any document has a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Mend, in the files, the conventions that have a safe fix (a title's final dot, a false positive's first
+    /// letter, an uppercase tag, `*x` written for `|endswith`), then report what is left. A fix never changes what
+    /// a rule matches: each fixed rule is compiled again and compared.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Show the fixes `--fix` would make as a unified diff, change nothing, and exit 1 if there are any.
+    #[arg(long)]
+    pub diff: bool,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// Sigma files or directories.

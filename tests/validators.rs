@@ -143,6 +143,41 @@ fn junit_output_is_a_test_case_per_document() {
 }
 
 #[test]
+fn safe_fixes_are_shown_then_made_without_changing_what_rules_match() {
+    let dir = common::tmp_in("validators-fix", "x").parent().expect("folder").to_path_buf();
+    let rule = dir.join("proc_creation_win_title_conventions.yml");
+    std::fs::copy(TITLES, &rule).expect("copy");
+    let path = rule.to_str().expect("utf-8");
+    let ir = |p: &str| stdout(&vigil(&["ir", p])).replace("title: Detects suspicious whoami execution via cmd.", "");
+
+    let diff = vigil(&["check", "--validators", "all", "--diff", path]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    let shown = stdout(&diff);
+    for line in [
+        "+title: Detects suspicious whoami execution via cmd\n",
+        "+    - attack.discovery\n",
+        "+    - None\n",
+        "+        Parent Image|endswith: '\\cmd.exe'\n",
+    ] {
+        assert!(shown.contains(line), "{line}: {shown}");
+    }
+    assert_eq!(std::fs::read_to_string(&rule).expect("read"), std::fs::read_to_string(TITLES).expect("read"));
+
+    let before = ir(path);
+    let fixed = vigil(&["check", "--validators", "all", "--fix", "--format", "json", path]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert!(stderr(&fixed).contains("sigmahq-title-end"), "{}", stderr(&fixed));
+    let left: Vec<String> = codes(&["--validators", "all", path]);
+    for gone in ["sigmahq-title-end", "sigmahq-falsepositives-capital", "tag-format", "wildcards-instead-of-modifiers"]
+    {
+        assert!(!left.contains(&gone.to_string()), "{gone} left: {left:?}");
+    }
+    assert_eq!(ir(path).replace("title: Detects suspicious whoami execution via cmd", ""), before, "the rule changed");
+    let again = vigil(&["check", "--validators", "all", "--diff", path]);
+    assert_eq!(again.status.code(), Some(0), "nothing left to fix: {}", stdout(&again));
+}
+
+#[test]
 fn every_convention_is_listed_with_pysigmas_name() {
     let output = vigil(&["list", "validators"]);
     let text = stdout(&output);

@@ -324,6 +324,8 @@ codes! {
     /// A document `vigil fmt` leaves as written: not a block mapping, tabs in its indentation, or a layout it cannot
     /// change without changing the YAML.
     FormatSkipped = "format-skipped",
+    /// A convention fix (`vigil check --fix`) not made: it would have changed what a rule matches.
+    FixRefused = "fix-refused",
     /// A `vigil.yml` that cannot be read or understood.
     InvalidConfig = "invalid-config",
     /// An input (log file or directory) that cannot be read.
@@ -364,6 +366,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 148);
+        assert_eq!(seen.len(), 149);
     }
 }

@@ -31,7 +31,31 @@ pub fn run(args: &CheckArgs) -> u8 {
     let Some(compilation) = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings) else {
         return 2;
     };
-    let Some(policy) = conventions::Policy::new(args, &compilation.files) else { return 2 };
+    let Some(mut policy) = conventions::Policy::new(args, &compilation.files) else { return 2 };
+    let mut compilation = compilation;
+    if args.diff {
+        let fixed = policy.fix(&compilation.files, false);
+        if let Err(status) = write_all(&[fixed.diffs]) {
+            return status;
+        }
+        eprintln!("{} files would be fixed", fixed.files);
+        return u8::from(fixed.files > 0);
+    }
+    if args.fix {
+        let fixed = policy.fix(&compilation.files, true);
+        if fixed.failed > 0 {
+            return 1;
+        }
+        if fixed.files > 0 {
+            // What is left is reported on the files as they are now.
+            let Some(again) = rule_files::compile_unlinked(&args.paths, &args.pipeline.filters, &settings) else {
+                return 2;
+            };
+            compilation = again;
+            let Some(again) = conventions::Policy::new(args, &compilation.files) else { return 2 };
+            policy = again;
+        }
+    }
     let found = policy.check(&compilation.files);
     let reports: Vec<FileReport> = compilation
         .files

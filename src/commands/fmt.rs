@@ -79,7 +79,7 @@ fn problem(path: &Path, diagnostic: Diagnostic) {
 }
 
 /// Replaces a file's content through a temporary file beside it, so an interrupted run never leaves half a rule.
-fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn replace(path: &Path, text: &str) -> std::io::Result<()> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut temporary = tempfile::NamedTempFile::new_in(folder)?;
     temporary.write_all(text.as_bytes())?;

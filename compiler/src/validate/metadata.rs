@@ -170,8 +170,8 @@ fn presence(subject: &Subject<'_, '_>, findings: &mut Findings<'_>) {
 }
 
 fn false_positives(subject: &Subject<'_, '_>, findings: &mut Findings<'_>) {
-    let pos = subject.pos_of("falsepositives");
-    for entry in &subject.meta().falsepositives {
+    for (index, entry) in subject.meta().falsepositives.iter().enumerate() {
+        let pos = subject.item_pos("falsepositives", index);
         if let Some(first) = entry.chars().next() {
             if first.to_uppercase().ne(std::iter::once(first)) {
                 let word = entry.split(' ').next().unwrap_or_default();

@@ -13,6 +13,7 @@
 
 mod collection;
 mod detection;
+mod fix;
 mod metadata;
 mod tags;
 
@@ -24,6 +25,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 pub use collection::Collection;
+pub use fix::fix_source;
 
 /// A set of checks, as `--validators` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -239,6 +241,14 @@ impl Subject<'_, '_> {
     /// Where `key` is written (its value), or the document's start.
     pub fn pos_of(&self, key: &str) -> Pos {
         self.root.get(key).map_or(self.root.pos, |v| v.pos)
+    }
+
+    /// Where the `index`th entry of the list under `key` is written, or where the key's value is.
+    pub fn item_pos(&self, key: &str, index: usize) -> Pos {
+        match self.root.get(key).map(|v| &v.kind) {
+            Some(crate::yaml::Kind::Seq(items)) => items.get(index).map_or_else(|| self.pos_of(key), |i| i.pos),
+            _ => self.pos_of(key),
+        }
     }
 
     pub fn meta(&self) -> &crate::ir::meta::Meta {

@@ -45,6 +45,11 @@ static NAME_FORMS: LazyLock<[(&str, Regex, &str); 4]> = LazyLock::new(|| {
     ]
 });
 
+/// Whether a tag has the form `namespace.name` in lowercase letters, digits, `-`, `_` and `.`.
+pub(super) fn is_tag_form(tag: &str) -> bool {
+    TAG_FORM.is_match(tag)
+}
+
 /// SigmaHQ's folders whose rules carry the detection tag of the same name.
 const DETECTION_FOLDERS: &[&str] = &["dfir", "emerging-threats", "threat-hunting"];
 
@@ -52,6 +57,7 @@ pub(super) fn check(subject: &Subject<'_, '_>, findings: &mut Findings<'_>) {
     let tags = &subject.meta().tags;
     let pos = subject.pos_of("tags");
     for (i, tag) in tags.iter().enumerate() {
+        let pos = subject.item_pos("tags", i);
         let (namespace, name) = tag.split_once('.').unwrap_or((tag, ""));
         if !TAG_FORM.is_match(tag) {
             findings.warn(Code::TagFormat, pos, format!("tag `{tag}` is not `namespace.name` in lowercase"));

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use vigil_compiler::compile::SourceFile;
-use vigil_compiler::validate::{validate_source, Collection, Selection};
+use vigil_compiler::validate::{fix_source, validate_source, Collection, Selection};
 use vigil_compiler::{Code, Diagnostic, DocumentKind};
 
 /// The convention findings of a file, by document index.
@@ -137,6 +137,63 @@ impl Policy {
             }
         }
         found
+    }
+}
+
+/// What `--fix` or `--diff` did.
+#[derive(Default)]
+pub struct Fixed {
+    pub files: usize,
+    pub failed: usize,
+    /// The diffs (`--diff`), in file order.
+    pub diffs: String,
+}
+
+impl Policy {
+    /// The safe fixes of every file: written (`write`) or shown as diffs.
+    pub fn fix(&self, files: &[SourceFile], write: bool) -> Fixed {
+        let mut fixed = Fixed::default();
+        for (f, file) in files.iter().enumerate() {
+            let selection = &self.rules[self.of_file[f]].selection;
+            if selection.is_empty() || !file.readable {
+                continue;
+            }
+            let text = file.text_for_problems();
+            let path = Path::new(&file.path);
+            match fix_source(path, &text, selection) {
+                Ok(None) => {}
+                Ok(Some((new, codes))) => {
+                    fixed.files += 1;
+                    let codes: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+                    if write {
+                        if let Err(e) = crate::commands::fmt::replace(path, &new) {
+                            let problem =
+                                Diagnostic::error(Code::OutputUnwritable, None, format!("cannot write the fixes: {e}"));
+                            crate::report::problem_in(&file.path, "", &problem);
+                            fixed.failed += 1;
+                        } else {
+                            eprintln!("{}: fixed {}", file.path, codes.join(", "));
+                        }
+                    } else {
+                        fixed.diffs.push_str(
+                            &similar::TextDiff::from_lines(text.as_ref(), new.as_str())
+                                .unified_diff()
+                                .context_radius(2)
+                                .header(
+                                    &format!("{} (as written)", file.path),
+                                    &format!("{} (fixed: {})", file.path, codes.join(", ")),
+                                )
+                                .to_string(),
+                        );
+                    }
+                }
+                Err(reason) => {
+                    let problem = Diagnostic::warning(Code::FixRefused, None, reason);
+                    crate::report::problem_in(&file.path, "", &problem);
+                }
+            }
+        }
+        fixed
     }
 }
 
