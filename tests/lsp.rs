@@ -104,6 +104,8 @@ fn a_real_client_gets_diagnostics_completion_hover_definition_formatting_and_fix
     assert!(found["hover_modifier"].as_str().unwrap_or_default().contains("contains the value anywhere"));
     let identifier = found["hover_identifier"].as_str().unwrap_or_default();
     assert!(identifier.contains("selection") && identifier.contains("Image|endswiht"), "{identifier}");
+    let mended = found["hover_identifier_mended"].as_str().unwrap_or_default();
+    assert!(mended.contains("Image endswith '\\whoami.exe'"), "the detection's IR: {mended}");
     assert!(found["hover_field"].as_str().unwrap_or_default().contains("command line"));
     assert_eq!(found["definition"], serde_json::json!({"line": 15, "character": 4}));
 
@@ -111,7 +113,9 @@ fn a_real_client_gets_diagnostics_completion_hover_definition_formatting_and_fix
     assert!(formatted.is_empty(), "the rule is already laid out: {formatted:?}");
     let actions = found["code_actions"].as_array().expect("code actions");
     assert_eq!(actions.len(), 1, "{actions:?}");
-    assert_eq!(actions[0]["edits"][0], serde_json::json!([0, 34, ""]), "removes the title's dot");
+    let fixed = actions[0]["edits"][0][2].as_str().unwrap_or_default();
+    assert!(fixed.starts_with("title: Whoami Run By An Admin Tool\nid:"), "removes the title's dot: {fixed}");
+    assert_eq!(fixed.lines().count(), RULE.lines().count());
 
     assert!(found["big_lines"].as_u64().unwrap_or_default() >= 2000);
     let median = found["latency_ms"]["median"].as_f64().expect("latency");

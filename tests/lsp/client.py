@@ -130,6 +130,10 @@ async def main(vigil, folder):
     while (await asyncio.wait_for(arrivals.get(), 10))[0] != uri:
         pass
     out["diagnostics_mended"] = [d.code for d in published[uri]]
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=doc, position=position_of("condition: selection", len("condition: ") + 2))
+    )
+    out["hover_identifier_mended"] = hover.contents.value if hover else None
     title_end = [d for d in published[uri] if d.code == "sigmahq-title-end"]
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(

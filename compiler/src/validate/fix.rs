@@ -44,22 +44,7 @@ pub fn fix_source(path: &Path, text: &str, selection: &Selection) -> Result<Opti
     let lines: Vec<&str> = text.lines().collect();
     let mut edits: Vec<(Code, Edit)> = Vec::new();
     for (code, pos) in wanted {
-        let Some(node) = documents.iter().find_map(|d| node_at(&d.root, pos)) else { continue };
-        let Some(line) = lines.get(pos.line as usize - 1) else { continue };
-        let found = match code {
-            Code::SigmahqTitleEnd => scalar_edit(node, line, |s| s.strip_suffix('.').map(str::to_string)),
-            Code::SigmahqFalsepositivesCapital => scalar_edit(node, line, |s| {
-                let mut chars = s.chars();
-                let first = chars.next()?;
-                Some(first.to_uppercase().chain(chars).collect())
-            }),
-            Code::TagFormat => scalar_edit(node, line, |s| {
-                let lower = s.to_lowercase();
-                (lower != s && super::tags::is_tag_form(&lower)).then_some(lower)
-            }),
-            Code::WildcardsInsteadOfModifiers => modifier_edits(&documents, pos, &lines),
-            _ => None,
-        };
+        let found = edits_for(&documents, &lines, code, pos);
         edits.extend(found.into_iter().flatten().map(|e| (code, e)));
     }
     if edits.is_empty() {
@@ -71,6 +56,48 @@ pub fn fix_source(path: &Path, text: &str, selection: &Selection) -> Result<Opti
     codes.sort();
     codes.dedup();
     Ok(Some((fixed, codes)))
+}
+
+/// The text with the one finding `code` at `pos` fixed (for an editor's quick fix); `None` when it has no safe fix.
+pub fn fix_one(text: &str, code: Code, pos: Pos) -> Option<String> {
+    let (documents, _) = yaml::parse(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let fixed = apply(text, edits_for(&documents, &lines, code, pos)?);
+    same_rules(text, &fixed).ok()?;
+    (fixed != text).then_some(fixed)
+}
+
+/// Whether a convention has a safe fix.
+pub fn is_fixable(code: Code) -> bool {
+    matches!(
+        code,
+        Code::SigmahqTitleEnd
+            | Code::SigmahqFalsepositivesCapital
+            | Code::TagFormat
+            | Code::WildcardsInsteadOfModifiers
+    )
+}
+
+/// The edits that fix the finding `code` at `pos`.
+fn edits_for(documents: &[yaml::Document<'_>], lines: &[&str], code: Code, pos: Pos) -> Option<Vec<Edit>> {
+    if code == Code::WildcardsInsteadOfModifiers {
+        return modifier_edits(documents, pos, lines);
+    }
+    let node = documents.iter().find_map(|d| node_at(&d.root, pos))?;
+    let line = lines.get(pos.line as usize - 1)?;
+    match code {
+        Code::SigmahqTitleEnd => scalar_edit(node, line, |s| s.strip_suffix('.').map(str::to_string)),
+        Code::SigmahqFalsepositivesCapital => scalar_edit(node, line, |s| {
+            let mut chars = s.chars();
+            let first = chars.next()?;
+            Some(first.to_uppercase().chain(chars).collect())
+        }),
+        Code::TagFormat => scalar_edit(node, line, |s| {
+            let lower = s.to_lowercase();
+            (lower != s && super::tags::is_tag_form(&lower)).then_some(lower)
+        }),
+        _ => None,
+    }
 }
 
 /// The scalar node that starts at `pos` (a key's value or a list entry), anywhere in the tree.

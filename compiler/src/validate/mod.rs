@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 pub use collection::Collection;
-pub use fix::fix_source;
+pub use fix::{fix_one, fix_source, is_fixable};
 
 /// A set of checks, as `--validators` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

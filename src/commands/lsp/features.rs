@@ -13,7 +13,7 @@ use std::path::Path;
 use std::str::FromStr;
 use vigil_compiler::compile::{compile_source, Settings};
 use vigil_compiler::format::format_source;
-use vigil_compiler::validate::{validate_source, Selection};
+use vigil_compiler::validate::{fix_one, is_fixable, validate_source, Selection};
 use vigil_compiler::Severity;
 
 /// `vigil check`'s diagnostics of an open file: the front end's, and the conventions its vigil.yml asks for.
@@ -191,13 +191,24 @@ pub fn hover(text: &str, position: Position) -> Option<Hover> {
     }
     if line.trim_start().trim_start_matches("- ").starts_with("condition:") || in_condition_list(&lines, line_number) {
         let (name, at, _) = lines.detections(line_number).into_iter().find(|(n, _, _)| *n == word)?;
-        return Some(markdown(format!("**{name}** (line {})\n\n```yaml\n{}\n```", at + 1, block(&lines, at))));
+        let ir = identifier_ir(text, at, name)
+            .map(|ir| format!("\n\nIR:\n\n```\n{ir}\n```"))
+            .unwrap_or_else(|| "\n\n(no IR: the rule has errors)".into());
+        return Some(markdown(format!("**{name}** (line {})\n\n```yaml\n{}\n```{ir}", at + 1, block(&lines, at))));
     }
     if start < key_part.len() {
         let field = word.split('|').next().unwrap_or(word);
         return field_doc(field).map(|doc| markdown(format!("**{field}**\n\n{doc}")));
     }
     None
+}
+
+/// The IR of detection `name` of the rule whose document holds line `at` (0-based), when the rule compiles.
+fn identifier_ir(text: &str, at: usize, name: &str) -> Option<String> {
+    let file = compile_source(String::new(), text.to_string(), &Settings::default());
+    let document = file.documents.iter().filter(|d| (d.pos.line as usize) <= at + 1).last()?;
+    let identifier = document.rule()?.rule.identifiers.iter().find(|i| i.name == name)?;
+    Some(identifier.expr.to_string())
 }
 
 /// The lines of a detection: its key line and the deeper lines under it.
@@ -243,13 +254,10 @@ pub fn formatting(text: &str) -> Vec<TextEdit> {
     if formatted.text == text {
         return Vec::new();
     }
-    let lines = Text::new(text);
-    let last = lines.line_count().saturating_sub(1);
-    let end = Position::new(last as u32, lines.utf16_column(last, lines.line(last).chars().count()));
-    vec![TextEdit { range: Range::new(Position::new(0, 0), end), new_text: formatted.text }]
+    vec![whole_text(&Text::new(text), formatted.text)]
 }
 
-/// Quick fixes for the diagnostics sent along that have a safe one.
+/// Quick fixes for the diagnostics sent along that have a safe one (`vigil check --fix`'s, one at a time).
 pub fn code_actions(uri: &str, text: &str, params: &serde_json::Value) -> Vec<CodeAction> {
     let lines = Text::new(text);
     let Ok(uri) = Uri::from_str(uri) else { return Vec::new() };
@@ -257,39 +265,28 @@ pub fn code_actions(uri: &str, text: &str, params: &serde_json::Value) -> Vec<Co
         serde_json::from_value(params["context"]["diagnostics"].clone()).unwrap_or_default();
     let mut out = Vec::new();
     for diagnostic in diagnostics {
-        let Some(NumberOrString::String(code)) = &diagnostic.code else { continue };
-        let line_number = diagnostic.range.start.line as usize;
-        let line = lines.line(line_number);
-        let edit = match code.as_str() {
-            "sigmahq-title-end" => {
-                let Some(dot) = line.trim_end().rfind('.') else { continue };
-                let at = line[..dot].chars().count();
-                let range = Range::new(
-                    Position::new(line_number as u32, lines.utf16_column(line_number, at)),
-                    Position::new(line_number as u32, lines.utf16_column(line_number, at + 1)),
-                );
-                ("Remove the dot at the end of the title", TextEdit { range, new_text: String::new() })
-            }
-            "sigmahq-falsepositives-capital" => {
-                let start = diagnostic.range.start;
-                let byte = lines.byte_at(start);
-                let Some(first) = line[byte..].trim_start_matches("- ").chars().next() else { continue };
-                let offset = line[byte..].len() - line[byte..].trim_start_matches("- ").len();
-                let at = line[..byte + offset].chars().count();
-                let range = Range::new(
-                    Position::new(line_number as u32, lines.utf16_column(line_number, at)),
-                    Position::new(line_number as u32, lines.utf16_column(line_number, at + 1)),
-                );
-                ("Capitalise the false positive", TextEdit { range, new_text: first.to_uppercase().collect() })
-            }
-            _ => continue,
+        let Some(NumberOrString::String(name)) = &diagnostic.code else { continue };
+        let Some(code) = vigil_compiler::ALL_CODES.iter().copied().find(|c| c.as_str() == name) else { continue };
+        if !is_fixable(code) {
+            continue;
+        }
+        let start = diagnostic.range.start;
+        let line = lines.line(start.line as usize);
+        let column = line[..lines.byte_at(start)].chars().count() as u32 + 1;
+        let Some(fixed) = fix_one(text, code, vigil_compiler::Pos::new(start.line + 1, column)) else { continue };
+        let title = match code {
+            vigil_compiler::Code::SigmahqTitleEnd => "Remove the dot at the end of the title",
+            vigil_compiler::Code::SigmahqFalsepositivesCapital => "Capitalise the false positive",
+            vigil_compiler::Code::TagFormat => "Write the tag in lowercase",
+            _ => "Use the modifier instead of the wildcards",
         };
+        let edit = whole_text(&lines, fixed);
         out.push(CodeAction {
-            title: edit.0.into(),
+            title: title.into(),
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![diagnostic.clone()]),
             edit: Some(WorkspaceEdit {
-                changes: Some(HashMap::from([(uri.clone(), vec![edit.1])])),
+                changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
                 ..WorkspaceEdit::default()
             }),
             is_preferred: Some(true),
@@ -297,4 +294,11 @@ pub fn code_actions(uri: &str, text: &str, params: &serde_json::Value) -> Vec<Co
         });
     }
     out
+}
+
+/// An edit replacing the whole text.
+fn whole_text(lines: &Text<'_>, new_text: String) -> TextEdit {
+    let last = lines.line_count().saturating_sub(1);
+    let end = Position::new(last as u32, lines.utf16_column(last, lines.line(last).chars().count()));
+    TextEdit { range: Range::new(Position::new(0, 0), end), new_text }
 }
