@@ -206,7 +206,7 @@ pub fn hover(text: &str, position: Position) -> Option<Hover> {
 /// The IR of detection `name` of the rule whose document holds line `at` (0-based), when the rule compiles.
 fn identifier_ir(text: &str, at: usize, name: &str) -> Option<String> {
     let file = compile_source(String::new(), text.to_string(), &Settings::default());
-    let document = file.documents.iter().filter(|d| (d.pos.line as usize) <= at + 1).last()?;
+    let document = file.documents.iter().rev().find(|d| (d.pos.line as usize) <= at + 1)?;
     let identifier = document.rule()?.rule.identifiers.iter().find(|i| i.name == name)?;
     Some(identifier.expr.to_string())
 }
