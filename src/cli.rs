@@ -158,8 +158,19 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub jsonl: bool,
     /// Write the output to this file instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
+    /// Write one file per rule into this folder (created if needed), named by --output-filename-template.
+    #[arg(long, value_name = "DIR", conflicts_with = "jsonl")]
+    pub output_dir: Option<PathBuf>,
+    /// File names under --output-dir. Placeholders: {stem} (the rule file's name without extension), {path} (its
+    /// folder relative to the folder given), {index} (the query's number when a rule has several; without it they
+    /// share one file), {id}, {title}, {target}, {format}, {ext} (sql, kql, spl, lucene, esql, eql, conf).
+    #[arg(long, value_name = "TEMPLATE", default_value = "{stem}.{ext}", requires = "output_dir")]
+    pub output_filename_template: String,
+    /// Replace files that exist under --output-dir (otherwise they are an error and left as they are).
+    #[arg(long, requires = "output_dir")]
+    pub force: bool,
     /// Table (SQL, Kusto) or index pattern (ES|QL) to query; overrides the pipelines' `table` state. SQL
     /// defaults to `logs`.
     #[arg(long, value_name = "NAME")]

@@ -129,3 +129,85 @@ fn sqlite_engine_keeps_its_database() {
     assert!(std::fs::metadata(db).is_ok_and(|m| m.len() > 0), "the database file is kept");
     assert_eq!(vigil(&["hunt", "--db", db, "-r", "rules", "examples/wmi_module_load.jsonl"]).status.code(), Some(2));
 }
+
+/// An empty folder of this test binary's own.
+fn empty_folder(name: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn output_dir_writes_a_file_per_rule_named_by_the_template_and_keeps_what_exists() {
+    let dir = empty_folder("convert-output-dir");
+    let folder = dir.to_str().expect("utf-8");
+    let args = ["convert", "-t", "splunk", "--output-dir", folder, "--output-filename-template", "{target}/{id}.{ext}"];
+    let first = vigil(&[&args[..], &["rules"]].concat());
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let file = dir.join("splunk/30fc055c-5bb3-4cff-9ac4-713632adc935.spl");
+    let query = std::fs::read_to_string(&file).expect("the rule's file");
+    assert_eq!(query.trim(), stdout(&vigil(&["convert", "-t", "splunk", "rules"])).trim());
+
+    std::fs::write(&file, "mine\n").expect("write");
+    let again = vigil(&[&args[..], &["rules"]].concat());
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("exists (--force replaces it)"), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "mine\n", "left as it was");
+    let forced = vigil(&[&args[..], &["--force", "rules"]].concat());
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), query);
+
+    let bad = vigil(&[
+        "convert",
+        "-t",
+        "splunk",
+        "--output-dir",
+        folder,
+        "--output-filename-template",
+        "{name}.txt",
+        "rules",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown placeholder `{name}`"), "{}", stderr(&bad));
+    let outside =
+        vigil(&["convert", "-t", "splunk", "--output-dir", folder, "--output-filename-template", "../{stem}", "rules"]);
+    assert_eq!(outside.status.code(), Some(1));
+    assert!(stderr(&outside).contains("not a file inside the output folder"), "{}", stderr(&outside));
+    let both = vigil(&["convert", "-t", "splunk", "--output-dir", folder, "-o", "x.spl", "rules"]);
+    assert_eq!(both.status.code(), Some(2), "--output and --output-dir together");
+}
+
+#[test]
+#[ignore = "needs ../shared beside the repository"]
+fn output_dir_writes_one_file_per_rule_of_the_active_corpus() {
+    let sigma = common::shared("sigma");
+    let folders: Vec<String> =
+        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
+            .iter()
+            .map(|f| sigma.join(f).display().to_string())
+            .collect();
+    let dir = empty_folder("convert-output-dir-corpus");
+    let folder = dir.to_str().expect("utf-8");
+    let mut args =
+        vec!["convert", "-t", "kusto", "--output-dir", folder, "--output-filename-template", "{path}/{stem}.{ext}"];
+    args.extend(folders.iter().map(String::as_str));
+    let output = vigil(&args);
+    assert_eq!(output.status.code(), Some(1), "some rules cannot be KQL: {}", stderr(&output));
+    let mut jsonl = vec!["convert", "-t", "kusto", "--jsonl"];
+    jsonl.extend(folders.iter().map(String::as_str));
+    let converted: Vec<serde_json::Value> =
+        stdout(&vigil(&jsonl)).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let mut expected = 0;
+    for rule in converted.iter().filter(|r| r["error"].is_null()) {
+        let path = std::path::Path::new(rule["path"].as_str().expect("path"));
+        let root = folders.iter().map(std::path::Path::new).find(|f| path.starts_with(f)).expect("a root");
+        let relative = path.strip_prefix(root).expect("under its root").with_extension("kql");
+        let written =
+            std::fs::read_to_string(dir.join(&relative)).unwrap_or_else(|_| panic!("{} missing", relative.display()));
+        assert_eq!(written.trim_end(), rule["queries"][0].as_str().expect("query"), "{}", relative.display());
+        expected += 1;
+    }
+    assert!(expected > 3700, "{expected}");
+    let summary = stderr(&output).lines().last().unwrap_or_default().to_string();
+    assert!(summary.starts_with(&format!("{expected} files written")), "{summary}");
+}

@@ -1,4 +1,6 @@
-//! `vigil convert`: rules in, queries out.
+//! `vigil convert`: rules in, queries out (to stdout, a file, or a file per rule: `output_dir.rs`).
+
+mod output_dir;
 
 use crate::cli::ConvertArgs;
 use crate::{report, rule_files};
@@ -126,6 +128,9 @@ pub fn run(args: &ConvertArgs) -> u8 {
         keyword_field: args.keyword_field.clone(),
         time_field: args.time_field.clone(),
     };
+    if let Err(message) = output_dir::check_template(&args.output_filename_template) {
+        return report::usage(format!("--output-filename-template {message}"));
+    }
     let Some(compilation) = rule_files::compile(&args.paths, &args.pipeline.filters, &settings) else { return 2 };
 
     if (target, args.format.as_str()) == (Target::Spark, "job") {
@@ -138,6 +143,40 @@ pub fn run(args: &ConvertArgs) -> u8 {
         io_error = true;
     }
 
+    if let Some(dir) = &args.output_dir {
+        let paths: Vec<String> = compilation.files.iter().map(|f| f.path.clone()).collect();
+        let naming = output_dir::Naming {
+            template: &args.output_filename_template,
+            target,
+            format: &args.format,
+            roots: &args.paths,
+        };
+        let prelude = backend::prelude(target, &args.format);
+        let written = output_dir::write(&results, &paths, dir, &naming, prelude, args.force);
+        let failed: Vec<&Converted<'_>> = results.iter().filter(|c| c.result.is_err()).collect();
+        for c in &failed {
+            if let Err(d) = &c.result {
+                report::problem(&compilation.files[c.file], d);
+            }
+        }
+        eprintln!(
+            "{} files written to {} for {} rules converted to {}, {} failed, {} not written in {:.2}s",
+            written.files,
+            dir.display(),
+            results.len() - failed.len(),
+            target.name(),
+            failed.len(),
+            written.failed,
+            started.elapsed().as_secs_f64()
+        );
+        return if io_error {
+            2
+        } else if !failed.is_empty() || written.failed > 0 {
+            1
+        } else {
+            0
+        };
+    }
     let Some(mut out) = crate::output::open(&args.output) else { return 2 };
     let mut failures: BTreeMap<&str, usize> = BTreeMap::new();
     let mut converted = 0usize;
