@@ -14,7 +14,7 @@
 use crate::yaml::{self, Kind, Node};
 
 /// SigmaHQ's order of top-level keys; other keys follow in their own order.
-const KEY_ORDER: &[&str] = &[
+pub const KEY_ORDER: &[&str] = &[
     "title",
     "id",
     "related",

@@ -73,31 +73,18 @@ async def main(vigil, folder):
 
     doc = types.TextDocumentIdentifier(uri=uri)
     # Completion right after `Image|` (the rule has `Image|endswiht: ...`).
-    completion = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc, position=position_of("Image|", len("Image|")))
-    )
-    items = completion.items if hasattr(completion, "items") else completion
-    out["completion_after_pipe"] = [i.label for i in items or []]
-    completion = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc, position=position_of("CommandLine|contains|", len("CommandLine|contains|")))
-    )
-    items = completion.items if hasattr(completion, "items") else completion
-    out["completion_after_contains"] = [i.label for i in items or []]
-    completion = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc, position=position_of("condition: ", len("condition: ")))
-    )
-    items = completion.items if hasattr(completion, "items") else completion
-    out["completion_in_condition"] = [i.label for i in items or []]
-    completion = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc, position=position_of("category: ", len("category: ")))
-    )
-    items = completion.items if hasattr(completion, "items") else completion
-    out["completion_category"] = [i.label for i in items or []]
-    completion = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc, position=position_of("        Parent", len("        Parent")))
-    )
-    items = completion.items if hasattr(completion, "items") else completion
-    out["completion_fields"] = [i.label for i in items or []]
+    async def labels(position):
+        completion = await client.text_document_completion_async(
+            types.CompletionParams(text_document=doc, position=position)
+        )
+        items = completion.items if hasattr(completion, "items") else completion
+        return [i.label for i in items or []]
+
+    out["completion_after_pipe"] = await labels(position_of("Image|", len("Image|")))
+    out["completion_after_contains"] = await labels(position_of("CommandLine|contains|", len("CommandLine|contains|")))
+    out["completion_in_condition"] = await labels(position_of("condition: ", len("condition: ")))
+    out["completion_category"] = await labels(position_of("category: ", len("category: ")))
+    out["completion_fields"] = await labels(position_of("        Parent", len("        Parent")))
 
     hover = await client.text_document_hover_async(
         types.HoverParams(text_document=doc, position=position_of("|contains", 2))

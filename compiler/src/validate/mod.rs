@@ -26,6 +26,7 @@ use std::path::Path;
 
 pub use collection::Collection;
 pub use fix::{fix_one, fix_source, is_fixable};
+pub use tags::{ATTACK_TACTICS, RETIRED_TACTICS};
 
 /// A set of checks, as `--validators` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -6,15 +6,17 @@ use crate::codes::Code;
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// ATT&CK Enterprise tactics by short name, as of ATT&CK v18 (October 2025): TA0005 Defense Evasion became
-/// `stealth`, and `defense-impairment` is new. SigmaHQ's corpus uses these names.
-const ATTACK_TACTICS: &[&str] = &[
+/// ATT&CK Enterprise tactics by short name, in the matrix's order, as tags name them (`attack.execution`). ATT&CK
+/// v18 (October 2025) renamed TA0005 Defense Evasion `stealth` and added `defense-impairment`; `defense-evasion`
+/// stays in the list for older rules' tags (`vigil hunt`'s summary counts it) but is retired ([`RETIRED_TACTICS`]).
+pub const ATTACK_TACTICS: [&str; 16] = [
     "reconnaissance",
     "resource-development",
     "initial-access",
     "execution",
     "persistence",
     "privilege-escalation",
+    "defense-evasion",
     "stealth",
     "defense-impairment",
     "credential-access",
@@ -25,6 +27,9 @@ const ATTACK_TACTICS: &[&str] = &[
     "exfiltration",
     "impact",
 ];
+
+/// Tactics ATT&CK no longer has: an `attack-tag` warning.
+pub const RETIRED_TACTICS: &[&str] = &["defense-evasion"];
 
 const NAMESPACES: &[&str] = &["attack", "car", "cve", "d3fend", "detection", "stp", "tlp"];
 
@@ -70,7 +75,8 @@ pub(super) fn check(subject: &Subject<'_, '_>, findings: &mut Findings<'_>) {
                 findings.warn(Code::TagPattern, pos, format!("tag `{tag}` does not have the form of `{example}`"));
             }
         }
-        if namespace == "attack" && !ATTACK_TACTICS.contains(&name) && !ATTACK_ID.is_match(name) {
+        let tactic = ATTACK_TACTICS.contains(&name) && !RETIRED_TACTICS.contains(&name);
+        if namespace == "attack" && !tactic && !ATTACK_ID.is_match(name) {
             let hint = if name == "defense-evasion" {
                 ": ATT&CK v18 renamed it `attack.stealth` (and added `attack.defense-impairment`)"
             } else {

@@ -9,24 +9,7 @@ use std::collections::BTreeMap;
 const TOP: usize = 5;
 
 /// The ATT&CK tactics, as SigmaHQ tags name them (`attack.execution`), in the matrix's order.
-const TACTICS: [&str; 16] = [
-    "reconnaissance",
-    "resource-development",
-    "initial-access",
-    "execution",
-    "persistence",
-    "privilege-escalation",
-    "defense-evasion",
-    "stealth",
-    "defense-impairment",
-    "credential-access",
-    "discovery",
-    "lateral-movement",
-    "collection",
-    "command-and-control",
-    "exfiltration",
-    "impact",
-];
+const TACTICS: [&str; 16] = vigil_compiler::validate::ATTACK_TACTICS;
 
 /// Detections counted by what they are about.
 #[derive(Default)]

@@ -70,25 +70,6 @@ fn item(label: &str, kind: CompletionItemKind, doc: Option<&str>) -> CompletionI
     }
 }
 
-/// Top-level keys of a rule, in SigmaHQ's order.
-const TOP_LEVEL: &[&str] = &[
-    "title",
-    "id",
-    "related",
-    "status",
-    "description",
-    "references",
-    "author",
-    "date",
-    "modified",
-    "tags",
-    "logsource",
-    "detection",
-    "fields",
-    "falsepositives",
-    "level",
-];
-
 pub fn completion(text: &str, position: Position) -> Vec<CompletionItem> {
     let lines = Text::new(text);
     let line_number = position.line as usize;
@@ -97,7 +78,7 @@ pub fn completion(text: &str, position: Position) -> Vec<CompletionItem> {
     let trimmed = prefix.trim_start();
     let indent = prefix.len() - trimmed.len();
     if indent == 0 && !trimmed.contains(':') {
-        return TOP_LEVEL.iter().map(|k| item(k, CompletionItemKind::PROPERTY, None)).collect();
+        return vigil_compiler::format::KEY_ORDER.iter().map(|k| item(k, CompletionItemKind::PROPERTY, None)).collect();
     }
     match lines.section_of(line_number) {
         Some("logsource") => {
