@@ -25,9 +25,11 @@ pub enum Command {
     /// a document with an error; with --strict, a warning too), 2 usage error or the output could not be written,
     /// 141 the output was closed.
     Check(CheckArgs),
-    /// Format Sigma files in SigmaHQ's layout: keys in SigmaHQ's order (title, id, related, status, description,
-    /// references, author, date, modified, tags, logsource, detection, fields, falsepositives, level, then the
-    /// others), 4 spaces per level, no blank lines between top-level keys.
+    /// Format Sigma files in SigmaHQ's layout, keeping every comment.
+    ///
+    /// The layout: keys in SigmaHQ's order (title, id, related, status, description, references, author, date,
+    /// modified, tags, logsource, detection, fields, falsepositives, level, then the others), 4 spaces per level,
+    /// no blank lines between top-level keys.
     ///
     /// Every comment, every blank line inside a key, and every value as written (quoting, block scalars) is kept:
     /// lines are moved and re-indented, never rewritten, and the result must parse to the same YAML, so no rule
