@@ -211,3 +211,19 @@ fn output_dir_writes_one_file_per_rule_of_the_active_corpus() {
     let summary = stderr(&output).lines().last().unwrap_or_default().to_string();
     assert!(summary.starts_with(&format!("{expected} files written")), "{summary}");
 }
+
+#[test]
+fn converting_without_a_pipeline_or_a_kusto_table_says_so_once() {
+    let bare = vigil(&["convert", "-t", "kusto", "rules"]);
+    assert_eq!(bare.status.code(), Some(0), "{}", stderr(&bare));
+    let text = stderr(&bare);
+    assert_eq!(text.matches("warning[no-logsource-conditions]").count(), 1, "{text}");
+    assert!(text.contains("`-p sysmon -p windows`"), "{text}");
+    assert_eq!(text.matches("warning[kusto-without-table]").count(), 1, "{text}");
+    let complete =
+        vigil(&["convert", "-t", "kusto", "-p", "sysmon", "-p", "windows", "--table", "SysmonEvent", "rules"]);
+    assert_eq!(complete.status.code(), Some(0));
+    assert!(!stderr(&complete).contains("warning"), "{}", stderr(&complete));
+    let splunk = vigil(&["convert", "-t", "splunk", "-p", "sysmon", "rules"]);
+    assert!(!stderr(&splunk).contains("warning"), "{}", stderr(&splunk));
+}

@@ -326,6 +326,10 @@ codes! {
     FormatSkipped = "format-skipped",
     /// A convention fix (`vigil check --fix`) not made: it would have changed what a rule matches.
     FixRefused = "fix-refused",
+    /// Queries converted without any pipeline: they test the rules' detections, not their log sources.
+    NoLogsourceConditions = "no-logsource-conditions",
+    /// KQL without a table (no `--table`, no pipeline setting one): a condition, not a runnable query.
+    KustoWithoutTable = "kusto-without-table",
     /// A `vigil.yml` that cannot be read or understood.
     InvalidConfig = "invalid-config",
     /// An input (log file or directory) that cannot be read.
@@ -366,6 +370,6 @@ mod tests {
             assert!(text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{text}");
             assert!(seen.insert(text), "{text} twice");
         }
-        assert_eq!(seen.len(), 149);
+        assert_eq!(seen.len(), 151);
     }
 }

@@ -136,6 +136,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
     if (target, args.format.as_str()) == (Target::Spark, "job") {
         return spark_job(args, &compilation);
     }
+    hints(target, &settings, &options, &compilation);
     let results = convert_all(&compilation, target, &args.format, &options);
     let mut io_error = false;
     for file in compilation.files.iter().filter(|f| !f.readable) {
@@ -232,6 +233,33 @@ pub fn run(args: &ConvertArgs) -> u8 {
         1
     } else {
         0
+    }
+}
+
+/// Once per run, what the queries lack that a user may not expect: log-source conditions without a pipeline, a
+/// table in KQL.
+fn hints(
+    target: Target,
+    settings: &vigil_compiler::compile::Settings,
+    options: &ConvertOptions,
+    compilation: &Compilation,
+) {
+    if settings.pipelines.is_empty() && compilation.rules().next().is_some() {
+        let message = concat!(
+            "no pipeline (-p): the queries test the rules' detections, not their log sources; `-p sysmon -p windows` ",
+            "adds the conditions on Windows channels and event ids (`vigil list pipelines`)"
+        );
+        report::general(&Diagnostic::warning(Code::NoLogsourceConditions, None, message).for_target(target.name()));
+    }
+    let without_table = |state: &vigil_compiler::pipeline::State| {
+        !["table", "query_table"].iter().any(|k| state.get(*k).and_then(|v| v.as_str()).is_some())
+    };
+    if target == Target::Kusto && options.table.is_none() && compilation.rules().any(|r| without_table(&r.rule.state)) {
+        let message = concat!(
+            "KQL without a table is a `where` condition, not a runnable query: give `--table NAME` (the table your ",
+            "events are in, e.g. DeviceProcessEvents), or a pipeline that sets one"
+        );
+        report::general(&Diagnostic::warning(Code::KustoWithoutTable, None, message).for_target(target.name()));
     }
 }
 
