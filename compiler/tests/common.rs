@@ -4,7 +4,7 @@
 //! Helpers shared by the compiler's integration tests.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use vigil_compiler::syntax::{load_str, Content, LoadedDocument};
 use vigil_compiler::syntax::{lower, lower_conditions, CorrelationCondition, FilterRules};
 use vigil_compiler::Severity;
@@ -67,5 +67,23 @@ pub fn describe_file(text: &str) -> String {
             None => {}
         }
     }
+    out
+}
+
+/// Every `.yml`/`.yaml` file under `dir`, recursively, sorted (nothing when `dir` cannot be read).
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
     out
 }

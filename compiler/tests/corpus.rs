@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use vigil_compiler::syntax::{load_str, lower, parse_condition, Content};
 use vigil_compiler::{Code, Severity};
 
@@ -12,29 +11,12 @@ const ACTIVE: [&str; 5] =
     ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"];
 const LEGACY: [&str; 2] = ["deprecated", "unsupported"];
 
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 #[ignore = "needs ../shared beside the repository"]
 fn active_folders_have_no_errors_and_conditions_round_trip() {
     let root = common::shared_sigma();
     for folder in ACTIVE {
-        let files = yaml_files(&root.join(folder));
+        let files = common::yaml_files(&root.join(folder));
         assert!(!files.is_empty(), "{folder} is empty");
         let mut documents = 0;
         let mut failures = Vec::new();
@@ -77,7 +59,7 @@ fn legacy_folders_are_ok_or_rejected_with_a_specific_code() {
     for folder in LEGACY {
         let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
         let mut ok = 0;
-        for path in yaml_files(&root.join(folder)) {
+        for path in common::yaml_files(&root.join(folder)) {
             let text = std::fs::read_to_string(&path).expect("corpus files are UTF-8");
             for document in load_str(&text) {
                 let errors: Vec<_> = document.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
@@ -106,7 +88,7 @@ fn builtin_pipelines_apply_to_every_active_rule() {
     let root = common::shared_sigma();
     let mut rules = Vec::new();
     for folder in ACTIVE {
-        for path in yaml_files(&root.join(folder)) {
+        for path in common::yaml_files(&root.join(folder)) {
             let text = std::fs::read_to_string(&path).expect("corpus files are UTF-8");
             for document in load_str(&text) {
                 if let Some(Content::Rule(rule)) = document.content {

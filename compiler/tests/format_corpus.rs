@@ -5,19 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use vigil_compiler::format::{format_source, same_yaml};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
-            out.push(path);
-        }
-    }
-}
 
 /// The non-blank lines of a text, trimmed, counted: what formatting must keep.
 fn lines(text: &str) -> BTreeMap<&str, usize> {
@@ -31,9 +19,7 @@ fn lines(text: &str) -> BTreeMap<&str, usize> {
 #[test]
 #[ignore = "needs ../shared beside the repository"]
 fn the_whole_corpus_formats_stably_without_losing_anything() {
-    let mut files = Vec::new();
-    yaml_files(&common::shared_sigma(), &mut files);
-    files.sort();
+    let files = common::yaml_files(&common::shared_sigma());
     assert!(files.len() > 3000, "{} files", files.len());
     let (mut changed, mut comments) = (0, 0);
     let mut problems = Vec::new();

@@ -3,19 +3,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use vigil_compiler::syntax::{parse_fast, parse_with_events};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
-            out.push(path);
-        }
-    }
-}
 
 /// `Some(true)` when the fast path took the text and agreed, `Some(false)` when it stepped aside; panics with a
 /// readable message when it disagrees.
@@ -46,7 +35,7 @@ fn fast_path_agrees_on_the_corpus_and_covers_most_of_it() {
         ("unsupported", 0.0),
     ] {
         let mut files = Vec::new();
-        yaml_files(&root.join(folder), &mut files);
+        files.extend(common::yaml_files(&root.join(folder)));
         let mut taken = 0;
         let mut aside = Vec::new();
         for path in &files {
@@ -67,8 +56,8 @@ fn fast_path_agrees_on_the_corpus_and_covers_most_of_it() {
 fn fast_path_agrees_on_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    yaml_files(&root.join("tests/fixtures"), &mut files);
-    yaml_files(&root.join("../rules"), &mut files);
+    files.extend(common::yaml_files(&root.join("tests/fixtures")));
+    files.extend(common::yaml_files(&root.join("../rules")));
     for path in &files {
         agrees(&path.display().to_string(), &std::fs::read_to_string(path).expect("UTF-8"));
     }
@@ -80,11 +69,11 @@ fn fast_path_agrees_on_fixtures() {
 fn fast_path_agrees_on_mutated_texts() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    yaml_files(&root.join("tests/fixtures/ir"), &mut files);
-    yaml_files(&root.join("../rules"), &mut files);
+    files.extend(common::yaml_files(&root.join("tests/fixtures/ir")));
+    files.extend(common::yaml_files(&root.join("../rules")));
     if let Some(sigma) = common::shared_sigma_if_present() {
         let mut corpus = Vec::new();
-        yaml_files(&sigma.join("rules/windows/process_creation"), &mut corpus);
+        corpus.extend(common::yaml_files(&sigma.join("rules/windows/process_creation")));
         corpus.truncate(150);
         files.extend(corpus);
     }
