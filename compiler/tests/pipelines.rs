@@ -84,6 +84,7 @@ fn cases_cover_every_type() {
         "convert_type",
         "case",
         "set_state",
+        "set_state_from_values",
         "set_custom_attribute",
         "rule_failure",
         "detection_item_failure",

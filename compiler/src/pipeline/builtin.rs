@@ -32,6 +32,11 @@ const BUILTINS: &[(&str, &str, &str)] = &[
         "Windows field names -> HELK Spark table columns (channel, event_id, computer_name)",
         include_str!("../../../rules/pipelines/helk.yml"),
     ),
+    (
+        "microsoft_xdr",
+        "Sigma log sources and fields -> Microsoft Defender XDR Advanced Hunting tables and columns (kusto)",
+        include_str!("../../../rules/pipelines/microsoft_xdr.yml"),
+    ),
 ];
 
 /// The YAML of a built-in pipeline.

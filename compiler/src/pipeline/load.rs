@@ -1,6 +1,7 @@
 //! pySigma pipeline YAML -> [`Pipeline`], with every problem located: unknown keys, unknown types, missing or
 //! invalid parameters. The file format is pySigma's, unchanged.
 
+use super::conditions::ValueMatch;
 use super::text::{PlaceholderFilter, RegexMethod};
 use super::transform::{CaseMethod, Transformation};
 use super::{OutputStep, Pipeline, ProcessingItem};
@@ -500,6 +501,31 @@ impl Loader {
                 let value = node.get("val").map(scalar_json).or_else(|| self.missing(node, "val"))?;
                 T::SetState { key: self.required_string(node, "key")?, value }
             }
+            "set_state_from_values" => {
+                self.params(node, kind, &["key", "fields", "detections", "mapping"]);
+                let key = self.required_string(node, "key")?;
+                let fields = match node.get("fields") {
+                    Some(n) => self.strings(n, "fields"),
+                    None => self.missing(node, "fields")?,
+                };
+                // Detection names are matched without case, as pySigma's Kusto pipelines lower them.
+                let detections = match node.get("detections") {
+                    Some(n) => {
+                        let pattern = self.string(n, "detections")?;
+                        match Regex::new(&format!("(?i){pattern}")) {
+                            Ok(re) => Some(re),
+                            Err(_) => {
+                                self.error(Code::PipelineInvalid, n.pos, format!("invalid `detections` pattern `{pattern}`"));
+                                return None;
+                            }
+                        }
+                    }
+                    None => None,
+                };
+                let mapping_node = node.get("mapping").or_else(|| self.missing(node, "mapping"))?;
+                let mapping = self.value_lists(mapping_node)?;
+                T::SetStateFromValues { key, fields, detections, mapping }
+            }
             "set_custom_attribute" => {
                 self.params(node, kind, &["attribute", "value"]);
                 let value = node.get("value").map(scalar_json).or_else(|| self.missing(node, "value"))?;
@@ -528,6 +554,42 @@ impl Loader {
                 return None;
             }
         })
+    }
+
+    /// `mapping` of `set_state_from_values`: a list of `{value: STATE, when: [VALUES]}`, in priority order.
+    fn value_lists(&mut self, node: &Node<'_>) -> Option<Vec<(serde_json::Value, Vec<ValueMatch>)>> {
+        let Kind::Seq(entries) = &node.kind else {
+            self.error(Code::PipelineInvalid, node.pos, "`mapping` must be a list of `{value: ..., when: [...]}`");
+            return None;
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            if entry.as_map().is_none() {
+                self.error(Code::PipelineInvalid, entry.pos, "a `mapping` entry must be `{value: ..., when: [...]}`");
+                continue;
+            }
+            self.unknown_keys(entry, &["value", "when"], "a `mapping` entry");
+            let Some(value) = entry.get("value").map(scalar_json).or_else(|| self.missing(entry, "value")) else {
+                continue;
+            };
+            let Some(when) = entry.get("when").or_else(|| self.missing(entry, "when")) else { continue };
+            let items: Vec<&Node<'_>> = match &when.kind {
+                Kind::Seq(items) => items.iter().collect(),
+                _ => vec![when],
+            };
+            let mut values = Vec::new();
+            for item in items {
+                match &item.kind {
+                    Kind::Str(s) => values.push(ValueMatch::Str(s.to_string())),
+                    Kind::Int(i) => values.push(ValueMatch::Num(*i as f64)),
+                    Kind::Float(f) => values.push(ValueMatch::Num(*f)),
+                    Kind::Bool(b) => values.push(ValueMatch::Bool(*b)),
+                    _ => self.error(Code::PipelineInvalid, item.pos, "`when` values must be strings, numbers or booleans"),
+                }
+            }
+            out.push((value, values));
+        }
+        Some(out)
     }
 
     pub(super) fn missing<T>(&mut self, node: &Node<'_>, key: &str) -> Option<T> {

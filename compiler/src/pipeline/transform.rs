@@ -1,6 +1,6 @@
 //! What each transformation does to a rule, with pySigma's semantics (DESIGN.md, "Pipelines").
 
-use super::conditions::RuleView;
+use super::conditions::{RuleView, ValueMatch};
 use super::text::{
     expand_placeholders, extracted_value, plain_text, reparse_replaced, snake_case, substitute_template, to_regex,
 };
@@ -84,6 +84,15 @@ pub enum Transformation {
         to_number: bool,
     },
     Case(CaseMethod),
+    /// Vigil's: sets `key` from the first value of `fields` (in the detections whose name matches `detections`)
+    /// that one of `mapping`'s lists holds; nothing when none does. How the Kusto pipelines choose a table from
+    /// event ids.
+    SetStateFromValues {
+        key: String,
+        fields: Vec<String>,
+        detections: Option<Regex>,
+        mapping: Vec<(serde_json::Value, Vec<ValueMatch>)>,
+    },
     SetState {
         key: String,
         value: serde_json::Value,
@@ -137,6 +146,44 @@ fn rewrite(
             }
             Ok(Replace::Keep)
         }
+    }
+}
+
+/// `set_state_from_values`: the state value of the first rule value (detections, items and values in rule
+/// order) found in one of `mapping`'s lists, the first such list winning.
+fn first_mapped_value(
+    rule: &SigmaRule,
+    fields: &[String],
+    detections: Option<&Regex>,
+    mapping: &[(serde_json::Value, Vec<ValueMatch>)],
+) -> Option<serde_json::Value> {
+    let mut found = None;
+    for named in &rule.detections {
+        if found.is_some() {
+            break;
+        }
+        if detections.is_some_and(|re| !re.is_match(&named.name)) {
+            continue;
+        }
+        named.detection.visit_items(&mut |item| {
+            if found.is_some() || !item.field.as_ref().is_some_and(|f| fields.contains(f)) {
+                return;
+            }
+            found = item.values.iter().find_map(|v| {
+                mapping.iter().find(|(_, when)| when.iter().any(|m| loosely_equal(m, v))).map(|(state, _)| state.clone())
+            });
+        });
+    }
+    found
+}
+
+/// A value of the pipeline and a rule value, a number also equal to its decimal text (`EventID: '4688'`).
+fn loosely_equal(expected: &ValueMatch, value: &DetectionValue) -> bool {
+    match (expected, value) {
+        (ValueMatch::Num(n), DetectionValue::Str { value, .. }) => {
+            value.as_plain().and_then(|text| text.trim().parse::<f64>().ok()) == Some(*n)
+        }
+        _ => expected.matches(value),
     }
 }
 
@@ -213,6 +260,12 @@ impl ProcessingItem {
             }
             Transformation::SetState { key, value } => {
                 run.state.insert(key.clone(), value.clone());
+                Ok(())
+            }
+            Transformation::SetStateFromValues { key, fields, detections, mapping } => {
+                if let Some(value) = first_mapped_value(rule, fields, detections.as_ref(), mapping) {
+                    run.state.insert(key.clone(), value);
+                }
                 Ok(())
             }
             Transformation::SetCustomAttribute { attribute, value } => {
@@ -348,8 +401,12 @@ impl ProcessingItem {
                     let plain = plain_text(s);
                     let Some(captures) = regex.captures(&plain) else {
                         if *preserve_unmatched {
+                            // The value stays as the rule wrote it, with its modifiers: in pySigma they are already
+                            // part of the value (`contains` is `*x*`), here they are kept beside it.
                             let value = DetectionValue::Str { value: s.clone(), cased: false };
-                            per_value.push(Detection::Item(self.new_item(item.field.clone(), vec![value], item)));
+                            let mut kept = self.new_item(item.field.clone(), vec![value], item);
+                            kept.modifiers = item.modifiers.clone();
+                            per_value.push(Detection::Item(kept));
                         }
                         continue;
                     };

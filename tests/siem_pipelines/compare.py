@@ -1,0 +1,133 @@
+"""Compares the tables and columns of Vigil's queries with pySigma's for a SIEM pipeline, rule by rule.
+
+Usage: python3 compare.py ORACLE.jsonl.gz TARGET PYSIGMA_PIPELINE VIGIL.jsonl [REPORT.tsv]
+
+ORACLE is ../shared/oracle/conversions.jsonl.gz (pySigma 2.0.1); VIGIL is `vigil convert --jsonl` over the same
+folders with Vigil's pipeline. For each rule pySigma and Vigil both convert, the query's table (KQL: the first
+line; Splunk: `source=`/`sourcetype=`/`index=` terms) and its columns (the names compared in the query) are
+taken from both and compared. Prints JSON counts on stdout:
+  converted_pysigma, converted_vigil, both    rules converted by each and by both
+  same_table, same_table_and_columns          among `both`
+  classes                                      every rule in one class (see `classify`)
+With REPORT, writes one line per rule that is not the same table and columns, with both sides.
+"""
+import gzip
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+
+KQL_OPERATORS = {
+    "==", "!=", "=~", "!~", "in", "in~", "!in", "!in~", "contains", "!contains", "contains_cs", "!contains_cs",
+    "startswith", "!startswith", "startswith_cs", "endswith", "!endswith", "endswith_cs", "has", "!has",
+    "has_cs", "matches", ">", "<", ">=", "<=", "between", "has_any", "has_all",
+}
+SPLUNK_OPERATORS = {"=", "!=", "IN", ">", "<", ">=", "<="}
+
+
+def strip_strings(query):
+    """The query with string literals replaced by a placeholder (their text holds no column)."""
+    return re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|@"[^"]*"', ' "S" ', query)
+
+
+def kql_parts(query):
+    """(table, set of columns) of a KQL query."""
+    lines = query.split("\n")
+    table = None
+    body = query
+    if len(lines) > 1 and lines[1].lstrip().startswith("|"):
+        table = lines[0].strip()
+        body = "\n".join(lines[1:])
+    body = strip_strings(body)
+    columns = set()
+    tokens = re.findall(r"\[\s*'[^']*'\s*\]|[A-Za-z_][\w.]*|[=!<>~]+|\(|\)|,", body)
+    for i, token in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if nxt in KQL_OPERATORS or (nxt == "!" and i + 2 < len(tokens)):
+            columns.add(token.strip("[]' "))
+        if token in ("isnull", "isnotnull", "isempty", "isnotempty", "ipv4_is_in_range", "ipv6_is_in_range",
+                     "tostring", "tolower") and i + 2 < len(tokens) and tokens[i + 1] == "(":
+            columns.add(tokens[i + 2].strip("[]' "))
+    columns -= {"where", "and", "or", "not", "regex", "S", "|", "true", "false"}
+    return table, columns
+
+
+def splunk_parts(query):
+    """(table-like source terms, set of columns) of an SPL query."""
+    body = strip_strings(query)
+    tokens = re.findall(r"[A-Za-z_][\w.\-]*|!=|>=|<=|=|>|<|\(|\)|,", body)
+    columns, sources = set(), []
+    for i, token in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if nxt in SPLUNK_OPERATORS and token not in ("AND", "OR", "NOT"):
+            if token in ("source", "sourcetype", "index", "EventCode"):
+                sources.append(token)
+            else:
+                columns.add(token)
+    return " ".join(sorted(set(sources))) or None, columns
+
+
+PARTS = {"kusto": kql_parts, "splunk": splunk_parts}
+
+
+def classify(ours, theirs, our_parts, their_parts):
+    (our_table, our_cols), (their_table, their_cols) = our_parts, their_parts
+    if our_table != their_table:
+        return f"table differs: {their_table} (pySigma) / {our_table} (Vigil)"
+    if our_cols == their_cols:
+        return "same table and columns"
+    only_ours, only_theirs = sorted(our_cols - their_cols), sorted(their_cols - our_cols)
+    return f"columns differ: pySigma only {only_theirs}, Vigil only {only_ours}"
+
+
+def main():
+    oracle_path, target, pipeline, ours_path = sys.argv[1:5]
+    report_path = sys.argv[5] if len(sys.argv) > 5 else None
+    parts = PARTS[target]
+    theirs = {}
+    with gzip.open(oracle_path, "rt", encoding="utf-8") as f:
+        for line in f:
+            entry = json.loads(line)
+            if entry["target"] == target and entry["pipeline"] == pipeline and entry["kind"] == "rule":
+                theirs[(entry["path"], entry["doc"])] = entry
+    ours, docs = {}, defaultdict(int)
+    with open(ours_path, encoding="utf-8") as f:
+        for line in f:
+            entry = json.loads(line)
+            path = entry["path"].split("/sigma/", 1)[-1]
+            ours[(path, docs[path])] = entry
+            docs[path] += 1
+    counts, classes, lines = Counter(), Counter(), []
+    for key, their in sorted(theirs.items()):
+        our = ours.get(key)
+        if our is None:
+            continue
+        counts["compared"] += 1
+        their_query = (their.get("queries") or [None])[0] if their.get("ok") else None
+        our_query = our["queries"][0] if our["error"] is None and our["queries"] else None
+        counts["converted_pysigma"] += their_query is not None
+        counts["converted_vigil"] += our_query is not None
+        if their_query is None and our_query is None:
+            cls = "both failed"
+        elif their_query is None:
+            cls = "pySigma failed, Vigil converted: " + re.sub(r"\s+", " ", their.get("error") or "")[:70]
+        elif our_query is None:
+            cls = f"Vigil failed ({our['error']['code']}), pySigma converted"
+        else:
+            counts["both"] += 1
+            our_parts, their_parts = parts(our_query), parts(their_query)
+            counts["same_table"] += our_parts[0] == their_parts[0]
+            counts["same_table_and_columns"] += our_parts == their_parts
+            cls = classify(our_query, their_query, our_parts, their_parts)
+        classes[re.sub(r"\[.*", "[...]", cls) if cls.startswith("columns") else cls] += 1
+        if cls != "same table and columns":
+            lines.append("\t".join([key[0], str(key[1]), cls, (their.get("queries") or [""])[0][:300].replace("\n", " ").replace("\t", " "),
+                                    ((our.get("queries") or [""]) or [""])[0][:300].replace("\n", " ").replace("\t", " ") if our_query else json.dumps(our.get("error"))[:300]]))
+    if report_path:
+        with open(report_path, "w", encoding="utf-8") as f:
+            f.write("path\tdoc\tclass\tpysigma\tvigil\n" + "\n".join(lines) + "\n")
+    print(json.dumps({"target": target, "pipeline": pipeline, **counts, "classes": classes}, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
