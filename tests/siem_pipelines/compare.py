@@ -40,7 +40,8 @@ def kql_parts(query):
         body = "\n".join(lines[1:])
     body = strip_strings(body)
     columns = set()
-    tokens = re.findall(r"\[\s*'[^']*'\s*\]|[A-Za-z_][\w.]*|[=!<>~]+|\(|\)|,", body)
+    # `*` is every column (Vigil's keyword search): no column of its own.
+    tokens = re.findall(r"\[\s*'[^']*'\s*\]|[A-Za-z_][\w.]*|[=!<>~]+|\(|\)|,|\*", body)
     for i, token in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if nxt in KQL_OPERATORS or (nxt == "!" and i + 2 < len(tokens)):
@@ -48,7 +49,7 @@ def kql_parts(query):
         if token in ("isnull", "isnotnull", "isempty", "isnotempty", "ipv4_is_in_range", "ipv6_is_in_range",
                      "tostring", "tolower") and i + 2 < len(tokens) and tokens[i + 1] == "(":
             columns.add(tokens[i + 2].strip("[]' "))
-    columns -= {"where", "and", "or", "not", "regex", "S", "|", "true", "false"}
+    columns -= {"where", "and", "or", "not", "regex", "S", "|", "true", "false", "*", "(", ")", ","}
     return table, columns
 
 

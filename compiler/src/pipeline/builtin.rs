@@ -37,6 +37,11 @@ const BUILTINS: &[(&str, &str, &str)] = &[
         "Sigma log sources and fields -> Microsoft Defender XDR Advanced Hunting tables and columns (kusto)",
         include_str!("../../../rules/pipelines/microsoft_xdr.yml"),
     ),
+    (
+        "sentinel_asim",
+        "Sigma log sources and fields -> Microsoft Sentinel ASIM parsers (imProcessCreate, ...) and fields (kusto)",
+        include_str!("../../../rules/pipelines/sentinel_asim.yml"),
+    ),
 ];
 
 /// The YAML of a built-in pipeline.
