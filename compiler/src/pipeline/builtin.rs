@@ -42,6 +42,11 @@ const BUILTINS: &[(&str, &str, &str)] = &[
         "Sigma log sources and fields -> Microsoft Sentinel ASIM parsers (imProcessCreate, ...) and fields (kusto)",
         include_str!("../../../rules/pipelines/sentinel_asim.yml"),
     ),
+    (
+        "splunk_windows",
+        "Windows services -> Splunk source=\"WinEventLog:<channel>\" conditions, EventID -> EventCode (splunk)",
+        include_str!("../../../rules/pipelines/splunk_windows.yml"),
+    ),
 ];
 
 /// The YAML of a built-in pipeline.

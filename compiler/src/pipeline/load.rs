@@ -515,7 +515,11 @@ impl Loader {
                         match Regex::new(&format!("(?i){pattern}")) {
                             Ok(re) => Some(re),
                             Err(_) => {
-                                self.error(Code::PipelineInvalid, n.pos, format!("invalid `detections` pattern `{pattern}`"));
+                                self.error(
+                                    Code::PipelineInvalid,
+                                    n.pos,
+                                    format!("invalid `detections` pattern `{pattern}`"),
+                                );
                                 return None;
                             }
                         }
@@ -584,7 +588,11 @@ impl Loader {
                     Kind::Int(i) => values.push(ValueMatch::Num(*i as f64)),
                     Kind::Float(f) => values.push(ValueMatch::Num(*f)),
                     Kind::Bool(b) => values.push(ValueMatch::Bool(*b)),
-                    _ => self.error(Code::PipelineInvalid, item.pos, "`when` values must be strings, numbers or booleans"),
+                    _ => self.error(
+                        Code::PipelineInvalid,
+                        item.pos,
+                        "`when` values must be strings, numbers or booleans",
+                    ),
                 }
             }
             out.push((value, values));

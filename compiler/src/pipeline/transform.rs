@@ -170,7 +170,10 @@ fn first_mapped_value(
                 return;
             }
             found = item.values.iter().find_map(|v| {
-                mapping.iter().find(|(_, when)| when.iter().any(|m| loosely_equal(m, v))).map(|(state, _)| state.clone())
+                mapping
+                    .iter()
+                    .find(|(_, when)| when.iter().any(|m| loosely_equal(m, v)))
+                    .map(|(state, _)| state.clone())
             });
         });
     }
