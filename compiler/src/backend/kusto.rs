@@ -46,6 +46,12 @@ impl Language for Kusto {
         " or "
     }
 
+    /// Kusto's analyser gives up on deeper expressions (about 450 chained `or`s: "Query syntax depth exceeds
+    /// maximum safe limit", KS245); 100 per group keeps a thousand-value rule well under it.
+    fn max_operands(&self) -> usize {
+        100
+    }
+
     fn not(&self, operand: String, _compound: bool) -> String {
         self.negate(operand)
     }

@@ -14,6 +14,7 @@ mod conditions;
 mod field_mapping;
 mod load;
 mod load_conditions;
+mod load_transformations;
 mod text;
 mod transform;
 
