@@ -227,3 +227,57 @@ fn converting_without_a_pipeline_or_a_kusto_table_says_so_once() {
     let splunk = vigil(&["convert", "-t", "splunk", "-p", "sysmon", "rules"]);
     assert!(!stderr(&splunk).contains("warning"), "{}", stderr(&splunk));
 }
+
+const TARGETS: [&str; 9] = ["sqlite", "postgres", "duckdb", "spark", "kusto", "splunk", "lucene", "esql", "eql"];
+
+/// A control character in a query, other than the line break after a KQL table (`Table\n| where`).
+fn control_character(query: &str) -> Option<char> {
+    query.replace("\n| ", "  ").chars().find(|c| c.is_control())
+}
+
+#[test]
+fn queries_are_one_line_whatever_control_characters_the_rule_holds() {
+    let dir = empty_folder("convert-control-characters");
+    std::fs::create_dir_all(&dir).expect("folder");
+    let rule = dir.join("control.yml");
+    std::fs::write(
+        &rule,
+        "title: Control characters\nlogsource:\n    category: process_creation\n    product: windows\n\
+         detection:\n    selection:\n        CommandLine|contains: \"tab\\there\\nnewline\"\n        Image: \"bell\\x07\"\n\
+         \x20   regex:\n        CommandLine|re: 'a\\tb\\s+[^\\s-]c'\n    condition: selection or regex\n",
+    )
+    .expect("write");
+    for target in TARGETS {
+        let output = vigil(&["convert", "-t", target, "--jsonl", rule.to_str().expect("utf-8")]);
+        let line: serde_json::Value = serde_json::from_str(stdout(&output).trim()).expect("one JSON line");
+        match line["queries"][0].as_str() {
+            Some(query) => assert_eq!(control_character(query), None, "{target}: {query:?}"),
+            // Languages with no escape for a bell character refuse the rule, saying which character.
+            None => assert_eq!(line["error"]["code"], "unsupported-value", "{target}: {line}"),
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs ../shared beside the repository"]
+fn no_query_of_the_corpus_spans_lines() {
+    let sigma = common::shared("sigma");
+    let folders: Vec<String> =
+        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
+            .iter()
+            .map(|f| sigma.join(f).display().to_string())
+            .collect();
+    for target in TARGETS {
+        let mut args = vec!["convert", "-t", target, "--jsonl"];
+        args.extend(folders.iter().map(String::as_str));
+        let mut checked = 0;
+        for line in stdout(&vigil(&args)).lines() {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            for query in entry["queries"].as_array().into_iter().flatten().filter_map(|q| q.as_str()) {
+                checked += 1;
+                assert_eq!(control_character(query), None, "{target}: {}: {query:?}", entry["path"]);
+            }
+        }
+        assert!(checked > 3600, "{target}: {checked} queries");
+    }
+}

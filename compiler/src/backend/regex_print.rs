@@ -64,10 +64,16 @@ fn print(hir: &Hir, out: &mut String, pattern: &str) -> Result<(), Diagnostic> {
         HirKind::Literal(literal) => {
             let text = String::from_utf8(literal.0.to_vec()).map_err(|_| unsupported(pattern, "byte literals"))?;
             for c in text.chars() {
-                literal_char(c, out);
+                if is_whitespace_control(c) {
+                    out.push_str("\\s");
+                } else if c.is_control() {
+                    return Err(unsupported(pattern, "way to write a control character on one line"));
+                } else {
+                    literal_char(c, out);
+                }
             }
         }
-        HirKind::Class(class) => print_class(class, out),
+        HirKind::Class(class) => print_class(class, out, pattern)?,
         HirKind::Look(_) => return Err(unsupported(pattern, "anchors or word boundaries inside the pattern")),
         HirKind::Repetition(rep) => {
             atom(&rep.sub, out, pattern)?;
@@ -156,7 +162,13 @@ fn class_char(c: char, out: &mut String) {
     out.push(c);
 }
 
-fn print_class(class: &Class, out: &mut String) {
+/// Tab, newline, vertical tab, form feed and carriage return: with the space, what Lucene's `\s` matches (Lucene 9,
+/// Elasticsearch 8 and later).
+fn is_whitespace_control(c: char) -> bool {
+    ('\t'..='\r').contains(&c)
+}
+
+fn print_class(class: &Class, out: &mut String, pattern: &str) -> Result<(), Diagnostic> {
     let ranges: Vec<(char, char)> = match class {
         Class::Unicode(c) => c.ranges().iter().map(|r| (r.start(), r.end())).collect(),
         Class::Bytes(c) => c.ranges().iter().map(|r| (r.start() as char, r.end() as char)).collect(),
@@ -168,17 +180,56 @@ fn print_class(class: &Class, out: &mut String) {
     // `.` in its two forms: everything, or everything but a newline.
     if ranges == [('\0', max)] || ranges == [('\0', '\u{9}'), ('\u{b}', max)] {
         out.push('.');
-        return;
+        return Ok(());
     }
-    out.push('[');
-    for (start, end) in ranges {
-        class_char(start, out);
-        if end != start {
-            out.push('-');
-            class_char(end, out);
+    // Control characters would break the query's line (and Lucene's syntax has no escape for them): whitespace
+    // ones are written `\s` (which also takes the space and the other whitespace), the others left out of the
+    // class; compiler/DESIGN.md, "Backends".
+    let whitespace = ranges.iter().any(|&(a, b)| a <= '\r' && b >= '\t');
+    let mut printable = ranges;
+    for (lo, hi) in [('\0', '\u{1f}'), ('\u{7f}', '\u{9f}')] {
+        printable = without(&printable, lo, hi);
+    }
+    if whitespace {
+        printable = without(&printable, ' ', ' ');
+    }
+    let mut class_text = String::new();
+    if !printable.is_empty() {
+        class_text.push('[');
+        for (start, end) in printable {
+            class_char(start, &mut class_text);
+            if end != start {
+                class_text.push('-');
+                class_char(end, &mut class_text);
+            }
+        }
+        class_text.push(']');
+    }
+    match (whitespace, class_text.is_empty()) {
+        (false, false) => out.push_str(&class_text),
+        (true, true) => out.push_str("\\s"),
+        (true, false) => out.push_str(&format!("(\\s|{class_text})")),
+        (false, true) => return Err(unsupported(pattern, "way to write a control character on one line")),
+    }
+    Ok(())
+}
+
+/// `ranges` without the characters `lo..=hi`.
+fn without(ranges: &[(char, char)], lo: char, hi: char) -> Vec<(char, char)> {
+    let mut out = Vec::with_capacity(ranges.len() + 1);
+    for &(a, b) in ranges {
+        if b < lo || a > hi {
+            out.push((a, b));
+            continue;
+        }
+        if a < lo {
+            out.push((a, char::from_u32(lo as u32 - 1).unwrap_or(a)));
+        }
+        if b > hi {
+            out.push((char::from_u32(hi as u32 + 1).unwrap_or(b), b));
         }
     }
-    out.push(']');
+    out
 }
 
 #[cfg(test)]
@@ -196,5 +247,18 @@ mod tests {
         assert_eq!(lucene("ab", flags(true)).unwrap(), ".*[Aa][Bb].*");
         assert_eq!(lucene("(x|y){2,3}\\.exe", flags(false)).unwrap(), ".*([x-y]){2,3}\\.exe.*");
         assert!(lucene("\\bword\\b", flags(false)).is_err());
+    }
+
+    #[test]
+    fn control_characters_stay_on_one_line() {
+        assert_eq!(lucene("a\\sb", flags(false)).unwrap(), ".*a\\sb.*");
+        assert_eq!(lucene("a\\tb", flags(false)).unwrap(), ".*a\\sb.*");
+        assert_eq!(lucene("[\\sx]", flags(false)).unwrap(), ".*(\\s|[x]).*");
+        assert_eq!(lucene("[^\\s-]", flags(false)).unwrap(), ".*[!-,.-\u{7e}\u{a0}-\u{ff}].*");
+        assert!(lucene("a\\x01b", flags(false)).is_err());
+        for pattern in ["x[\\s\\x00-\\x08]y", "\\S+\\s+--inode", "[^\\n]{3}"] {
+            let printed = lucene(pattern, flags(false)).unwrap();
+            assert!(!printed.chars().any(char::is_control), "{pattern}: {printed:?}");
+        }
     }
 }

@@ -122,11 +122,13 @@ impl Sql {
     }
 
     /// A string literal. Spark reads backslash escapes inside literals; the others take text as is. The keyword
-    /// separator is written as a character code, concatenated.
+    /// separator and control characters are written as character codes, concatenated.
     fn string(&self, text: &str) -> String {
-        // Characters a literal cannot hold (SQLite's parser stops at NUL) or that are clearer by code (the
-        // keyword separator) are concatenated as `char(N)`; Spark writes NUL as an escape.
-        let special = |c: char| c == KEYWORD_SEPARATOR || (c == '\0' && self.dialect != Target::Spark);
+        // Characters a literal cannot hold (SQLite's parser stops at NUL), that would break the query's line
+        // (control characters) or that are clearer by code (the keyword separator) are concatenated as `char(N)`;
+        // Spark writes NUL, tab, newline and carriage return as escapes.
+        let spark_escape = |c: char| self.dialect == Target::Spark && matches!(c, '\0' | '\t' | '\n' | '\r');
+        let special = |c: char| c == KEYWORD_SEPARATOR || (c.is_control() && !spark_escape(c));
         if text.contains(special) {
             let chr = match self.dialect {
                 Target::Postgres | Target::Duckdb => "chr",
