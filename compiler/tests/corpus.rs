@@ -106,9 +106,14 @@ fn builtin_pipelines_apply_to_every_active_rule() {
             match set.apply(&mut rule) {
                 Ok(_) => drop(lower(rule)),
                 Err(e) if e.code == Code::RuleFailure => rejected.push(format!("{}: {}", path.display(), e.message)),
+                // The SIEM pipelines split `Hashes` by algorithm; a rule with only others (IMPHASH) has none left.
+                Err(e) if e.message.starts_with("no valid hash algorithm") => {
+                    rejected.push(format!("{}: {}", path.display(), e.message))
+                }
                 Err(e) => panic!("{name} on {}: {e:?}", path.display()),
             }
         }
-        eprintln!("{name}: applied to {} rules, {} rejected on purpose {rejected:?}", rules.len(), rejected.len());
+        let shown: Vec<&String> = rejected.iter().take(5).collect();
+        eprintln!("{name}: applied to {} rules, {} rejected on purpose, e.g. {shown:?}", rules.len(), rejected.len());
     }
 }

@@ -1,7 +1,9 @@
 //! pySigma pipeline YAML -> [`Pipeline`], with every problem located: unknown keys, unknown types, missing or
 //! invalid parameters. The file format is pySigma's, unchanged.
 
-use super::{OutputStep, Pipeline, ProcessingItem};
+use super::load_transformations::python_replacement;
+use super::output::{OutputAction, OutputStep, TemplateSource};
+use super::{Pipeline, ProcessingItem};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::yaml::{self, Kind, Node};
@@ -282,10 +284,128 @@ impl Loader {
                 );
                 continue;
             }
+            let id = self.optional_string(entry, "id");
             let rule_conditions = self.conditions(entry, "rule", |l, t, n| l.rule_condition(t, n));
-            out.push(OutputStep { kind, params: entry.to_json(), rule_conditions });
+            let finalizer = known == FINALIZERS;
+            if finalizer && !rule_conditions.is_empty() {
+                self.error(
+                    Code::PipelineInvalid,
+                    entry.pos,
+                    "finalizers have no rule conditions: they see all queries",
+                );
+            }
+            if let Some(action) = self.output_action(&kind, entry, finalizer) {
+                out.push(OutputStep { id, action, rule_conditions });
+            }
         }
         out
+    }
+
+    /// The parameters of one postprocessing step (`finalizer` false) or finalizer, as pySigma names them.
+    fn output_action(&mut self, kind: &str, node: &Node<'_>, finalizer: bool) -> Option<OutputAction> {
+        const STEP_KEYS: &[&str] =
+            &["type", "id", "rule_conditions", "rule_cond_op", "rule_cond_not", "rule_cond_expr"];
+        let allow =
+            |params: &[&'static str]| -> Vec<&'static str> { STEP_KEYS.iter().chain(params).copied().collect() };
+        let what = if finalizer { format!("a `{kind}` finalizer") } else { format!("a `{kind}` postprocessing step") };
+        let text = |l: &mut Self, key: &str| l.optional_string(node, key).unwrap_or_default();
+        Some(match (kind, finalizer) {
+            ("embed", false) => {
+                self.unknown_keys(node, &allow(&["prefix", "suffix"]), &what);
+                OutputAction::Embed { prefix: text(self, "prefix"), suffix: text(self, "suffix") }
+            }
+            ("simple_template", false) => {
+                self.unknown_keys(node, &allow(&["template"]), &what);
+                OutputAction::SimpleTemplate(self.required_string(node, "template")?)
+            }
+            ("template", _) => {
+                self.unknown_keys(node, &allow(&["template", "path", "autoescape", "vars"]), &what);
+                if let Some(vars) = node.get("vars") {
+                    self.error(
+                        Code::PipelineInvalid,
+                        vars.pos,
+                        "`vars` names a Python file of template helpers: Vigil runs no Python",
+                    );
+                    return None;
+                }
+                let source = TemplateSource {
+                    text: self.required_string(node, "template")?,
+                    path: self.optional_string(node, "path"),
+                    autoescape: self.bool(node, "autoescape", false),
+                };
+                if source.path.is_none() {
+                    // Checked now, so a typo shows where it is rather than at the first query.
+                    if let Err(e) = minijinja::Environment::new().template_from_str(&source.text) {
+                        let pos = value_pos(node, "template");
+                        self.error(Code::PipelineInvalid, pos, format!("template: {e}"));
+                        return None;
+                    }
+                }
+                OutputAction::Template(source)
+            }
+            ("json", false) => {
+                self.unknown_keys(node, &allow(&["json_template"]), &what);
+                let template = self.required_string(node, "json_template")?;
+                match serde_json::from_str(&template) {
+                    Ok(value) => OutputAction::EmbedInJson(value),
+                    Err(e) => {
+                        self.error(
+                            Code::PipelineInvalid,
+                            value_pos(node, "json_template"),
+                            format!("`json_template`: {e}"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            ("replace", false) => {
+                self.unknown_keys(node, &allow(&["pattern", "replacement"]), &what);
+                let pattern_node = node.get("pattern").or_else(|| self.missing(node, "pattern"))?;
+                let regex = self.regex(pattern_node, "pattern", false)?;
+                let replacement = python_replacement(&self.required_string(node, "replacement")?);
+                OutputAction::Replace { regex, replacement }
+            }
+            ("nest", false) => {
+                self.unknown_keys(node, &allow(&["items"]), &what);
+                let items = node.get("items").or_else(|| self.missing(node, "items"))?;
+                OutputAction::Nest(self.output_steps(items, POSTPROCESSING, "postprocessing"))
+            }
+            ("concat", true) => {
+                self.unknown_keys(node, &allow(&["separator", "prefix", "suffix"]), &what);
+                OutputAction::Concat {
+                    separator: self.optional_string(node, "separator").unwrap_or_else(|| "\n".into()),
+                    prefix: text(self, "prefix"),
+                    suffix: text(self, "suffix"),
+                }
+            }
+            ("json", true) => {
+                self.unknown_keys(node, &allow(&["indent"]), &what);
+                OutputAction::JsonList { indent: self.indent(node) }
+            }
+            ("yaml", true) => {
+                self.unknown_keys(node, &allow(&["indent"]), &what);
+                let _ = self.indent(node);
+                OutputAction::YamlList
+            }
+            ("nested", true) => {
+                self.unknown_keys(node, &allow(&["finalizers"]), &what);
+                let items = node.get("finalizers").or_else(|| self.missing(node, "finalizers"))?;
+                OutputAction::Nest(self.output_steps(items, FINALIZERS, "finalizer"))
+            }
+            _ => return None,
+        })
+    }
+
+    fn indent(&mut self, node: &Node<'_>) -> Option<usize> {
+        let value = node.get("indent")?;
+        match value.kind {
+            Kind::Null => None,
+            Kind::Int(n) if (0..=64).contains(&n) => Some(n as usize),
+            _ => {
+                self.error(Code::PipelineInvalid, value.pos, "`indent` must be a number from 0 to 64, or null");
+                None
+            }
+        }
     }
 }
 

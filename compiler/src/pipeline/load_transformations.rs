@@ -397,7 +397,7 @@ impl Loader {
 }
 
 /// Python `re.sub` replacement syntax (`\1`, `\g<name>`, `\\`) in the `regex` crate's syntax (`${1}`, `$$`).
-fn python_replacement(text: &str) -> String {
+pub(super) fn python_replacement(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {

@@ -15,11 +15,13 @@ mod field_mapping;
 mod load;
 mod load_conditions;
 mod load_transformations;
+pub mod output;
 mod text;
 mod transform;
 
 pub use conditions::{Combine, Conditions, FieldCondition, ItemCondition, RuleCondition, ValueMatch};
 pub use load::parse;
+pub use output::OutputStep;
 pub use transform::Transformation;
 
 use crate::codes::Code;
@@ -38,19 +40,11 @@ pub struct Pipeline {
     /// Variables for `value_placeholders`: name -> values.
     pub vars: BTreeMap<String, Vec<String>>,
     pub items: Vec<ProcessingItem>,
-    /// Query postprocessing and finalizers are loaded and checked here; backends run them.
+    /// Query postprocessing and finalizers (`output.rs`): `vigil convert` runs them on the queries.
     pub postprocessing: Vec<OutputStep>,
     pub finalizers: Vec<OutputStep>,
     /// Where it came from: a built-in name or a file path.
     pub origin: String,
-}
-
-/// A postprocessing or finalizer step: its type and parameters, as JSON for the backends.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutputStep {
-    pub kind: String,
-    pub params: serde_json::Value,
-    pub rule_conditions: Conditions<RuleCondition>,
 }
 
 /// A transformation with the conditions under which it applies.
