@@ -319,7 +319,7 @@ codes! {
     Usage = "usage",
     /// A pipeline that names its backends (`allowed_backends`) without the target asked for.
     PipelineRefusesTarget = "pipeline-refuses-target",
-    /// Query postprocessing or finalizers of a pipeline, which `convert` does not run.
+    /// Finalizers of a pipeline, which make one output of all queries: not run with `--jsonl` or `--output-dir`.
     PipelineOutputIgnored = "pipeline-output-ignored",
     /// A document `vigil fmt` leaves as written: not a block mapping, tabs in its indentation, or a layout it cannot
     /// change without changing the YAML.

@@ -11,6 +11,7 @@ use std::time::Instant;
 use vigil_compiler::backend::{self, ConvertOptions, Target};
 use vigil_compiler::compile::{Compilation, Compiled, Document};
 use vigil_compiler::ir::correlation::InputSource;
+use vigil_compiler::pipeline::output;
 use vigil_compiler::{Code, Diagnostic};
 
 /// The outcome of one document to convert: the file (its position in the compilation), the document, and its
@@ -65,7 +66,22 @@ pub fn convert_all<'c>(
     let rule_queries: Vec<Result<Vec<String>, Diagnostic>> = compilation
         .rules()
         .map(|r| {
-            backend::convert(&r.rule.rule, target, format, &r.rule.state, options).map_err(|d| d.located(r.rule.pos))
+            let converted =
+                backend::convert(&r.rule.rule, target, format, &r.rule.state, options).and_then(|queries| {
+                    if r.rule.postprocessing.is_empty() {
+                        return Ok(queries);
+                    }
+                    // The pipelines' postprocessing, on each query as the format left it (pySigma's order).
+                    let context = output::rule_context(&r.rule.rule);
+                    queries
+                        .into_iter()
+                        .map(|q| {
+                            output::postprocess(&r.rule.postprocessing, q, &context, &r.rule.state, Default::default())
+                                .map_err(|d| d.for_target(target.name()))
+                        })
+                        .collect()
+                });
+            converted.map_err(|d| d.located(r.rule.pos))
         })
         .collect();
     let correlation_queries = correlation_queries(compilation, &rule_queries, target, options);
@@ -119,8 +135,10 @@ pub fn run(args: &ConvertArgs) -> u8 {
         report::general(&Diagnostic::error(Code::PipelineRefusesTarget, None, message).for_target(target.name()));
         return 2;
     }
-    for origin in pipelines.with_output_steps() {
-        let message = format!("pipeline {origin}: query postprocessing and finalizers are not applied by convert");
+    let finalizers = pipelines.finalizers();
+    if !finalizers.is_empty() && (args.jsonl || args.output_dir.is_some()) {
+        let message =
+            "the pipelines' finalizers make one output of all queries: not applied with --jsonl or --output-dir";
         report::general(&Diagnostic::warning(Code::PipelineOutputIgnored, None, message));
     }
     let options = ConvertOptions {
@@ -196,7 +214,13 @@ pub fn run(args: &ConvertArgs) -> u8 {
             Err(d) => *failures.entry(d.code.as_str()).or_default() += 1,
         }
         let file = &compilation.files[c.file];
-        written = if args.jsonl {
+        written = if !args.jsonl && !finalizers.is_empty() {
+            // Queries go to the finalizers below; problems are reported as they come.
+            if let Err(d) = &c.result {
+                report::problem(&compilation.files[c.file], d);
+            }
+            Ok(())
+        } else if args.jsonl {
             let (queries, error) = match &c.result {
                 Ok(queries) => (queries.clone(), serde_json::Value::Null),
                 Err(d) => (Vec::new(), d.to_json()),
@@ -216,6 +240,18 @@ pub fn run(args: &ConvertArgs) -> u8 {
             }
         };
     }
+    let mut finalizer_failed = false;
+    if written.is_ok() && !args.jsonl && !finalizers.is_empty() {
+        let queries: Vec<String> = results.iter().filter_map(|c| c.result.as_ref().ok()).flatten().cloned().collect();
+        let last_state = compilation.rules().last().map(|r| r.rule.state.clone()).unwrap_or_default();
+        match output::finalize(&finalizers, queries, &last_state, pipelines.options()) {
+            Ok(text) => written = writeln!(out, "{text}"),
+            Err(d) => {
+                report::general(&d.for_target(target.name()));
+                finalizer_failed = true;
+            }
+        }
+    }
     if let Err(e) = written.and_then(|_| out.flush()) {
         return crate::output::failed(&e, args.output.as_deref());
     }
@@ -229,7 +265,7 @@ pub fn run(args: &ConvertArgs) -> u8 {
     );
     if io_error {
         2
-    } else if failed > 0 {
+    } else if failed > 0 || finalizer_failed {
         1
     } else {
         0

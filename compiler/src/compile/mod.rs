@@ -83,6 +83,8 @@ pub struct LoweredRule {
     pub filters: Vec<usize>,
     /// The log source as the rule wrote it (its pipelines may have changed `rule.logsource`).
     pub logsource: crate::ir::meta::LogSource,
+    /// The pipelines' query postprocessing steps whose rule conditions hold for it (`vigil convert` runs them).
+    pub postprocessing: Vec<crate::pipeline::OutputStep>,
 }
 
 /// What a document compiled to.
@@ -256,6 +258,7 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
                 match settings.pipelines.apply(&mut rule) {
                     Ok(state) => {
                         let pos = rule.pos;
+                        let postprocessing = settings.pipelines.postprocessing_for(&rule, &state);
                         let mut lowered = lower(rule);
                         let others: Vec<ir::Rule> = others.into_iter().filter(|o| o.expr != lowered.expr).collect();
                         if !others.is_empty() {
@@ -264,7 +267,14 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
                             let others = others.into_iter().map(|o| o.expr);
                             lowered.expr = ir::Expr::or_factored(std::iter::once(primary).chain(others).collect());
                         }
-                        Some(Compiled::Rule(LoweredRule { rule: lowered, state, pos, filters, logsource: written }))
+                        Some(Compiled::Rule(LoweredRule {
+                            rule: lowered,
+                            state,
+                            pos,
+                            filters,
+                            logsource: written,
+                            postprocessing,
+                        }))
                     }
                     Err(problem) => {
                         diagnostics.push(problem);

@@ -155,15 +155,6 @@ impl PipelineSet {
             .map(|p| p.origin.as_str())
     }
 
-    /// Pipelines with query postprocessing or finalizers, by their origin.
-    pub fn with_output_steps(&self) -> Vec<&str> {
-        self.pipelines
-            .iter()
-            .filter(|p| !p.postprocessing.is_empty() || !p.finalizers.is_empty())
-            .map(|p| p.origin.as_str())
-            .collect()
-    }
-
     fn run_state(&self) -> RunState {
         let mut vars = BTreeMap::new();
         for pipeline in &self.pipelines {
@@ -188,6 +179,38 @@ impl PipelineSet {
         self.pipelines.iter().filter(move |p| p.origin == origin).flat_map(|p| &p.items).filter(|item| {
             !item.rule_conditions.is_empty() && matches!(item.transformation, Transformation::ChangeLogsource { .. })
         })
+    }
+
+    /// The postprocessing steps that apply to `rule` after the pipelines ran (their rule conditions hold), in
+    /// pipeline order; a `nest` keeps the inner steps that apply.
+    pub fn postprocessing_for(&self, rule: &SigmaRule, state: &State) -> Vec<OutputStep> {
+        let mut run = self.run_state();
+        run.state = state.clone();
+        let view = conditions::RuleView::Rule(rule);
+        fn applying(steps: &[OutputStep], test: &dyn Fn(&OutputStep) -> bool) -> Vec<OutputStep> {
+            let mut out = Vec::new();
+            for step in steps.iter().filter(|s| test(s)) {
+                let mut step = step.clone();
+                if let output::OutputAction::Nest(inner) = &step.action {
+                    step.action = output::OutputAction::Nest(applying(inner, test));
+                }
+                out.push(step);
+            }
+            out
+        }
+        let test = |step: &OutputStep| {
+            step.rule_conditions.is_empty() || step.rule_conditions.evaluate(|c| c.matches(&view, &run))
+        };
+        self.pipelines.iter().flat_map(|p| applying(&p.postprocessing, &test)).collect()
+    }
+
+    /// The finalizers of every pipeline, in pipeline order.
+    pub fn finalizers(&self) -> Vec<OutputStep> {
+        self.pipelines.iter().flat_map(|p| p.finalizers.iter().cloned()).collect()
+    }
+
+    pub fn options(&self) -> PipelineOptions {
+        self.options
     }
 
     /// Runs every processing item of every pipeline over `rule`, in order. Returns the final state.
