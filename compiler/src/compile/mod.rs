@@ -84,7 +84,7 @@ pub struct LoweredRule {
     /// The log source as the rule wrote it (its pipelines may have changed `rule.logsource`).
     pub logsource: crate::ir::meta::LogSource,
     /// The pipelines' query postprocessing steps whose rule conditions hold for it (`vigil convert` runs them).
-    pub postprocessing: Vec<crate::pipeline::OutputStep>,
+    pub postprocessing: Box<[crate::pipeline::OutputStep]>,
 }
 
 /// What a document compiled to.
@@ -258,7 +258,7 @@ pub fn compile_loaded(source: LoadedSource, settings: &Settings) -> SourceFile {
                 match settings.pipelines.apply(&mut rule) {
                     Ok(state) => {
                         let pos = rule.pos;
-                        let postprocessing = settings.pipelines.postprocessing_for(&rule, &state);
+                        let postprocessing = settings.pipelines.postprocessing_for(&rule, &state).into_boxed_slice();
                         let mut lowered = lower(rule);
                         let others: Vec<ir::Rule> = others.into_iter().filter(|o| o.expr != lowered.expr).collect();
                         if !others.is_empty() {

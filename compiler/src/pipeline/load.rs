@@ -1,8 +1,8 @@
 //! pySigma pipeline YAML -> [`Pipeline`], with every problem located: unknown keys, unknown types, missing or
 //! invalid parameters. The file format is pySigma's, unchanged.
 
-use super::load_transformations::python_replacement;
 use super::output::{OutputAction, OutputStep, TemplateSource};
+use super::text::python_replacement;
 use super::{Pipeline, ProcessingItem};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Pos};
