@@ -134,7 +134,8 @@ def main():
         elif their_query is None:
             cls = "pySigma failed, Vigil converted: " + re.sub(r"\s+", " ", their.get("error") or "")[:70]
         elif our_query is None:
-            cls = f"Vigil failed ({our['error']['code']}), pySigma converted"
+            message = re.sub(r" \(pipeline .*", "", our["error"].get("message", ""))[:90]
+            cls = f"Vigil failed ({our['error']['code']}: {message}), pySigma converted"
         else:
             counts["both"] += 1
             our_parts, their_parts = parts(our_query), parts(their_query)
