@@ -180,12 +180,7 @@ fn output_dir_writes_a_file_per_rule_named_by_the_template_and_keeps_what_exists
 #[test]
 #[ignore = "needs ../shared beside the repository"]
 fn output_dir_writes_one_file_per_rule_of_the_active_corpus() {
-    let sigma = common::shared("sigma");
-    let folders: Vec<String> =
-        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
-            .iter()
-            .map(|f| sigma.join(f).display().to_string())
-            .collect();
+    let folders = common::corpus_folders();
     let dir = empty_folder("convert-output-dir-corpus");
     let folder = dir.to_str().expect("utf-8");
     let mut args =
@@ -261,12 +256,7 @@ fn queries_are_one_line_whatever_control_characters_the_rule_holds() {
 #[test]
 #[ignore = "needs ../shared beside the repository"]
 fn no_query_of_the_corpus_spans_lines() {
-    let sigma = common::shared("sigma");
-    let folders: Vec<String> =
-        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
-            .iter()
-            .map(|f| sigma.join(f).display().to_string())
-            .collect();
+    let folders = common::corpus_folders();
     for target in TARGETS {
         let mut args = vec!["convert", "-t", target, "--jsonl"];
         args.extend(folders.iter().map(String::as_str));

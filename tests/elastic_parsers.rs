@@ -18,12 +18,7 @@ fn check(target: &str, queries: &Path) -> serde_json::Value {
 #[test]
 #[ignore = "needs ../shared, and python3 with tests/elastic/requirements.txt (eql, luqum)"]
 fn every_lucene_and_eql_query_parses() {
-    let sigma = common::shared("sigma");
-    let folders: Vec<String> =
-        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
-            .iter()
-            .map(|f| sigma.join(f).display().to_string())
-            .collect();
+    let folders = common::corpus_folders();
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let mut problems = Vec::new();
     for target in ["lucene", "eql"] {

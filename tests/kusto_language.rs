@@ -34,12 +34,7 @@ fn every_kql_query_passes_kusto_language() {
         kusto_dir().join("node_modules/@kusto/language-service-next").is_dir(),
         "run `npm ci --prefix tests/kusto` first"
     );
-    let sigma = common::shared("sigma");
-    let folders: Vec<String> =
-        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
-            .iter()
-            .map(|f| sigma.join(f).display().to_string())
-            .collect();
+    let folders = common::corpus_folders();
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     // (pipeline, schema, least number of queries: the corpus must not shrink unnoticed)
     let runs: [(Option<&str>, Option<&str>, u64); 3] = [

@@ -23,12 +23,7 @@ const PIPELINES: &[(&str, &str, &str)] = &[
 fn tables_and_columns_as_pysigma() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let oracle = common::shared("oracle/conversions.jsonl.gz");
-    let sigma = common::shared("sigma");
-    let folders: Vec<String> =
-        ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
-            .iter()
-            .map(|f| sigma.join(f).display().to_string())
-            .collect();
+    let folders = common::corpus_folders();
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let mut problems = Vec::new();
     for (target, ours, theirs) in PIPELINES {

@@ -83,3 +83,13 @@ pub fn run_sql(request: &serde_json::Value) -> Vec<serde_json::Value> {
     assert!(output.status.success(), "{engine} is not available (tests/engines/requirements.txt): {why}");
     serde_json::from_slice(&output.stdout).expect("JSON from run_sql.py")
 }
+
+/// The folders of the SigmaHQ corpus in `../shared/sigma` that the conversion tests read (every rule set pySigma's
+/// results cover), as paths for `vigil convert`.
+pub fn corpus_folders() -> Vec<String> {
+    let sigma = shared("sigma");
+    ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
+        .iter()
+        .map(|f| sigma.join(f).display().to_string())
+        .collect()
+}
