@@ -5,22 +5,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The technique a Sigma tag names: `attack.t1059.001` is `T1059.001`; other tags name none.
-pub fn technique(tag: &str) -> Option<String> {
-    let id = tag.strip_prefix("attack.")?;
-    let (base, sub) = match id.split_once('.') {
-        Some((base, sub)) => (base, Some(sub)),
-        None => (id, None),
-    };
-    let digits = base.strip_prefix(['t', 'T'])?;
-    let valid = |d: &str, n: usize| d.len() == n && d.bytes().all(|b| b.is_ascii_digit());
-    if !valid(digits, 4) || sub.is_some_and(|s| !valid(s, 3)) {
-        return None;
-    }
-    Some(match sub {
-        Some(sub) => format!("T{digits}.{sub}"),
-        None => format!("T{digits}"),
-    })
-}
+pub use vigil_compiler::backend::deploy::attack::technique;
 
 /// Adds `count` to every technique the tags name (each technique once per rule).
 pub fn add(scores: &mut BTreeMap<String, u64>, tags: &[String], count: u64) {

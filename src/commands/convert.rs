@@ -22,7 +22,7 @@ pub struct Converted<'c> {
     pub result: Result<Vec<String>, Diagnostic>,
 }
 
-/// Every correlation's query, in the compilation's (dependency) order, from the queries of what it reads.
+/// Every correlation's query, in the compilation's (dependency) order, from the plain queries of what it reads.
 fn correlation_queries(
     compilation: &Compilation,
     rule_queries: &[Result<Vec<String>, Diagnostic>],
@@ -84,7 +84,32 @@ pub fn convert_all<'c>(
             converted.map_err(|d| d.located(r.rule.pos))
         })
         .collect();
-    let correlation_queries = correlation_queries(compilation, &rule_queries, target, options);
+    // Correlations read the rules' plain queries, whatever the format; then their own query takes the format.
+    let correlation_queries = if compilation.correlations.is_empty() {
+        Vec::new()
+    } else {
+        let plain: Vec<Result<Vec<String>, Diagnostic>> = if format == "default" {
+            rule_queries.clone()
+        } else {
+            compilation.rules().map(|r| backend::convert(&r.rule.rule, target, "default", &r.rule.state, options)).collect()
+        };
+        let tables: Vec<Option<String>> = compilation
+            .rules()
+            .map(|r| backend::Context { rule: &r.rule.rule, state: &r.rule.state, options }.table())
+            .collect();
+        correlation_queries(compilation, &plain, target, options)
+            .into_iter()
+            .zip(&compilation.correlations)
+            .map(|(query, linked)| {
+                let correlation = &linked.correlation;
+                let table = correlation.inputs.iter().find_map(|input| match input.source {
+                    InputSource::Rule(r) => tables[r].clone(),
+                    InputSource::Correlation(_) => None,
+                });
+                query.and_then(|q| backend::format_correlation(correlation, q, target, format, table))
+            })
+            .collect()
+    };
     let mut results = Vec::new();
     let mut rule_number = 0;
     for (f, file) in compilation.files.iter().enumerate().filter(|(_, file)| file.readable) {

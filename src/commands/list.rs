@@ -31,7 +31,7 @@ pub fn run(args: &ListArgs) -> u8 {
                 crate::report::general(&problem);
                 return 2;
             };
-            table(target.formats())
+            table(&target.formats())
         }
         ListWhat::Validators => {
             let rows: Vec<(&str, String)> = vigil_compiler::validate::CATALOG

@@ -7,6 +7,7 @@
 //! that means something else. Semantics and each target's choices: compiler/DESIGN.md, "Backends".
 
 pub mod correlation;
+pub mod deploy;
 mod elastic;
 mod kusto;
 mod kusto_correlation;
@@ -96,17 +97,18 @@ impl Target {
     }
 
     /// Output formats: (name, description). The first is the default.
-    pub fn formats(self) -> &'static [(&'static str, &'static str)] {
+    pub fn formats(self) -> Vec<(&'static str, &'static str)> {
+        let mut formats = vec![("default", "plain queries, one per rule")];
         match self {
-            Target::Splunk => {
-                &[("default", "plain queries, one per rule"), ("savedsearches", "a savedsearches.conf stanza per rule")]
-            }
-            Target::Spark => &[
-                ("default", "plain queries, one per rule"),
-                ("job", "one PySpark script testing every rule in a single Spark job, the inputs as its arguments"),
-            ],
-            _ => &[("default", "plain queries, one per rule")],
+            Target::Splunk => formats.push(("savedsearches", "a savedsearches.conf stanza per rule")),
+            Target::Spark => formats.push((
+                "job",
+                "one PySpark script testing every rule in a single Spark job, the inputs as its arguments",
+            )),
+            _ => {}
         }
+        formats.extend(deploy::FORMATS.iter().filter(|(t, _, _)| *t == self).map(|(_, name, about)| (*name, *about)));
+        formats
     }
 
     pub fn is_sql(self) -> bool {
@@ -168,11 +170,53 @@ pub fn convert(
         ));
     }
     let cx = Context { rule, state, options };
-    let query = render_query(target, &cx).map_err(|d| d.for_target(target.name()))?;
-    Ok(vec![match (target, format) {
-        (Target::Splunk, "savedsearches") => splunk::saved_search(rule, &query),
-        _ => query,
-    }])
+    let formatted = match (target, format) {
+        (Target::Splunk, "data_model") => splunk::data_model(&cx),
+        _ => render_query(target, &cx).and_then(|query| match (target, format) {
+            (_, "default") => Ok(query),
+            (Target::Splunk, "savedsearches") => Ok(splunk::saved_search(&rule.meta, &query)),
+            _ => {
+                let mut fields: Vec<String> = Vec::new();
+                rule.expr.visit_predicates(&mut |p| {
+                    if let Some(f) = &p.field {
+                        if !fields.contains(f) {
+                            fields.push(f.clone());
+                        }
+                    }
+                });
+                let subject =
+                    deploy::Subject { meta: &rule.meta, logsource: Some(&rule.logsource), table: cx.table(), fields, state };
+                deploy::render(target, format, &subject, &query)
+            }
+        }),
+    };
+    Ok(vec![formatted.map_err(|d| d.for_target(target.name()))?])
+}
+
+/// A correlation's query (from [`convert_correlation`]) in `format`: `table` is the table its rules read, for
+/// formats that name it. The data-model format cannot hold a correlation.
+pub fn format_correlation(
+    correlation: &ir::correlation::Correlation,
+    query: String,
+    target: Target,
+    format: &str,
+    table: Option<String>,
+) -> Result<String, Diagnostic> {
+    let state = State::default();
+    let formatted = match (target, format) {
+        (_, "default") => Ok(query),
+        (Target::Splunk, "savedsearches") => Ok(splunk::saved_search(&correlation.meta, &query)),
+        (Target::Splunk, "data_model") => Err(Diagnostic::unlocated(
+            Code::UnsupportedFormat,
+            "a correlation cannot be a tstats search over one data model",
+        )),
+        _ => {
+            let subject =
+                deploy::Subject { meta: &correlation.meta, logsource: None, table, fields: Vec::new(), state: &state };
+            deploy::render(target, format, &subject, &query)
+        }
+    };
+    formatted.map_err(|d| d.for_target(target.name()))
 }
 
 /// A SQL target's condition for one rule (what its query's `WHERE` holds), for a query that tests every rule of a

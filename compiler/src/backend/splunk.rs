@@ -15,7 +15,7 @@ pub const SAVED_SEARCHES_DEFAULTS: &str = "[default]\ndispatch.earliest_time = -
 
 struct Splunk;
 
-pub fn query(cx: &Context<'_>) -> Result<String, Diagnostic> {
+fn search(cx: &Context<'_>) -> Result<Search, Diagnostic> {
     let conjuncts: Vec<&Expr> = match &cx.rule.expr {
         Expr::And(items) => items.iter().collect(),
         other => vec![other],
@@ -37,7 +37,70 @@ pub fn query(cx: &Context<'_>) -> Result<String, Diagnostic> {
         0 => "*".to_string(),
         _ => render(&Splunk, &Expr::and(search))?,
     };
+    Ok(Search { main, commands })
+}
+
+/// A rule as SPL: the search, then the commands that test what search syntax cannot (`| regex`, `| where`).
+struct Search {
+    main: String,
+    commands: Vec<String>,
+}
+
+pub fn query(cx: &Context<'_>) -> Result<String, Diagnostic> {
+    let Search { main, commands } = search(cx)?;
     Ok(std::iter::once(main).chain(commands).collect::<Vec<_>>().join(" "))
+}
+
+/// A `tstats` search over the CIM data model the `splunk_cim` pipeline chose (`data_model_set` state, such as
+/// `Endpoint.Processes`), grouped by the data set's fields (`fields` state); the rule's search is the `where`, and
+/// its `| regex` or `| where` commands run on the grouped rows, before the data set's prefix is dropped from the
+/// field names.
+pub fn data_model(cx: &Context<'_>) -> Result<String, Diagnostic> {
+    let needs_pipeline = |what: &str| {
+        Diagnostic::unlocated(
+            Code::UnsupportedFormat,
+            format!(
+                "the data_model format needs the {what} the `splunk_cim` pipeline sets (`-p splunk_cim`); \
+                 it has none for this rule's log source ({})",
+                cx.rule.logsource
+            ),
+        )
+    };
+    let model_set = cx.state.get("data_model_set").and_then(|v| v.as_str()).ok_or_else(|| needs_pipeline("data model"))?;
+    let data_set = match model_set.split_once('.') {
+        Some((model, set)) if !model.is_empty() && !set.is_empty() && !set.contains('.') => set,
+        _ => {
+            return Err(Diagnostic::unlocated(
+                Code::UnsupportedFormat,
+                format!("`data_model_set` is `{model_set}`; expected `<data model>.<data set>`"),
+            ))
+        }
+    };
+    let fields: Vec<&str> = match cx.state.get("fields") {
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
+        Some(serde_json::Value::String(one)) => vec![one.as_str()],
+        _ => Vec::new(),
+    };
+    if fields.is_empty() {
+        return Err(needs_pipeline("fields"));
+    }
+    let mut keyword = false;
+    cx.rule.expr.visit_predicates(&mut |p| keyword |= p.field.is_none());
+    if keyword {
+        return Err(Diagnostic::unlocated(
+            Code::UnsupportedKeyword,
+            "tstats searches data-model fields only: a keyword (a value without a field) cannot be tested",
+        ));
+    }
+    let Search { main, commands } = search(cx)?;
+    let filter = if main == "*" { String::new() } else { format!(" where {main}") };
+    let commands: String = commands.iter().map(|c| format!(" {c}")).collect();
+    Ok(format!(
+        "| tstats summariesonly=false allow_old_summaries=true fillnull_value=\"null\" count min(_time) as firstTime \
+         max(_time) as lastTime from datamodel={model_set}{filter} by {}{commands} | `drop_dm_object_name({data_set})` \
+         | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(firstTime) | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(lastTime)",
+        fields.join(" ")
+    ))
 }
 
 /// Whether a search-syntax failure can be mended by an eval expression.
@@ -300,9 +363,9 @@ impl Language for Eval {
 }
 
 /// A savedsearches.conf stanza for a rule.
-pub fn saved_search(rule: &ir::Rule, query: &str) -> String {
-    let title = rule.meta.title.replace(['[', ']', '\n'], " ");
-    let description = rule.meta.description.as_deref().unwrap_or("").replace('\n', " ");
+pub fn saved_search(meta: &ir::meta::Meta, query: &str) -> String {
+    let title = meta.title.replace(['[', ']', '\n'], " ");
+    let description = meta.description.as_deref().unwrap_or("").replace('\n', " ");
     format!("[{title}]\ndescription = {description}\nsearch = {}\n", query.replace('\n', " \\\n"))
 }
 

@@ -13,6 +13,9 @@ pub const PLACEHOLDERS: &[&str] = &["path", "stem", "index", "id", "title", "tar
 pub fn extension(target: Target, format: &str) -> &'static str {
     match (target, format) {
         (Target::Splunk, "savedsearches") => "conf",
+        (Target::Kusto, "sentinel_rule") => "yaml",
+        (_, "kibana_ndjson" | "siem_rule" | "siem_rule_ndjson") => "ndjson",
+        (_, "dsl_lucene" | "eqlapi" | "defender_detection") => "json",
         (Target::Sqlite | Target::Postgres | Target::Duckdb | Target::Spark, _) => "sql",
         (Target::Kusto, _) => "kql",
         (Target::Splunk, _) => "spl",
