@@ -132,3 +132,34 @@ fn correlations_on_every_target() {
     }
     insta::assert_snapshot!("correlations", out);
 }
+
+/// Every deployable format (`backend::deploy::FORMATS`) on a process-creation rule with several tactics,
+/// sub-techniques, a multi-line description and a regex, with the pipelines each target is deployed with.
+#[test]
+fn deployable_formats_on_a_process_creation_rule() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("tests/fixtures/deploy/process_creation.yml")).expect("fixture");
+    let mut out = String::new();
+    for (target, format, _) in backend::deploy::FORMATS {
+        let pipelines: &[&str] = match (target, *format) {
+            (Target::Kusto, _) => &["microsoft_xdr"],
+            (Target::Splunk, "data_model") => &["splunk_cim"],
+            _ => &["ecs-windows"],
+        };
+        let names: Vec<String> = pipelines.iter().map(|s| s.to_string()).collect();
+        let set = PipelineSet::resolve(&names, PipelineOptions::default()).expect("built-in pipelines");
+        let file = compile_source("process_creation.yml".into(), text.clone(), &Settings::new(set));
+        let lowered = file.documents[0].rule().expect("a rule");
+        let _ = writeln!(out, "# {} -f {format} -p {}", target.name(), pipelines.join(" -p "));
+        match backend::convert(&lowered.rule, *target, format, &lowered.state, &Options::default()) {
+            Ok(queries) => queries.iter().for_each(|q| {
+                let _ = writeln!(out, "{q}");
+            }),
+            Err(e) => {
+                let _ = writeln!(out, "unsupported: {} [{}]", e.message, e.code);
+            }
+        }
+        out.push('\n');
+    }
+    insta::assert_snapshot!("deployable_formats", out);
+}

@@ -47,6 +47,11 @@ const BUILTINS: &[(&str, &str, &str)] = &[
         "Windows services -> Splunk source=\"WinEventLog:<channel>\" conditions, EventID -> EventCode (splunk)",
         include_str!("../../../rules/pipelines/splunk_windows.yml"),
     ),
+    (
+        "splunk_cim",
+        "Sigma log sources and fields -> Splunk CIM data models (Endpoint, Web, Network_Resolution), for -f data_model",
+        include_str!("../../../rules/pipelines/splunk_cim.yml"),
+    ),
 ];
 
 /// The YAML of a built-in pipeline.
