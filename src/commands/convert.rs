@@ -91,7 +91,10 @@ pub fn convert_all<'c>(
         let plain: Vec<Result<Vec<String>, Diagnostic>> = if format == "default" {
             rule_queries.clone()
         } else {
-            compilation.rules().map(|r| backend::convert(&r.rule.rule, target, "default", &r.rule.state, options)).collect()
+            compilation
+                .rules()
+                .map(|r| backend::convert(&r.rule.rule, target, "default", &r.rule.state, options))
+                .collect()
         };
         let tables: Vec<Option<String>> = compilation
             .rules()

@@ -184,8 +184,13 @@ pub fn convert(
                         }
                     }
                 });
-                let subject =
-                    deploy::Subject { meta: &rule.meta, logsource: Some(&rule.logsource), table: cx.table(), fields, state };
+                let subject = deploy::Subject {
+                    meta: &rule.meta,
+                    logsource: Some(&rule.logsource),
+                    table: cx.table(),
+                    fields,
+                    state,
+                };
                 deploy::render(target, format, &subject, &query)
             }
         }),

@@ -66,7 +66,8 @@ pub fn data_model(cx: &Context<'_>) -> Result<String, Diagnostic> {
             ),
         )
     };
-    let model_set = cx.state.get("data_model_set").and_then(|v| v.as_str()).ok_or_else(|| needs_pipeline("data model"))?;
+    let model_set =
+        cx.state.get("data_model_set").and_then(|v| v.as_str()).ok_or_else(|| needs_pipeline("data model"))?;
     let data_set = match model_set.split_once('.') {
         Some((model, set)) if !model.is_empty() && !set.is_empty() && !set.contains('.') => set,
         _ => {

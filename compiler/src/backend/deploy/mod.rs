@@ -28,8 +28,16 @@ pub const FORMATS: &[(Target, &str, &str)] = &[
     (Target::Eql, "siem_rule", "an Elastic Security EQL rule per rule for Kibana's alerting API (NDJSON)"),
     (Target::Eql, "siem_rule_ndjson", "an Elastic Security EQL rule per rule, for Kibana's rule import (NDJSON)"),
     (Target::Splunk, "data_model", "a tstats search over a CIM data model per rule (needs `-p splunk_cim`)"),
-    (Target::Kusto, "sentinel_rule", "a Microsoft Sentinel scheduled analytics rule per rule (YAML, Azure-Sentinel layout)"),
-    (Target::Kusto, "defender_detection", "a Defender XDR custom detection rule per rule (Graph API JSON, one per line)"),
+    (
+        Target::Kusto,
+        "sentinel_rule",
+        "a Microsoft Sentinel scheduled analytics rule per rule (YAML, Azure-Sentinel layout)",
+    ),
+    (
+        Target::Kusto,
+        "defender_detection",
+        "a Defender XDR custom detection rule per rule (Graph API JSON, one per line)",
+    ),
 ];
 
 /// What a format wraps a query with: the rule's metadata, the query's table, the columns it reads.
