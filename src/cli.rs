@@ -153,7 +153,11 @@ pub struct ConvertArgs {
     pub target: String,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Output format (see `vigil list formats -t TARGET`).
+    /// Output format (see `vigil list formats -t TARGET`): `default` (the queries), or a file a SIEM imports:
+    /// Kibana saved searches and Elastic Security rules (`kibana_ndjson`, `siem_rule`, `siem_rule_ndjson`), query
+    /// bodies (`dsl_lucene`, `eqlapi`), Splunk `savedsearches` and `data_model` (with `-p splunk_cim`), Sentinel
+    /// analytics rules (`sentinel_rule`) and Defender XDR custom detections (`defender_detection`, both with `-p
+    /// microsoft_xdr` or `-p sentinel_asim`). JSON formats write one object per rule and line.
     #[arg(short = 'f', long = "format", value_name = "FORMAT", default_value = "default")]
     pub format: String,
     /// One JSON object per rule document: {"path", "id", "title", "target", "queries", "error"}.
@@ -167,7 +171,7 @@ pub struct ConvertArgs {
     pub output_dir: Option<PathBuf>,
     /// File names under --output-dir. Placeholders: {stem} (the rule file's name without extension), {path} (its
     /// folder relative to the folder given), {index} (the query's number when a rule has several; without it they
-    /// share one file), {id}, {title}, {target}, {format}, {ext} (sql, kql, spl, lucene, esql, eql, conf).
+    /// share one file), {id}, {title}, {target}, {format}, {ext} (sql, kql, spl, lucene, esql, eql, conf, ndjson, json, yaml).
     #[arg(long, value_name = "TEMPLATE", default_value = "{stem}.{ext}", requires = "output_dir")]
     pub output_filename_template: String,
     /// Replace files that exist under --output-dir (otherwise they are an error and left as they are).

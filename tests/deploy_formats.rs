@@ -153,10 +153,8 @@ fn problems(case: &Case, validator: Option<&jsonschema::Validator>, output: &Val
         .map(|v| v.iter_errors(output).map(|e| format!("{} at {}", e, e.instance_path())).collect())
         .unwrap_or_default();
     match (case.target, case.format) {
-        (_, "kibana_ndjson") => {
-            if saved_search_query(output).is_none() {
-                found.push("searchSourceJSON is not JSON with a query".into());
-            }
+        (_, "kibana_ndjson") if saved_search_query(output).is_none() => {
+            found.push("searchSourceJSON is not JSON with a query".into());
         }
         (_, "sentinel_rule") => {
             let minutes = |key: &str| -> Option<u64> {
