@@ -132,6 +132,13 @@ fn cases() -> Vec<Case> {
         },
         Case {
             target: "kusto",
+            format: "sentinel_rule",
+            pipelines: &["azure_monitor"],
+            schema: "sentinel_analytics_rule",
+            query: |v| at("/query")(v),
+        },
+        Case {
+            target: "kusto",
             format: "defender_detection",
             pipelines: XDR,
             schema: "defender_detection_rule",

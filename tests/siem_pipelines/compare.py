@@ -1,6 +1,6 @@
 """Compares the tables and columns of Vigil's queries with pySigma's for a SIEM pipeline, rule by rule.
 
-Usage: python3 compare.py ORACLE.jsonl.gz TARGET PYSIGMA_PIPELINE VIGIL.jsonl [REPORT.tsv]
+Usage: python3 compare.py ORACLE.jsonl.gz TARGET PYSIGMA_PIPELINE VIGIL.jsonl [REPORT.tsv [SCHEMA.json]]
 
 ORACLE is ../shared/oracle/conversions.jsonl.gz (pySigma 2.0.1); VIGIL is `vigil convert --jsonl` over the same
 folders with Vigil's pipeline. For each rule pySigma and Vigil both convert, the query's table (KQL: the first
@@ -9,7 +9,9 @@ taken from both and compared. Prints JSON counts on stdout:
   converted_pysigma, converted_vigil, both    rules converted by each and by both
   same_table, same_table_and_columns          among `both`
   classes                                      every rule in one class (see `classify`)
-With REPORT, writes one line per rule that is not the same table and columns, with both sides.
+With REPORT, writes one line per rule that is not the same table and columns, with both sides. With SCHEMA (the
+tables' columns, tests/kusto/schema_*.json), a rule Vigil refuses for a field its table lacks while pySigma's query
+names it is counted as refused_missing_column (pySigma's query would not run).
 """
 import gzip
 import json
@@ -100,9 +102,26 @@ def classify(ours, theirs, our_parts, their_parts):
     return f"columns differ ({reason}): pySigma only {only_theirs}, Vigil only {only_ours}"
 
 
+def lacks_column(our, their_query, schema):
+    """Whether Vigil refused the rule for a field that is no column of its table in `schema` (tables -> columns),
+    and pySigma's query, over that table, names the field anyway."""
+    if not schema or not their_query:
+        return False
+    found = re.search(r"the (\w+) table has no such column \(field `([^`]+)`\)", our["error"].get("message", ""))
+    if not found:
+        return False
+    table, field = found.groups()
+    their_table, their_columns = kql_parts(their_query)
+    return table == their_table and field not in schema.get(table, {}) and field in their_columns
+
+
 def main():
     oracle_path, target, pipeline, ours_path = sys.argv[1:5]
-    report_path = sys.argv[5] if len(sys.argv) > 5 else None
+    report_path = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+    schema = None
+    if len(sys.argv) > 6:
+        with open(sys.argv[6], encoding="utf-8") as f:
+            schema = json.load(f)["tables"]
     parts = PARTS[target]
     theirs = {}
     with gzip.open(oracle_path, "rt", encoding="utf-8") as f:
@@ -133,6 +152,9 @@ def main():
             cls = "pySigma gave an empty query (the pipeline dropped every condition), Vigil a query matching nothing"
         elif their_query is None:
             cls = "pySigma failed, Vigil converted: " + re.sub(r"\s+", " ", their.get("error") or "")[:70]
+        elif our_query is None and lacks_column(our, their_query, schema):
+            counts["refused_missing_column"] += 1
+            cls = "Vigil refused a column the table does not have (schema), pySigma's query names it"
         elif our_query is None:
             message = re.sub(r" \(pipeline .*", "", our["error"].get("message", ""))[:90]
             cls = f"Vigil failed ({our['error']['code']}: {message}), pySigma converted"

@@ -43,6 +43,11 @@ const BUILTINS: &[(&str, &str, &str)] = &[
         include_str!("../../../rules/pipelines/sentinel_asim.yml"),
     ),
     (
+        "azure_monitor",
+        "Sigma log sources and fields -> Azure Monitor SecurityEvent table and columns (kusto; Sentinel, Log Analytics)",
+        include_str!("../../../rules/pipelines/azure_monitor.yml"),
+    ),
+    (
         "splunk_windows",
         "Windows services -> Splunk source=\"WinEventLog:<channel>\" conditions, EventID -> EventCode (splunk)",
         include_str!("../../../rules/pipelines/splunk_windows.yml"),
