@@ -12,11 +12,14 @@ grouping parentheses (outside string literals). Every rule is put in one class:
                            test holds, or `unexplained`
 Prints the counts as JSON on stdout; with REPORT, writes one line per rule that is not `same`.
 """
-import gzip
 import json
+import pathlib
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from oracle import pysigma_rules, vigil_documents  # noqa: E402
 
 
 def tokens(query, quotes="\"'"):
@@ -239,20 +242,8 @@ def main():
     oracle_path, target, pipeline, ours_path = sys.argv[1:5]
     report_path = sys.argv[5] if len(sys.argv) > 5 else None
     pipeline = None if pipeline == "none" else pipeline
-    theirs = {}
-    with gzip.open(oracle_path, "rt", encoding="utf-8") as f:
-        for line in f:
-            entry = json.loads(line)
-            if entry["target"] == target and entry["pipeline"] == pipeline and entry["kind"] == "rule":
-                theirs[(entry["path"], entry["doc"])] = entry
-    ours = {}
-    docs = defaultdict(int)
-    with open(ours_path, encoding="utf-8") as f:
-        for line in f:
-            entry = json.loads(line)
-            path = entry["path"].split("/sigma/", 1)[-1]
-            ours[(path, docs[path])] = entry
-            docs[path] += 1
+    theirs = pysigma_rules(oracle_path, target, pipeline)
+    ours = vigil_documents(ours_path)
     counts, lines = Counter(), []
     for key, their in sorted(theirs.items()):
         our = ours.get(key)

@@ -13,11 +13,14 @@ With REPORT, writes one line per rule that is not the same table and columns, wi
 tables' columns, tests/kusto/schema_*.json), a rule Vigil refuses for a field its table lacks while pySigma's query
 names it is counted as refused_missing_column (pySigma's query would not run).
 """
-import gzip
 import json
+import pathlib
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from oracle import pysigma_rules, vigil_documents  # noqa: E402
 
 KQL_OPERATORS = {
     "==", "!=", "=~", "!~", "in", "in~", "!in", "!in~", "contains", "!contains", "contains_cs", "!contains_cs",
@@ -123,19 +126,8 @@ def main():
         with open(sys.argv[6], encoding="utf-8") as f:
             schema = json.load(f)["tables"]
     parts = PARTS[target]
-    theirs = {}
-    with gzip.open(oracle_path, "rt", encoding="utf-8") as f:
-        for line in f:
-            entry = json.loads(line)
-            if entry["target"] == target and entry["pipeline"] == pipeline and entry["kind"] == "rule":
-                theirs[(entry["path"], entry["doc"])] = entry
-    ours, docs = {}, defaultdict(int)
-    with open(ours_path, encoding="utf-8") as f:
-        for line in f:
-            entry = json.loads(line)
-            path = entry["path"].split("/sigma/", 1)[-1]
-            ours[(path, docs[path])] = entry
-            docs[path] += 1
+    theirs = pysigma_rules(oracle_path, target, pipeline)
+    ours = vigil_documents(ours_path)
     counts, classes, lines = Counter(), Counter(), []
     for key, their in sorted(theirs.items()):
         our = ours.get(key)
