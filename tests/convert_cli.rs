@@ -83,6 +83,51 @@ fn list_targets_and_formats() {
         .contains("[WMI Modules Loaded]\ndescription = Detects non wmiprvse loading WMI modules\nsearch = "));
 }
 
+/// `vigil list formats -t T` names every deployable format of T on a line of its own, with what it is.
+#[test]
+fn list_formats_names_every_deployable_format() {
+    for (target, formats) in [
+        ("lucene", &["default", "kibana_ndjson", "dsl_lucene", "siem_rule", "siem_rule_ndjson"][..]),
+        ("esql", &["default", "kibana_ndjson", "siem_rule", "siem_rule_ndjson"]),
+        ("eql", &["default", "eqlapi", "siem_rule", "siem_rule_ndjson"]),
+        ("splunk", &["default", "savedsearches", "data_model"]),
+        ("kusto", &["default", "sentinel_rule", "defender_detection"]),
+    ] {
+        let listed = stdout(&vigil(&["list", "formats", "-t", target]));
+        let names: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
+        assert_eq!(names, formats, "{target}: {listed}");
+        assert!(listed.lines().all(|l| l.split_whitespace().count() > 2), "each format is described: {listed}");
+    }
+}
+
+/// A correlation in a deployable format: a Sentinel rule whose query period covers its window, beside its base
+/// rule's; a target without correlations says so, coded.
+#[test]
+fn correlations_deploy_as_sentinel_rules() {
+    let fixture = "compiler/tests/fixtures/deploy/correlation.yml";
+    let output = vigil(&["convert", "-t", "kusto", "-f", "sentinel_rule", "--table", "SecurityEvent", fixture]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let rules: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).expect("a YAML document"))
+        .collect();
+    assert_eq!(rules.len(), 2, "{text}");
+    assert_eq!(rules[0]["queryPeriod"], "1h");
+    assert_eq!(rules[1]["queryPeriod"], "70m", "one hour and the 10-minute window");
+    assert_eq!(rules[1]["id"], "0c1f8b8e-7d0a-4c53-9f53-2b8f4a1e6d02");
+    assert_eq!(rules[1]["tactics"], serde_json::json!(["CredentialAccess"]));
+    assert_eq!(rules[1]["severity"], "Medium");
+    let query = rules[1]["query"].as_str().unwrap_or_default();
+    assert!(query.contains("summarize") && query.contains("SecurityEvent"), "{query}");
+    let elastic = vigil(&["convert", "-t", "lucene", "-f", "siem_rule_ndjson", "--jsonl", fixture]);
+    let lines: Vec<serde_json::Value> =
+        stdout(&elastic).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(lines[1]["error"]["code"], "unsupported-correlation", "{lines:?}");
+    let first: serde_json::Value =
+        serde_json::from_str(lines[0]["queries"][0].as_str().unwrap_or_default()).expect("the base rule's JSON");
+    assert_eq!(first["rule_id"], "0c1f8b8e-7d0a-4c53-9f53-2b8f4a1e6d01");
+}
+
 /// Both engines print exactly the same detections (same order, same fields).
 fn same_detections(rules: &[&str], inputs: &[&str]) -> usize {
     let mut args = vec!["hunt", "--format", "jsonl"];

@@ -190,6 +190,7 @@ pub fn convert(
                     table: cx.table(),
                     fields,
                     state,
+                    window: None,
                 };
                 deploy::render(target, format, &subject, &query)
             }
@@ -216,8 +217,14 @@ pub fn format_correlation(
             "a correlation cannot be a tstats search over one data model",
         )),
         _ => {
-            let subject =
-                deploy::Subject { meta: &correlation.meta, logsource: None, table, fields: Vec::new(), state: &state };
+            let subject = deploy::Subject {
+                meta: &correlation.meta,
+                logsource: None,
+                table,
+                fields: Vec::new(),
+                state: &state,
+                window: correlation.timespan,
+            };
             deploy::render(target, format, &subject, &query)
         }
     };

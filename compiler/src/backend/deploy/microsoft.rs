@@ -139,7 +139,7 @@ pub fn sentinel_rule(subject: &Subject<'_>, query: &str) -> Result<String, Diagn
         "severity": capitalised(severity4(meta.level, "informational", "high")),
         "requiredDataConnectors": data_connectors(table),
         "queryFrequency": "1h",
-        "queryPeriod": "1h",
+        "queryPeriod": query_period(subject.window)?,
         "triggerOperator": "gt",
         "triggerThreshold": 0,
         "tactics": tactics.iter().map(|t| t.pascal_name()).collect::<Vec<_>>(),
@@ -156,6 +156,19 @@ pub fn sentinel_rule(subject: &Subject<'_>, query: &str) -> Result<String, Diagn
     let yaml = serde_yaml::to_string(&rule).map_err(|e| unsupported(format!("cannot write the rule as YAML: {e}")))?;
     // One YAML document per rule: the stream of a whole corpus stays one valid YAML file.
     Ok(format!("---\n{}", yaml.trim_end()))
+}
+
+/// How far back a scheduled rule that runs every hour looks: the hour, and a correlation's window before it (so
+/// that a window ending in this hour is seen whole), in Sentinel's `<n>m`/`<n>h` spelling; at most 14 days.
+fn query_period(window: Option<u64>) -> Result<String, Diagnostic> {
+    const LIMIT_MINUTES: u64 = 14 * 24 * 60;
+    let minutes = 60 + window.unwrap_or(0).div_ceil(60);
+    if minutes > LIMIT_MINUTES {
+        return Err(unsupported(format!(
+            "the correlation's window needs a query period of {minutes} minutes; Sentinel's longest is 14 days"
+        )));
+    }
+    Ok(if minutes % 60 == 0 { format!("{}h", minutes / 60) } else { format!("{minutes}m") })
 }
 
 fn capitalised(word: &str) -> String {
@@ -244,5 +257,9 @@ mod tests {
         assert_eq!(host_column("_Im_ProcessCreate"), Some("DvcHostname"));
         assert_eq!(data_connectors("_Im_Dns"), json!([]));
         assert_eq!(capitalised("informational"), "Informational");
+        assert_eq!(query_period(None).ok(), Some("1h".into()));
+        assert_eq!(query_period(Some(600)).ok(), Some("70m".into()));
+        assert_eq!(query_period(Some(3600)).ok(), Some("2h".into()));
+        assert!(query_period(Some(15 * 24 * 3600)).is_err());
     }
 }

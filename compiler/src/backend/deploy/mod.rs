@@ -50,6 +50,8 @@ pub struct Subject<'a> {
     /// The fields the query tests, as the target names them (after the pipelines), each once.
     pub fields: Vec<String>,
     pub state: &'a State,
+    /// A correlation's window in seconds: scheduled rules must look back over it as well as their interval.
+    pub window: Option<u64>,
 }
 
 /// Wraps `query` in `format`'s layout for `target`.
