@@ -71,7 +71,7 @@ impl LazyRegex {
     /// Checks that `pattern` compiles within the limits, and charges its size to `budget`; keeps only its text
     /// until first use.
     pub fn new(pattern: String, options: Options, budget: &mut Budget) -> Result<LazyRegex, RegexError> {
-        let size = build(&pattern, options)?.memory_usage();
+        let size = checked_size(&pattern, options)?;
         if size > budget.rule_left || size > budget.set_left {
             return Err(RegexError::OverBudget { rule: size > budget.rule_left });
         }
@@ -87,14 +87,33 @@ impl LazyRegex {
     }
 }
 
+/// What a regex will take once built, without building it: its forward Thompson NFA, compiled with the same
+/// syntax and size limit as [`build`] (so a pattern is invalid or too big here exactly when it is there), counted
+/// twice for the reverse NFA the meta regex adds. A quarter to a third of building the meta regex, which also
+/// extracts prefilter literals and tries its other engines: rule loading compiled every regex twice before (once
+/// to check it, once on first use).
+fn checked_size(pattern: &str, options: Options) -> Result<usize, RegexError> {
+    let nfa = regex_automata::nfa::thompson::Compiler::new()
+        .syntax(syntax_config(options))
+        .configure(regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(REGEX_LIMIT)))
+        .build(pattern)
+        .map_err(|e| match e.size_limit() {
+            Some(_) => RegexError::TooBig,
+            None => RegexError::Invalid(e.to_string()),
+        })?;
+    Ok(2 * nfa.memory_usage())
+}
+
+fn syntax_config(options: Options) -> syntax::Config {
+    syntax::Config::new()
+        .case_insensitive(options.case_insensitive)
+        .multi_line(options.multi_line)
+        .dot_matches_new_line(options.dot_matches_new_line)
+}
+
 fn build(pattern: &str, options: Options) -> Result<Regex, RegexError> {
     Regex::builder()
-        .syntax(
-            syntax::Config::new()
-                .case_insensitive(options.case_insensitive)
-                .multi_line(options.multi_line)
-                .dot_matches_new_line(options.dot_matches_new_line),
-        )
+        .syntax(syntax_config(options))
         .configure(Config::new().nfa_size_limit(Some(REGEX_LIMIT)).hybrid_cache_capacity(DFA_CACHE))
         .build(pattern)
         .map_err(|e: BuildError| match e.size_limit() {
