@@ -93,10 +93,18 @@ impl LazyRegex {
 /// extracts prefilter literals and tries its other engines: rule loading compiled every regex twice before (once
 /// to check it, once on first use).
 fn checked_size(pattern: &str, options: Options) -> Result<usize, RegexError> {
-    let nfa = regex_automata::nfa::thompson::Compiler::new()
-        .syntax(syntax_config(options))
-        .configure(regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(REGEX_LIMIT)))
-        .build(pattern)
+    use regex_automata::nfa::thompson;
+    thread_local! {
+        // One compiler per thread: a new one allocates and zeroes its UTF-8 state tables for every pattern, a
+        // reused one only clears them.
+        static COMPILER: std::cell::RefCell<thompson::Compiler> = std::cell::RefCell::new({
+            let mut compiler = thompson::Compiler::new();
+            compiler.configure(thompson::Config::new().nfa_size_limit(Some(REGEX_LIMIT)));
+            compiler
+        });
+    }
+    let nfa = COMPILER
+        .with_borrow_mut(|compiler| compiler.syntax(syntax_config(options)).build(pattern))
         .map_err(|e| match e.size_limit() {
             Some(_) => RegexError::TooBig,
             None => RegexError::Invalid(e.to_string()),
