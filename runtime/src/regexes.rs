@@ -103,13 +103,11 @@ fn checked_size(pattern: &str, options: Options) -> Result<usize, RegexError> {
             compiler
         });
     }
-    let nfa = COMPILER
-        .with_borrow_mut(|compiler| compiler.syntax(syntax_config(options)).build(pattern))
-        .map_err(|e| match e.size_limit() {
-            Some(_) => RegexError::TooBig,
-            None => RegexError::Invalid(e.to_string()),
-        })?;
-    Ok(2 * nfa.memory_usage())
+    COMPILER.with_borrow_mut(|compiler| match compiler.syntax(syntax_config(options)).build(pattern) {
+        Ok(nfa) => Ok(2 * nfa.memory_usage()),
+        Err(e) if e.size_limit().is_some() => Err(RegexError::TooBig),
+        Err(e) => Err(RegexError::Invalid(e.to_string())),
+    })
 }
 
 fn syntax_config(options: Options) -> syntax::Config {
