@@ -2,8 +2,10 @@
 //! threads parse and match them, and the calling thread writes each batch's detections in input order. With one
 //! worker (`--threads 1`) the calling thread does all three in turn.
 //!
-//! Memory stays bounded whatever the input size: a batch may only be read once a slot is free, and a slot is
-//! freed when its batch is written, so at most `SLOTS_PER_WORKER * workers` batches exist at any time.
+//! Memory stays bounded whatever the input size: a batch may only be read once it has slots, one per
+//! [`SLOT_BYTES`] of its records (at least one), and they are freed when it is written, so the records in flight
+//! never exceed `SLOTS_PER_WORKER * workers` full batches; many small inputs (a folder of EVTX files) keep many
+//! small batches in flight, so the workers are not left waiting for the reader one small file at a time.
 //! Output order is the input order (files in order, records in order), whatever the thread count.
 //!
 //! Detections are live: a batch's detections are flushed once written, and standard input is cut into batches by
@@ -30,8 +32,14 @@ const BATCH_RECORDS: usize = 256;
 /// Bytes of record text per batch, at most (Mordor's Sysmon lines are about 3 KB: about 80 per batch). Memory in
 /// flight is bounded by this rather than by a record count (`bench/corpus.sh` measures peak RSS).
 const BATCH_BYTES: usize = 256 << 10;
-/// Batches in flight per worker (read, being matched, or waiting for their turn to be written).
-const SLOTS_PER_WORKER: usize = 2;
+/// Full batches in flight per worker (read, being matched, or waiting for their turn to be written).
+const SLOTS_PER_WORKER: usize = 4;
+/// The record bytes one slot holds: a full batch takes `BATCH_BYTES / SLOT_BYTES` slots, a small file's batch one.
+/// With whole batches as the unit (two per worker), the 277 files of ../shared/evtx given five times scaled 1.26-1.40x
+/// on two threads; with these slots 1.70x, and one large EVTX file 1.88x instead of 1.53x (`bench/NOTES.md`).
+const SLOT_BYTES: usize = 8 << 10;
+/// Slots per worker.
+const SLOTS_PER_WORKER_BYTES: usize = SLOTS_PER_WORKER * (BATCH_BYTES / SLOT_BYTES);
 /// The longest a record of standard input waits for others to fill its batch.
 const LIVE_DELAY: Duration = Duration::from_millis(200);
 
@@ -153,18 +161,18 @@ enum Work {
         seq: u64,
         file: usize,
         records: Vec<(u64, Raw)>,
+        /// The slots it holds.
+        slots: usize,
     },
     /// The input ended, on an I/O error or not.
-    End {
-        seq: u64,
-        file: usize,
-        io_error: Option<String>,
-    },
+    End { seq: u64, file: usize, io_error: Option<String> },
 }
 
 struct Done {
     seq: u64,
     file: usize,
+    /// The slots its batch held, freed when it is written.
+    slots: usize,
     output: Vec<u8>,
     events: u64,
     errors: Vec<String>,
@@ -226,12 +234,13 @@ pub fn scan(
     if workers == 1 {
         return scan_inline(files, &matching, watch, writer);
     }
-    let (slot_tx, slot_rx) = bounded::<()>(SLOTS_PER_WORKER * workers);
-    for _ in 0..SLOTS_PER_WORKER * workers {
+    let slots = SLOTS_PER_WORKER_BYTES * workers;
+    let (slot_tx, slot_rx) = bounded::<()>(slots);
+    for _ in 0..slots {
         let _ = slot_tx.send(());
     }
-    let (work_tx, work_rx) = bounded::<Work>(SLOTS_PER_WORKER * workers);
-    let (done_tx, done_rx) = bounded::<Done>(SLOTS_PER_WORKER * workers);
+    let (work_tx, work_rx) = bounded::<Work>(slots);
+    let (done_tx, done_rx) = bounded::<Done>(slots);
     std::thread::scope(|scope| {
         scope.spawn(move || read_all(files, watch, &slot_rx, work_tx));
         for _ in 0..workers {
@@ -251,11 +260,13 @@ fn read_all(files: &[PathBuf], watch: &Watch, slots: &Receiver<()>, work: Sender
     let mut seq = 0u64;
     for (file, path) in files.iter().enumerate() {
         let mut send = |records: Vec<(u64, Raw)>| -> bool {
+            let bytes: usize = records.iter().map(|(_, raw)| raw.size()).sum();
+            let needed = bytes.div_ceil(SLOT_BYTES).clamp(1, BATCH_BYTES / SLOT_BYTES);
             // No slot or no worker left: the writer has stopped (closed output); reading on is pointless.
-            if slots.recv().is_err() {
+            if (0..needed).any(|_| slots.recv().is_err()) {
                 return false;
             }
-            let sent = work.send(Work::Records { seq, file, records }).is_ok();
+            let sent = work.send(Work::Records { seq, file, records, slots: needed }).is_ok();
             seq += 1;
             sent
         };
@@ -376,6 +387,8 @@ impl Matching<'_> {
         Done {
             seq,
             file,
+            // An input's end holds one slot; a batch's count is set by the worker.
+            slots: 1,
             output: Vec::new(),
             events: 0,
             errors: Vec::new(),
@@ -470,7 +483,7 @@ fn work(matching: &Matching<'_>, work: &Receiver<Work>, done: &Sender<Done>) {
     for item in work {
         let result = match item {
             Work::End { seq, file, io_error } => Matching::end(seq, file, io_error),
-            Work::Records { seq, file, records } => matching.batch(seq, file, records),
+            Work::Records { seq, file, records, slots } => Done { slots, ..matching.batch(seq, file, records) },
         };
         if done.send(result).is_err() {
             return;
@@ -617,11 +630,14 @@ fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_
         waiting.insert(result.seq, result);
         while let Some(batch) = waiting.remove(&next) {
             next += 1;
+            let held = batch.slots;
             if !writer.write(batch) {
                 // Stop reading; the workers drain what is in flight.
                 return writer.finish();
             }
-            let _ = slots.send(());
+            for _ in 0..held {
+                let _ = slots.send(());
+            }
         }
     }
     writer.finish()
