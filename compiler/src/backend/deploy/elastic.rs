@@ -164,43 +164,44 @@ fn detection_rule(target: Target, subject: &Subject<'_>, query: &str) -> Result<
 }
 
 /// The same rule for Kibana's alerting API (`POST /api/alerting/rule`): the detection rule's settings as camelCase
-/// `params` of a `siem.*Rule`.
+/// `params` of a `siem.*Rule`, its name, schedule, tags and actions at the top.
 fn alerting_rule(target: Target, subject: &Subject<'_>, query: &str) -> Result<Value, Diagnostic> {
-    let id = rule_id(subject.meta)?;
-    let (kind, language, rule_type_id) = rule_type(target);
-    let meta = subject.meta;
-    let mut params = json!({
-        "ruleId": id,
-        "description": description(meta),
-        "type": kind,
-        "language": language,
-        "query": query,
-        "severity": severity4(meta.level, "low", "critical"),
-        "riskScore": risk_score(meta.level),
-        "from": FROM,
-        "to": "now",
-        "meta": { "from": LOOKBACK },
-        "maxSignals": 100,
-        "version": 1,
-        "author": authors(meta),
-        "license": meta.license.as_deref().unwrap_or("DRL"),
-        "references": meta.references,
-        "falsePositives": meta.falsepositives,
-        "threat": threat(subject),
-        "exceptionsList": [],
-        "immutable": false,
-    });
-    if target != Target::Esql {
-        params["index"] = json!(indices(subject));
+    let Value::Object(mut rule) = detection_rule(target, subject, query)? else {
+        return Err(unsupported("the detection rule is not a JSON object"));
+    };
+    let mut top = |key: &str| rule.shift_remove(key).unwrap_or(Value::Null);
+    let (name, tags, actions) = (top("name"), top("tags"), top("actions"));
+    for key in ["enabled", "interval"] {
+        rule.shift_remove(key);
     }
+    let mut params: serde_json::Map<String, Value> =
+        rule.into_iter().map(|(key, value)| (camel_case(&key), value)).collect();
+    params.insert("immutable".into(), Value::Bool(false));
     Ok(json!({
-        "name": title(subject),
-        "rule_type_id": rule_type_id,
+        "name": name,
+        "rule_type_id": rule_type(target).2,
         "consumer": "siem",
         "enabled": true,
         "schedule": { "interval": INTERVAL },
-        "tags": tags(subject),
-        "actions": [],
+        "tags": tags,
+        "actions": actions,
         "params": params,
     }))
+}
+
+/// `risk_score` -> `riskScore`.
+fn camel_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
