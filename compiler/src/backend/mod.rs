@@ -184,14 +184,7 @@ pub fn convert(
                         }
                     }
                 });
-                let subject = deploy::Subject {
-                    meta: &rule.meta,
-                    logsource: Some(&rule.logsource),
-                    table: cx.table(),
-                    fields,
-                    state,
-                    window: None,
-                };
+                let subject = deploy::Subject { meta: &rule.meta, table: cx.table(), fields, window: None };
                 deploy::render(target, format, &subject, &query)
             }
         }),
@@ -208,7 +201,6 @@ pub fn format_correlation(
     format: &str,
     table: Option<String>,
 ) -> Result<String, Diagnostic> {
-    let state = State::default();
     let formatted = match (target, format) {
         (_, "default") => Ok(query),
         (Target::Splunk, "savedsearches") => Ok(splunk::saved_search(&correlation.meta, &query)),
@@ -217,14 +209,8 @@ pub fn format_correlation(
             "a correlation cannot be a tstats search over one data model",
         )),
         _ => {
-            let subject = deploy::Subject {
-                meta: &correlation.meta,
-                logsource: None,
-                table,
-                fields: Vec::new(),
-                state: &state,
-                window: correlation.timespan,
-            };
+            let subject =
+                deploy::Subject { meta: &correlation.meta, table, fields: Vec::new(), window: correlation.timespan };
             deploy::render(target, format, &subject, &query)
         }
     };

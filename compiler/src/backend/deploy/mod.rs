@@ -13,7 +13,6 @@ use super::Target;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::meta::{Level, Meta};
-use crate::pipeline::State;
 
 /// The deployable formats of each target: (target, name, description).
 pub const FORMATS: &[(Target, &str, &str)] = &[
@@ -43,13 +42,10 @@ pub const FORMATS: &[(Target, &str, &str)] = &[
 /// What a format wraps a query with: the rule's metadata, the query's table, the columns it reads.
 pub struct Subject<'a> {
     pub meta: &'a Meta,
-    /// The rule's log source, for formats that route by it; `None` for a correlation.
-    pub logsource: Option<&'a crate::ir::meta::LogSource>,
     /// The table or index the query reads (`--table` or a pipeline's state), if known.
     pub table: Option<String>,
     /// The fields the query tests, as the target names them (after the pipelines), each once.
     pub fields: Vec<String>,
-    pub state: &'a State,
     /// A correlation's window in seconds: scheduled rules must look back over it as well as their interval.
     pub window: Option<u64>,
 }
@@ -62,11 +58,6 @@ pub fn render(target: Target, format: &str, subject: &Subject<'_>, query: &str) 
         (Target::Kusto, "defender_detection") => microsoft::defender_detection(subject, query),
         _ => Err(unsupported(format!("{} has no deployable format `{format}`", target.name()))),
     }
-}
-
-/// Whether `format` is one of `target`'s deployable formats.
-pub fn is_deployable(target: Target, format: &str) -> bool {
-    FORMATS.iter().any(|(t, name, _)| *t == target && *name == format)
 }
 
 fn unsupported(message: impl Into<String>) -> Diagnostic {
