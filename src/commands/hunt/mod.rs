@@ -389,7 +389,6 @@ fn matcher(
         .collect();
     let (set, rejected) = RuleSet::build_with(inputs, &also_read, sources);
     let silent: Vec<bool> = set.rules.iter().map(|r| !admitted[r.source_index]).collect();
-    crate::release_free_memory();
     let mut not_loaded = rejected.len();
     for r in &rejected {
         let (file, pos) = positions[r.index];
@@ -410,6 +409,7 @@ fn matcher(
         })
         .collect();
     drop((compilation, lowered));
+    crate::release_free_memory();
     let wired: Vec<(RuleInfo<'_>, &'static str, bool)> =
         wired.iter().map(|(meta, path, kind, admitted)| (RuleInfo { meta, path }, *kind, *admitted)).collect();
     let infos: Vec<RuleInfo<'_>> = set.rules.iter().map(|r| RuleInfo { meta: &r.meta, path: &r.path }).collect();
