@@ -4,12 +4,14 @@
 //! regexes as compiled `regex`es, and an OR of string tests on one field becomes one multi-literal matcher (hash
 //! set for exact values, Aho-Corasick for substrings). Semantics are in compiler/DESIGN.md, "Matching".
 
+mod strings;
+
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Folded, NumberText, Value};
 use crate::regexes::{Budget, LazyRegex, Options, RegexError};
-use crate::substrings::{Build, Lazy};
-use rustc_hash::FxHashSet as HashSet;
-use vigil_compiler::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
+use strings::{Contains, StrBuilder, StrSet};
+pub use strings::{OneStr, StrMatch};
+use vigil_compiler::ir::value::{CompareOp, Number, RegexFlags, SigmaString, TimeUnit};
 use vigil_compiler::ir::{Expr, Predicate, StrOp, Test};
 use vigil_compiler::{Code, Diagnostic};
 
@@ -117,254 +119,9 @@ impl Program {
     }
 }
 
-/// Literals grouped by length, so that testing a text costs one hash lookup per distinct length.
-#[derive(Debug, Default)]
-struct ByLength(Vec<(usize, HashSet<String>)>);
-
-impl ByLength {
-    fn insert(&mut self, literal: String) {
-        let len = literal.len();
-        match self.0.iter_mut().find(|(l, _)| *l == len) {
-            Some((_, set)) => drop(set.insert(literal)),
-            None => self.0.push((len, std::iter::once(literal).collect())),
-        }
-    }
-
-    /// How many literals, of every length.
-    fn len(&self) -> usize {
-        self.0.iter().map(|(_, set)| set.len()).sum()
-    }
-
-    /// The literal, when there is just one.
-    fn take_one(&mut self) -> Option<String> {
-        self.0.pop().and_then(|(_, mut set)| set.drain().next())
-    }
-
-    fn any_prefix_of(&self, text: &str) -> bool {
-        self.0.iter().any(|(len, set)| text.get(..*len).is_some_and(|p| set.contains(p)))
-    }
-
-    fn any_suffix_of(&self, text: &str) -> bool {
-        self.0
-            .iter()
-            .any(|(len, set)| text.len() >= *len && text.get(text.len() - len..).is_some_and(|s| set.contains(s)))
-    }
-}
-
-/// Substring tests, in an automaton of their own built on first use.
-#[derive(Debug)]
-enum Contains {
-    None,
-    Own(Lazy),
-}
-
-/// The string tests of one field: a single test (three leaves in four over the SigmaHQ corpus) kept as its text
-/// alone, several in one [`StrSet`]. A set for every single value took a quarter of the matcher's memory (its hash
-/// sets, vectors and box: some 400 bytes per value, 20,000 values over the corpus).
-#[derive(Debug)]
-pub enum StrMatch {
-    One(OneStr),
-    Set(Box<StrSet>),
-}
-
-/// One exact, prefix, suffix or substring test, on folded text unless `cased`.
-#[derive(Debug)]
-pub struct OneStr {
-    op: StrOp,
-    cased: bool,
-    text: Box<str>,
-}
-
-impl OneStr {
-    fn is_match(&self, text: &str) -> bool {
-        let literal: &str = &self.text;
-        match self.op {
-            StrOp::Exact => text == literal,
-            StrOp::Prefix => text.starts_with(literal),
-            StrOp::Suffix => text.ends_with(literal),
-            // Contains (a glob is never a single test: it is a regex).
-            _ => memchr::memmem::find(text.as_bytes(), literal.as_bytes()).is_some(),
-        }
-    }
-}
-
-impl StrMatch {
-    fn cased(&self) -> bool {
-        match self {
-            StrMatch::One(one) => one.cased,
-            StrMatch::Set(set) => set.cased,
-        }
-    }
-
-    fn is_cheap(&self) -> bool {
-        match self {
-            StrMatch::One(one) => matches!(one.op, StrOp::Exact | StrOp::Prefix | StrOp::Suffix),
-            StrMatch::Set(set) => set.is_cheap(),
-        }
-    }
-
-    fn is_match(&self, text: &str) -> bool {
-        match self {
-            StrMatch::One(one) => one.is_match(text),
-            StrMatch::Set(set) => set.is_match(text),
-        }
-    }
-
-    fn matches_value(&self, value: &Value<'_>) -> bool {
-        match value {
-            Value::List(items) => items.iter().any(|v| self.matches_value(v)),
-            Value::Bool(b) => self.is_match(if *b { "true" } else { "false" }),
-            _ => {
-                let text = if self.cased() { value.text() } else { value.folded() };
-                text.is_some_and(|t| self.is_match(t))
-            }
-        }
-    }
-}
-
-/// String tests, on folded text unless `cased`.
-#[derive(Debug)]
-pub struct StrSet {
-    cased: bool,
-    exact: HashSet<String>,
-    prefixes: ByLength,
-    suffixes: ByLength,
-    contains: Contains,
-    globs: Vec<LazyRegex>,
-}
-
-impl StrSet {
-    /// Exact values, prefixes and suffixes only: no scan through the text.
-    fn is_cheap(&self) -> bool {
-        matches!(self.contains, Contains::None) && self.globs.is_empty()
-    }
-
-    fn is_match(&self, text: &str) -> bool {
-        self.exact.contains(text)
-            || self.prefixes.any_prefix_of(text)
-            || self.suffixes.any_suffix_of(text)
-            || matches!(&self.contains, Contains::Own(s) if s.get().is_match(text))
-            || self.globs.iter().any(|g| g.is_match(text))
-    }
-
-    fn matches_value(&self, value: &Value<'_>) -> bool {
-        match value {
-            Value::List(items) => items.iter().any(|v| self.matches_value(v)),
-            Value::Bool(b) => self.is_match(if *b { "true" } else { "false" }),
-            _ => {
-                let text = if self.cased { value.text() } else { value.folded() };
-                text.is_some_and(|t| self.is_match(t))
-            }
-        }
-    }
-}
-
 /// Why a rule cannot be compiled: a diagnostic without a position (the caller knows the rule's).
 fn failed(code: Code, message: String) -> Diagnostic {
     Diagnostic::unlocated(code, message)
-}
-
-fn literal(value: &SigmaString) -> Result<String, Diagnostic> {
-    let mut out = String::new();
-    for part in &value.parts {
-        match part {
-            Part::Lit(s) => out.push_str(s),
-            Part::Placeholder(name) => {
-                return Err(failed(
-                    Code::UnsupportedPlaceholder,
-                    format!("unresolved placeholder `%{name}%`: resolve it with a pipeline (value_placeholders, wildcard_placeholders)"),
-                ))
-            }
-            Part::AnyRun | Part::AnyChar => out.push(if matches!(part, Part::AnyRun) { '*' } else { '?' }),
-        }
-    }
-    Ok(out)
-}
-
-fn glob_regex(value: &SigmaString, cased: bool, budget: &mut Budget) -> Result<LazyRegex, Diagnostic> {
-    let mut pattern = String::from("(?s)^");
-    for part in &value.parts {
-        match part {
-            Part::Lit(s) => {
-                let s = if cased { s.clone() } else { s.to_lowercase() };
-                pattern.push_str(&regex::escape(&s));
-            }
-            Part::AnyRun => pattern.push_str(".*"),
-            Part::AnyChar => pattern.push('.'),
-            Part::Placeholder(name) => {
-                return Err(failed(
-                    Code::UnsupportedPlaceholder,
-                    format!("unresolved placeholder `%{name}%`: resolve it with a pipeline"),
-                ))
-            }
-        }
-    }
-    pattern.push('$');
-    LazyRegex::new(pattern, Options::default(), budget).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
-}
-
-/// Collects string tests into one matcher.
-#[derive(Default)]
-struct StrBuilder {
-    exact: HashSet<String>,
-    prefixes: ByLength,
-    suffixes: ByLength,
-    contains: Vec<String>,
-    globs: Vec<LazyRegex>,
-}
-
-impl StrBuilder {
-    fn add(&mut self, op: StrOp, value: &SigmaString, cased: bool, budget: &mut Budget) -> Result<(), Diagnostic> {
-        if op == StrOp::Glob {
-            self.globs.push(glob_regex(value, cased, budget)?);
-            return Ok(());
-        }
-        let text = literal(value)?;
-        let text = if cased { text } else { text.to_lowercase() };
-        match op {
-            StrOp::Exact => drop(self.exact.insert(text)),
-            StrOp::Prefix => self.prefixes.insert(text),
-            StrOp::Suffix => self.suffixes.insert(text),
-            _ => self.contains.push(text),
-        }
-        Ok(())
-    }
-
-    /// The tests of a field: one test on its own, more in a set.
-    fn build_leaf(mut self, cased: bool) -> Leaf {
-        let (exact, prefixes, suffixes) = (self.exact.len(), self.prefixes.len(), self.suffixes.len());
-        if exact + prefixes + suffixes + self.contains.len() != 1 || !self.globs.is_empty() {
-            return Leaf::Str(StrMatch::Set(Box::new(self.build(cased))));
-        }
-        let (op, text) = if exact == 1 {
-            (StrOp::Exact, self.exact.drain().next())
-        } else if prefixes == 1 {
-            (StrOp::Prefix, self.prefixes.take_one())
-        } else if suffixes == 1 {
-            (StrOp::Suffix, self.suffixes.take_one())
-        } else {
-            (StrOp::Contains, self.contains.pop())
-        };
-        let text = text.unwrap_or_default().into_boxed_str();
-        Leaf::Str(StrMatch::One(OneStr { op, cased, text }))
-    }
-
-    fn build(self, cased: bool) -> StrSet {
-        // `contains ''` matches any text: an empty pattern is a match everywhere.
-        let contains = if self.contains.is_empty() {
-            Contains::None
-        } else {
-            Contains::Own(Lazy::new(self.contains, Build::Small))
-        };
-        StrSet {
-            cased,
-            exact: self.exact,
-            prefixes: self.prefixes,
-            suffixes: self.suffixes,
-            contains,
-            globs: self.globs,
-        }
-    }
 }
 
 /// A regex that did not compile: too large for the matcher's budget, or invalid.
@@ -656,46 +413,6 @@ impl Leaf {
                         StrOp::Contains => t.contains(&reference),
                     })
                 })
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A single test kept as its text answers as the same test in a set would, for every operator, case mode,
-    /// empty literal and non-ASCII text.
-    #[test]
-    fn one_test_alone_answers_as_in_a_set() {
-        let literals = ["", "abc", "ab", "bc", "ÄbC", "c:\\windows\\"];
-        let texts = ["", "abc", "xabcx", "ab", "bc", "äbc", "ÄbC", "c:\\windows\\system32", "C:\\Windows\\"];
-        for op in [StrOp::Exact, StrOp::Prefix, StrOp::Suffix, StrOp::Contains] {
-            for cased in [false, true] {
-                for literal in literals {
-                    let value = SigmaString::literal(literal.to_string());
-                    let built = |alone: bool| {
-                        let mut builder = StrBuilder::default();
-                        builder.add(op, &value, cased, &mut Budget::default()).expect("a literal");
-                        if alone {
-                            builder.build_leaf(cased)
-                        } else {
-                            Leaf::Str(StrMatch::Set(Box::new(builder.build(cased))))
-                        }
-                    };
-                    let (Leaf::Str(one), Leaf::Str(set)) = (built(true), built(false)) else { panic!("string leaves") };
-                    assert!(matches!(one, StrMatch::One(_)), "{op:?} {literal:?} is kept alone");
-                    assert_eq!(one.is_cheap(), set.is_cheap(), "{op:?}");
-                    for text in texts {
-                        let value = Value::Str(text.into(), Folded::default());
-                        assert_eq!(
-                            one.matches_value(&value),
-                            set.matches_value(&value),
-                            "{op:?} cased={cased} {literal:?} on {text:?}"
-                        );
-                    }
-                }
             }
         }
     }
