@@ -104,13 +104,19 @@ impl StrMatch {
     }
 
     pub(super) fn matches_value(&self, value: &Value<'_>) -> bool {
-        match value {
-            Value::List(items) => items.iter().any(|v| self.matches_value(v)),
-            Value::Bool(b) => self.is_match(if *b { "true" } else { "false" }),
-            _ => {
-                let text = if self.cased() { value.text() } else { value.folded() };
-                text.is_some_and(|t| self.is_match(t))
-            }
+        any_text(value, self.cased(), &|text| self.is_match(text))
+    }
+}
+
+/// Whether `is_match` holds on a value's text (folded unless `cased`), on any element of a list, or on a boolean's
+/// text (`true`, `false`).
+fn any_text(value: &Value<'_>, cased: bool, is_match: &impl Fn(&str) -> bool) -> bool {
+    match value {
+        Value::List(items) => items.iter().any(|v| any_text(v, cased, is_match)),
+        Value::Bool(b) => is_match(if *b { "true" } else { "false" }),
+        _ => {
+            let text = if cased { value.text() } else { value.folded() };
+            text.is_some_and(is_match)
         }
     }
 }
@@ -141,14 +147,7 @@ impl StrSet {
     }
 
     pub(super) fn matches_value(&self, value: &Value<'_>) -> bool {
-        match value {
-            Value::List(items) => items.iter().any(|v| self.matches_value(v)),
-            Value::Bool(b) => self.is_match(if *b { "true" } else { "false" }),
-            _ => {
-                let text = if self.cased { value.text() } else { value.folded() };
-                text.is_some_and(|t| self.is_match(t))
-            }
-        }
+        any_text(value, self.cased, &|text| self.is_match(text))
     }
 }
 
