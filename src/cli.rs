@@ -365,6 +365,13 @@ pub struct RuleSourceArgs {
     /// repeatable.
     #[arg(long = "logsource-table", value_name = "FILE")]
     pub logsource_tables: Vec<PathBuf>,
+    /// Compile the rules afresh and leave the compiled rule-set cache alone. By default the rules compiled with
+    /// their pipelines and filters are kept (in $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil/rules, else
+    /// ~/.cache/vigil/rules; the 8 most recently used sets) under a digest of this program, the settings and every
+    /// rule and filter file's path and text, so a later run over the same rules skips compiling them: a changed
+    /// file, pipeline, option or program is another entry, never a stale one.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -5,6 +5,7 @@ mod commands;
 mod navigator;
 mod output;
 mod report;
+mod rule_cache;
 mod rule_files;
 
 use clap::Parser;

@@ -1,10 +1,11 @@
 //! Finding the Sigma files named on the command line and compiling them (`vigil_compiler::compile`), one file per
 //! core.
 
+use crate::rule_cache::{Keyed, RuleCache};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use vigil_compiler::compile::{
-    compile_loaded, load_path, unreadable_source, Compilation, LoadedSource, Settings, SourceFile,
+    compile_loaded, load_source, read_source, unreadable_source, Compilation, LoadedSource, Settings, SourceFile,
 };
 use vigil_compiler::{Code, Diagnostic};
 
@@ -59,31 +60,58 @@ fn is_yaml(path: &Path) -> bool {
         && !name.ends_with(".tests.yml")
 }
 
-/// Reads and loads one found file; a missing path is a file that could not be read (`file-unreadable`).
-fn load_found(found: &Found) -> LoadedSource {
+/// A found file's text, or why it cannot be read (a missing path: `file-unreadable`).
+fn read_found(found: &Found) -> Result<String, Diagnostic> {
     match found {
-        Found::File(path) => load_path(path, path.display().to_string()),
-        Found::Missing { path, error } => {
-            unreadable_source(path.display().to_string(), Diagnostic::error(Code::FileUnreadable, None, error.clone()))
-        }
+        Found::File(path) => read_source(path),
+        Found::Missing { error, .. } => Err(Diagnostic::error(Code::FileUnreadable, None, error.clone())),
     }
 }
 
-/// Loads every file of `found`, in parallel, in order.
-fn load_each(found: &[Found]) -> Vec<LoadedSource> {
-    found.par_iter().map(load_found).collect()
+/// Files found and read, in order, in parallel.
+struct Read {
+    found: Vec<Found>,
+    texts: Vec<Result<String, Diagnostic>>,
 }
 
-/// The files under `paths` (rules, and filters among them) and under `filter_paths` (`--filter`: filter documents
-/// only), loaded, with the settings their filters complete. A `--filter` file with a problem stops the command
-/// (its problems are printed and `None` returned): a team's exclusions are configuration, like pipelines.
-fn load_with_filters(
-    paths: &[PathBuf],
-    filter_paths: &[PathBuf],
-    settings: &Settings,
-) -> Option<(Vec<LoadedSource>, Settings)> {
-    let mut loaded = load_each(&find(paths));
-    let mut filter_files = load_each(&find(filter_paths));
+impl Read {
+    fn new(paths: &[PathBuf]) -> Read {
+        let found = find(paths);
+        let texts = found.par_iter().map(read_found).collect();
+        Read { found, texts }
+    }
+
+    /// The files as the cache's key reads them (`filter`: `--filter` files).
+    fn keyed(&self, filter: bool) -> impl Iterator<Item = Keyed<'_>> {
+        self.found.iter().zip(&self.texts).map(move |(found, text)| Keyed {
+            filter,
+            path: found.path().to_str().unwrap_or_default(),
+            text: text.as_deref().unwrap_or_default(),
+        })
+    }
+
+    /// Every file loaded (YAML, rule syntax), in parallel, in order.
+    fn load(self) -> Vec<LoadedSource> {
+        self.found
+            .into_par_iter()
+            .zip(self.texts)
+            .map(|(found, text)| {
+                let shown = found.path().display().to_string();
+                match text {
+                    Ok(text) => load_source(shown, text),
+                    Err(diagnostic) => unreadable_source(shown, diagnostic),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The rule files and `--filter` files (filter documents only), loaded, with the settings their filters complete.
+/// A `--filter` file with a problem stops the command (its problems are printed and `None` returned): a team's
+/// exclusions are configuration, like pipelines.
+fn load_with_filters(rules: Read, filters: Read, settings: &Settings) -> Option<(Vec<LoadedSource>, Settings)> {
+    let mut loaded = rules.load();
+    let mut filter_files = filters.load();
     let mut broken = false;
     for source in &mut filter_files {
         for document in &mut source.documents {
@@ -112,7 +140,7 @@ fn load_with_filters(
 
 /// The filters among the files under `paths` and in `filter_paths`, for commands that compile files one by one.
 pub fn filters(paths: &[PathBuf], filter_paths: &[PathBuf]) -> Option<Vec<vigil_compiler::compile::Filter>> {
-    Some(load_with_filters(paths, filter_paths, &Settings::default())?.1.filters)
+    Some(load_with_filters(Read::new(paths), Read::new(filter_paths), &Settings::default())?.1.filters)
 }
 
 /// Compiles every loaded source, in parallel, in order.
@@ -126,12 +154,50 @@ fn compile_each(loaded: Vec<LoadedSource>, settings: &Settings) -> Vec<SourceFil
 /// Finds and compiles the files under `paths` with the filters among them and in `filter_paths`, and links their
 /// correlations; `None` when a `--filter` file has a problem (printed).
 pub fn compile(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Option<Compilation> {
-    let (loaded, settings) = load_with_filters(paths, filter_paths, settings)?;
+    let (loaded, settings) = load_with_filters(Read::new(paths), Read::new(filter_paths), settings)?;
     Some(Compilation::new(compile_each(loaded, &settings), &settings))
+}
+
+/// [`compile`] through the compiled rule-set cache (`rule_cache.rs`), for the matcher: the compilation stored for
+/// exactly these files' paths and texts, these settings and this program, else compiled and stored. A
+/// compilation from the cache carries no query postprocessing and no rule syntax of correlations and filters
+/// (`vigil_compiler::compile::cache`). The second value tells whether it came from the cache.
+pub fn compile_cached(
+    paths: &[PathBuf],
+    filter_paths: &[PathBuf],
+    settings: &Settings,
+    cache: &RuleCache,
+) -> Option<(Compilation, bool)> {
+    let (rules, filters) = (Read::new(paths), Read::new(filter_paths));
+    // Only when every file could be read: an unreadable one is read (and reported) again next time.
+    let key = if rules.texts.iter().chain(&filters.texts).all(Result::is_ok) {
+        let paths_shown = rules.found.iter().chain(&filters.found).all(|f| f.path().to_str().is_some());
+        paths_shown.then(|| RuleCache::key(settings, rules.keyed(false).chain(filters.keyed(true)))).flatten()
+    } else {
+        None
+    };
+    let (mut rules, mut filters) = (rules, filters);
+    if let Some(key) = &key {
+        // The texts move into the restored compilation, or back for compiling.
+        let mut texts: Vec<String> =
+            rules.texts.iter_mut().chain(filters.texts.iter_mut()).flatten().map(std::mem::take).collect();
+        if let Some(compilation) = cache.load(key, &mut texts) {
+            return Some((compilation, true));
+        }
+        for (slot, text) in rules.texts.iter_mut().chain(filters.texts.iter_mut()).flatten().zip(texts) {
+            *slot = text;
+        }
+    }
+    let (loaded, settings) = load_with_filters(rules, filters, settings)?;
+    let compilation = Compilation::new(compile_each(loaded, &settings), &settings);
+    if let Some(key) = &key {
+        cache.store(key, &compilation);
+    }
+    Some((compilation, false))
 }
 
 /// [`compile`] without resolving correlations (`vigil check` checks each file on its own).
 pub fn compile_unlinked(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings) -> Option<Compilation> {
-    let (loaded, settings) = load_with_filters(paths, filter_paths, settings)?;
+    let (loaded, settings) = load_with_filters(Read::new(paths), Read::new(filter_paths), settings)?;
     Some(Compilation::unlinked(compile_each(loaded, &settings), &settings))
 }

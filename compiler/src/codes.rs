@@ -4,7 +4,7 @@
 macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $text:literal,)*) => {
         /// A stable diagnostic code. The string form (`Code::as_str`) is what users and JSON output see.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum Code {
             $($(#[$doc])* $name,)*
         }

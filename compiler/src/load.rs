@@ -8,7 +8,7 @@ use crate::filter::{parse_filter, SigmaFilter};
 use crate::rule::{parse_rule, SigmaRule};
 use crate::yaml::{self, Kind, Node};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DocumentKind {
     Rule,
     Correlation,

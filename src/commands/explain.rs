@@ -80,7 +80,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
             return 2;
         }
     };
-    let Some((sources, compilation)) = super::hunt::load_rules(&args.source) else { return 2 };
+    let Some((sources, compilation, _)) = super::hunt::load_rules(&args.source, true) else { return 2 };
     for (file, diagnostic) in compilation.diagnostics().filter(|(_, d)| d.is_error()) {
         report::problem(file, diagnostic);
     }

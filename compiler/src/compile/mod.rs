@@ -10,6 +10,7 @@
 //!
 //! Nothing else applies pipelines or lowers rules: commands find files, compile them here, then run or render.
 
+pub mod cache;
 mod filters;
 mod link;
 pub mod routing;

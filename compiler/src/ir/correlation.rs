@@ -4,9 +4,10 @@
 //! runtime's correlation engine read only this.
 
 use super::meta::Meta;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CorrelationType {
     EventCount,
     ValueCount,
@@ -59,7 +60,7 @@ impl CorrelationType {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CmpOp {
     Gt,
     Gte,
@@ -84,7 +85,7 @@ impl CmpOp {
 }
 
 /// A lowered correlation rule.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Correlation {
     pub meta: Meta,
     pub kind: CorrelationType,
@@ -105,7 +106,7 @@ pub struct Correlation {
 }
 
 /// One entry of a correlation's `rules`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Input {
     /// As the correlation wrote it (a rule's id or name).
     pub name: String,
@@ -117,7 +118,7 @@ pub struct Input {
 }
 
 /// What an input is, by its position in the compilation: a rule, or (a chain) a correlation listed before.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum InputSource {
     Rule(usize),
     Correlation(usize),
@@ -126,7 +127,7 @@ pub enum InputSource {
 /// Where an input holds a field: an event field of a rule (through `aliases` for that rule), or a chained
 /// correlation's group-by value (by its position among that correlation's group-by fields); `Missing` when a
 /// chained correlation does not group by it, which reads as a missing value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputField {
     Field(String),
     ChainedGroup(usize),
@@ -134,7 +135,7 @@ pub enum InputField {
 }
 
 /// The condition of a correlation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Condition {
     /// One comparison, or two for a range, all of which must hold: on the aggregate, or for temporal types on
     /// the number of inputs seen in the window.
@@ -144,7 +145,7 @@ pub enum Condition {
 }
 
 /// A boolean expression over the inputs, by position.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputExpr {
     Seen(usize),
     Not(Box<InputExpr>),

@@ -1,8 +1,9 @@
 //! Rule metadata and log sources, as the IR carries them. Rule syntax (`rule::meta`) parses them from YAML.
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Status {
     Unsupported,
     Deprecated,
@@ -34,7 +35,7 @@ impl Status {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Level {
     Informational,
     Low,
@@ -67,14 +68,14 @@ impl Level {
 }
 
 /// A `related:` entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Related {
     pub id: String,
     pub kind: String,
 }
 
 /// Metadata shared by rules, correlations and filters. Keys Vigil does not interpret are kept in `custom`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
     pub title: String,
     pub id: Option<String>,
@@ -93,11 +94,12 @@ pub struct Meta {
     pub fields: Vec<String>,
     pub scope: Vec<String>,
     pub related: Vec<Related>,
+    #[serde(with = "json_text")]
     pub custom: BTreeMap<String, serde_json::Value>,
 }
 
 /// `logsource:`: which log a rule reads.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LogSource {
     pub category: Option<String>,
     pub product: Option<String>,
@@ -133,5 +135,27 @@ impl std::fmt::Display for LogSource {
             write!(f, " {name}={value}")?;
         }
         Ok(())
+    }
+}
+
+/// A map of JSON values kept as JSON text in the IR's serialised form: the compact binary encoding of the rule-set
+/// cache (`compile::cache`) cannot hold a self-describing value, and JSON text keeps keys' order and numbers exactly.
+pub(crate) mod json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(map: &BTreeMap<String, serde_json::Value>, out: S) -> Result<S::Ok, S::Error> {
+        if map.is_empty() {
+            return "".serialize(out);
+        }
+        serde_json::to_string(map).map_err(serde::ser::Error::custom)?.serialize(out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<BTreeMap<String, serde_json::Value>, D::Error> {
+        let text = String::deserialize(input)?;
+        if text.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        serde_json::from_str(&text).map_err(serde::de::Error::custom)
     }
 }

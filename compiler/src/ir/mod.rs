@@ -11,13 +11,14 @@ pub mod value;
 
 use crate::ir::value::{CompareOp, Number, Part, RegexFlags, SigmaString, TimeUnit};
 use meta::{LogSource, Meta};
+use serde::{Deserialize, Serialize};
 
 /// A boolean expression over predicates.
 ///
 /// `Not`, `And` and `Or` hold types whose contents only this module can build, so every tree is canonical: it
 /// comes from [`Expr::and`], [`Expr::or`] and [`Expr::negate`]. Consumers match on the variants and read the
 /// operands through `Deref` (or take them with `into_vec` / `into_inner`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Expr {
     /// Only the result of simplification (an empty `all of`, a dropped item); never written by users.
     Const(bool),
@@ -31,7 +32,7 @@ pub enum Expr {
 }
 
 /// The operands of an `And` or an `Or`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Operands(Vec<Expr>);
 
 impl Operands {
@@ -56,7 +57,7 @@ impl std::ops::Deref for Operands {
 }
 
 /// The operand of a `Not`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Negated(Box<Expr>);
 
 impl Negated {
@@ -151,7 +152,7 @@ impl Expr {
 }
 
 /// A test on one field (or, for keywords, on any value of the event).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Predicate {
     /// `None` for keywords.
     pub field: Option<String>,
@@ -159,7 +160,7 @@ pub struct Predicate {
 }
 
 /// How a string value is compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StrOp {
     Exact,
     Prefix,
@@ -181,7 +182,7 @@ impl StrOp {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Test {
     /// For `Exact`/`Prefix`/`Suffix`/`Contains`, `value` holds no wildcards (the edge `*`s became the operator);
     /// for `Glob`, it is the whole pattern. It may hold unresolved placeholders.
@@ -256,7 +257,7 @@ impl Test {
 }
 
 /// A rule ready for the matcher or a backend.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub meta: Meta,
     pub logsource: LogSource,
@@ -273,7 +274,7 @@ pub struct Rule {
 }
 
 /// A detection identifier of a rule (`selection`, `filter_main`, a pipeline's `_cond_0`) and its expression.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Identifier {
     pub name: String,
     pub expr: Expr,

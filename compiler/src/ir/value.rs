@@ -1,10 +1,11 @@
 //! The IR's leaf values: Sigma strings with their wildcard parts, numbers, comparison operators, time units and
 //! regex flags. Rule syntax (`rule::value`) builds its detection values from these.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// One piece of a Sigma string value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Part {
     Lit(String),
     /// `*`: any run of characters, including none.
@@ -16,7 +17,7 @@ pub enum Part {
 }
 
 /// A Sigma string: literal text, wildcards and placeholders. Adjacent literals are always merged and never empty.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SigmaString {
     pub parts: Vec<Part>,
 }
@@ -153,7 +154,7 @@ impl fmt::Display for SigmaString {
 }
 
 /// A YAML number. Integers stay integers, so `EventID: 7` never becomes `7.0`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Number {
     Int(i64),
     Float(f64),
@@ -186,7 +187,7 @@ impl fmt::Display for Number {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CompareOp {
     Gt,
     Gte,
@@ -205,7 +206,7 @@ impl CompareOp {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TimeUnit {
     Minute,
     Hour,
@@ -241,7 +242,7 @@ impl TimeUnit {
 }
 
 /// Regex flags from the `i`, `m` and `s` sub-modifiers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RegexFlags {
     pub ignore_case: bool,
     pub multi_line: bool,

@@ -118,11 +118,17 @@ fn report_unloaded(compilation: &Compilation) -> (usize, bool) {
 /// How events' log sources are told: `--logsource`, or the built-in table after the user's `--logsource-table`s.
 /// The rules compiled with their pipelines and filters, and how events' log sources are told; `None` after
 /// reporting a usage problem.
-pub(crate) fn load_rules(source: &RuleSourceArgs) -> Option<(LogSources, Compilation)> {
+/// `for_matcher`: the compilation feeds the matcher alone (not conversions), so it may come from the compiled
+/// rule-set cache (unless `--no-cache`); the last value tells whether it did.
+pub(crate) fn load_rules(source: &RuleSourceArgs, for_matcher: bool) -> Option<(LogSources, Compilation, bool)> {
     let settings = report::settings(&source.pipeline, !source.no_routing)?;
     let sources = log_sources(source.logsource.as_deref(), &source.logsource_tables)?;
-    let compilation = rule_files::compile(&source.rules, &source.pipeline.filters, &settings)?;
-    Some((sources, compilation))
+    let cache = (for_matcher && !source.no_cache).then(crate::rule_cache::RuleCache::locate).flatten();
+    let (compilation, cached) = match &cache {
+        Some(cache) => rule_files::compile_cached(&source.rules, &source.pipeline.filters, &settings, cache)?,
+        None => (rule_files::compile(&source.rules, &source.pipeline.filters, &settings)?, false),
+    };
+    Some((sources, compilation, cached))
 }
 
 fn log_sources(logsource: Option<&str>, tables: &[PathBuf]) -> Option<LogSources> {
@@ -219,7 +225,8 @@ pub fn run(args: &HuntArgs) -> u8 {
         Ok(range) => range,
         Err(why) => return report::usage(why),
     };
-    let Some((sources, compilation)) = load_rules(&args.source) else { return 2 };
+    let for_matcher = args.engine == HuntEngine::Matcher;
+    let Some((sources, compilation, cached)) = load_rules(&args.source, for_matcher) else { return 2 };
     // A rule file or an input that cannot be read is reported and the others run; the exit status says so.
     let (not_loaded, rules_skipped) = report_unloaded(&compilation);
     let (files, inputs_skipped) = inputs(&args.inputs);
@@ -279,12 +286,13 @@ pub fn run(args: &HuntArgs) -> u8 {
     }
     let left_out = if left_out.is_empty() { String::new() } else { format!("; left out: {}", left_out.join(", ")) };
     eprintln!(
-        "{} events from {} inputs in {:.2}s ({:.0} events/s; rules loaded in {:.2}s); {detections} detections ({}); rules: {} loaded{}, {} not loaded; {} unreadable records; {} events of unknown log source{left_out}",
+        "{} events from {} inputs in {:.2}s ({:.0} events/s; rules loaded in {:.2}s{}); {detections} detections ({}); rules: {} loaded{}, {} not loaded; {} unreadable records; {} events of unknown log source{left_out}",
         totals.events,
         files.len(),
         outcome.scanned_in,
         totals.events as f64 / outcome.scanned_in.max(1e-9),
         outcome.loaded_in,
+        if cached { " from the cache" } else { "" },
         if levels.is_empty() { "none".to_string() } else { levels.join(", ") },
         outcome.rules_loaded,
         if outcome.correlations_loaded > 0 { format!(" and {} correlations", outcome.correlations_loaded) } else { String::new() },
