@@ -8,10 +8,11 @@
 
 use regex_automata::meta::{BuildError, Config, Regex};
 use regex_automata::util::syntax;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// Flags of one regular expression.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Options {
     pub case_insensitive: bool,
     pub multi_line: bool,
@@ -28,20 +29,27 @@ pub const SET_LIMIT: usize = 512 << 20;
 /// search goes on, so this bounds memory, not answers).
 const DFA_CACHE: usize = 1 << 20;
 
-/// How much compiled regex memory is left, for a rule and for its rule set.
+/// How much compiled regex memory is left, for a rule and for its rule set; with the sizes of the rule set's
+/// regexes when they were measured ahead ([`Measured`]).
 #[derive(Debug)]
 pub struct Budget {
     pub rule_left: usize,
     pub set_left: usize,
+    measured: Arc<Measured>,
 }
 
 impl Default for Budget {
     fn default() -> Budget {
-        Budget { rule_left: RULE_LIMIT, set_left: SET_LIMIT }
+        Budget::measured(Arc::default())
     }
 }
 
 impl Budget {
+    /// A full budget that reads regexes' sizes from `measured` where it has them.
+    pub fn measured(measured: Arc<Measured>) -> Budget {
+        Budget { rule_left: RULE_LIMIT, set_left: SET_LIMIT, measured }
+    }
+
     /// A new rule starts: its own budget, within what the set has left.
     pub fn next_rule(&mut self) {
         self.rule_left = RULE_LIMIT.min(self.set_left);
@@ -49,7 +57,7 @@ impl Budget {
 }
 
 /// Why a regex was not built.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum RegexError {
     Invalid(String),
     /// It alone would take more than [`REGEX_LIMIT`].
@@ -71,7 +79,10 @@ impl LazyRegex {
     /// Checks that `pattern` compiles within the limits, and charges its size to `budget`; keeps only its text
     /// until first use.
     pub fn new(pattern: String, options: Options, budget: &mut Budget) -> Result<LazyRegex, RegexError> {
-        let size = checked_size(&pattern, options)?;
+        let size = match budget.measured.size(&pattern, options) {
+            Some(known) => known?,
+            None => checked_size(&pattern, options)?,
+        };
         if size > budget.rule_left || size > budget.set_left {
             return Err(RegexError::OverBudget { rule: size > budget.rule_left });
         }
@@ -84,6 +95,33 @@ impl LazyRegex {
         // It compiled once with the same options, so it compiles again; were it not to, it would match nothing
         // rather than stop the hunt.
         self.built.get_or_init(|| build(&self.pattern, self.options).ok()).as_ref().is_some_and(|re| re.is_match(text))
+    }
+}
+
+/// The compiled sizes of a rule set's regexes (or why one cannot be built), measured once per distinct pattern and
+/// flags, on every core, before its rules compile in order: rules repeat patterns (the SigmaHQ Windows rules' 426
+/// regexes and globs are 229 distinct), and measuring is most of a regex's cost at rule loading.
+#[derive(Debug, Default)]
+pub struct Measured(HashMap<String, Vec<(Options, Size)>>);
+
+/// A regex's compiled size, or why it cannot be built.
+type Size = Result<usize, RegexError>;
+
+impl Measured {
+    pub fn new(patterns: Vec<(String, Options)>) -> Measured {
+        use rayon::prelude::*;
+        let distinct: std::collections::HashSet<(String, Options)> = patterns.into_iter().collect();
+        let patterns: Vec<(String, Options)> = distinct.into_iter().collect();
+        let sizes: Vec<Size> = patterns.par_iter().map(|(p, o)| checked_size(p, *o)).collect();
+        let mut by_pattern: HashMap<String, Vec<(Options, Size)>> = HashMap::new();
+        for ((pattern, options), size) in patterns.into_iter().zip(sizes) {
+            by_pattern.entry(pattern).or_default().push((options, size));
+        }
+        Measured(by_pattern)
+    }
+
+    fn size(&self, pattern: &str, options: Options) -> Option<Size> {
+        self.0.get(pattern)?.iter().find(|(o, _)| *o == options).map(|(_, size)| size.clone())
     }
 }
 
@@ -126,4 +164,32 @@ fn build(pattern: &str, options: Options) -> Result<Regex, RegexError> {
             Some(_) => RegexError::TooBig,
             None => RegexError::Invalid(e.to_string()),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measured_ahead_is_measured_on_the_spot() {
+        let cased = Options::default();
+        let folded = Options { case_insensitive: true, ..Options::default() };
+        let patterns = ["^a+b$", r"\w{40}", "(unclosed", r"\w{2000}{2000}"];
+        let all: Vec<(String, Options)> = patterns
+            .iter()
+            .flat_map(|p| [(p.to_string(), cased), (p.to_string(), folded), (p.to_string(), cased)])
+            .collect();
+        let measured = Arc::new(Measured::new(all));
+        for pattern in patterns {
+            for options in [cased, folded] {
+                let (mut ahead, mut on_the_spot) = (Budget::measured(measured.clone()), Budget::default());
+                let a = LazyRegex::new(pattern.to_string(), options, &mut ahead).map(|_| ahead.set_left);
+                let b = LazyRegex::new(pattern.to_string(), options, &mut on_the_spot).map(|_| on_the_spot.set_left);
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{pattern} {options:?}");
+            }
+        }
+        // Case folding makes `\w` larger: the two flags are measured apart.
+        assert!(measured.size(r"\w{40}", folded).is_some() && measured.size(r"\w{40}", cased).is_some());
+        assert!(measured.size("never seen", cased).is_none());
+    }
 }

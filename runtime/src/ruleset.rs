@@ -6,11 +6,13 @@ use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::logsource::{Classifier, EventSource, SourceKey, UNKNOWN};
 use crate::prefilter::{chosen_witnesses, KeywordFacts, Prefilter};
-use crate::program::{compile_within, Held, Program};
+use crate::program::{self, compile_within, Held, Program};
 use crate::record::Record;
-use crate::regexes::Budget;
+use crate::regexes::{Budget, Measured};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
+use std::sync::Arc;
 use vigil_compiler::ir::meta::{LogSource, Meta};
 use vigil_compiler::ir::{self, Expr, StrOp, Test};
 use vigil_compiler::logsources::LogSourceTable;
@@ -319,13 +321,26 @@ impl RuleSet {
         let mut rejected = Vec::new();
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
-        let mut regex_budget = Budget::default();
+        // The parts of compiling a rule that need nothing from the others run first, on every core: measuring its
+        // regexes and choosing its prefilter witnesses. Budgets, fields and the index are then decided in order.
+        let (measured, mut chosen) = rayon::join(
+            || {
+                let patterns = rules.par_iter().flat_map_iter(|r| {
+                    let mut out = Vec::new();
+                    program::regexes(&r.rule.expr, &mut out);
+                    out
+                });
+                Arc::new(Measured::new(patterns.collect()))
+            },
+            || rules.par_iter().map(|r| Some(chosen_witnesses(&r.rule.expr))).collect::<Vec<_>>(),
+        );
+        let mut regex_budget = Budget::measured(measured.clone());
         // The identifiers' programs repeat their rules' tests: their regexes (built only when a detection asks)
         // are counted apart, so that they never take a rule's place.
-        let mut identifier_budget = Budget::default();
-        // Each rule's prefilter witnesses, taken as it compiles so that its IR is dropped at once.
+        let mut identifier_budget = Budget::measured(measured);
+        // The compiled rules' prefilter witnesses.
         let mut witnesses = Vec::with_capacity(rules.len());
-        for RuleInput { index: source_index, path, rule, logsource } in rules {
+        for (at, RuleInput { index: source_index, path, rule, logsource }) in rules.into_iter().enumerate() {
             regex_budget.next_rule();
             let program = match compile_within(&rule.expr, &mut fields, &mut regex_budget) {
                 Ok(p) => p,
@@ -351,7 +366,7 @@ impl RuleSet {
                 }
             }
             let anchor = anchor(&rule.expr).map(|f| fields.intern(f));
-            witnesses.push(chosen_witnesses(&rule.expr));
+            witnesses.push(chosen[at].take().unwrap_or_default());
             let identifiers =
                 Identifiers::new(rule.identifiers, rule.identifiers_follow_match, &mut fields, &mut identifier_budget);
             compiled.push(CompiledRule { meta: reported(rule.meta), path, source_index, program, identifiers, anchor });

@@ -145,13 +145,26 @@ fn regex_failure(what: &str, error: RegexError) -> Diagnostic {
 }
 
 fn regex(pattern: &str, flags: RegexFlags, budget: &mut Budget) -> Result<LazyRegex, Diagnostic> {
-    let options = Options {
-        case_insensitive: flags.ignore_case,
-        multi_line: flags.multi_line,
-        dot_matches_new_line: flags.dot_all,
-    };
-    LazyRegex::new(pattern.to_string(), options, budget)
+    LazyRegex::new(pattern.to_string(), options(flags), budget)
         .map_err(|e| regex_failure(&format!("regular expression `{pattern}`"), e))
+}
+
+fn options(flags: RegexFlags) -> Options {
+    Options { case_insensitive: flags.ignore_case, multi_line: flags.multi_line, dot_matches_new_line: flags.dot_all }
+}
+
+/// The regexes compiling `expr` builds (`|re` values and globs, with their flags), to measure them ahead
+/// ([`crate::regexes::Measured`]).
+pub fn regexes(expr: &Expr, out: &mut Vec<(String, Options)>) {
+    expr.visit_predicates(&mut |p| match &p.test {
+        Test::Regex { pattern, flags } => out.push((pattern.clone(), options(*flags))),
+        Test::Str { op: StrOp::Glob, value, cased } => {
+            if let Ok(pattern) = strings::glob_pattern(value, *cased) {
+                out.push((pattern, Options::default()));
+            }
+        }
+        _ => {}
+    });
 }
 
 /// Compiles an IR expression, interning the fields it reads.

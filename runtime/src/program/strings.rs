@@ -169,6 +169,12 @@ fn literal(value: &SigmaString) -> Result<String, Diagnostic> {
 }
 
 fn glob_regex(value: &SigmaString, cased: bool, budget: &mut Budget) -> Result<LazyRegex, Diagnostic> {
+    let pattern = glob_pattern(value, cased)?;
+    LazyRegex::new(pattern, Options::default(), budget).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
+}
+
+/// The regex a glob compiles to (flags: [`Options::default`]).
+pub(super) fn glob_pattern(value: &SigmaString, cased: bool) -> Result<String, Diagnostic> {
     let mut pattern = String::from("(?s)^");
     for part in &value.parts {
         match part {
@@ -187,7 +193,7 @@ fn glob_regex(value: &SigmaString, cased: bool, budget: &mut Budget) -> Result<L
         }
     }
     pattern.push('$');
-    LazyRegex::new(pattern, Options::default(), budget).map_err(|e| regex_failure(&format!("glob `{value}`"), e))
+    Ok(pattern)
 }
 
 /// Collects string tests into one matcher.
