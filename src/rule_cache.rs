@@ -18,7 +18,7 @@ use vigil_compiler::compile::{cache, Compilation, Settings};
 const KEPT: usize = 8;
 
 /// Bumped when the layout of an entry or the key's contents change.
-const FORMAT: &[u8; 8] = b"VIGILRC1";
+const FORMAT: &[u8; 8] = b"VIGILRC2";
 
 /// A digest naming one compilation.
 pub struct Key([u8; 32]);

@@ -20,9 +20,11 @@ use crate::pipeline::State;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+/// The encoding's head; the files follow, each encoded on its own (`lengths` bytes each) so that they decode on
+/// every core.
 #[derive(Serialize, Deserialize)]
-struct Stored<'a> {
-    files: Vec<StoredFile<'a>>,
+struct Head<'a> {
+    lengths: Vec<u32>,
     correlations: Vec<StoredCorrelation<'a>>,
 }
 
@@ -113,7 +115,7 @@ pub fn encode(compilation: &Compilation) -> Option<Vec<u8>> {
                 diagnostics,
             });
         }
-        files.push(StoredFile { path: Cow::Borrowed(&file.path), documents });
+        files.push(postcard::to_stdvec(&StoredFile { path: Cow::Borrowed(&file.path), documents }).ok()?);
     }
     let correlations = compilation
         .correlations
@@ -127,26 +129,44 @@ pub fn encode(compilation: &Compilation) -> Option<Vec<u8>> {
             })
         })
         .collect::<Option<Vec<_>>>()?;
-    postcard::to_stdvec(&Stored { files, correlations }).ok()
+    let lengths = files.iter().map(|f| u32::try_from(f.len()).ok()).collect::<Option<_>>()?;
+    let mut out = postcard::to_stdvec(&Head { lengths, correlations }).ok()?;
+    for file in files {
+        out.extend_from_slice(&file);
+    }
+    Some(out)
 }
 
 /// The compilation `bytes` encode, with the files' `texts` in order (taken, and kept as the front end keeps them,
 /// only for files with a diagnostic, and only when the compilation is returned); `None` when `bytes` are not an
 /// encoded compilation of as many files.
 pub fn decode(bytes: &[u8], texts: &mut [String]) -> Option<Compilation> {
-    let stored: Stored<'_> = postcard::from_bytes(bytes).ok()?;
-    if stored.files.len() != texts.len() {
+    use rayon::prelude::*;
+    let (head, mut rest): (Head<'_>, &[u8]) = postcard::take_from_bytes(bytes).ok()?;
+    if head.lengths.len() != texts.len() {
         return None;
     }
-    let mut files = stored
-        .files
-        .into_iter()
-        .map(|file| {
-            let documents = file.documents.into_iter().map(restore_document).collect::<Option<_>>()?;
-            Some(SourceFile { path: file.path.into_owned(), text: String::new(), documents, readable: true })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let correlations: Vec<LinkedCorrelation> = stored
+    let mut chunks = Vec::with_capacity(head.lengths.len());
+    for length in &head.lengths {
+        let (chunk, after) = rest.split_at_checked(*length as usize)?;
+        chunks.push(chunk);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return None;
+    }
+    let restore_file = |chunk: &[u8]| {
+        let file: StoredFile<'_> = postcard::from_bytes(chunk).ok()?;
+        let documents = file.documents.into_iter().map(restore_document).collect::<Option<_>>()?;
+        Some(SourceFile { path: file.path.into_owned(), text: String::new(), documents, readable: true })
+    };
+    // On one thread, on this one: memory allocated on a pool thread and freed here stays with that thread.
+    let mut files = if rayon::current_num_threads() <= 1 {
+        chunks.into_iter().map(restore_file).collect::<Option<Vec<_>>>()?
+    } else {
+        chunks.into_par_iter().map(restore_file).collect::<Option<Vec<_>>>()?
+    };
+    let correlations: Vec<LinkedCorrelation> = head
         .correlations
         .into_iter()
         .map(|c| {
