@@ -93,17 +93,22 @@ impl Identifiers {
 /// The metadata a detection reports (title, id, name, status, level, author, dates, tags): the rule's
 /// documentation (description, references, false positives, custom attributes) is not kept in the matcher, where
 /// thousands of rules would hold it for the whole scan.
+///
+/// The kept texts are copied, not moved: the IR they come from is freed once its rule compiles, and a few live
+/// strings left in each of its allocator pages would keep every page (about 10 MB for the whole corpus decoded
+/// from the rule-set cache, where a rule's metadata sits among its IR).
 fn reported(meta: Meta) -> Meta {
+    let copy = |s: Option<String>| s.as_deref().map(str::to_string);
     Meta {
-        title: meta.title,
-        id: meta.id,
-        name: meta.name,
+        title: meta.title.as_str().to_string(),
+        id: copy(meta.id),
+        name: copy(meta.name),
         status: meta.status,
         level: meta.level,
-        author: meta.author,
-        date: meta.date,
-        modified: meta.modified,
-        tags: meta.tags,
+        author: copy(meta.author),
+        date: copy(meta.date),
+        modified: copy(meta.modified),
+        tags: meta.tags.iter().map(|t| t.as_str().to_string()).collect(),
         ..Meta::default()
     }
 }
