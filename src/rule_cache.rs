@@ -5,12 +5,12 @@
 //! The key is a BLAKE3 digest of: this program (its version and its executable's size, modification time and
 //! inode, so a rebuilt or upgraded binary never reads an older one's entries), the resolved settings (pipelines and
 //! routing, as their full debug form), and every rule and filter file's kind, path and text in order. A changed
-//! byte anywhere is another key: an entry is never stale, only unused. Entries are checked (magic, key, a digest of
-//! their body) before use; a damaged or unreadable entry is ignored and written again. The folder keeps the
-//! [`KEPT`] most recently used entries.
+//! byte anywhere is another key: an entry is never stale, only unused. Entries are checked (on Linux, owned by this
+//! user and writable by no one else; magic, key, a digest of their body) before use; a damaged, foreign or
+//! unreadable entry is ignored and written again. The folder keeps the [`KEPT`] most recently used entries.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use vigil_compiler::compile::{cache, Compilation, Settings};
 
@@ -70,7 +70,13 @@ impl RuleCache {
     /// there is none or it does not check.
     pub fn load(&self, key: &Key, texts: &mut [String]) -> Option<Compilation> {
         let path = self.entry(key);
-        let bytes = fs::read(&path).ok()?;
+        // Checked on the file opened, then read from it: not a file swapped in between.
+        let mut file = fs::File::open(&path).ok()?;
+        if !trusted(&file.metadata().ok()?) {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).ok()?;
         let body = checked_body(&bytes, key)?;
         let compilation = cache::decode(body, texts)?;
         // Most recently used: kept the longest.
@@ -97,6 +103,21 @@ impl RuleCache {
         if write().is_ok() {
             prune(&self.dir);
         }
+    }
+}
+
+/// Whether an entry may be used: on Linux, a file of this process's user that no one else may write (an entry
+/// decides which rules run; one planted in a shared folder must not). Elsewhere, any file.
+fn trusted(entry: &fs::Metadata) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(me) = fs::metadata("/proc/self") else { return false };
+        entry.is_file() && entry.uid() == me.uid() && entry.mode() & 0o022 == 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        entry.is_file()
     }
 }
 

@@ -162,6 +162,21 @@ fn a_damaged_entry_is_ignored_and_written_again() {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
+fn an_entry_others_may_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = setup("writable");
+    let first = hunt(&dir, &[]);
+    let [entry] = entries(&dir).try_into().expect("one entry");
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let second = hunt(&dir, &[]);
+    assert!(!cached(&second), "{}", stderr(&second));
+    assert_eq!(stdout(&second), stdout(&first));
+    // Written again, by this user, for this user alone.
+    assert!(cached(&hunt(&dir, &[])));
+}
+
+#[test]
 fn rule_problems_are_reported_from_the_cache_too() {
     let dir = setup("problems");
     std::fs::write(
