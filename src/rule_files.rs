@@ -168,7 +168,7 @@ pub fn compile_cached(
     settings: &Settings,
     cache: &RuleCache,
 ) -> Option<(Compilation, bool)> {
-    let (rules, filters) = (Read::new(paths), Read::new(filter_paths));
+    let (mut rules, mut filters) = (Read::new(paths), Read::new(filter_paths));
     // Only when every file could be read: an unreadable one is read (and reported) again next time.
     let key = if rules.texts.iter().chain(&filters.texts).all(Result::is_ok) {
         let paths_shown = rules.found.iter().chain(&filters.found).all(|f| f.path().to_str().is_some());
@@ -176,7 +176,6 @@ pub fn compile_cached(
     } else {
         None
     };
-    let (mut rules, mut filters) = (rules, filters);
     if let Some(key) = &key {
         // The texts move into the restored compilation, or back for compiling.
         let mut texts: Vec<String> =
