@@ -7,12 +7,15 @@
 //! routing, as their full debug form), and every rule and filter file's kind, path and text in order. A changed
 //! byte anywhere is another key: an entry is never stale, only unused. Entries are checked (on Linux, owned by this
 //! user and writable by no one else; magic, key, a digest of their body) before use; a damaged, foreign or
-//! unreadable entry is ignored and written again. The folder keeps the [`KEPT`] most recently used entries.
+//! unreadable entry is ignored and written again. Beside each compilation, what the matcher derived from its rules
+//! (prefilter witnesses, regex sizes: `vigil_runtime::derived`) is kept the same way. The folder keeps the [`KEPT`]
+//! most recently used entries.
 
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use vigil_compiler::compile::{cache, Compilation, Settings};
+use vigil_runtime::derived::Derived;
 
 /// Entries kept in the folder: the rule sets a hunter switches between (each a few megabytes).
 const KEPT: usize = 8;
@@ -21,6 +24,7 @@ const KEPT: usize = 8;
 const FORMAT: &[u8; 8] = b"VIGILRC2";
 
 /// A digest naming one compilation.
+#[derive(Clone)]
 pub struct Key([u8; 32]);
 
 /// A file that goes into the key: a rule file or a `--filter` file, its path as shown and its text.
@@ -28,6 +32,13 @@ pub struct Keyed<'a> {
     pub filter: bool,
     pub path: &'a str,
     pub text: &'a str,
+}
+
+/// A compilation's place in the cache: `hit` when it came from there.
+pub struct Stored {
+    pub cache: RuleCache,
+    pub key: Key,
+    pub hit: bool,
 }
 
 /// The cache's folder.
@@ -62,23 +73,16 @@ impl RuleCache {
         Some(Key(*hasher.finalize().as_bytes()))
     }
 
-    fn entry(&self, key: &Key) -> PathBuf {
-        self.dir.join(format!("{}.bin", blake3::Hash::from(key.0).to_hex()))
+    /// The file of `key`'s entry (`bin`: the compilation; `derived`: what the matcher derived from it).
+    fn entry(&self, key: &Key, extension: &str) -> PathBuf {
+        self.dir.join(format!("{}.{extension}", blake3::Hash::from(key.0).to_hex()))
     }
 
     /// The compilation stored under `key`, with the files' `texts` (taken only when it is returned); `None` when
     /// there is none or it does not check.
     pub fn load(&self, key: &Key, texts: &mut [String]) -> Option<Compilation> {
-        let path = self.entry(key);
-        // Checked on the file opened, then read from it: not a file swapped in between.
-        let mut file = fs::File::open(&path).ok()?;
-        if !trusted(&file.metadata().ok()?) {
-            return None;
-        }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).ok()?;
-        let body = checked_body(&bytes, key)?;
-        let compilation = cache::decode(body, texts)?;
+        let path = self.entry(key, "bin");
+        let compilation = cache::decode(&read_checked(&path, key)?, texts)?;
         // Most recently used: kept the longest.
         let _ = fs::File::options().append(true).open(&path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
         Some(compilation)
@@ -88,22 +92,49 @@ impl RuleCache {
     /// A cache that cannot be written is not an error: the next run compiles again.
     pub fn store(&self, key: &Key, compilation: &Compilation) {
         let Some(body) = cache::encode(compilation) else { return };
-        if fs::create_dir_all(&self.dir).is_err() {
-            return;
-        }
-        let write = || -> std::io::Result<()> {
-            let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-            file.write_all(FORMAT)?;
-            file.write_all(&key.0)?;
-            file.write_all(blake3::hash(&body).as_bytes())?;
-            file.write_all(&body)?;
-            file.persist(self.entry(key)).map_err(|e| e.error)?;
-            Ok(())
-        };
-        if write().is_ok() {
+        if fs::create_dir_all(&self.dir).is_ok() && write_checked(&self.entry(key, "bin"), key, &body).is_ok() {
             prune(&self.dir);
         }
     }
+
+    /// What the matcher derived from the compilation stored under `key` (`vigil_runtime::derived`).
+    pub fn derived(&self, key: &Key) -> Option<Derived> {
+        Derived::decode(&read_checked(&self.entry(key, "derived"), key)?)
+    }
+
+    /// Keeps `derived` beside the compilation stored under `key` (none, none kept).
+    pub fn store_derived(&self, key: &Key, derived: &Derived) {
+        let Some(body) = derived.encode() else { return };
+        if self.entry(key, "bin").is_file() {
+            let _ = write_checked(&self.entry(key, "derived"), key, &body);
+        }
+    }
+}
+
+/// The body of the entry at `path`, when it is [`trusted`] and its magic, key and digest check. Checked on the file
+/// opened, then read from it: not a file swapped in between.
+fn read_checked(path: &Path, key: &Key) -> Option<Vec<u8>> {
+    let mut file = fs::File::open(path).ok()?;
+    if !trusted(&file.metadata().ok()?) {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    let rest = bytes.strip_prefix(FORMAT)?.strip_prefix(&key.0[..])?;
+    let (digest, body) = rest.split_at_checked(32)?;
+    (blake3::hash(body).as_bytes()[..] == *digest).then(|| body.to_vec())
+}
+
+/// Writes an entry whole (a temporary file renamed) or not at all: its magic, key, the digest of `body`, `body`.
+fn write_checked(path: &Path, key: &Key, body: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(FORMAT)?;
+    file.write_all(&key.0)?;
+    file.write_all(blake3::hash(body).as_bytes())?;
+    file.write_all(body)?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Whether an entry may be used: on Linux, a file of this process's user that no one else may write (an entry
@@ -119,14 +150,6 @@ fn trusted(entry: &fs::Metadata) -> bool {
     {
         entry.is_file()
     }
-}
-
-/// The body of an entry whose magic, key and digest check.
-fn checked_body<'b>(bytes: &'b [u8], key: &Key) -> Option<&'b [u8]> {
-    let rest = bytes.strip_prefix(FORMAT)?;
-    let rest = rest.strip_prefix(&key.0[..])?;
-    let (digest, body) = rest.split_at_checked(32)?;
-    (blake3::hash(body).as_bytes()[..] == *digest).then_some(body)
 }
 
 /// A length-prefixed field, so that two different sequences of fields never hash alike.
@@ -159,6 +182,7 @@ fn prune(dir: &Path) {
     }
     entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     for (_, path) in entries.into_iter().skip(KEPT) {
+        let _ = fs::remove_file(path.with_extension("derived"));
         let _ = fs::remove_file(path);
     }
 }

@@ -1,7 +1,7 @@
 //! Finding the Sigma files named on the command line and compiling them (`vigil_compiler::compile`), one file per
 //! core.
 
-use crate::rule_cache::{Keyed, RuleCache};
+use crate::rule_cache::{Keyed, RuleCache, Stored};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use vigil_compiler::compile::{
@@ -161,13 +161,13 @@ pub fn compile(paths: &[PathBuf], filter_paths: &[PathBuf], settings: &Settings)
 /// [`compile`] through the compiled rule-set cache (`rule_cache.rs`), for the matcher: the compilation stored for
 /// exactly these files' paths and texts, these settings and this program, else compiled and stored. A
 /// compilation from the cache carries no query postprocessing and no rule syntax of correlations and filters
-/// (`vigil_compiler::compile::cache`). The second value tells whether it came from the cache.
+/// (`vigil_compiler::compile::cache`). The second value is its place in the cache (none when it cannot be cached).
 pub fn compile_cached(
     paths: &[PathBuf],
     filter_paths: &[PathBuf],
     settings: &Settings,
-    cache: &RuleCache,
-) -> Option<(Compilation, bool)> {
+    cache: RuleCache,
+) -> Option<(Compilation, Option<Stored>)> {
     let (mut rules, mut filters) = (Read::new(paths), Read::new(filter_paths));
     // Only when every file could be read: an unreadable one is read (and reported) again next time.
     let key = if rules.texts.iter().chain(&filters.texts).all(Result::is_ok) {
@@ -181,7 +181,7 @@ pub fn compile_cached(
         let mut texts: Vec<String> =
             rules.texts.iter_mut().chain(filters.texts.iter_mut()).flatten().map(std::mem::take).collect();
         if let Some(compilation) = cache.load(key, &mut texts) {
-            return Some((compilation, true));
+            return Some((compilation, Some(Stored { cache, key: key.clone(), hit: true })));
         }
         for (slot, text) in rules.texts.iter_mut().chain(filters.texts.iter_mut()).flatten().zip(texts) {
             *slot = text;
@@ -189,10 +189,11 @@ pub fn compile_cached(
     }
     let (loaded, settings) = load_with_filters(rules, filters, settings)?;
     let compilation = Compilation::new(compile_each(loaded, &settings), &settings);
-    if let Some(key) = &key {
-        cache.store(key, &compilation);
-    }
-    Some((compilation, false))
+    let stored = key.map(|key| {
+        cache.store(&key, &compilation);
+        Stored { cache, key, hit: false }
+    });
+    Some((compilation, stored))
 }
 
 /// [`compile`] without resolving correlations (`vigil check` checks each file on its own).

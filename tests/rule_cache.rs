@@ -1,7 +1,7 @@
 //! The compiled rule-set cache of `vigil hunt` (src/rule_cache.rs): a second hunt over the same rules reads it and
 //! finds exactly the same; any change to a rule, a filter, a pipeline or an option is compiled afresh (never a
-//! stale result); a damaged entry is ignored and written again; `--no-cache` leaves it alone; the folder stays
-//! bounded.
+//! stale result); a damaged entry is ignored and written again, and so is what the matcher derived, kept beside;
+//! `--no-cache` leaves it alone; the folder stays bounded.
 
 mod common;
 
@@ -174,6 +174,32 @@ fn an_entry_others_may_write_is_not_used() {
     assert_eq!(stdout(&second), stdout(&first));
     // Written again, by this user, for this user alone.
     assert!(cached(&hunt(&dir, &[])));
+}
+
+#[test]
+fn what_the_matcher_derived_is_kept_beside_and_checked() {
+    let dir = setup("derived");
+    let first = hunt(&dir, &[]);
+    let [entry] = entries(&dir).try_into().expect("one entry");
+    let derived = entry.with_extension("derived");
+    let kept = std::fs::read(&derived).expect("the witnesses and regex sizes are kept beside the compilation");
+    let written = std::fs::metadata(&derived).and_then(|m| m.modified()).expect("mtime");
+    // Used as it is: not written again.
+    assert_eq!(stdout(&hunt(&dir, &[])), stdout(&first));
+    assert_eq!(std::fs::metadata(&derived).and_then(|m| m.modified()).expect("mtime"), written);
+    // Damaged: not used, the same detections, written again as it was.
+    let mut damaged = kept.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    std::fs::write(&derived, &damaged).expect("damaged");
+    let second = hunt(&dir, &[]);
+    assert!(cached(&second));
+    assert_eq!(stdout(&second), stdout(&first));
+    assert_eq!(std::fs::read(&derived).expect("rewritten"), kept);
+    // Gone: derived again.
+    std::fs::remove_file(&derived).expect("removed");
+    assert_eq!(stdout(&hunt(&dir, &[])), stdout(&first));
+    assert!(derived.is_file());
 }
 
 #[test]

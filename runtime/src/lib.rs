@@ -11,6 +11,7 @@ mod bits;
 pub mod correlate;
 pub mod correlation;
 mod decode;
+pub mod derived;
 pub mod event;
 pub mod explain;
 pub mod fields;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// Flags of one regular expression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Options {
     pub case_insensitive: bool,
     pub multi_line: bool,
@@ -57,7 +57,7 @@ impl Budget {
 }
 
 /// Why a regex was not built.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum RegexError {
     Invalid(String),
     /// It alone would take more than [`REGEX_LIMIT`].
@@ -105,7 +105,7 @@ impl LazyRegex {
 pub struct Measured(HashMap<String, Vec<(Options, Size)>>);
 
 /// A regex's compiled size, or why it cannot be built.
-type Size = Result<usize, RegexError>;
+pub(crate) type Size = Result<usize, RegexError>;
 
 impl Measured {
     pub fn new(patterns: Vec<(String, Options)>) -> Measured {
@@ -113,11 +113,21 @@ impl Measured {
         let distinct: std::collections::HashSet<(String, Options)> = patterns.into_iter().collect();
         let patterns: Vec<(String, Options)> = distinct.into_iter().collect();
         let sizes: Vec<Size> = patterns.par_iter().map(|(p, o)| checked_size(p, *o)).collect();
+        Measured::from_sizes(patterns.into_iter().zip(sizes).map(|((p, o), s)| (p, o, s)))
+    }
+
+    /// Sizes measured before (`derived.rs`).
+    pub(crate) fn from_sizes(sizes: impl Iterator<Item = (String, Options, Size)>) -> Measured {
         let mut by_pattern: HashMap<String, Vec<(Options, Size)>> = HashMap::new();
-        for ((pattern, options), size) in patterns.into_iter().zip(sizes) {
+        for (pattern, options, size) in sizes {
             by_pattern.entry(pattern).or_default().push((options, size));
         }
         Measured(by_pattern)
+    }
+
+    /// Every size, to keep.
+    pub(crate) fn sizes(&self) -> impl Iterator<Item = (String, Options, Size)> + '_ {
+        self.0.iter().flat_map(|(p, all)| all.iter().map(move |(o, s)| (p.clone(), *o, s.clone())))
     }
 
     fn size(&self, pattern: &str, options: Options) -> Option<Size> {

@@ -2,6 +2,7 @@
 //! can match, so that an event is only tested against its candidates.
 
 use crate::bits::RuleBits;
+use crate::derived::Derived;
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::logsource::{Classifier, EventSource, SourceKey, UNKNOWN};
@@ -310,6 +311,19 @@ impl RuleSet {
     /// The general form: rules with their log sources as written, the fields detections must report, and how
     /// events' log sources are told (a rule runs only on events of a log source it can be about).
     pub fn build_with(rules: Vec<RuleInput>, also_read: &[&str], sources: &LogSources) -> (RuleSet, Vec<Rejected>) {
+        let (set, rejected, _) = RuleSet::build_knowing(rules, also_read, sources, Derived::default());
+        (set, rejected)
+    }
+
+    /// [`RuleSet::build_with`], taking what `known` holds of the rules' witnesses and regexes' sizes (a build over
+    /// the same compilation derived it) instead of deriving it again; returns what it derived when `known` lacked
+    /// any of it, with `known`'s, to keep for the next build.
+    pub fn build_knowing(
+        rules: Vec<RuleInput>,
+        also_read: &[&str],
+        sources: &LogSources,
+        mut known: Derived,
+    ) -> (RuleSet, Vec<Rejected>, Option<Derived>) {
         let mut fields = FieldTable::default();
         let channel = fields.intern("Channel");
         let event_id = fields.intern("EventID");
@@ -327,18 +341,31 @@ impl RuleSet {
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
         // The parts of compiling a rule that need nothing from the others run first, on every core: measuring its
-        // regexes and choosing its prefilter witnesses. Budgets, fields and the index are then decided in order.
-        let (measured, mut chosen) = rayon::join(
-            || {
-                let patterns = rules.par_iter().flat_map_iter(|r| {
-                    let mut out = Vec::new();
-                    program::regexes(&r.rule.expr, &mut out);
-                    out
-                });
-                Arc::new(Measured::new(patterns.collect()))
-            },
-            || rules.par_iter().map(|r| Some(chosen_witnesses(&r.rule.expr))).collect::<Vec<_>>(),
-        );
+        // regexes and choosing its prefilter witnesses (or taking them from `known`). Budgets, fields and the index
+        // are then decided in order.
+        let complete =
+            known.has_sizes() && rules.iter().all(|r| known.witnesses.get(r.index).is_some_and(Option::is_some));
+        let (measured, mut chosen, derived) = if complete {
+            let chosen: Vec<_> = rules.iter().map(|r| known.witnesses[r.index].take()).collect();
+            (Arc::new(known.measured()), chosen, None)
+        } else {
+            let (measured, chosen) = rayon::join(
+                || {
+                    let patterns = rules.par_iter().flat_map_iter(|r| {
+                        let mut out = Vec::new();
+                        program::regexes(&r.rule.expr, &mut out);
+                        out
+                    });
+                    Measured::new(patterns.collect())
+                },
+                || rules.par_iter().map(|r| Some(chosen_witnesses(&r.rule.expr))).collect::<Vec<_>>(),
+            );
+            for (r, witnesses) in rules.iter().zip(&chosen) {
+                known.set_witnesses(r.index, witnesses.clone().unwrap_or_default());
+            }
+            known.set_sizes(&measured);
+            (Arc::new(measured), chosen, Some(known))
+        };
         let mut regex_budget = Budget::measured(measured.clone());
         // The identifiers' programs repeat their rules' tests: their regexes (built only when a detection asks)
         // are counted apart, so that they never take a rule's place.
@@ -425,7 +452,7 @@ impl RuleSet {
             admissible,
             keyword_scopes,
         };
-        (set, rejected)
+        (set, rejected, derived)
     }
 
     /// The log source of a decoded event, if the rule set tells them.

@@ -6,7 +6,7 @@ use vigil_compiler::ir::value::{Part, SigmaString};
 use vigil_compiler::ir::{Expr, StrOp, Test};
 
 /// A fact about one value (folded to lower case, as uncased tests see it).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Fact {
     Exact(String),
     Prefix(String),

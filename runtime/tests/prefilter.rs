@@ -88,3 +88,58 @@ fn candidates_include_every_matching_rule() {
     assert!(average < set.rules.len() as f64 / 10.0, "{average:.0} candidates per event of {}", set.rules.len());
     eprintln!("{events} events, {matches} matches, {average:.1} candidates per event of {} rules", set.rules.len());
 }
+
+/// The corpus's rules as a rule set's inputs.
+fn inputs(rules: &[(String, vigil_compiler::ir::Rule)]) -> Vec<vigil_runtime::RuleInput> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(index, (path, rule))| vigil_runtime::RuleInput {
+            index,
+            path: path.clone(),
+            logsource: rule.logsource.clone(),
+            rule: rule.clone(),
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs ../shared beside the repository"]
+fn a_rule_set_built_from_what_an_earlier_build_derived_is_the_same() {
+    use vigil_runtime::derived::Derived;
+    use vigil_runtime::LogSources;
+    let shared = common::shared("evtx");
+    let mut files = Vec::new();
+    yaml_files(&shared.join("sigma/rules"), &mut files);
+    let rules = Compilation::of_files(&files, &Settings::default()).into_rules();
+    let (fresh, _, derived) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, Derived::default());
+    let derived = derived.expect("a build that knew nothing derives");
+    let bytes = derived.encode().expect("encodes");
+    let known = Derived::decode(&bytes).expect("decodes");
+    let (knowing, _, again) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, known);
+    assert!(again.is_none(), "nothing was lacking");
+    // Knowing only the first half of the rules: the rest is derived, and the whole returned to keep.
+    let first_half: Vec<_> = inputs(&rules).into_iter().take(rules.len() / 2).collect();
+    let (_, _, half) = RuleSet::build_knowing(first_half, &[], &LogSources::Anywhere, Derived::default());
+    let half = half.expect("derived");
+    let (partly, _, completed) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, half);
+    assert!(completed.is_some(), "the missing half is derived and returned");
+    let mut events = 0;
+    for path in &common::evtx_files(&shared.join("evtx")) {
+        read::read_path_raw(path, &mut |position, raw| {
+            let record = raw.into_record().expect("a record");
+            let sets = [&fresh, &knowing, &partly];
+            let decoded: Vec<_> = sets.iter().map(|s| s.decode(&record, position).expect("JSON")).collect();
+            let candidates: Vec<_> = sets.iter().zip(&decoded).map(|(s, e)| s.candidates(e)).collect();
+            let matches: Vec<Vec<u32>> = sets.iter().zip(&decoded).map(|(s, e)| s.matches(e)).collect();
+            let place = format!("{}: record {position}", path.display());
+            assert_eq!(candidates[1], candidates[0], "{place}");
+            assert_eq!(candidates[2], candidates[0], "{place}");
+            assert_eq!(matches[1], matches[0], "{place}");
+            assert_eq!(matches[2], matches[0], "{place}");
+            events += 1;
+        })
+        .expect("readable");
+    }
+    assert!(events > 8000, "{events} records");
+}

@@ -13,6 +13,7 @@ mod sql_engine;
 mod summary;
 
 use crate::cli::{HuntArgs, HuntEngine, HuntSort, RuleSourceArgs};
+use crate::rule_cache::Stored;
 use crate::{report, rule_files};
 use emit::Emitter;
 use format::{MatchedEvent, RuleInfo};
@@ -119,16 +120,22 @@ fn report_unloaded(compilation: &Compilation) -> (usize, bool) {
 /// The rules compiled with their pipelines and filters, and how events' log sources are told; `None` after
 /// reporting a usage problem.
 /// `for_matcher`: the compilation feeds the matcher alone (not conversions), so it may come from the compiled
-/// rule-set cache (unless `--no-cache`); the last value tells whether it did.
-pub(crate) fn load_rules(source: &RuleSourceArgs, for_matcher: bool) -> Option<(LogSources, Compilation, bool)> {
+/// rule-set cache (unless `--no-cache`); the last value is its place there.
+pub(crate) fn load_rules(
+    source: &RuleSourceArgs,
+    for_matcher: bool,
+) -> Option<(LogSources, Compilation, Option<Stored>)> {
     let settings = report::settings(&source.pipeline, !source.no_routing)?;
     let sources = log_sources(source.logsource.as_deref(), &source.logsource_tables)?;
     let cache = (for_matcher && !source.no_cache).then(crate::rule_cache::RuleCache::locate).flatten();
-    let (compilation, cached) = match &cache {
-        Some(cache) => rule_files::compile_cached(&source.rules, &source.pipeline.filters, &settings, cache)?,
-        None => (rule_files::compile(&source.rules, &source.pipeline.filters, &settings)?, false),
-    };
-    Some((sources, compilation, cached))
+    Some(match cache {
+        Some(cache) => {
+            let (compilation, stored) =
+                rule_files::compile_cached(&source.rules, &source.pipeline.filters, &settings, cache)?;
+            (sources, compilation, stored)
+        }
+        None => (sources, rule_files::compile(&source.rules, &source.pipeline.filters, &settings)?, None),
+    })
 }
 
 fn log_sources(logsource: Option<&str>, tables: &[PathBuf]) -> Option<LogSources> {
@@ -226,7 +233,8 @@ pub fn run(args: &HuntArgs) -> u8 {
         Err(why) => return report::usage(why),
     };
     let for_matcher = args.engine == HuntEngine::Matcher;
-    let Some((sources, compilation, cached)) = load_rules(&args.source, for_matcher) else { return 2 };
+    let Some((sources, compilation, stored)) = load_rules(&args.source, for_matcher) else { return 2 };
+    let cached = stored.as_ref().is_some_and(|s| s.hit);
     // A rule file or an input that cannot be read is reported and the others run; the exit status says so.
     let (not_loaded, rules_skipped) = report_unloaded(&compilation);
     let (files, inputs_skipped) = inputs(&args.inputs);
@@ -243,7 +251,7 @@ pub fn run(args: &HuntArgs) -> u8 {
     let outcome = match args.engine {
         HuntEngine::Matcher => {
             let narrow = (&selection, range);
-            matcher(args, &layout, &sources, compilation, narrow, &files, reading, started)
+            matcher(args, &layout, &sources, (compilation, stored.as_ref()), narrow, &files, reading, started)
         }
         HuntEngine::Sqlite | HuntEngine::Spark => {
             query_engine(args, &layout, &sources, &compilation, (&selection, range), &files, reading, started)
@@ -355,7 +363,7 @@ fn matcher(
     args: &HuntArgs,
     layout: &format::Layout,
     sources: &LogSources,
-    mut compilation: Compilation,
+    (mut compilation, stored): (Compilation, Option<&Stored>),
     (selection, range): (&narrow::RuleSelection, Option<narrow::TimeRange>),
     files: &[PathBuf],
     reading: Reading<'_, '_>,
@@ -395,7 +403,12 @@ fn matcher(
             logsource: lowered.logsource,
         })
         .collect();
-    let (set, rejected) = RuleSet::build_with(inputs, &also_read, sources);
+    // What an earlier build derived from the same compilation (witnesses, regex sizes), and kept when it lacked.
+    let known = stored.and_then(|s| s.cache.derived(&s.key)).unwrap_or_default();
+    let (set, rejected, derived) = RuleSet::build_knowing(inputs, &also_read, sources, known);
+    if let (Some(stored), Some(derived)) = (stored, derived) {
+        stored.cache.store_derived(&stored.key, &derived);
+    }
     let silent: Vec<bool> = set.rules.iter().map(|r| !admitted[r.source_index]).collect();
     let mut not_loaded = rejected.len();
     for r in &rejected {
