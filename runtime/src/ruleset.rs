@@ -311,19 +311,21 @@ impl RuleSet {
     /// The general form: rules with their log sources as written, the fields detections must report, and how
     /// events' log sources are told (a rule runs only on events of a log source it can be about).
     pub fn build_with(rules: Vec<RuleInput>, also_read: &[&str], sources: &LogSources) -> (RuleSet, Vec<Rejected>) {
-        let (set, rejected, _) = RuleSet::build_knowing(rules, also_read, sources, Derived::default());
+        let (set, rejected, _) = RuleSet::build_knowing(rules, also_read, sources, None);
         (set, rejected)
     }
 
     /// [`RuleSet::build_with`], taking what `known` holds of the rules' witnesses and regexes' sizes (a build over
     /// the same compilation derived it) instead of deriving it again; returns what it derived when `known` lacked
-    /// any of it, with `known`'s, to keep for the next build.
+    /// any of it, with `known`'s, to keep for the next build. With no `known`, nothing is kept.
     pub fn build_knowing(
         rules: Vec<RuleInput>,
         also_read: &[&str],
         sources: &LogSources,
-        mut known: Derived,
+        known: Option<Derived>,
     ) -> (RuleSet, Vec<Rejected>, Option<Derived>) {
+        let keep = known.is_some();
+        let mut known = known.unwrap_or_default();
         let mut fields = FieldTable::default();
         let channel = fields.intern("Channel");
         let event_id = fields.intern("EventID");
@@ -360,11 +362,14 @@ impl RuleSet {
                 },
                 || rules.par_iter().map(|r| Some(chosen_witnesses(&r.rule.expr))).collect::<Vec<_>>(),
             );
-            for (r, witnesses) in rules.iter().zip(&chosen) {
-                known.set_witnesses(r.index, witnesses.clone().unwrap_or_default());
-            }
-            known.set_sizes(&measured);
-            (Arc::new(measured), chosen, Some(known))
+            let derived = keep.then(|| {
+                for (r, witnesses) in rules.iter().zip(&chosen) {
+                    known.set_witnesses(r.index, witnesses.clone().unwrap_or_default());
+                }
+                known.set_sizes(&measured);
+                known
+            });
+            (Arc::new(measured), chosen, derived)
         };
         let mut regex_budget = Budget::measured(measured.clone());
         // The identifiers' programs repeat their rules' tests: their regexes (built only when a detection asks)

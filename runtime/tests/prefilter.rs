@@ -112,17 +112,18 @@ fn a_rule_set_built_from_what_an_earlier_build_derived_is_the_same() {
     let mut files = Vec::new();
     yaml_files(&shared.join("sigma/rules"), &mut files);
     let rules = Compilation::of_files(&files, &Settings::default()).into_rules();
-    let (fresh, _, derived) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, Derived::default());
+    let (fresh, _, derived) =
+        RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, Some(Derived::default()));
     let derived = derived.expect("a build that knew nothing derives");
     let bytes = derived.encode().expect("encodes");
     let known = Derived::decode(&bytes).expect("decodes");
-    let (knowing, _, again) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, known);
+    let (knowing, _, again) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, Some(known));
     assert!(again.is_none(), "nothing was lacking");
     // Knowing only the first half of the rules: the rest is derived, and the whole returned to keep.
     let first_half: Vec<_> = inputs(&rules).into_iter().take(rules.len() / 2).collect();
-    let (_, _, half) = RuleSet::build_knowing(first_half, &[], &LogSources::Anywhere, Derived::default());
+    let (_, _, half) = RuleSet::build_knowing(first_half, &[], &LogSources::Anywhere, Some(Derived::default()));
     let half = half.expect("derived");
-    let (partly, _, completed) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, half);
+    let (partly, _, completed) = RuleSet::build_knowing(inputs(&rules), &[], &LogSources::Anywhere, Some(half));
     assert!(completed.is_some(), "the missing half is derived and returned");
     let mut events = 0;
     for path in &common::evtx_files(&shared.join("evtx")) {

@@ -404,7 +404,7 @@ fn matcher(
         })
         .collect();
     // What an earlier build derived from the same compilation (witnesses, regex sizes), and kept when it lacked.
-    let known = stored.and_then(|s| s.cache.derived(&s.key)).unwrap_or_default();
+    let known = stored.map(|s| s.cache.derived(&s.key).unwrap_or_default());
     let (set, rejected, derived) = RuleSet::build_knowing(inputs, &also_read, sources, known);
     if let (Some(stored), Some(derived)) = (stored, derived) {
         stored.cache.store_derived(&stored.key, &derived);
