@@ -2,15 +2,14 @@
 //! can match, so that an event is only tested against its candidates.
 
 use crate::bits::RuleBits;
-use crate::derived::Derived;
+use crate::derived::{self, Derived};
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::logsource::{Classifier, EventSource, SourceKey, UNKNOWN};
-use crate::prefilter::{chosen_witnesses, KeywordFacts, Prefilter};
-use crate::program::{self, compile_within, Held, Program};
+use crate::prefilter::{KeywordFacts, Prefilter};
+use crate::program::{compile_within, Held, Program};
 use crate::record::Record;
-use crate::regexes::{Budget, Measured};
-use rayon::prelude::*;
+use crate::regexes::Budget;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -324,8 +323,6 @@ impl RuleSet {
         sources: &LogSources,
         known: Option<Derived>,
     ) -> (RuleSet, Vec<Rejected>, Option<Derived>) {
-        let keep = known.is_some();
-        let mut known = known.unwrap_or_default();
         let mut fields = FieldTable::default();
         let channel = fields.intern("Channel");
         let event_id = fields.intern("EventID");
@@ -342,35 +339,11 @@ impl RuleSet {
         let mut rejected = Vec::new();
         let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
         let mut keywords = false;
-        // The parts of compiling a rule that need nothing from the others run first, on every core: measuring its
-        // regexes and choosing its prefilter witnesses (or taking them from `known`). Budgets, fields and the index
-        // are then decided in order.
-        let complete =
-            known.has_sizes() && rules.iter().all(|r| known.witnesses.get(r.index).is_some_and(Option::is_some));
-        let (measured, mut chosen, derived) = if complete {
-            let chosen: Vec<_> = rules.iter().map(|r| known.witnesses[r.index].take()).collect();
-            (Arc::new(known.measured()), chosen, None)
-        } else {
-            let (measured, chosen) = rayon::join(
-                || {
-                    let patterns = rules.par_iter().flat_map_iter(|r| {
-                        let mut out = Vec::new();
-                        program::regexes(&r.rule.expr, &mut out);
-                        out
-                    });
-                    Measured::new(patterns.collect())
-                },
-                || rules.par_iter().map(|r| Some(chosen_witnesses(&r.rule.expr))).collect::<Vec<_>>(),
-            );
-            let derived = keep.then(|| {
-                for (r, witnesses) in rules.iter().zip(&chosen) {
-                    known.set_witnesses(r.index, witnesses.clone().unwrap_or_default());
-                }
-                known.set_sizes(&measured);
-                known
-            });
-            (Arc::new(measured), chosen, derived)
-        };
+        // What needs nothing from the other rules is derived first, on every core, or taken from `known`; budgets,
+        // fields and the index are then decided in order.
+        let exprs: Vec<(usize, &Expr)> = rules.iter().map(|r| (r.index, &r.rule.expr)).collect();
+        let (measured, mut chosen, derived) = derived::derive(&exprs, known);
+        let measured = Arc::new(measured);
         let mut regex_budget = Budget::measured(measured.clone());
         // The identifiers' programs repeat their rules' tests: their regexes (built only when a detection asks)
         // are counted apart, so that they never take a rule's place.
