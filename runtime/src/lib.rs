@@ -25,6 +25,7 @@ pub mod ruleset;
 pub mod spark;
 pub mod sqlite;
 mod substrings;
+mod text_screen;
 
 pub mod time;
 mod trie;

@@ -12,6 +12,7 @@ use crate::bits::RuleBits;
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
 use crate::substrings::{Build, Lazy};
+use crate::text_screen::{screened, ScreenedText, TextScreen};
 use crate::trie::Trie;
 use crate::witness::{indexed_only, witnesses, Fact, Witness, WITNESSES_PER_RULE};
 use rustc_hash::FxHashMap;
@@ -80,6 +81,9 @@ pub struct Prefilter {
     keywords: Vec<KeywordScope>,
     /// Every keyword fact, by witness bit, to build scopes from.
     keyword_facts: Vec<(u32, Fact)>,
+    /// Per rule with keyword facts, the screen that rules them out from a record's text (`text_screen.rs`); none
+    /// for a rule whose facts cannot be screened.
+    screens: FxHashMap<u32, TextScreen>,
     /// Witness bits are rule numbers plus a multiple of this.
     stride: usize,
 }
@@ -155,8 +159,9 @@ impl Prefilter {
                 by_field[id as usize] = position as u32;
             }
         }
+        let screens = keyword_screens(&keyword_facts, stride);
         let mut prefilter =
-            Prefilter { unguarded, fields: facts, by_field, keywords: Vec::new(), keyword_facts, stride };
+            Prefilter { unguarded, fields: facts, by_field, keywords: Vec::new(), keyword_facts, screens, stride };
         let all = prefilter.keyword_scope(|_| true);
         prefilter.keywords.push(all);
         prefilter
@@ -213,6 +218,17 @@ impl Prefilter {
         self.keywords.get(scope).is_some_and(|k| k.facts.is_some() && k.rules.intersects(candidates))
     }
 
+    /// Whether a record's JSON text certainly holds none of the keyword facts of the rules of `scope` among
+    /// `candidates` (`text_screen.rs`): its values need not be read for them.
+    pub(crate) fn keywords_ruled_out(&self, text: &str, candidates: &RuleBits, scope: usize) -> bool {
+        let Some(scope) = self.keywords.get(scope) else { return false };
+        let rules = scope.rules.intersection(candidates);
+        let holds_none = |text: &ScreenedText<'_>| {
+            rules.iter().all(|rule| self.screens.get(&rule).is_some_and(|screen| screen.holds_none(text)))
+        };
+        screened(text, holds_none).unwrap_or(false)
+    }
+
     /// An empty set of witnesses, for [`Prefilter::visit_keyword`].
     pub(crate) fn no_witnesses(&self) -> RuleBits {
         RuleBits::empty_like(&self.unguarded)
@@ -257,6 +273,22 @@ impl Prefilter {
         }
         admitted
     }
+}
+
+/// The screen of each rule's keyword facts (those of all its witnesses: a rule none of whose keyword facts holds
+/// has its keyword witnesses unmet, as when they are looked up).
+fn keyword_screens(keyword_facts: &[(u32, Fact)], stride: usize) -> FxHashMap<u32, TextScreen> {
+    let mut literals: FxHashMap<u32, Option<Vec<&str>>> = FxHashMap::default();
+    for (bit, fact) in keyword_facts {
+        let rule = literals.entry(bit % stride as u32).or_insert_with(|| Some(Vec::new()));
+        match (fact, rule.as_mut()) {
+            (Fact::Exact(s) | Fact::Prefix(s) | Fact::Suffix(s) | Fact::Contains(s), Some(rule)) => rule.push(s),
+            // A number reads as a text its JSON need not spell.
+            (Fact::Number(_), _) => *rule = None,
+            (_, None) => {}
+        }
+    }
+    literals.into_iter().filter_map(|(rule, literals)| Some((rule, TextScreen::new(literals?)?))).collect()
 }
 
 /// The facts of one field (or keywords) as they are gathered from the rules' witnesses.

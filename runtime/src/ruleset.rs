@@ -560,6 +560,9 @@ impl RuleSet {
             let mut seen = None;
             let keywords = match (self.prefilter.needs_keywords(&candidates, scope), event.text()) {
                 (false, _) => KeywordFacts::Skip,
+                (true, Some(text)) if self.prefilter.keywords_ruled_out(text, &candidates, scope) => {
+                    KeywordFacts::Seen(seen.insert(self.prefilter.no_witnesses()))
+                }
                 (true, Some(text)) => {
                     let mut bits = self.prefilter.no_witnesses();
                     let mut visit = |value: &Value<'_>| self.prefilter.visit_keyword(value, &mut bits, scope);

@@ -76,9 +76,10 @@ impl Substrings {
     }
 
     /// Whether any literal occurs in `text`.
-    pub fn is_match(&self, text: &str) -> bool {
+    pub fn is_match(&self, text: impl AsRef<[u8]>) -> bool {
+        let text = text.as_ref();
         match self {
-            Substrings::Few(finders) => finders.iter().any(|f| f.find(text.as_bytes()).is_some()),
+            Substrings::Few(finders) => finders.iter().any(|f| f.find(text).is_some()),
             Substrings::Automaton(ac) => ac.is_match(text),
         }
     }

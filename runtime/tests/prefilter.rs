@@ -144,3 +144,75 @@ fn a_rule_set_built_from_what_an_earlier_build_derived_is_the_same() {
     }
     assert!(events > 8000, "{events} records");
 }
+
+/// Keyword rules over records read as text, where the prefilter rules keyword facts out from the text as it is
+/// (`text_screen.rs`): every rule that matches when evaluated directly is still a candidate, whichever way the
+/// record's JSON spells the value (escapes, `\u`, `\/`, case, non-ASCII folding, numbers, keys).
+#[test]
+fn keyword_facts_ruled_out_from_text_never_lose_a_match() {
+    use vigil_compiler::compile::compile_source;
+    let keywords = [
+        "['*sekurlsa::*', '*\\mimilib.dll', '*say \"hi\"*', 'mimikatz']",
+        "['a/b/c']",
+        "['tab\there']",
+        "['ödön']",
+        "[4688]",
+        "['1000.0']",
+        "['pre*', '*post']",
+        "['LogonId']",
+    ];
+    // Enough rules that the index leaves the prefilter to run (it does from 8 candidates); numbers' facts cannot be
+    // ruled out from text, and with them among the candidates every record is read.
+    let set_of = |lists: &[&str]| {
+        let mut rules = Vec::new();
+        for (i, list) in lists.iter().chain(["['filler1']", "['filler2']", "['filler3']"].iter()).enumerate() {
+            let text =
+                format!("title: k{i}\nlogsource: {{product: windows}}\ndetection:\n  k: {list}\n  condition: k\n");
+            let file = compile_source(format!("k{i}.yml"), text, &Settings::default());
+            let rule = file.documents[0].rule().unwrap_or_else(|| panic!("rule {i} loads")).rule.clone();
+            rules.push((format!("k{i}.yml"), rule));
+        }
+        let (set, rejected) = RuleSet::build(rules);
+        assert!(rejected.is_empty(), "{rejected:?}");
+        set
+    };
+    let screened: Vec<&str> = keywords.iter().copied().filter(|k| !k.contains("4688") && !k.contains("1000")).collect();
+    let records = [
+        r#"{"CommandLine": "x SEKURLSA::logonpasswords"}"#,
+        r#"{"ImageLoaded": "C:\\Temp\\MimiLib.DLL"}"#,
+        r#"{"a": "Say \"HI\" now"}"#,
+        r#"{"a": "\u006dimikatz"}"#,
+        r#"{"a": "MIMI\u004bATZ"}"#,
+        "{\"a\": \"mimi\u{212a}atz\"}",
+        r#"{"a": "a\/b\/c"}"#,
+        r#"{"a": "A/B/C"}"#,
+        r#"{"a": "tab\there"}"#,
+        r#"{"a": "tab\u0009here"}"#,
+        r#"{"a": "ÖDÖN"}"#,
+        r#"{"a": "\u00d6d\u00f6n"}"#,
+        r#"{"n": 4688}"#,
+        r#"{"n": 4.688e3}"#,
+        r#"{"n": 1e3}"#,
+        r#"{"n": 1000.0}"#,
+        r#"{"a": "prefix", "b": "xpost"}"#,
+        r#"{"LogonId": 5}"#,
+        r#"{"a": ["x", {"b": "mimikatz"}]}"#,
+        r#"{"a": "C:\\users\\mimikatz\\"}"#,
+        r#"{"a": "nothing here", "b": 12, "c": true, "d": null}"#,
+    ];
+    let matched = |set: &RuleSet| {
+        let mut matched = Vec::new();
+        for (i, text) in records.iter().enumerate() {
+            let record = vigil_runtime::Record::line(text.to_string());
+            let event = set.decode(&record, i as u64 + 1).expect("JSON");
+            if check(set, &event, &|| format!("record {text}")).0 > 0 {
+                matched.push(i);
+            }
+        }
+        matched
+    };
+    // Keywords without wildcards are whole values (DESIGN.md, "Keywords"); a number is its JSON number's text.
+    let expected = |unmatched: &[usize]| (0..records.len()).filter(|i| !unmatched.contains(i)).collect::<Vec<_>>();
+    assert_eq!(matched(&set_of(&keywords)), expected(&[13, 17, 19, 20]));
+    assert_eq!(matched(&set_of(&screened)), expected(&[12, 13, 14, 15, 17, 19, 20]));
+}

@@ -1,0 +1,190 @@
+//! Ruling keyword facts out from a record's JSON text as it is, without reading the text as JSON.
+//!
+//! A keyword fact holds when some string or number of a record is, starts with, ends with or contains a literal
+//! (folded to lower case). Finding that out reads every value of the record: one more pass of the JSON reader over
+//! the whole text, for every record that a keyword rule may match (SigmaHQ's Mimikatz keywords apply to every
+//! Windows event: that pass was as long as decoding the record's fields, `bench/matcher.sh`). Most records hold
+//! none of the literals anywhere in their text, which one search of the text as it is tells, when the text's
+//! spelling of each value is known:
+//! - the text is ASCII, so each value is, and folds to lower case byte by byte (the Kelvin sign, say, folds to
+//!   `k`: non-ASCII text is read as JSON);
+//! - the text has no `\u` and no `\/` escape, so each character of a string is spelt one way only: itself, or
+//!   `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`; a literal spelt that way then occurs in the text, ignoring ASCII
+//!   case, wherever it occurs in a value;
+//! - no literal could be part of a number's text (only digits, `.`, `e`, `+` and `-`): a number such as `1e3`
+//!   reads as `1000.0`, which is not in the text.
+//!
+//! When the search finds a literal (in a value, a key, or across values), or the text is not of that kind, the
+//! record is read as JSON as before: the screen only ever spares reading records that hold no keyword fact.
+
+use crate::substrings::{Build, Lazy};
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+thread_local! {
+    /// The lower-cased copy of the last text screened, reused.
+    static LOWERED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The largest lower-cased copy kept between records.
+const KEPT_COPY: usize = 1 << 20;
+
+/// The literals of one rule's keyword facts, as JSON text spells them.
+#[derive(Debug)]
+pub(crate) struct TextScreen {
+    /// The ASCII literals' spellings (a non-ASCII literal never occurs in ASCII text).
+    spelt: Vec<String>,
+    /// Their search, built on first use (most inputs never meet most rules' keywords).
+    search: OnceLock<Search>,
+}
+
+/// How a screen's literals are searched for.
+#[derive(Debug)]
+enum Search {
+    /// Up to 128 literals: SIMD (Teddy) over the whole text. An automaton's prefilter picks a few "rare" bytes
+    /// instead, which in Windows event text (`\\`, `:`, `.`) occur everywhere, and then reads the text byte by byte.
+    Packed(aho_corasick::packed::Searcher),
+    Substrings(Lazy),
+}
+
+/// A record's text as screens read it: lower-cased (`screened`).
+pub(crate) struct ScreenedText<'t>(&'t [u8]);
+
+impl TextScreen {
+    /// The screen of facts with these literals (folded); `None` when some literal could be part of a number's
+    /// text (the text of a number read from JSON need not be the text it was written as).
+    pub(crate) fn new<'l>(literals: impl IntoIterator<Item = &'l str>) -> Option<TextScreen> {
+        let mut spelt = Vec::new();
+        for literal in literals {
+            if literal.bytes().all(|b| matches!(b, b'0'..=b'9' | b'.' | b'e' | b'+' | b'-')) {
+                return None;
+            }
+            if literal.is_ascii() {
+                spelt.push(json_spelling(literal));
+            }
+        }
+        spelt.sort_unstable();
+        spelt.dedup();
+        Some(TextScreen { spelt, search: OnceLock::new() })
+    }
+
+    /// Whether the record certainly holds none of the literals in any of its values; `false` when it may.
+    pub(crate) fn holds_none(&self, text: &ScreenedText<'_>) -> bool {
+        // The literals are in lower case, and so is the copy: the automaton's SIMD prefilter works there (it
+        // cannot ignore case, and an automaton that does reads the text byte by byte: 4 µs for a Mordor line).
+        if self.spelt.is_empty() {
+            return true;
+        }
+        let search = self.search.get_or_init(|| match aho_corasick::packed::Searcher::new(&self.spelt) {
+            Some(packed) => Search::Packed(packed),
+            None => Search::Substrings(Lazy::new(self.spelt.clone(), Build::Fast)),
+        });
+        match search {
+            Search::Packed(packed) => packed.find(text.0).is_none(),
+            Search::Substrings(substrings) => !substrings.get().is_match(text.0),
+        }
+    }
+}
+
+/// Runs `screen` on `text` (a whole record's JSON text, known to be JSON) lower-cased, when its values are spelt
+/// one way only; `None` when they may not be (the screens cannot rule anything out).
+pub(crate) fn screened<R>(text: &str, screen: impl FnOnce(&ScreenedText<'_>) -> R) -> Option<R> {
+    if !text.is_ascii() || !one_spelling(text.as_bytes()) {
+        return None;
+    }
+    LOWERED.with_borrow_mut(|lowered| {
+        lowered.clear();
+        lowered.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+        let result = screen(&ScreenedText(lowered));
+        if lowered.capacity() > KEPT_COPY {
+            // A huge record's copy is not kept for the records after it.
+            *lowered = Vec::new();
+        }
+        Some(result)
+    })
+}
+
+/// `literal` as a JSON string spells it when it escapes only what it must (`"`, `\` and control characters,
+/// those with a short escape by it).
+fn json_spelling(literal: &str) -> String {
+    let mut out = String::with_capacity(literal.len());
+    for c in literal.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Other control characters have only the `\u` spelling, which `one_spelling` rules out.
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether JSON text has neither a `\u` nor a `\/` escape (escapes are read pairwise, so that the `u` of `\\users`
+/// is not taken for one).
+fn one_spelling(text: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'\\', &text[at..]) {
+        let escaped = at + found + 1;
+        if matches!(text.get(escaped), Some(b'u' | b'/')) {
+            return false;
+        }
+        at = escaped + 1;
+        if at >= text.len() {
+            break;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LITERALS: &[&str] = &["sekurlsa::", "\\mimilib.dll", "say \"hi\""];
+
+    /// Whether a screen of `literals` rules `text` out.
+    fn rules_out(literals: &[&str], text: &str) -> bool {
+        let screen = TextScreen::new(literals.iter().copied()).expect("screened");
+        screened(text, |t| screen.holds_none(t)).unwrap_or(false)
+    }
+
+    #[test]
+    fn literals_are_found_as_json_spells_them_in_any_case() {
+        assert!(!rules_out(LITERALS, r#"{"CommandLine": "x SEKURLSA::logonpasswords"}"#));
+        assert!(!rules_out(LITERALS, r#"{"ImageLoaded": "C:\\Temp\\MimiLib.dll"}"#));
+        assert!(!rules_out(LITERALS, r#"{"a": "Say \"HI\""}"#));
+        assert!(rules_out(LITERALS, r#"{"CommandLine": "C:\\Windows\\System32\\cmd.exe", "n": 4688}"#));
+        assert!(rules_out(LITERALS, r#"{"a": "mimilib.dll"}"#), "the backslash is part of the literal");
+    }
+
+    #[test]
+    fn text_spelt_more_than_one_way_is_never_ruled_out() {
+        assert!(!rules_out(&["mimikatz"], r#"{"a": "\u006dimikatz"}"#));
+        assert!(!rules_out(&["mimikatz"], r#"{"a": "x\/y"}"#));
+        assert!(!rules_out(&["mimikatz"], "{\"a\": \"mimi\u{212a}atz\"}"), "non-ASCII text folds beyond ASCII");
+        // `\\u` is an escaped backslash and then a letter.
+        assert!(rules_out(&["mimikatz"], r#"{"a": "C:\\users\\x"}"#));
+        assert!(rules_out(&["mimikatz"], r#"{"a": "x\\"}"#));
+    }
+
+    #[test]
+    fn literals_a_number_could_spell_are_not_screened() {
+        assert!(TextScreen::new(["1000.0"]).is_none());
+        assert!(TextScreen::new(["4688"]).is_none());
+        assert!(TextScreen::new(["4688a"]).is_some());
+    }
+
+    #[test]
+    fn non_ascii_literals_never_occur_in_ascii_text_and_control_characters_use_short_escapes() {
+        assert!(rules_out(&["ödön"], r#"{"a": "odon"}"#));
+        assert!(!rules_out(&["ödön"], r#"{"a": "Ödön"}"#));
+        assert!(!rules_out(&["a\tb"], r#"{"a": "A\tB"}"#));
+        assert!(rules_out(&["a\tb"], r#"{"a": "a b"}"#));
+    }
+}
