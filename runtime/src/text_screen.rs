@@ -6,8 +6,11 @@
 //! Windows event: that pass was as long as decoding the record's fields, `bench/matcher.sh`). Most records hold
 //! none of the literals anywhere in their text, which one search of the text as it is tells, when the text's
 //! spelling of each value is known:
-//! - the text is ASCII, so each value is, and folds to lower case byte by byte (the Kelvin sign, say, folds to
-//!   `k`: non-ASCII text is read as JSON);
+//! - lower-casing the text byte by byte (ASCII letters only) lower-cases every ASCII run of every value as folding
+//!   does, and folding a non-ASCII character gives only non-ASCII characters — except for the Kelvin sign (`k`)
+//!   and `İ` (`i` and a combining dot), the only two such characters (a test checks it against the Unicode
+//!   tables): text holding either is read as JSON. So an ASCII literal in a folded value is in the lower-cased
+//!   text; a non-ASCII literal can be only in non-ASCII text, which is then read as JSON;
 //! - the text has no `\u` and no `\/` escape, so each character of a string is spelt one way only: itself, or
 //!   `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`; a literal spelt that way then occurs in the text, ignoring ASCII
 //!   case, wherever it occurs in a value;
@@ -26,14 +29,19 @@ thread_local! {
     static LOWERED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The non-ASCII characters whose lower case holds ASCII ones (`str::to_lowercase`).
+const FOLD_TO_ASCII: [char; 2] = ['\u{212a}', '\u{130}'];
+
 /// The largest lower-cased copy kept between records.
 const KEPT_COPY: usize = 1 << 20;
 
 /// The literals of one rule's keyword facts, as JSON text spells them.
 #[derive(Debug)]
 pub(crate) struct TextScreen {
-    /// The ASCII literals' spellings (a non-ASCII literal never occurs in ASCII text).
+    /// The ASCII literals' spellings.
     spelt: Vec<String>,
+    /// Some literal is not ASCII: it never occurs in ASCII text, and may in any other.
+    non_ascii: bool,
     /// Their search, built on first use (most inputs never meet most rules' keywords).
     search: OnceLock<Search>,
 }
@@ -47,31 +55,38 @@ enum Search {
     Substrings(Lazy),
 }
 
-/// A record's text as screens read it: lower-cased (`screened`).
-pub(crate) struct ScreenedText<'t>(&'t [u8]);
+/// A record's text as screens read it: lower-cased (`screened`), and whether it is ASCII.
+pub(crate) struct ScreenedText<'t> {
+    lowered: &'t [u8],
+    ascii: bool,
+}
 
 impl TextScreen {
     /// The screen of facts with these literals (folded); `None` when some literal could be part of a number's
     /// text (the text of a number read from JSON need not be the text it was written as).
     pub(crate) fn new<'l>(literals: impl IntoIterator<Item = &'l str>) -> Option<TextScreen> {
-        let mut spelt = Vec::new();
+        let (mut spelt, mut non_ascii) = (Vec::new(), false);
         for literal in literals {
             if literal.bytes().all(|b| matches!(b, b'0'..=b'9' | b'.' | b'e' | b'+' | b'-')) {
                 return None;
             }
-            if literal.is_ascii() {
-                spelt.push(json_spelling(literal));
+            match literal.is_ascii() {
+                true => spelt.push(json_spelling(literal)),
+                false => non_ascii = true,
             }
         }
         spelt.sort_unstable();
         spelt.dedup();
-        Some(TextScreen { spelt, search: OnceLock::new() })
+        Some(TextScreen { spelt, non_ascii, search: OnceLock::new() })
     }
 
     /// Whether the record certainly holds none of the literals in any of its values; `false` when it may.
     pub(crate) fn holds_none(&self, text: &ScreenedText<'_>) -> bool {
         // The literals are in lower case, and so is the copy: the automaton's SIMD prefilter works there (it
         // cannot ignore case, and an automaton that does reads the text byte by byte: 4 µs for a Mordor line).
+        if self.non_ascii && !text.ascii {
+            return false;
+        }
         if self.spelt.is_empty() {
             return true;
         }
@@ -80,8 +95,8 @@ impl TextScreen {
             None => Search::Substrings(Lazy::new(self.spelt.clone(), Build::Fast)),
         });
         match search {
-            Search::Packed(packed) => packed.find(text.0).is_none(),
-            Search::Substrings(substrings) => !substrings.get().is_match(text.0),
+            Search::Packed(packed) => packed.find(text.lowered).is_none(),
+            Search::Substrings(substrings) => !substrings.get().is_match(text.lowered),
         }
     }
 }
@@ -89,13 +104,14 @@ impl TextScreen {
 /// Runs `screen` on `text` (a whole record's JSON text, known to be JSON) lower-cased, when its values are spelt
 /// one way only; `None` when they may not be (the screens cannot rule anything out).
 pub(crate) fn screened<R>(text: &str, screen: impl FnOnce(&ScreenedText<'_>) -> R) -> Option<R> {
-    if !text.is_ascii() || !one_spelling(text.as_bytes()) {
+    let ascii = text.is_ascii();
+    if !one_spelling(text.as_bytes()) || (!ascii && FOLD_TO_ASCII.iter().any(|c| text.contains(*c))) {
         return None;
     }
     LOWERED.with_borrow_mut(|lowered| {
         lowered.clear();
         lowered.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-        let result = screen(&ScreenedText(lowered));
+        let result = screen(&ScreenedText { lowered, ascii });
         if lowered.capacity() > KEPT_COPY {
             // A huge record's copy is not kept for the records after it.
             *lowered = Vec::new();
@@ -171,6 +187,29 @@ mod tests {
         // `\\u` is an escaped backslash and then a letter.
         assert!(rules_out(&["mimikatz"], r#"{"a": "C:\\users\\x"}"#));
         assert!(rules_out(&["mimikatz"], r#"{"a": "x\\"}"#));
+    }
+
+    #[test]
+    fn only_two_characters_fold_to_ascii() {
+        let folding: Vec<char> = (0x80..=char::MAX as u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.to_lowercase().any(|l| l.is_ascii()))
+            .collect();
+        assert_eq!(folding, {
+            let mut expected = FOLD_TO_ASCII.to_vec();
+            expected.sort();
+            expected
+        });
+    }
+
+    #[test]
+    fn non_ascii_text_is_screened_for_ascii_literals() {
+        assert!(rules_out(LITERALS, r#"{"User": "Ödön", "a": "C:\\x"}"#));
+        assert!(!rules_out(LITERALS, r#"{"User": "Ödön", "a": "SEKURLSA::x"}"#));
+        assert!(!rules_out(&["mimikatz"], "{\"a\": \"ÄmimikatzÄ\"}"));
+        assert!(!rules_out(&["ödön", "x"], r#"{"User": "Ödön"}"#), "a non-ASCII literal may be in non-ASCII text");
+        assert!(!rules_out(&["mimikatz"], "{\"a\": \"Ä mimi\u{212a}atz\"}"));
+        assert!(!rules_out(&["xi"], "{\"a\": \"X\u{130}\"}"), "İ folds to i and a combining dot");
     }
 
     #[test]

@@ -199,6 +199,7 @@ fn keyword_facts_ruled_out_from_text_never_lose_a_match() {
         r#"{"a": ["x", {"b": "mimikatz"}]}"#,
         r#"{"a": "C:\\users\\mimikatz\\"}"#,
         r#"{"a": "nothing here", "b": 12, "c": true, "d": null}"#,
+        r#"{"User": "Ödön", "CommandLine": "x sekurlsa::y"}"#,
     ];
     let matched = |set: &RuleSet| {
         let mut matched = Vec::new();
@@ -215,4 +216,7 @@ fn keyword_facts_ruled_out_from_text_never_lose_a_match() {
     let expected = |unmatched: &[usize]| (0..records.len()).filter(|i| !unmatched.contains(i)).collect::<Vec<_>>();
     assert_eq!(matched(&set_of(&keywords)), expected(&[13, 17, 19, 20]));
     assert_eq!(matched(&set_of(&screened)), expected(&[12, 13, 14, 15, 17, 19, 20]));
+    // Without a non-ASCII literal among the candidates, non-ASCII text is screened too.
+    let ascii: Vec<&str> = screened.iter().copied().filter(|k| k.is_ascii()).collect();
+    assert_eq!(matched(&set_of(&ascii)), expected(&[10, 11, 12, 13, 14, 15, 17, 19, 20]));
 }
