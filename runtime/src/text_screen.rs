@@ -21,8 +21,9 @@
 //! record is read as JSON as before: the screen only ever spares reading records that hold no keyword fact.
 
 use crate::substrings::{Build, Lazy};
+use memchr::memmem::Finder;
 use std::cell::RefCell;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 thread_local! {
     /// The lower-cased copy of the last text screened, reused.
@@ -104,19 +105,25 @@ impl TextScreen {
 /// Runs `screen` on `text` (a whole record's JSON text, known to be JSON) lower-cased, when its values are spelt
 /// one way only; `None` when they may not be (the screens cannot rule anything out).
 pub(crate) fn screened<R>(text: &str, screen: impl FnOnce(&ScreenedText<'_>) -> R) -> Option<R> {
-    let ascii = text.is_ascii();
-    if !one_spelling(text.as_bytes()) || (!ascii && FOLD_TO_ASCII.iter().any(|c| text.contains(*c))) {
+    if !one_spelling(text.as_bytes()) {
         return None;
     }
     LOWERED.with_borrow_mut(|lowered| {
-        lowered.clear();
-        lowered.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-        let result = screen(&ScreenedText { lowered, ascii });
+        // Lower-cased and checked for ASCII in one pass (the compiler makes it SIMD).
+        lowered.resize(text.len(), 0);
+        let mut high = 0u8;
+        for (low, byte) in lowered.iter_mut().zip(text.as_bytes()) {
+            high |= byte;
+            *low = byte.to_ascii_lowercase();
+        }
+        let ascii = high < 0x80;
+        let folds_to_ascii = !ascii && FOLD_TO_ASCII.iter().any(|c| text.contains(*c));
+        let result = (!folds_to_ascii).then(|| screen(&ScreenedText { lowered, ascii }));
         if lowered.capacity() > KEPT_COPY {
             // A huge record's copy is not kept for the records after it.
             *lowered = Vec::new();
         }
-        Some(result)
+        result
     })
 }
 
@@ -141,21 +148,13 @@ fn json_spelling(literal: &str) -> String {
     out
 }
 
-/// Whether JSON text has neither a `\u` nor a `\/` escape (escapes are read pairwise, so that the `u` of `\\users`
-/// is not taken for one).
+/// Whether JSON text has neither a `\u` nor a `\/` escape. Each `\u` or `\/` found is an escape when an odd
+/// number of backslashes ends at it (`\\users` is an escaped backslash, then `users`); found with SIMD, as Windows
+/// text holds a backslash every few bytes.
 fn one_spelling(text: &[u8]) -> bool {
-    let mut at = 0;
-    while let Some(found) = memchr::memchr(b'\\', &text[at..]) {
-        let escaped = at + found + 1;
-        if matches!(text.get(escaped), Some(b'u' | b'/')) {
-            return false;
-        }
-        at = escaped + 1;
-        if at >= text.len() {
-            break;
-        }
-    }
-    true
+    static ESCAPES: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| [Finder::new(b"\\u"), Finder::new(b"\\/")]);
+    let escapes = |at: usize| text[..=at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 1;
+    ESCAPES.iter().all(|finder| !finder.find_iter(text).any(escapes))
 }
 
 #[cfg(test)]
@@ -187,6 +186,9 @@ mod tests {
         // `\\u` is an escaped backslash and then a letter.
         assert!(rules_out(&["mimikatz"], r#"{"a": "C:\\users\\x"}"#));
         assert!(rules_out(&["mimikatz"], r#"{"a": "x\\"}"#));
+        assert!(rules_out(&["mimikatz"], r#"{"a": "\\\\u\\\\/"}"#), "two escaped backslashes, then `u`");
+        assert!(!rules_out(&["mimikatz"], r#"{"a": "\\\u006dimikatz"}"#), "an escaped backslash, then `\\u`");
+        assert!(!rules_out(&["mimikatz"], r#"{"a": "\\\/"}"#));
     }
 
     #[test]
