@@ -127,25 +127,11 @@ pub(crate) fn screened<R>(text: &str, screen: impl FnOnce(&ScreenedText<'_>) -> 
     })
 }
 
-/// `literal` as a JSON string spells it when it escapes only what it must (`"`, `\` and control characters,
-/// those with a short escape by it).
+/// `literal` as a JSON string spells it when it escapes only what it must (`"`, `\`, control characters; those
+/// with a short escape by it), as serde_json writes it.
 fn json_spelling(literal: &str) -> String {
-    let mut out = String::with_capacity(literal.len());
-    for c in literal.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Other control characters have only the `\u` spelling, which `one_spelling` rules out.
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
+    let quoted = serde_json::to_string(literal).unwrap_or_default();
+    quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_string()
 }
 
 /// Whether JSON text has neither a `\u` nor a `\/` escape. Each `\u` or `\/` found is an escape when an odd
