@@ -243,6 +243,37 @@ fn output_order_does_not_depend_on_threads() {
     }
 }
 
+/// With several workers, as many inputs are read at once: small inputs after large ones and large after small,
+/// and one that cannot be read, come out in input order whatever the thread count, and never hang (a reader ahead
+/// must not take the memory the input being written needs).
+#[test]
+fn inputs_read_at_once_come_out_in_input_order() {
+    let example = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).expect("example");
+    // 8 MB: many times the records one reader may hold in flight.
+    let large = example.repeat(3000);
+    let mut inputs = Vec::new();
+    for (i, text) in [&example, &large, &example, &example, &large, &example].into_iter().enumerate() {
+        inputs.push(common::write_in("hunt_cli", &format!("order_{i}.jsonl"), text));
+        if i == 2 {
+            inputs.push("no/such/input.jsonl".to_string());
+        }
+    }
+    let run = |threads: &str| {
+        let mut args = vec!["hunt", "--threads", threads, "--format", "jsonl", "-r", "rules"];
+        args.extend(inputs.iter().map(String::as_str));
+        common::vigil_with_stdin(&args, b"", std::time::Duration::from_secs(120))
+    };
+    let one = run("1");
+    assert_eq!(one.status.code(), Some(3), "one input could not be read: {}", stderr(&one));
+    assert_eq!(stdout(&one).lines().count(), 3 * (4 + 2 * 3000));
+    for threads in ["2", "3", "8"] {
+        let other = run(threads);
+        assert_eq!(other.status.code(), Some(3), "{}", stderr(&other));
+        assert!(stdout(&one) == stdout(&other), "output differs between 1 and {threads} threads");
+        assert!(stderr(&other).contains("no/such/input.jsonl: error[input-unreadable]"), "{}", stderr(&other));
+    }
+}
+
 #[test]
 #[ignore = "needs ../shared beside the repository"]
 fn a_closed_output_stops_the_scan() {

@@ -1,5 +1,6 @@
 //! `vigil hunt`: rules in, logs in, detections out.
 
+mod batches;
 mod details;
 mod emit;
 mod format;

@@ -1,37 +1,40 @@
-//! The scanning pipeline of `vigil hunt`: one reader thread cuts the inputs into batches of records, worker
-//! threads parse and match them, and the calling thread writes each batch's detections in input order. With one
-//! worker (`--threads 1`) the calling thread does all three in turn.
+//! The scanning pipeline of `vigil hunt`: reader threads cut the inputs into batches of records, worker threads
+//! parse and match them, and the calling thread writes each batch's detections in input order. With one worker
+//! (`--threads 1`) the calling thread does all three in turn.
 //!
-//! Memory stays bounded whatever the input size: a batch may only be read once it has slots, one per
-//! [`SLOT_BYTES`] of its records (at least one), and they are freed when it is written, so the records in flight
-//! never exceed `SLOTS_PER_WORKER * workers` full batches; many small inputs (a folder of EVTX files) keep many
-//! small batches in flight, so the workers are not left waiting for the reader one small file at a time.
-//! Output order is the input order (files in order, records in order), whatever the thread count.
+//! There are as many readers as workers (at most one per input): each takes the next input not yet taken, so a
+//! folder of small EVTX files (one 64 KB chunk each, which the `evtx` crate cannot split between threads) is
+//! rendered on every core, while one large input is read by one reader (a large EVTX file's chunks are rendered
+//! on every core by the `evtx` crate itself).
+//!
+//! Memory stays bounded whatever the input size: a batch may only be read once its reader has slots for it, one
+//! per [`SLOT_BYTES`] of its records (at least one), and they are freed when it is written, so the records in
+//! flight never exceed `SLOTS_PER_WORKER * workers` full batches; many small inputs keep many small batches in
+//! flight, so the workers are not left waiting for a reader one small file at a time. Each reader has slots of
+//! its own: the input the writer waits for is being read by a reader whose slots only that input's batches hold,
+//! and the writer frees them as they come, so a reader ahead (a later input) can never take the slots the
+//! earlier input needs. Output order is the input order (files in order, records in order), whatever the thread
+//! count.
 //!
 //! Detections are live: a batch's detections are flushed once written, and standard input is cut into batches by
-//! time as well as size (a batch waits at most [`LIVE_DELAY`] for more records), so `tail -f log | vigil hunt -`
-//! shows a detection within a second. A stop (Ctrl-C, or a closed output) ends the reading at once through the
+//! time as well as size (`batches.rs`). A stop (Ctrl-C, or a closed output) ends the reading at once through the
 //! [`Watch`] the inputs are read with; what was read is matched and written.
 
+use super::batches::{feed, BATCH_BYTES};
 use super::emit::{Emitter, Origin, Row};
 use super::format::{EventJson, MatchedEvent};
 use super::progress::Progress;
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use vigil_compiler::{Code, Diagnostic};
 use vigil_runtime::correlate::Hits;
 use vigil_runtime::correlation::{CorrelationEngine, Detection, Hit};
 use vigil_runtime::fields::FieldId;
-use vigil_runtime::read::{self, Raw, Watch};
+use vigil_runtime::read::{Raw, Watch};
 use vigil_runtime::RuleSet;
 
-/// Records per batch, at most: large enough to amortise the channel traffic, small enough to keep memory low.
-const BATCH_RECORDS: usize = 256;
-/// Bytes of record text per batch, at most (Mordor's Sysmon lines are about 3 KB: about 80 per batch). Memory in
-/// flight is bounded by this rather than by a record count (`bench/corpus.sh` measures peak RSS).
-const BATCH_BYTES: usize = 256 << 10;
 /// Full batches in flight per worker (read, being matched, or waiting for their turn to be written).
 const SLOTS_PER_WORKER: usize = 4;
 /// The record bytes one slot holds: a full batch takes `BATCH_BYTES / SLOT_BYTES` slots, a small file's batch one.
@@ -40,33 +43,6 @@ const SLOTS_PER_WORKER: usize = 4;
 const SLOT_BYTES: usize = 8 << 10;
 /// Slots per worker.
 const SLOTS_PER_WORKER_BYTES: usize = SLOTS_PER_WORKER * (BATCH_BYTES / SLOT_BYTES);
-/// The longest a record of standard input waits for others to fill its batch.
-const LIVE_DELAY: Duration = Duration::from_millis(200);
-
-/// Cuts the records of an input into batches of at most `BATCH_RECORDS` records and `BATCH_BYTES` bytes.
-#[derive(Default)]
-struct Batcher {
-    records: Vec<(u64, Raw)>,
-    bytes: usize,
-}
-
-impl Batcher {
-    /// Adds a record; a batch once it is full.
-    fn push(&mut self, position: u64, raw: Raw) -> Option<Vec<(u64, Raw)>> {
-        self.bytes += raw.size();
-        self.records.push((position, raw));
-        (self.records.len() == BATCH_RECORDS || self.bytes >= BATCH_BYTES).then(|| {
-            self.bytes = 0;
-            std::mem::take(&mut self.records)
-        })
-    }
-
-    /// The partial batch, if any.
-    fn take(&mut self) -> Option<Vec<(u64, Raw)>> {
-        self.bytes = 0;
-        (!self.records.is_empty()).then(|| std::mem::take(&mut self.records))
-    }
-}
 /// Unreadable records reported by message per input; the rest are counted.
 const ERRORS_SHOWN: usize = 5;
 
@@ -156,22 +132,40 @@ impl Totals {
     }
 }
 
+/// Where a batch is in the output: its input, and its place among that input's batches (the input's end last).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    file: usize,
+    part: u64,
+}
+
+impl Place {
+    /// The place after this one: the next batch of the same input, or after an input's end the first of the next.
+    fn next(self, ended: bool) -> Place {
+        match ended {
+            true => Place { file: self.file + 1, part: 0 },
+            false => Place { file: self.file, part: self.part + 1 },
+        }
+    }
+}
+
 enum Work {
     Records {
-        seq: u64,
-        file: usize,
+        at: Place,
+        /// The reader whose slots it holds.
+        reader: usize,
         records: Vec<(u64, Raw)>,
         /// The slots it holds.
         slots: usize,
     },
     /// The input ended, on an I/O error or not.
-    End { seq: u64, file: usize, io_error: Option<String> },
+    End { at: Place, reader: usize, io_error: Option<String> },
 }
 
 struct Done {
-    seq: u64,
-    file: usize,
-    /// The slots its batch held, freed when it is written.
+    at: Place,
+    /// The reader whose slots it holds, and how many: freed when it is written.
+    reader: usize,
     slots: usize,
     output: Vec<u8>,
     events: u64,
@@ -234,40 +228,62 @@ pub fn scan(
     if workers == 1 {
         return scan_inline(files, &matching, watch, writer);
     }
-    let slots = SLOTS_PER_WORKER_BYTES * workers;
-    let (slot_tx, slot_rx) = bounded::<()>(slots);
-    for _ in 0..slots {
-        let _ = slot_tx.send(());
-    }
-    let (work_tx, work_rx) = bounded::<Work>(slots);
-    let (done_tx, done_rx) = bounded::<Done>(slots);
+    let readers = workers.min(files.len()).max(1);
+    // Each reader's slots hold at least one full batch.
+    let slots_per_reader = (SLOTS_PER_WORKER_BYTES * workers / readers).max(BATCH_BYTES / SLOT_BYTES);
+    let (slot_senders, slot_receivers): (Vec<_>, Vec<_>) = (0..readers)
+        .map(|_| {
+            let (tx, rx) = bounded::<()>(slots_per_reader);
+            (0..slots_per_reader).for_each(|_| tx.send(()).expect("the receiver is alive"));
+            (tx, rx)
+        })
+        .unzip();
+    // Every batch in flight holds a slot: the channels never hold more.
+    let in_flight = slots_per_reader * readers;
+    let (work_tx, work_rx) = bounded::<Work>(in_flight);
+    let (done_tx, done_rx) = bounded::<Done>(in_flight);
+    let next_input = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        scope.spawn(move || read_all(files, watch, &slot_rx, work_tx));
+        for (reader, slots) in slot_receivers.into_iter().enumerate() {
+            let (work_tx, next_input) = (work_tx.clone(), &next_input);
+            scope.spawn(move || read_all(files, next_input, watch, Slots { reader, free: slots }, work_tx));
+        }
         for _ in 0..workers {
             let (work_rx, done_tx, matching) = (work_rx.clone(), done_tx.clone(), &matching);
             scope.spawn(move || work(matching, &work_rx, &done_tx));
         }
-        drop((work_rx, done_tx));
+        drop((work_tx, work_rx, done_tx));
         // The receiving ends go to the writer, so that its early stop (a closed output) stops the others.
-        write_in_order(done_rx, slot_tx, writer)
+        write_in_order(done_rx, slot_senders, writer)
     })
 }
 
-/// The reader thread: every input in order, cut into batches, each sent once a slot is free.
-// `seq` counts batches, not files: the closure advances it too, which clippy's loop-counter lint does not see.
-#[allow(clippy::explicit_counter_loop)]
-fn read_all(files: &[PathBuf], watch: &Watch, slots: &Receiver<()>, work: Sender<Work>) {
-    let mut seq = 0u64;
-    for (file, path) in files.iter().enumerate() {
+/// A reader's slots: a free one is taken for each [`SLOT_BYTES`] of a batch it sends.
+struct Slots {
+    reader: usize,
+    free: Receiver<()>,
+}
+
+impl Slots {
+    /// Takes `n` slots; `false` when the writer has stopped (closed output): reading on is pointless.
+    fn take(&self, n: usize) -> bool {
+        (0..n).all(|_| self.free.recv().is_ok())
+    }
+}
+
+/// A reader thread: the next input not taken yet, cut into batches, each sent once the reader has slots for it,
+/// until every input is taken.
+fn read_all(files: &[PathBuf], next_input: &AtomicUsize, watch: &Watch, slots: Slots, work: Sender<Work>) {
+    loop {
+        let file = next_input.fetch_add(1, Ordering::Relaxed);
+        let Some(path) = files.get(file) else { return };
+        let mut at = Place { file, part: 0 };
+        let reader = slots.reader;
         let mut send = |records: Vec<(u64, Raw)>| -> bool {
             let bytes: usize = records.iter().map(|(_, raw)| raw.size()).sum();
             let needed = bytes.div_ceil(SLOT_BYTES).clamp(1, BATCH_BYTES / SLOT_BYTES);
-            // No slot or no worker left: the writer has stopped (closed output); reading on is pointless.
-            if (0..needed).any(|_| slots.recv().is_err()) {
-                return false;
-            }
-            let sent = work.send(Work::Records { seq, file, records, slots: needed }).is_ok();
-            seq += 1;
+            let sent = slots.take(needed) && work.send(Work::Records { at, reader, records, slots: needed }).is_ok();
+            at = at.next(false);
             sent
         };
         let outcome = feed(path, watch, &mut send);
@@ -275,96 +291,8 @@ fn read_all(files: &[PathBuf], watch: &Watch, slots: &Receiver<()>, work: Sender
             return;
         }
         let io_error = outcome.err().map(|e| e.to_string());
-        if slots.recv().is_err() || work.send(Work::End { seq, file, io_error }).is_err() {
+        if !slots.take(1) || work.send(Work::End { at, reader, io_error }).is_err() {
             return;
-        }
-        seq += 1;
-    }
-}
-
-/// Reads one input into batches handed to `emit`, which says whether to go on (when it says no, the watch is
-/// stopped: nothing more is read). After a stop, the records read before it are handed on and `Ok` returned.
-fn feed(path: &Path, watch: &Watch, emit: &mut dyn FnMut(Vec<(u64, Raw)>) -> bool) -> std::io::Result<()> {
-    if path.as_os_str() == "-" {
-        return feed_live(watch, emit);
-    }
-    let mut batcher = Batcher::default();
-    let mut going = true;
-    let outcome = read::read_path_watched(path, watch, &mut |position, raw| {
-        if going {
-            if let Some(full) = batcher.push(position, raw) {
-                going = emit(full) || {
-                    watch.stop();
-                    false
-                };
-            }
-        }
-    });
-    if let Some(rest) = batcher.take().filter(|_| going) {
-        if !emit(rest) {
-            watch.stop();
-        }
-    }
-    if watch.stopped() {
-        return Ok(());
-    }
-    outcome
-}
-
-/// What the thread reading standard input hands on.
-enum Fed {
-    Record(u64, Raw),
-    End(std::io::Result<()>),
-}
-
-/// Standard input, read on a thread of its own so that a batch is handed on [`LIVE_DELAY`] after its first record
-/// whether or not more come, and a stop is seen while the input is quiet. The thread is left blocked in its read
-/// when the hunt stops first (the process ends with the hunt).
-fn feed_live(watch: &Watch, emit: &mut dyn FnMut(Vec<(u64, Raw)>) -> bool) -> std::io::Result<()> {
-    let (records, fed) = bounded::<Fed>(BATCH_RECORDS * 4);
-    let reader_watch = watch.clone();
-    std::thread::spawn(move || {
-        let outcome = read::read_reader_watched(std::io::stdin().lock(), &reader_watch, &mut |position, raw| {
-            let _ = records.send(Fed::Record(position, raw));
-        });
-        let _ = records.send(Fed::End(outcome));
-    });
-    let mut batcher = Batcher::default();
-    let mut first: Option<Instant> = None;
-    loop {
-        let wait = first.map_or(LIVE_DELAY, |at| LIVE_DELAY.saturating_sub(at.elapsed()));
-        let mut ended = None;
-        match fed.recv_timeout(wait) {
-            Ok(Fed::Record(position, raw)) => {
-                first.get_or_insert_with(Instant::now);
-                if let Some(full) = batcher.push(position, raw) {
-                    first = None;
-                    if !emit(full) {
-                        watch.stop();
-                        return Ok(());
-                    }
-                }
-            }
-            Ok(Fed::End(outcome)) => ended = Some(outcome),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => ended = Some(Ok(())),
-        }
-        let due = ended.is_some() || watch.stopped() || first.is_some_and(|at| at.elapsed() >= LIVE_DELAY);
-        if !due {
-            continue;
-        }
-        first = None;
-        if let Some(part) = batcher.take() {
-            if !emit(part) {
-                watch.stop();
-                return Ok(());
-            }
-        }
-        if watch.stopped() {
-            return Ok(());
-        }
-        if let Some(outcome) = ended {
-            return outcome;
         }
     }
 }
@@ -382,12 +310,12 @@ struct Matching<'a> {
 }
 
 impl Matching<'_> {
-    /// An empty batch of `file`; `end` marks the input's end (with its I/O error, if any).
-    fn empty(seq: u64, file: usize, end: Option<Option<String>>) -> Done {
+    /// An empty batch; `end` marks the input's end (with its I/O error, if any).
+    fn empty(at: Place, end: Option<Option<String>>) -> Done {
         Done {
-            seq,
-            file,
-            // An input's end holds one slot; a batch's count is set by the worker.
+            at,
+            // An input's end holds one slot of reader 0's; a batch's are set by the worker.
+            reader: 0,
             slots: 1,
             output: Vec::new(),
             events: 0,
@@ -402,12 +330,13 @@ impl Matching<'_> {
         }
     }
 
-    fn end(seq: u64, file: usize, io_error: Option<String>) -> Done {
-        Self::empty(seq, file, Some(io_error))
+    fn end(at: Place, io_error: Option<String>) -> Done {
+        Self::empty(at, Some(io_error))
     }
 
-    fn batch(&self, seq: u64, file: usize, records: Vec<(u64, Raw)>) -> Done {
-        let mut result = Self::empty(seq, file, None);
+    fn batch(&self, at: Place, records: Vec<(u64, Raw)>) -> Done {
+        let file = at.file;
+        let mut result = Self::empty(at, None);
         for (record, raw) in records {
             let lost = raw.unreadable().max(1);
             let parsed = raw.into_record();
@@ -482,8 +411,8 @@ impl Matching<'_> {
 fn work(matching: &Matching<'_>, work: &Receiver<Work>, done: &Sender<Done>) {
     for item in work {
         let result = match item {
-            Work::End { seq, file, io_error } => Matching::end(seq, file, io_error),
-            Work::Records { seq, file, records, slots } => Done { slots, ..matching.batch(seq, file, records) },
+            Work::End { at, reader, io_error } => Done { reader, ..Matching::end(at, io_error) },
+            Work::Records { at, reader, records, slots } => Done { reader, slots, ..matching.batch(at, records) },
         };
         if done.send(result).is_err() {
             return;
@@ -547,7 +476,7 @@ impl Writer<'_, '_, '_> {
         self.totals.no_time += batch.no_time;
         self.totals.unknown_source += batch.unknown_source;
         self.totals.outside_range += batch.outside_range;
-        let name = &self.shown[batch.file];
+        let name = &self.shown[batch.at.file];
         for message in &batch.errors {
             if self.errors_in_file < ERRORS_SHOWN as u64 {
                 let problem = Diagnostic::error(Code::RecordUnreadable, None, format!("skipped: {message}"));
@@ -622,21 +551,22 @@ impl Writer<'_, '_, '_> {
     }
 }
 
-/// The calling thread: batches in input order, their output written, their slots freed.
-fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_, '_, '_>) -> Totals {
-    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
-    let mut next = 0u64;
+/// The calling thread: batches in input order, their output written, their slots freed (to the reader that
+/// took them).
+fn write_in_order(done: Receiver<Done>, slots: Vec<Sender<()>>, mut writer: Writer<'_, '_, '_>) -> Totals {
+    let mut waiting: BTreeMap<Place, Done> = BTreeMap::new();
+    let mut next = Place { file: 0, part: 0 };
     for result in &done {
-        waiting.insert(result.seq, result);
+        waiting.insert(result.at, result);
         while let Some(batch) = waiting.remove(&next) {
-            next += 1;
-            let held = batch.slots;
+            next = next.next(batch.end.is_some());
+            let (reader, held) = (batch.reader, batch.slots);
             if !writer.write(batch) {
                 // Stop reading; the workers drain what is in flight.
                 return writer.finish();
             }
             for _ in 0..held {
-                let _ = slots.send(());
+                let _ = slots[reader].send(());
             }
         }
     }
@@ -644,18 +574,17 @@ fn write_in_order(done: Receiver<Done>, slots: Sender<()>, mut writer: Writer<'_
 }
 
 /// One thread does everything, in order: no hand-over between threads when there is one core to use.
-#[allow(clippy::explicit_counter_loop)] // `seq` counts batches; the closure advances it too.
 fn scan_inline(files: &[PathBuf], matching: &Matching<'_>, watch: &Watch, mut writer: Writer<'_, '_, '_>) -> Totals {
-    let mut seq = 0u64;
     for (file, path) in files.iter().enumerate() {
+        let mut at = Place { file, part: 0 };
         let outcome = feed(path, watch, &mut |records| {
-            seq += 1;
-            writer.write(matching.batch(seq - 1, file, records))
+            let batch = matching.batch(at, records);
+            at = at.next(false);
+            writer.write(batch)
         });
-        if watch.stopped() || !writer.write(Matching::end(seq, file, outcome.err().map(|e| e.to_string()))) {
+        if watch.stopped() || !writer.write(Matching::end(at, outcome.err().map(|e| e.to_string()))) {
             return writer.finish();
         }
-        seq += 1;
     }
     writer.finish()
 }
