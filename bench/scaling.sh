@@ -3,7 +3,8 @@
 # (decompressed, repeated REPEAT times), over the 277 EVTX files of ../shared/evtx, and over one large EVTX file
 # made of their chunks (bench/big_evtx.py, BIG_MB megabytes), each with --threads 1 on one core and --threads 2 on
 # two, alternating, the median of RUNS runs; with peak RSS. Then rule loading alone (a hunt over an empty input)
-# for the Windows rules and for the whole active corpus (rules, emerging threats, threat hunting).
+# for the Windows rules and for the whole active corpus (rules, emerging threats, threat hunting). And the EVTX
+# files given five times with two rules: rendering alone, nearly (how readers scale).
 #
 # Usage: bench/scaling.sh        (VIGIL_SHARED=../shared, REPEAT=3, RUNS=3, BIG_MB=300)
 set -euo pipefail
@@ -56,7 +57,16 @@ scale() {
 echo "Windows rules ($WINDOWS), median of $RUNS runs each, alternating:"
 scale "Mordor x$REPEAT (JSON lines)" -r "$WINDOWS" "$WORK/events.jsonl"
 scale "277 EVTX files" -r "$WINDOWS" "$SHARED/evtx"
+EVTX5=(); for _ in 1 2 3 4 5; do EVTX5+=("$SHARED/evtx"); done
+scale "277 EVTX files given five times" -r "$WINDOWS" "${EVTX5[@]}"
 scale "one EVTX file of ${BIG_MB} MB" -r "$WINDOWS" "$WORK/big.evtx"
+# Rendering EVTX records is most of a hunt with few rules: the small files must be rendered on every core (one
+# reader per worker), not by one reader all the workers wait for.
+FEW="$WORK/few_rules"
+mkdir -p "$FEW"
+cp "$SHARED/seed/sysmon_wmi_module_load.yml" "$WINDOWS/process_creation/proc_creation_win_whoami_execution_from_high_priv_process.yml" "$FEW"/
+echo "Two rules ($(ls "$FEW" | tr '\n' ' ')):"
+scale "277 EVTX files given five times" -r "$FEW" "${EVTX5[@]}"
 
 echo
 echo "Rule loading alone (a hunt over an empty input; whole process / as the summary says):"

@@ -15,6 +15,7 @@ pub mod derived;
 pub mod event;
 pub mod explain;
 pub mod fields;
+mod hex_keys;
 pub mod logsource;
 mod prefilter;
 pub mod program;

@@ -11,6 +11,7 @@
 use crate::bits::RuleBits;
 use crate::event::Event;
 use crate::fields::{FieldId, FieldTable, Value};
+use crate::hex_keys::HexKeys;
 use crate::substrings::{Build, Lazy};
 use crate::text_screen::{screened, ScreenedText, TextScreen};
 use crate::trie::Trie;
@@ -63,8 +64,10 @@ struct FieldFacts {
     prefixes: Affixes,
     /// Suffixes, reversed.
     suffixes: Affixes,
-    /// Every substring of this field, and the rules each admits.
+    /// Every substring of this field but hashes, and the rules each admits.
     contains: Option<(Lazy, Vec<Vec<u32>>)>,
+    /// The substrings that hold a hash, by their hash (`hex_keys.rs`).
+    hashes: HexKeys,
 }
 
 /// The prefilter of a rule set.
@@ -249,7 +252,7 @@ impl Prefilter {
             let position = self.by_field.get(field as usize).copied().unwrap_or(NO_FACTS);
             if position != NO_FACTS {
                 let facts = &self.fields[position as usize];
-                let scan = facts.contains.is_some() && among.is_none_or(|c| facts.scanned_rules.intersects(c));
+                let scan = facts.has_substrings() && among.is_none_or(|c| facts.scanned_rules.intersects(c));
                 facts.visit(value, &mut admitted, scan);
             }
         }
@@ -319,9 +322,17 @@ impl Pending {
         for bits in self.contains.values() {
             bits.iter().for_each(|bit| scanned_rules.insert(bit % stride as u32));
         }
+        let mut hashes = HexKeys::default();
+        let mut others = Vec::new();
+        for (literal, bits) in self.contains {
+            match HexKeys::key_of(&literal) {
+                Some(key) => hashes.insert(key, &bits),
+                None => others.push((literal, bits)),
+            }
+        }
         let mut contains = None;
-        if !self.contains.is_empty() {
-            let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = self.contains.into_iter().unzip();
+        if !others.is_empty() {
+            let (literals, rules): (Vec<String>, Vec<Vec<u32>>) = others.into_iter().unzip();
             contains = Some((Lazy::new(literals, Build::Fast), rules));
         }
         let mut exact_shapes = vec![[0u64; 4]; self.exact.keys().map(String::len).max().map_or(0, |n| n + 1)];
@@ -329,7 +340,8 @@ impl Pending {
             let first = literal.bytes().next().unwrap_or(0);
             exact_shapes[literal.len()][(first / 64) as usize] |= 1 << (first % 64);
         }
-        let only_exact = contains.is_none() && self.prefixes.is_empty() && self.suffixes.is_empty();
+        let only_exact =
+            contains.is_none() && hashes.is_empty() && self.prefixes.is_empty() && self.suffixes.is_empty();
         FieldFacts {
             field,
             scanned_rules,
@@ -340,11 +352,17 @@ impl Pending {
             prefixes: self.prefixes,
             suffixes: self.suffixes,
             contains,
+            hashes,
         }
     }
 }
 
 impl FieldFacts {
+    /// Whether some fact is about a substring of the field.
+    fn has_substrings(&self) -> bool {
+        self.contains.is_some() || !self.hashes.is_empty()
+    }
+
     /// Whether `text` (ASCII, or folded) has the length and first byte of some exact literal.
     fn may_be_exact(&self, text: &str) -> bool {
         let first = text.bytes().next().map_or(0, |b| b.to_ascii_lowercase());
@@ -444,7 +462,7 @@ impl FieldFacts {
             if !self.suffixes.is_empty() {
                 self.suffixes.walk(raw.bytes().rev().map(|b| b.to_ascii_lowercase()), admitted);
             }
-            if self.contains.is_none() || !scan {
+            if !self.has_substrings() || !scan {
                 return;
             }
         }
@@ -465,9 +483,13 @@ impl FieldFacts {
             self.prefixes.walk(text.bytes(), admitted);
             self.suffixes.walk(text.bytes().rev(), admitted);
         }
-        if let Some((substrings, rules)) = self.contains.as_ref().filter(|_| scan) {
+        if !scan {
+            return;
+        }
+        if let Some((substrings, rules)) = &self.contains {
             substrings.get().each_found(text, |i| admitted.insert_all(&rules[i]));
         }
+        self.hashes.each_found(text, |rules| admitted.insert_all(rules));
     }
 }
 
@@ -540,6 +562,22 @@ mod tests {
         assert_eq!(admitted(serde_json::json!({"Image": "c:\\TEMP\\cmd.exe"})), vec![1, 2]);
         assert_eq!(admitted(serde_json::json!({"Image": "c:\\TEMP"})), Vec::<u32>::new());
         assert_eq!(admitted(serde_json::json!({"User": "ÖDÖN"})), vec![3]);
+    }
+
+    /// Hash literals are looked up by their digits (`hex_keys.rs`): found whatever their case, beside other
+    /// substring facts of the same field, and not without every digit.
+    #[test]
+    fn hash_substrings_are_admitted() {
+        let md5 = "37777A96245A3C74EB217308F3546F4C";
+        let exprs = [
+            rule(&format!("detection:\n  a:\n    Hashes|contains: 'IMPHASH={md5}'\n  condition: a\n")),
+            rule("detection:\n  a:\n    Hashes|contains: 'SHA1=AB'\n  condition: a\n"),
+        ];
+        let admitted = admitted_by(&exprs, &["Hashes"], false);
+        let lower = md5.to_lowercase();
+        assert_eq!(admitted(serde_json::json!({"Hashes": format!("SHA1=AB12,IMPHASH={md5}")})), vec![0, 1]);
+        assert_eq!(admitted(serde_json::json!({"Hashes": format!("imphash={lower}")})), vec![0]);
+        assert_eq!(admitted(serde_json::json!({"Hashes": format!("IMPHASH={}", &md5[..31])})), Vec::<u32>::new());
     }
 
     /// Literals longer than the stack copy are looked up in the folded text.
