@@ -53,7 +53,16 @@ impl HexKeys {
 
     /// Calls `found` with the bits of every key that occurs in `text` (folded), possibly more than once.
     pub fn each_found(&self, text: &str, mut found: impl FnMut(&[u32])) {
-        let Some(&shortest) = self.lengths.first() else { return };
+        self.any_found(text, |bits| {
+            found(bits);
+            false
+        });
+    }
+
+    /// Whether `holds` says yes to the bits of some key that occurs in `text`; the keys found are offered to it
+    /// until it does.
+    pub fn any_found(&self, text: &str, mut holds: impl FnMut(&[u32]) -> bool) -> bool {
+        let Some(&shortest) = self.lengths.first() else { return false };
         for run in hex_runs(text.as_bytes()).filter(|run| run.len() >= shortest) {
             // The value of the four digits at `at`, rolled along the run.
             let mut start = run[..3].iter().fold(0, |value, &b| value << 4 | digit(b));
@@ -63,12 +72,13 @@ impl HexKeys {
                     continue;
                 }
                 for &length in self.lengths.iter().take_while(|&&length| at + length <= run.len()) {
-                    if let Some(bits) = self.keys.get(&run[at..at + length]) {
-                        found(bits);
+                    if self.keys.get(&run[at..at + length]).is_some_and(|bits| holds(bits)) {
+                        return true;
                     }
                 }
             }
         }
+        false
     }
 }
 

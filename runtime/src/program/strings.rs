@@ -3,6 +3,7 @@
 
 use super::{failed, regex_failure, Leaf};
 use crate::fields::Value;
+use crate::hex_keys::HexKeys;
 use crate::regexes::{Budget, LazyRegex, Options};
 use crate::substrings::{Build, Lazy};
 use rustc_hash::FxHashSet as HashSet;
@@ -49,6 +50,55 @@ impl ByLength {
 pub(super) enum Contains {
     None,
     Own(Lazy),
+    /// Many hashes, and perhaps other literals.
+    Hashes(Box<Hashes>),
+}
+
+/// At least this many hashes among a field's substring tests are looked up rather than put in its automaton.
+const MANY_HASHES: usize = 64;
+
+/// Substring tests of which many hold a hash (a list of vulnerable drivers: 4,432 in one SigmaHQ rule, whose
+/// automaton took 15 ms to build): those are looked up by their digits (`hex_keys.rs`), and each whose digits
+/// occur is then searched for in the text, so that the answer is exact; the others have an automaton.
+#[derive(Debug)]
+pub(super) struct Hashes {
+    /// The position in `hashes` of each literal, by its digits.
+    keys: HexKeys,
+    hashes: Vec<String>,
+    others: Option<Lazy>,
+}
+
+impl Contains {
+    fn new(literals: Vec<String>) -> Contains {
+        if literals.is_empty() {
+            return Contains::None;
+        }
+        let (hashes, others): (Vec<String>, Vec<String>) =
+            literals.into_iter().partition(|literal| HexKeys::key_of(literal).is_some());
+        if hashes.len() < MANY_HASHES {
+            let mut literals = hashes;
+            literals.extend(others);
+            return Contains::Own(Lazy::new(literals, Build::Small));
+        }
+        let mut keys = HexKeys::default();
+        for (at, hash) in hashes.iter().enumerate() {
+            keys.insert(HexKeys::key_of(hash).unwrap_or_default(), &[at as u32]);
+        }
+        let others = (!others.is_empty()).then(|| Lazy::new(others, Build::Small));
+        Contains::Hashes(Box::new(Hashes { keys, hashes, others }))
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        match self {
+            Contains::None => false,
+            Contains::Own(literals) => literals.get().is_match(text),
+            Contains::Hashes(set) => {
+                let occurs = |at: &u32| memchr::memmem::find(text.as_bytes(), set.hashes[*at as usize].as_bytes());
+                set.keys.any_found(text, |found| found.iter().any(|at| occurs(at).is_some()))
+                    || set.others.as_ref().is_some_and(|others| others.get().is_match(text))
+            }
+        }
+    }
 }
 
 /// The string tests of one field: a single test (three leaves in four over the SigmaHQ corpus) kept as its text
@@ -142,7 +192,7 @@ impl StrSet {
         self.exact.contains(text)
             || self.prefixes.any_prefix_of(text)
             || self.suffixes.any_suffix_of(text)
-            || matches!(&self.contains, Contains::Own(s) if s.get().is_match(text))
+            || self.contains.is_match(text)
             || self.globs.iter().any(|g| g.is_match(text))
     }
 
@@ -250,11 +300,7 @@ impl StrBuilder {
 
     pub(super) fn build(self, cased: bool) -> StrSet {
         // `contains ''` matches any text: an empty pattern is a match everywhere.
-        let contains = if self.contains.is_empty() {
-            Contains::None
-        } else {
-            Contains::Own(Lazy::new(self.contains, Build::Small))
-        };
+        let contains = Contains::new(self.contains);
         StrSet {
             cased,
             exact: self.exact,
@@ -301,6 +347,45 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// Many hashes are looked up by their digits (`Contains::Hashes`): the answers are those of searching for each
+    /// literal, for hashes inside longer runs of digits, in either case, for digits that occur under another
+    /// name (`SHA1=` for `MD5=`: no match), and for the other literals beside them.
+    #[test]
+    fn many_hashes_answer_as_a_search_for_each() {
+        let hash = |n: usize| format!("{:032x}", (n as u128 + 1) * 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        let mut literals: Vec<String> = (0..MANY_HASHES).map(|n| format!("MD5={}", hash(n).to_uppercase())).collect();
+        literals.push(hash(1000));
+        literals.push("\\mimikatz.sys".to_string());
+        let texts = [
+            format!("SHA1=00,MD5={},IMPHASH=11", hash(7).to_uppercase()),
+            format!("md5=0{}", hash(3)),
+            format!("SHA1={}", hash(7)),
+            format!("x{}x", hash(1000)),
+            format!("{}", &hash(1000)[1..]),
+            "C:\\Windows\\mimikatz.sys".to_string(),
+            "MD5=".to_string(),
+        ];
+        for cased in [false, true] {
+            let mut builder = StrBuilder::default();
+            for literal in &literals {
+                let value = SigmaString::literal(literal.clone());
+                builder.add(StrOp::Contains, &value, cased, &mut Budget::default()).expect("a literal");
+            }
+            let set = builder.build(cased);
+            // Cased, upper-case digits are not a hash's (the key is lower-case): those literals are searched for.
+            assert_eq!(matches!(set.contains, Contains::Hashes(_)), !cased, "looked up");
+            for text in &texts {
+                let folded = if cased { text.clone() } else { text.to_lowercase() };
+                let expected = literals
+                    .iter()
+                    .map(|l| if cased { l.clone() } else { l.to_lowercase() })
+                    .any(|l| folded.contains(&l));
+                let value = Value::Str(text.as_str().into(), Folded::default());
+                assert_eq!(set.matches_value(&value), expected, "cased={cased} on {text:?}");
             }
         }
     }
