@@ -29,6 +29,9 @@ pub struct HexKeys {
 impl HexKeys {
     /// The key of a (folded) literal: its longest run of hexadecimal digits, if that is at least [`MIN_KEY`] long.
     pub fn key_of(literal: &str) -> Option<&str> {
+        if literal.len() < MIN_KEY {
+            return None;
+        }
         let longest = hex_runs(literal.as_bytes()).max_by_key(|run| run.len())?;
         // A run of ASCII digits and letters is a whole `str` of its own.
         (longest.len() >= MIN_KEY).then(|| std::str::from_utf8(longest).ok()).flatten()
