@@ -365,7 +365,7 @@ mod tests {
             format!("md5=0{}", hash(3)),
             format!("SHA1={}", hash(7)),
             format!("x{}x", hash(1000)),
-            format!("{}", &hash(1000)[1..]),
+            hash(1000)[1..].to_string(),
             "C:\\Windows\\mimikatz.sys".to_string(),
             "MD5=".to_string(),
         ];
