@@ -356,7 +356,8 @@ mod tests {
     /// name (`SHA1=` for `MD5=`: no match), and for the other literals beside them.
     #[test]
     fn many_hashes_answer_as_a_search_for_each() {
-        let hash = |n: usize| format!("{:032x}", (n as u128 + 1) * 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        let hash =
+            |n: usize| format!("{:032x}", (n as u128 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835));
         let mut literals: Vec<String> = (0..MANY_HASHES).map(|n| format!("MD5={}", hash(n).to_uppercase())).collect();
         literals.push(hash(1000));
         literals.push("\\mimikatz.sys".to_string());
