@@ -73,17 +73,25 @@ impl Contains {
         if literals.is_empty() {
             return Contains::None;
         }
-        let (hashes, others): (Vec<String>, Vec<String>) =
-            literals.into_iter().partition(|literal| HexKeys::key_of(literal).is_some());
+        // Each literal's key is found once: a hash keeps a copy of its key, for the lookup built below.
+        let mut hashes = Vec::new();
+        let mut others = Vec::new();
+        for literal in literals {
+            match HexKeys::key_of(&literal) {
+                Some(key) => hashes.push((Box::<str>::from(key), literal)),
+                None => others.push(literal),
+            }
+        }
         if hashes.len() < MANY_HASHES {
-            let mut literals = hashes;
+            let mut literals: Vec<String> = hashes.into_iter().map(|(_, literal)| literal).collect();
             literals.extend(others);
             return Contains::Own(Lazy::new(literals, Build::Small));
         }
         let mut keys = HexKeys::default();
-        for (at, hash) in hashes.iter().enumerate() {
-            keys.insert(HexKeys::key_of(hash).unwrap_or_default(), &[at as u32]);
+        for (at, (key, _)) in hashes.iter().enumerate() {
+            keys.insert(key, &[at as u32]);
         }
+        let hashes = hashes.into_iter().map(|(_, literal)| literal).collect();
         let others = (!others.is_empty()).then(|| Lazy::new(others, Build::Small));
         Contains::Hashes(Box::new(Hashes { keys, hashes, others }))
     }
