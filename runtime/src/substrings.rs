@@ -5,10 +5,15 @@
 //! whose rare-byte prefilter fires everywhere in path-heavy text such as `CallTrace`). More share one
 //! Aho-Corasick automaton: a contiguous NFA builds in a fraction of a DFA's time and memory (thousands of rules
 //! each have a few literals), a DFA scans faster (the prefilter's few hundred literals per field over long
-//! PowerShell text). Measured with `bench/matcher.sh` and `bench/peers.sh`.
+//! PowerShell text). Measured with `bench/matcher.sh` and `bench/peers.sh`. Which of up to a few hundred literals
+//! occur is found faster still by groups of literals each searched with Teddy (`groups.rs`).
+
+mod groups;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use groups::{Groups, Searched};
 use memchr::memmem::Finder;
+use std::sync::OnceLock;
 
 /// At most this many literals are searched one by one.
 const FEW_LITERALS: usize = 4;
@@ -21,7 +26,8 @@ const DFA_LITERALS: usize = 300;
 pub enum Build {
     /// Quick to build: a contiguous NFA.
     Small,
-    /// Quick to scan: a DFA, for up to `DFA_LITERALS` literals.
+    /// Quick to scan when every literal that occurs is asked for: Teddy groups, else a DFA for up to
+    /// `DFA_LITERALS` literals.
     Fast,
 }
 
@@ -29,6 +35,8 @@ pub enum Build {
 pub enum Substrings {
     Few(Vec<Finder<'static>>),
     Automaton(AhoCorasick),
+    /// Teddy groups, and the automaton for a text where they give up (built then).
+    Grouped(Groups, Vec<String>, OnceLock<Box<Substrings>>),
 }
 
 /// [`Substrings`] built on first use: most rules of a large set are never evaluated on a given input (the index
@@ -38,20 +46,16 @@ pub enum Substrings {
 pub struct Lazy {
     literals: Vec<String>,
     build: Build,
-    built: std::sync::OnceLock<Substrings>,
+    built: OnceLock<Substrings>,
 }
 
 impl Lazy {
     pub fn new(literals: Vec<String>, build: Build) -> Lazy {
-        Lazy { literals, build, built: std::sync::OnceLock::new() }
+        Lazy { literals, build, built: OnceLock::new() }
     }
 
     pub fn get(&self) -> &Substrings {
-        self.built.get_or_init(|| {
-            // An automaton too large to build (none is, for a rule's literals) is replaced by one search per
-            // literal: slower, the same answers.
-            Substrings::new(&self.literals, self.build).unwrap_or_else(|_| Substrings::one_by_one(&self.literals))
-        })
+        self.built.get_or_init(|| Substrings::built(&self.literals, self.build))
     }
 }
 
@@ -60,9 +64,20 @@ impl Substrings {
         Substrings::Few(literals.iter().map(|l| Finder::new(l.as_bytes()).into_owned()).collect())
     }
 
+    /// [`Substrings::new`], or, for an automaton too large to build (none is, for a rule's literals), one search
+    /// per literal: slower, the same answers.
+    fn built(literals: &[String], build: Build) -> Substrings {
+        Substrings::new(literals, build).unwrap_or_else(|_| Substrings::one_by_one(literals))
+    }
+
     pub fn new(literals: &[String], build: Build) -> Result<Substrings, aho_corasick::BuildError> {
         if literals.len() <= FEW_LITERALS {
             return Ok(Substrings::one_by_one(literals));
+        }
+        if build == Build::Fast {
+            if let Some(groups) = Groups::new(literals) {
+                return Ok(Substrings::Grouped(groups, literals.to_vec(), OnceLock::new()));
+            }
         }
         let kind = match build {
             Build::Fast if literals.len() <= DFA_LITERALS => AhoCorasickKind::DFA,
@@ -81,6 +96,7 @@ impl Substrings {
         match self {
             Substrings::Few(finders) => finders.iter().any(|f| f.find(text).is_some()),
             Substrings::Automaton(ac) => ac.is_match(text),
+            Substrings::Grouped(groups, ..) => groups.is_match(text),
         }
     }
 
@@ -95,6 +111,13 @@ impl Substrings {
                 }
             }
             Substrings::Automaton(ac) => ac.find_overlapping_iter(text).for_each(|m| found(m.pattern().as_usize())),
+            Substrings::Grouped(groups, literals, automaton) => {
+                if groups.each_found(text.as_bytes(), &mut found) == Searched::GaveUp {
+                    // The literals reported so far are reported again: harmless, and rare.
+                    let automaton = automaton.get_or_init(|| Box::new(Substrings::built(literals, Build::Small)));
+                    automaton.each_found(text, found);
+                }
+            }
         }
     }
 }
@@ -119,6 +142,16 @@ mod tests {
                 assert!(!s.is_match("ab cd"));
             }
         }
+        // Where the Teddy groups give up (a literal starts at every byte), the automaton answers.
+        let long: Vec<String> = (1..=40).map(|n| "a".repeat(n * 50) + "c").chain(["b".to_string()]).collect();
+        let grouped = Substrings::new(&long, Build::Fast).expect("built");
+        assert!(matches!(grouped, Substrings::Grouped(..)));
+        let text = format!("b{}c", "a".repeat(1_000));
+        let mut found = Vec::new();
+        grouped.each_found(&text, |i| found.push(i));
+        found.sort();
+        found.dedup();
+        assert_eq!(found, (0..20).chain([40]).collect::<Vec<_>>());
         // An empty literal occurs in every text.
         assert!(Substrings::new(&[String::new()], Build::Small).expect("built").is_match(""));
     }
