@@ -36,7 +36,7 @@ pub enum Substrings {
     Few(Vec<Finder<'static>>),
     Automaton(AhoCorasick),
     /// Teddy groups, and the automaton for a text where they give up (built then).
-    Grouped(Groups, Vec<String>, OnceLock<Box<Substrings>>),
+    Grouped(Groups, OnceLock<Box<Substrings>>),
 }
 
 /// [`Substrings`] built on first use: most rules of a large set are never evaluated on a given input (the index
@@ -76,7 +76,7 @@ impl Substrings {
         }
         if build == Build::Fast {
             if let Some(groups) = Groups::new(literals) {
-                return Ok(Substrings::Grouped(groups, literals.to_vec(), OnceLock::new()));
+                return Ok(Substrings::Grouped(groups, OnceLock::new()));
             }
         }
         let kind = match build {
@@ -96,7 +96,7 @@ impl Substrings {
         match self {
             Substrings::Few(finders) => finders.iter().any(|f| f.find(text).is_some()),
             Substrings::Automaton(ac) => ac.is_match(text),
-            Substrings::Grouped(groups, ..) => groups.is_match(text),
+            Substrings::Grouped(groups, _) => groups.is_match(text),
         }
     }
 
@@ -111,10 +111,11 @@ impl Substrings {
                 }
             }
             Substrings::Automaton(ac) => ac.find_overlapping_iter(text).for_each(|m| found(m.pattern().as_usize())),
-            Substrings::Grouped(groups, literals, automaton) => {
+            Substrings::Grouped(groups, automaton) => {
                 if groups.each_found(text.as_bytes(), &mut found) == Searched::GaveUp {
                     // The literals reported so far are reported again: harmless, and rare.
-                    let automaton = automaton.get_or_init(|| Box::new(Substrings::built(literals, Build::Small)));
+                    let automaton =
+                        automaton.get_or_init(|| Box::new(Substrings::built(groups.literals(), Build::Small)));
                     automaton.each_found(text, found);
                 }
             }

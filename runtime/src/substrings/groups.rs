@@ -33,7 +33,7 @@ const CANDIDATE: usize = 16;
 
 #[derive(Debug)]
 pub struct Groups {
-    literals: Vec<Box<[u8]>>,
+    literals: Vec<String>,
     groups: Vec<Group>,
 }
 
@@ -74,8 +74,12 @@ impl Groups {
                 Some(Group { searcher: builder.build()?, members: members.to_vec() })
             })
             .collect::<Option<Vec<Group>>>()?;
-        let literals = literals.iter().map(|l| l.as_bytes().into()).collect();
-        Some(Groups { literals, groups })
+        Some(Groups { literals: literals.to_vec(), groups })
+    }
+
+    /// The literals, by their numbers.
+    pub fn literals(&self) -> &[String] {
+        &self.literals
     }
 
     /// Whether any literal occurs in `text`.
@@ -93,12 +97,12 @@ impl Groups {
                 let Some(hit) = group.searcher.find_in(text, Span::from(at..text.len())) else { break };
                 let start = hit.start();
                 let rest = &text[start..];
-                let first = |m: &u32| self.literals[*m as usize][0];
+                let first = |m: &u32| self.literals[*m as usize].as_bytes()[0];
                 let from = group.members.partition_point(|m| first(m) < rest[0]);
                 let to = group.members.partition_point(|m| first(m) <= rest[0]);
                 let mut work = CANDIDATE;
                 for member in &group.members[from..to] {
-                    let literal = &self.literals[*member as usize];
+                    let literal = self.literals[*member as usize].as_bytes();
                     work += literal.len();
                     if rest.starts_with(literal) {
                         found(*member as usize);
