@@ -11,26 +11,32 @@ pub type FieldId = u32;
 /// The field names the compiled rules read, interned.
 #[derive(Debug, Default, Clone)]
 pub struct FieldTable {
-    ids: FxHashMap<String, FieldId>,
+    /// Every name, and every proper prefix of a dotted name (`a` and `a.b` of `a.b.c`: the members of nested
+    /// objects worth reading by their dotted paths), so that one lookup of a record's member tells both.
+    known: FxHashMap<String, Known>,
     names: Vec<String>,
-    /// Every proper prefix of a dotted name (`a` and `a.b` of `a.b.c`): the members of nested objects worth
-    /// reading by their dotted paths.
-    dotted_prefixes: FxHashSet<String>,
     /// What the names read before an underscore (`Provider` of `Provider_Name`): an EVTX element's attributes are
     /// looked up as `Element_Attribute` only when some name starts so.
     underscored: FxHashSet<String>,
 }
 
+/// What a text is to a [`FieldTable`]: a name, a proper prefix of dotted names, or both.
+#[derive(Debug, Default, Clone, Copy)]
+struct Known {
+    id: Option<FieldId>,
+    dotted_prefix: bool,
+}
+
 impl FieldTable {
     pub fn intern(&mut self, name: &str) -> FieldId {
-        if let Some(&id) = self.ids.get(name) {
+        if let Some(id) = self.get(name) {
             return id;
         }
         let id = self.names.len() as FieldId;
         self.names.push(name.to_string());
-        self.ids.insert(name.to_string(), id);
+        self.known.entry(name.to_string()).or_default().id = Some(id);
         for (at, _) in name.match_indices('.') {
-            self.dotted_prefixes.insert(name[..at].to_string());
+            self.known.entry(name[..at].to_string()).or_default().dotted_prefix = true;
         }
         for (at, _) in name.match_indices('_') {
             self.underscored.insert(name[..at].to_string());
@@ -40,21 +46,29 @@ impl FieldTable {
 
     /// Whether some name is a dotted path that starts with `prefix` and a dot.
     pub(crate) fn has_dotted_prefix(&self, prefix: &str) -> bool {
-        !self.dotted_prefixes.is_empty() && self.dotted_prefixes.contains(prefix)
+        self.known.get(prefix).is_some_and(|known| known.dotted_prefix)
     }
 
     /// The id of an event's field name: the name itself, or for a name with spaces (`Threat Name`, as Windows
     /// Defender writes it) the same name without them (`ThreatName`, as SigmaHQ rules write it); `exact` tells
     /// which, so that a field of the exact name wins when an event has both.
     pub(crate) fn lookup(&self, name: &str) -> Option<(FieldId, bool)> {
-        if let Some(id) = self.get(name) {
-            return Some((id, true));
-        }
-        if !name.contains(' ') {
-            return None;
-        }
-        let joined: String = name.chars().filter(|c| *c != ' ').collect();
-        self.get(&joined).map(|id| (id, false))
+        self.lookup_member(name).0
+    }
+
+    /// [`FieldTable::lookup`] of a record member's name, and [`FieldTable::has_dotted_prefix`] of it, in one
+    /// lookup (both are asked of every member of every record).
+    pub(crate) fn lookup_member(&self, name: &str) -> (Option<(FieldId, bool)>, bool) {
+        let known = self.known.get(name).copied().unwrap_or_default();
+        let found = match known.id {
+            Some(id) => Some((id, true)),
+            None if name.contains(' ') => {
+                let joined: String = name.chars().filter(|c| *c != ' ').collect();
+                self.get(&joined).map(|id| (id, false))
+            }
+            None => None,
+        };
+        (found, known.dotted_prefix)
     }
 
     /// Whether some name starts with `prefix` and an underscore.
@@ -63,7 +77,7 @@ impl FieldTable {
     }
 
     pub fn get(&self, name: &str) -> Option<FieldId> {
-        self.ids.get(name).copied()
+        self.known.get(name).and_then(|known| known.id)
     }
 
     pub fn name(&self, id: FieldId) -> &str {

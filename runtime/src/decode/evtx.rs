@@ -95,7 +95,7 @@ impl<'de: 'e, 'e> Visitor<'de> for Section<'_, '_, 'e> {
                 Kind::System => {
                     map.next_value_seed(MemberSeed(SystemMember { fields: &mut *fields, key: &key, object }))?
                 }
-                Kind::EventData => fields.member(&mut map, &key, object)?,
+                Kind::EventData => fields.member(&mut map, fields.table.lookup(&key), object)?,
                 Kind::UserData => {
                     map.next_value_seed(MemberSeed(UserDataMember { fields: &mut *fields, key: &key, object }))?
                 }

@@ -222,10 +222,14 @@ impl<'e> Fields<'_, 'e> {
         map.next_value_seed(self.value(false)).map(drop)
     }
 
-    /// Reads the next value of `map`, a member named `key` of object `object`, as the field of that name (or of
-    /// that name without its spaces) if a rule reads it.
-    fn member<'de: 'e, A: MapAccess<'de>>(&mut self, map: &mut A, key: &str, object: u32) -> Result<(), A::Error> {
-        let found = self.table.lookup(key);
+    /// Reads the next value of `map`, a member of object `object`, as the field `found` for its name (that name,
+    /// or that name without its spaces: [`FieldTable::lookup`]) if a rule reads it.
+    fn member<'de: 'e, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        found: Option<(FieldId, bool)>,
+        object: u32,
+    ) -> Result<(), A::Error> {
         if let Some(value) = map.next_value_seed(self.value(found.is_some()))? {
             match found.unwrap_or_default() {
                 (id, true) => self.rest.push((id, object, value)),
@@ -280,10 +284,13 @@ impl<'de: 'e, 'e> Visitor<'de> for Root<'_, '_, 'e> {
             } else if shape != Shape::Flat {
                 shape = Shape::Other;
                 fields.skip(&mut map)?;
-            } else if fields.table.has_dotted_prefix(&key) {
-                map.next_value_seed(nested::Nested::member(&mut *fields, key.into_owned(), object))?;
             } else {
-                fields.member(&mut map, &key, object)?;
+                match fields.table.lookup_member(&key) {
+                    (found, true) => {
+                        map.next_value_seed(nested::Nested::member(&mut *fields, key.into_owned(), found, object))?
+                    }
+                    (found, false) => fields.member(&mut map, found, object)?,
+                }
             }
             first = false;
         }

@@ -22,9 +22,13 @@ pub(super) struct Nested<'a, 't, 'e> {
 }
 
 impl<'a, 't, 'e> Nested<'a, 't, 'e> {
-    /// A member of the record's root object.
-    pub(super) fn member(fields: &'a mut Fields<'t, 'e>, key: String, object: u32) -> Self {
-        let id = fields.table.lookup(&key);
+    /// A member of the record's root object, named `key`, the field `id` for that name (`FieldTable::lookup`).
+    pub(super) fn member(
+        fields: &'a mut Fields<'t, 'e>,
+        key: String,
+        id: Option<(FieldId, bool)>,
+        object: u32,
+    ) -> Self {
         Nested { fields, path: key, id, object, top: true }
     }
 
