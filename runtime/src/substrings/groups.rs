@@ -22,7 +22,7 @@ const GROUP: usize = 32;
 /// One-byte literals in one group: Teddy holds no more of them (its fingerprint is then one byte).
 const SHORT_GROUP: usize = 16;
 /// At most this many groups (passes over a text): past that an automaton's one pass is as fast.
-pub(super) const MAX_GROUPS: usize = 24;
+const MAX_GROUPS: usize = 24;
 /// The work allowed per byte of text (a candidate costs [`CANDIDATE`] plus the length of each literal checked)
 /// before the search gives up.
 const WORK_PER_BYTE: usize = 8;
